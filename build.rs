@@ -1,0 +1,6 @@
+//! Writes the libpython RUNPATH into every binary this package builds (the tool and its
+//! test binaries). Without it the dynamic loader silently picks a different system
+//! libpython of the same soname, or none at all (see docs: embedding).
+fn main() {
+    pyo3_build_config::add_libpython_rpath_link_args();
+}

@@ -1,0 +1,348 @@
+//! The fix loop: parse → run transforms → pick non-overlapping fixes → apply → re-parse,
+//! until nothing changes.
+//!
+//! Works on text only; reading, writing and discovery live elsewhere. Every pass is
+//! re-parsed, and a fix whose result does not parse is dropped and reported as an
+//! internal error, never written.
+
+use std::any::Any;
+use std::collections::HashMap;
+
+use pyslim_transforms::{
+    Applicability, Edit, FileContext, Finding, Impact, ModuleInfo, Settings, SourceModule,
+    SyntaxError, Transform, parse, suppression::Suppressions,
+};
+use ruff_source_file::LineIndex;
+use ruff_text_size::{Ranged, TextSize};
+
+/// Passes before the loop gives up. Each pass applies every non-overlapping fix, so only
+/// nested rewrites need a second pass; ten means something keeps undoing itself.
+pub const MAX_PASSES: usize = 10;
+
+/// Identifies one fix across runs: the transform and where its construct starts in the
+/// original text. Verification drops fixes by key and re-runs the loop without them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FixKey {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// Byte offset of the construct in the original text.
+    pub offset: u32,
+}
+
+/// Which fixes the loop may apply.
+pub struct FixPolicy<'a> {
+    /// Apply `unsafe` fixes too (`--unsafe`, or under `--verify`).
+    pub unsafe_fixes: bool,
+    /// Further filter by key (verification drops culprits through this).
+    pub keep: Option<&'a (dyn Fn(&FixKey) -> bool + Sync)>,
+}
+
+impl FixPolicy<'_> {
+    fn allows(&self, finding: &Finding, key: &FixKey) -> bool {
+        let applicability_ok = match finding.fix.applicability() {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            Applicability::DisplayOnly => false,
+        };
+        applicability_ok && self.keep.is_none_or(|keep| keep(key))
+    }
+}
+
+/// One fix as reported to the user, in the original file's coordinates.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedFix {
+    /// Stable identity of the fix.
+    pub key: FixKey,
+    /// 1-based line in the original file.
+    pub line: usize,
+    /// 1-based column in the original file.
+    pub column: usize,
+    /// The transform's message.
+    pub message: String,
+    /// `safe` or `unsafe`.
+    pub applicability: &'static str,
+    /// Memory or time.
+    pub impact: Impact,
+}
+
+/// A candidate a transform left alone, in original coordinates.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedNote {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Why it was left alone.
+    pub reason: String,
+}
+
+/// The outcome of the fix loop on one file.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    /// The rewritten text (equal to the input when nothing applied).
+    pub output: String,
+    /// Fixes applied, in source order.
+    pub applied: Vec<ReportedFix>,
+    /// Fixes found but not allowed by the policy (unsafe without `--unsafe`).
+    pub withheld: Vec<ReportedFix>,
+    /// Candidates left alone (from the first pass).
+    pub notes: Vec<ReportedNote>,
+    /// Fixes dropped because their result did not parse, or a loop that did not settle.
+    pub internal_errors: Vec<String>,
+}
+
+/// What the loop needs to know about one file besides its text.
+pub struct FileJob<'a> {
+    /// Its place in the project.
+    pub info: &'a ModuleInfo,
+    /// Its settings (the closest config file's).
+    pub settings: &'a Settings,
+    /// The transforms enabled for it, in registry order.
+    pub transforms: &'a [&'static dyn Transform],
+    /// Project-wide facts per transform name.
+    pub facts: &'a HashMap<&'static str, Box<dyn Any + Send + Sync>>,
+}
+
+/// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
+/// problems found later are reported in [`Rewrite::internal_errors`].
+pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite, SyntaxError> {
+    let original_index = LineIndex::from_source_text(text);
+    let locate = |offset: u32| {
+        let lc = original_index.line_column(TextSize::new(offset), text);
+        (lc.line.get(), lc.column.get())
+    };
+    let mut result = Rewrite {
+        output: text.to_string(),
+        ..Rewrite::default()
+    };
+    // Edits applied by each pass, in that pass's input coordinates, to map later
+    // findings back to the original text.
+    let mut history: Vec<Vec<(u32, u32, u32)>> = Vec::new();
+
+    for pass in 0..=MAX_PASSES {
+        let module = parse(&result.output)?;
+        let mut candidates = Vec::new();
+        let suppressions = Suppressions::from_module(&module);
+        for transform in job.transforms {
+            let ctx = FileContext {
+                module: &module,
+                info: job.info,
+                settings: job.settings,
+                project: job.facts.get(transform.name()).map(|b| b.as_ref()),
+            };
+            let output = transform.run(&ctx);
+            for finding in output.findings {
+                if !suppressions.is_suppressed(&module, finding.range.start(), finding.transform) {
+                    let key = FixKey {
+                        transform: finding.transform,
+                        offset: to_original(finding.range.start().to_u32(), &history),
+                    };
+                    candidates.push((key, finding));
+                }
+            }
+            if pass == 0 {
+                for note in output.notes {
+                    if !suppressions.is_suppressed(&module, note.range.start(), note.transform) {
+                        let (line, column) = module.line_column(note.range.start());
+                        result.notes.push(ReportedNote {
+                            transform: note.transform,
+                            line,
+                            column,
+                            reason: note.reason,
+                        });
+                    }
+                }
+            }
+        }
+        let (allowed, withheld): (Vec<_>, Vec<_>) = candidates
+            .into_iter()
+            .partition(|(key, finding)| policy.allows(finding, key));
+        if pass == 0 {
+            result.withheld = withheld.iter().map(|(k, f)| report(k, f, locate)).collect();
+        }
+        let chosen = non_overlapping(allowed);
+        if chosen.is_empty() {
+            return Ok(result);
+        }
+        if pass == MAX_PASSES {
+            result.internal_errors.push(format!(
+                "the fix loop did not settle after {MAX_PASSES} passes; the last {} fixes were not applied",
+                chosen.len()
+            ));
+            return Ok(result);
+        }
+        let (output, kept) = apply_checked(&module, chosen, &mut result.internal_errors, locate);
+        if kept.is_empty() {
+            return Ok(result);
+        }
+        let mut edits: Vec<(u32, u32, u32)> = kept
+            .iter()
+            .flat_map(|(_, f)| f.fix.edits().iter())
+            .map(|e| {
+                (
+                    e.start().to_u32(),
+                    e.end().to_u32(),
+                    e.content().map_or(0, |c| c.len() as u32),
+                )
+            })
+            .collect();
+        edits.sort_unstable();
+        history.push(edits);
+        result
+            .applied
+            .extend(kept.iter().map(|(k, f)| report(k, f, locate)));
+        result.output = output;
+    }
+    Ok(result)
+}
+
+fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize)) -> ReportedFix {
+    let (line, column) = locate(key.offset);
+    ReportedFix {
+        key: key.clone(),
+        line,
+        column,
+        message: finding.message.clone(),
+        applicability: applicability_name(finding.fix.applicability()),
+        impact: finding.impact,
+    }
+}
+
+/// The user-facing name of an applicability level.
+pub fn applicability_name(applicability: Applicability) -> &'static str {
+    match applicability {
+        Applicability::Safe => "safe",
+        Applicability::Unsafe => "unsafe",
+        Applicability::DisplayOnly => "display-only",
+    }
+}
+
+/// Picks fixes in source order, skipping any that touches a range an earlier one edits;
+/// skipped fixes are found again on the next pass, against the updated text.
+fn non_overlapping(mut candidates: Vec<(FixKey, Finding)>) -> Vec<(FixKey, Finding)> {
+    candidates.sort_by_key(|(key, f)| (f.fix.min_start(), f.range.start(), key.clone()));
+    let mut taken: Vec<(TextSize, TextSize)> = Vec::new();
+    let mut chosen = Vec::new();
+    for (key, finding) in candidates {
+        let clashes = finding.fix.edits().iter().any(|e| {
+            taken.iter().any(|&(s, end)| {
+                // Two insertions at one point would make their order arbitrary.
+                (e.start() < end && s < e.end())
+                    || (e.start() == s && e.end() == end)
+                    || (e.start() == e.end() && s < e.start() && e.start() < end)
+                    || (s == end && e.start() < s && s < e.end())
+            })
+        });
+        if !clashes {
+            taken.extend(finding.fix.edits().iter().map(|e| (e.start(), e.end())));
+            chosen.push((key, finding));
+        }
+    }
+    chosen
+}
+
+/// Applies `chosen` to the module's text. When the result does not parse, finds the
+/// fixes whose result alone does not parse, drops them as internal errors and applies
+/// the rest.
+fn apply_checked(
+    module: &SourceModule,
+    chosen: Vec<(FixKey, Finding)>,
+    errors: &mut Vec<String>,
+    locate: impl Fn(u32) -> (usize, usize),
+) -> (String, Vec<(FixKey, Finding)>) {
+    let source = module.source();
+    let all = apply_edits(source, chosen.iter().flat_map(|(_, f)| f.fix.edits()));
+    if parse(&all).is_ok() {
+        return (all, chosen);
+    }
+    let mut kept = Vec::new();
+    for (key, finding) in chosen {
+        let alone = apply_edits(source, finding.fix.edits().iter());
+        match parse(&alone) {
+            Ok(_) => kept.push((key, finding)),
+            Err(err) => {
+                let (line, column) = locate(key.offset);
+                errors.push(format!(
+                    "internal error: the {} fix at {line}:{column} produced invalid syntax ({err}); dropped",
+                    key.transform
+                ));
+            }
+        }
+    }
+    let rest = apply_edits(source, kept.iter().flat_map(|(_, f)| f.fix.edits()));
+    if parse(&rest).is_ok() {
+        (rest, kept)
+    } else {
+        errors.push(format!(
+            "internal error: {} fixes are valid one by one but not together; none applied in this pass",
+            kept.len()
+        ));
+        (source.to_string(), Vec::new())
+    }
+}
+
+/// Applies non-overlapping edits to `source`.
+pub fn apply_edits<'e>(source: &str, edits: impl Iterator<Item = &'e Edit>) -> String {
+    let mut edits: Vec<&Edit> = edits.collect();
+    edits.sort_by_key(|e| (e.start(), e.end()));
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0usize;
+    for edit in edits {
+        let (start, end) = (edit.start().to_usize(), edit.end().to_usize());
+        out.push_str(&source[at..start]);
+        out.push_str(edit.content().unwrap_or(""));
+        at = end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// Maps an offset in the text after the passes in `history` back to the original text.
+/// An offset inside replaced text maps to the start of what it replaced.
+fn to_original(mut offset: u32, history: &[Vec<(u32, u32, u32)>]) -> u32 {
+    for edits in history.iter().rev() {
+        let mut delta: i64 = 0;
+        let mut mapped = None;
+        for &(start, end, new_len) in edits {
+            let out_start = (start as i64 + delta) as u32;
+            let out_end = out_start + new_len;
+            if offset < out_start {
+                break;
+            }
+            if offset < out_end || (new_len == 0 && offset == out_start) {
+                mapped = Some(start);
+                break;
+            }
+            delta += new_len as i64 - (end - start) as i64;
+        }
+        offset = mapped.unwrap_or_else(|| (offset as i64 - delta) as u32);
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_original;
+
+    #[test]
+    fn maps_offsets_back_through_passes() {
+        // Pass 1 replaced 2..4 ("[ ") with "(" (one byte shorter).
+        let history = vec![vec![(2, 4, 1)]];
+        assert_eq!(to_original(0, &history), 0);
+        assert_eq!(to_original(2, &history), 2);
+        assert_eq!(to_original(3, &history), 4);
+        assert_eq!(to_original(10, &history), 11);
+    }
+
+    #[test]
+    fn maps_through_insertions() {
+        // An insertion of 10 bytes at 5.
+        let history = vec![vec![(5, 5, 10)]];
+        assert_eq!(to_original(4, &history), 4);
+        assert_eq!(to_original(7, &history), 5);
+        assert_eq!(to_original(15, &history), 5);
+        assert_eq!(to_original(16, &history), 6);
+    }
+}

@@ -1,0 +1,134 @@
+//! A project as the engine sees it: the files to process, each with its module name,
+//! settings and transforms, the project-wide index built from all of them, and the fix
+//! loop run over every file in parallel with results in a deterministic order.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pyslim_transforms::{FileContext, ModuleInfo, Settings, SyntaxError, Transform, parse};
+use rayon::prelude::*;
+
+use crate::engine::{self, FileJob, FixPolicy, Rewrite};
+use crate::source::DecodedSource;
+
+/// One Python file to process.
+pub struct ProjectFile {
+    /// Where it is on disk.
+    pub path: PathBuf,
+    /// Its module name and display path.
+    pub info: ModuleInfo,
+    /// Its decoded text.
+    pub source: DecodedSource,
+    /// The settings that apply to it.
+    pub settings: Arc<Settings>,
+    /// The transforms enabled for it, in registry order.
+    pub transforms: Vec<&'static dyn Transform>,
+}
+
+/// Project-wide facts, per transform name.
+pub type Facts = HashMap<&'static str, Box<dyn Any + Send + Sync>>;
+
+/// Builds every enabled transform's project index. Files that do not parse contribute
+/// nothing (they are reported when rewritten).
+pub fn index(files: &[ProjectFile]) -> Facts {
+    let mut used: Vec<&'static dyn Transform> = Vec::new();
+    for file in files {
+        for t in &file.transforms {
+            if !used.iter().any(|u| u.name() == t.name()) {
+                used.push(*t);
+            }
+        }
+    }
+    // One parse per file for all transforms; only the summaries outlive it.
+    let per_file: Vec<Vec<(&'static str, pyslim_transforms::FileFacts)>> = files
+        .par_iter()
+        .map(|file| {
+            let Ok(module) = parse(&file.source.text) else {
+                return Vec::new();
+            };
+            file.transforms
+                .iter()
+                .filter_map(|t| {
+                    let ctx = FileContext {
+                        module: &module,
+                        info: &file.info,
+                        settings: &file.settings,
+                        project: None,
+                    };
+                    t.index_file(&ctx).map(|facts| (t.name(), facts))
+                })
+                .collect()
+        })
+        .collect();
+    let mut grouped: HashMap<&'static str, Vec<(ModuleInfo, pyslim_transforms::FileFacts)>> =
+        HashMap::new();
+    for (file, facts) in files.iter().zip(per_file) {
+        for (name, f) in facts {
+            grouped
+                .entry(name)
+                .or_default()
+                .push((file.info.clone(), f));
+        }
+    }
+    let mut out = Facts::new();
+    for t in used {
+        let facts = grouped.remove(t.name()).unwrap_or_default();
+        if let Some(project) = t.index_project(facts) {
+            out.insert(t.name(), project);
+        }
+    }
+    out
+}
+
+/// Runs the fix loop over every file in parallel; results come back in `files` order.
+pub fn rewrite_all(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| {
+            let job = FileJob {
+                info: &file.info,
+                settings: &file.settings,
+                transforms: &file.transforms,
+                facts,
+            };
+            engine::rewrite(&file.source.text, &job, policy)
+        })
+        .collect()
+}
+
+/// Works out a file's module name: the directories above it that are packages (hold an
+/// `__init__.py`) plus its stem. `display` is the path shown to the user.
+pub fn module_info(path: &Path, display: String) -> ModuleInfo {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let is_package = stem == "__init__";
+    let mut parts = Vec::new();
+    if !is_package {
+        parts.push(stem);
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if !d.join("__init__.py").is_file() {
+            break;
+        }
+        match d.file_name() {
+            Some(name) => parts.push(name.to_string_lossy().into_owned()),
+            None => break,
+        }
+        dir = d.parent();
+    }
+    parts.reverse();
+    ModuleInfo {
+        name: parts.join("."),
+        is_package,
+        path: display,
+    }
+}

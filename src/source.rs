@@ -1,0 +1,184 @@
+//! Turning a file's bytes into text the parser can read, and back, byte for byte.
+//!
+//! Python source is UTF-8 unless a PEP 263 cookie on line 1 or 2 says otherwise; a
+//! UTF-8 byte-order mark is kept aside and written back. A file in another encoding is
+//! decoded and re-encoded only when that round trip reproduces the original bytes
+//! exactly, so nothing the user wrote can change by accident.
+
+use encoding_rs::{Encoding, UTF_8};
+use thiserror::Error;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// A file's text and how to turn it back into bytes.
+#[derive(Debug, Clone)]
+pub struct DecodedSource {
+    /// The text without the byte-order mark.
+    pub text: String,
+    bom: bool,
+    encoding: &'static Encoding,
+}
+
+/// Why a file's bytes could not be read as Python source.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Not UTF-8 and no cookie naming another encoding.
+    #[error("not valid UTF-8 (first bad byte at offset {offset}) and no coding cookie")]
+    InvalidUtf8 {
+        /// Offset of the first invalid byte.
+        offset: usize,
+    },
+    /// A cookie names an encoding pyslim does not know.
+    #[error("unknown source encoding {0:?} in the coding cookie")]
+    UnknownEncoding(String),
+    /// Decoding and re-encoding would not give the same bytes back.
+    #[error(
+        "encoding {0} does not round-trip this file's bytes exactly; skipped to keep it intact"
+    )]
+    NoRoundTrip(&'static str),
+    /// The cookie disagrees with the BOM or the bytes are not valid in the named encoding.
+    #[error("bytes are not valid {0}")]
+    Malformed(&'static str),
+}
+
+impl DecodedSource {
+    /// Decodes `bytes` as Python source.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let (bom, body) = match bytes.strip_prefix(BOM) {
+            Some(rest) => (true, rest),
+            None => (false, bytes),
+        };
+        let encoding = match coding_cookie(body) {
+            None => UTF_8,
+            Some(label) => Encoding::for_label(python_codec_alias(&label).as_bytes())
+                .ok_or(DecodeError::UnknownEncoding(label))?,
+        };
+        if encoding == UTF_8 {
+            let text = std::str::from_utf8(body).map_err(|e| DecodeError::InvalidUtf8 {
+                offset: e.valid_up_to() + if bom { BOM.len() } else { 0 },
+            })?;
+            return Ok(Self {
+                text: text.to_string(),
+                bom,
+                encoding,
+            });
+        }
+        if bom {
+            return Err(DecodeError::Malformed(
+                "UTF-8 (a BOM with a non-UTF-8 cookie)",
+            ));
+        }
+        let (text, had_errors) = encoding.decode_without_bom_handling(body);
+        if had_errors {
+            return Err(DecodeError::Malformed(encoding.name()));
+        }
+        let decoded = Self {
+            text: text.into_owned(),
+            bom,
+            encoding,
+        };
+        match decoded.encode(&decoded.text) {
+            Ok(again) if again == bytes => Ok(decoded),
+            _ => Err(DecodeError::NoRoundTrip(encoding.name())),
+        }
+    }
+
+    /// Encodes rewritten text the way the original file was encoded.
+    pub fn encode(&self, text: &str) -> Result<Vec<u8>, DecodeError> {
+        let mut out = Vec::with_capacity(text.len() + 3);
+        if self.bom {
+            out.extend_from_slice(BOM);
+        }
+        if self.encoding == UTF_8 {
+            out.extend_from_slice(text.as_bytes());
+        } else {
+            let (bytes, _, unmappable) = self.encoding.encode(text);
+            if unmappable {
+                return Err(DecodeError::Malformed(self.encoding.name()));
+            }
+            out.extend_from_slice(&bytes);
+        }
+        Ok(out)
+    }
+}
+
+/// The encoding named by a PEP 263 cookie in the first two lines, if any.
+fn coding_cookie(body: &[u8]) -> Option<String> {
+    for (number, line) in body.split(|&b| b == b'\n').take(2).enumerate() {
+        let line = String::from_utf8_lossy(line);
+        let trimmed = line.trim_start_matches([' ', '\t', '\x0c']);
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            if let Some(name) = cookie_in_comment(comment) {
+                return Some(name);
+            }
+        } else if number == 0 && !trimmed.trim().is_empty() {
+            // PEP 263: the cookie on line 2 only counts when line 1 is blank or a comment.
+            return None;
+        }
+    }
+    None
+}
+
+fn cookie_in_comment(comment: &str) -> Option<String> {
+    let at = comment.find("coding")?;
+    let rest = &comment[at + "coding".len()..];
+    let rest = rest.strip_prefix([':', '='])?;
+    let name: String = rest
+        .trim_start_matches([' ', '\t'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+/// Python codec names that the WHATWG labels used by `encoding_rs` spell differently.
+fn python_codec_alias(label: &str) -> String {
+    let lower = label.to_ascii_lowercase().replace('_', "-");
+    match lower.as_str() {
+        "utf8" | "utf-8-sig" => "utf-8".to_string(),
+        "latin-1" | "latin1" | "iso-8859-1" | "l1" => "windows-1252".to_string(),
+        _ => lower,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_with_bom_round_trips() {
+        let bytes = b"\xEF\xBB\xBFx = 1\r\n";
+        let src = DecodedSource::decode(bytes).unwrap();
+        assert_eq!(src.text, "x = 1\r\n");
+        assert_eq!(src.encode(&src.text).unwrap(), bytes);
+    }
+
+    #[test]
+    fn latin1_cookie_is_honoured() {
+        let bytes = b"# -*- coding: latin-1 -*-\ns = '\xe9'\n";
+        let src = DecodedSource::decode(bytes).unwrap();
+        assert!(src.text.contains('\u{e9}'));
+        assert_eq!(src.encode(&src.text).unwrap(), bytes);
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_offset() {
+        let err = DecodedSource::decode(b"x = '\xff'\n").unwrap_err();
+        assert_eq!(err, DecodeError::InvalidUtf8 { offset: 5 });
+    }
+
+    #[test]
+    fn cookie_on_line_two_needs_a_comment_on_line_one() {
+        assert_eq!(
+            coding_cookie(b"#!/usr/bin/env python\n# coding=cp1252\n"),
+            Some("cp1252".into())
+        );
+        assert_eq!(coding_cookie(b"x = 1\n# coding=cp1252\n"), None);
+    }
+
+    #[test]
+    fn unknown_cookie_is_an_error() {
+        let err = DecodedSource::decode(b"# coding: klingon\n").unwrap_err();
+        assert_eq!(err, DecodeError::UnknownEncoding("klingon".into()));
+    }
+}

@@ -1,0 +1,85 @@
+//! pyslim's transforms: pure analysis of Python source that proposes memory-saving
+//! rewrites as text edits. Nothing here reads files, prints or knows about the CLI; the
+//! `pyslim` binary feeds sources in and applies the fixes that come out.
+//!
+//! Adding a transform is one module implementing [`Transform`], one line in
+//! [`registry::TRANSFORMS`], and one fixture folder `fixtures/<name>/`.
+
+use std::any::Any;
+
+pub mod fix;
+pub mod parse;
+pub mod registry;
+pub mod settings;
+pub mod suppression;
+
+pub mod generator;
+
+pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
+pub use parse::{SourceModule, SyntaxError, parse};
+pub use ruff_python_ast::PythonVersion;
+pub use settings::{Settings, TransformOptions};
+
+/// Facts one transform gathered from one file for its project-wide view. They must be
+/// summaries, never the AST, so a large project's index stays small.
+pub type FileFacts = Box<dyn Any + Send + Sync>;
+
+/// A transform's project-wide view, built once from every file's [`FileFacts`].
+pub type ProjectFacts = Box<dyn Any + Send + Sync>;
+
+/// Where a module sits in the project: what the transform sees of the file besides its code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleInfo {
+    /// Dotted module name (`pkg.sub.mod`; `pkg` for `pkg/__init__.py`).
+    pub name: String,
+    /// True for a package's `__init__.py` (relative imports resolve from the package itself).
+    pub is_package: bool,
+    /// Path relative to the project root, with `/` separators, for messages.
+    pub path: String,
+}
+
+/// What a transform sees of one file.
+pub struct FileContext<'a> {
+    /// The parsed file.
+    pub module: &'a SourceModule<'a>,
+    /// Its place in the project.
+    pub info: &'a ModuleInfo,
+    /// The user's settings.
+    pub settings: &'a Settings,
+    /// This transform's project-wide view, when it built one.
+    pub project: Option<&'a (dyn Any + Send + Sync)>,
+}
+
+/// A memory-saving rewrite.
+///
+/// The engine calls [`Transform::index_file`] on every file (in parallel), then
+/// [`Transform::index_project`] once, then [`Transform::run`] on each file for every
+/// pass of its fix loop. A transform must be idempotent: on its own output it proposes
+/// nothing.
+pub trait Transform: Send + Sync {
+    /// Short, stable name used in config, suppressions and output (`slots`).
+    fn name(&self) -> &'static str;
+
+    /// One line for `pyslim transforms`.
+    fn summary(&self) -> &'static str;
+
+    /// When its fixes are safe and when unsafe, one line for `pyslim transforms`.
+    fn applicability(&self) -> &'static str;
+
+    /// The full `pyslim explain` text: what it does, why it saves memory, when it is
+    /// unsafe, an example.
+    fn documentation(&self) -> &'static str;
+
+    /// Gathers the facts this transform needs about the whole project from one file.
+    fn index_file(&self, _ctx: &FileContext) -> Option<FileFacts> {
+        None
+    }
+
+    /// Combines the per-file facts (in the engine's deterministic file order).
+    fn index_project(&self, _files: Vec<(ModuleInfo, FileFacts)>) -> Option<ProjectFacts> {
+        None
+    }
+
+    /// Proposes rewrites for one file.
+    fn run(&self, ctx: &FileContext) -> Output;
+}
