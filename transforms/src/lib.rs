@@ -14,6 +14,7 @@ pub mod settings;
 pub mod suppression;
 
 pub mod generator;
+pub mod slots;
 
 pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
 pub use parse::{SourceModule, SyntaxError, parse};
