@@ -57,7 +57,9 @@ const HARMLESS_CALLS: &[&str] = &[
     "builtins.callable", "builtins.super", "builtins.sorted", "builtins.list", "builtins.tuple",
     "builtins.enumerate", "builtins.zip", "builtins.reversed", "builtins.min", "builtins.max",
     "builtins.sum", "builtins.any", "builtins.all", "builtins.dir", "copy.copy", "copy.deepcopy",
-    "weakref.ref", "weakref.proxy", "weakref.finalize",
+    "weakref.ref", "weakref.proxy", "weakref.finalize", "weakref.WeakMethod", "builtins.setattr",
+    "builtins.delattr", "builtins.vars", "builtins.object", "builtins.set", "builtins.frozenset",
+    "builtins.dict",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,12 +150,14 @@ impl Project<'_> {
                 return self.resolve(&next, depth + 1);
             }
             if let Some(callee) = file.module_instances.get(name) {
-                if rest.is_empty()
-                    && let Resolved::Class(id) = self.resolve(callee, depth + 1)
-                {
-                    return Resolved::Instance(id);
-                }
-                return Resolved::Other;
+                // An instance of a project class is ours (its methods are project code);
+                // an instance of anything else is outside code.
+                return match (self.resolve(callee, depth + 1), rest.is_empty()) {
+                    (Resolved::Class(id), true) => Resolved::Instance(id),
+                    (Resolved::Class(_), false) => Resolved::Other,
+                    (Resolved::External, _) => Resolved::External,
+                    _ => Resolved::Other,
+                };
             }
             return Resolved::Other;
         }
@@ -349,31 +353,32 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                     &mut global_unproven,
                     "the project uses pickle protocol 0/1 or copyreg",
                 ),
-                Fact::SelfEscape(c, callee) => {
-                    let Some(id) = project
-                        .by_dotted
-                        .get(&format!("{}.{}", file.module, file.classes[*c].qualname))
-                        .copied()
-                    else {
-                        continue;
+                Fact::Escape(recv, callee) => {
+                    let reached: Vec<usize> = match project.receiver(f, recv) {
+                        RecvKind::SelfOf(id) => std::iter::once(id)
+                            .chain(descendants[id].iter().copied())
+                            .collect(),
+                        RecvKind::Exact(id) => vec![id],
+                        _ => continue,
                     };
                     let proven = callee.as_deref().is_some_and(|d| {
                         HARMLESS_CALLS.contains(&d)
+                            || d.starts_with("builtins.object.")
                             || matches!(
                                 project.resolve(d, 0),
                                 Resolved::Class(_) | Resolved::Other | Resolved::Instance(_)
                             )
                     });
                     if !proven {
-                        let what = callee
-                            .as_deref()
-                            .map(|d| d.rsplit('.').next().unwrap_or(d).to_string());
-                        let reason = match what {
-                            Some(w) => format!("instance is passed to `{w}` outside the project"),
+                        let reason = match callee.as_deref() {
+                            Some(d) => format!(
+                                "instance is passed to `{}` outside the project",
+                                d.rsplit('.').next().unwrap_or(d)
+                            ),
                             None => "instance is passed to a call pyslim cannot resolve".into(),
                         };
-                        for d in std::iter::once(id).chain(descendants[id].iter().copied()) {
-                            push_unique(&mut unproven[d], &reason);
+                        for id in reached {
+                            push_unique(&mut unproven[id], &reason);
                         }
                     }
                 }

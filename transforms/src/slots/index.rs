@@ -98,8 +98,9 @@ pub enum Fact {
     PickleLoad,
     /// Pickle protocol 0 or 1, or `copyreg`, is used.
     OldPickle,
-    /// `self` of a class is passed to a call (`callee` resolved when it is a name).
-    SelfEscape(usize, Option<String>),
+    /// `self`, or an object that may be an instance, is passed to a call (`callee`
+    /// resolved when it is a name).
+    Escape(Receiver, Option<String>),
 }
 
 /// One class, summarised.
@@ -395,6 +396,9 @@ impl Indexer<'_, '_> {
         let name = UnqualifiedName::from_expr(expr)?;
         let segments = name.segments();
         let (first, rest) = segments.split_first()?;
+        if !self.is_global(first) {
+            return None;
+        }
         let root = self.resolve_root(first)?;
         let mut out = root;
         for s in rest {
@@ -880,8 +884,20 @@ impl Indexer<'_, '_> {
             }
             // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
             // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
-            let patch_object = attr == "object"
-                && matches!(a.value.as_ref(), Expr::Attribute(p) if p.attr.as_str() == "patch");
+            let on_patch = match a.value.as_ref() {
+                Expr::Attribute(p) => p.attr.as_str() == "patch",
+                Expr::Name(n) => n.id.as_str() == "patch",
+                _ => false,
+            };
+            let patch_object = attr == "object" && on_patch;
+            if attr == "multiple" && on_patch && let Some(target) = args.first() {
+                let recv = self.receiver(target);
+                for kw in &call.arguments.keywords {
+                    if let Some(name) = &kw.arg {
+                        self.attr_write(recv.clone(), name.as_str());
+                    }
+                }
+            }
             let monkeypatch = attr == "setattr"
                 && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
             if (patch_object || monkeypatch) && args.len() >= 2 {
@@ -900,27 +916,31 @@ impl Indexer<'_, '_> {
         {
             self.summary.classes[c].zero_arg_super = true;
         }
-        // `self` handed to other code.
-        let passes_self = args
-            .iter()
-            .map(|a| match a {
-                Expr::Starred(s) => s.value.as_ref(),
-                a => a,
-            })
-            .chain(call.arguments.keywords.iter().map(|k| &k.value))
-            .find_map(|a| match self.receiver(a) {
-                Receiver::SelfOf(c) => Some(c),
-                _ => None,
-            });
-        if let Some(c) = passes_self {
-            let escape = match call.func.as_ref() {
-                // A method of the instance itself, or of a base (`Base.__init__(self)`).
-                Expr::Attribute(a) if matches!(self.receiver(&a.value), Receiver::SelfOf(_) | Receiver::ClassOf(_)) => None,
-                Expr::Attribute(a) if matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super")) => None,
-                _ => Some(callee.clone()),
-            };
-            if let Some(callee) = escape {
-                self.fact(Fact::SelfEscape(c, callee));
+        // `self` or a possible instance handed to other code.
+        let in_project_method = match call.func.as_ref() {
+            // A method of the instance itself, or of a base (`Base.__init__(self)`,
+            // `super().__init__(...)`).
+            Expr::Attribute(a) => {
+                matches!(self.receiver(&a.value), Receiver::SelfOf(_) | Receiver::ClassOf(_))
+                    || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+            }
+            _ => false,
+        };
+        if !in_project_method {
+            let passed: Vec<Receiver> = args
+                .iter()
+                .map(|a| match a {
+                    Expr::Starred(s) => s.value.as_ref(),
+                    a => a,
+                })
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .map(|a| self.receiver(a))
+                .filter(|r| {
+                    matches!(r, Receiver::SelfOf(_) | Receiver::Instance(_) | Receiver::Global(_))
+                })
+                .collect();
+            for recv in passed {
+                self.fact(Fact::Escape(recv, callee.clone()));
             }
         }
     }
