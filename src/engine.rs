@@ -108,9 +108,10 @@ pub struct FileJob<'a> {
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].
 pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite, SyntaxError> {
-    let original_index = LineIndex::from_source_text(text);
+    let original_index = std::sync::OnceLock::new();
     let locate = |offset: u32| {
-        let lc = original_index.line_column(TextSize::new(offset), text);
+        let index = original_index.get_or_init(|| LineIndex::from_source_text(text));
+        let lc = index.line_column(TextSize::new(offset), text);
         (lc.line.get(), lc.column.get())
     };
     let mut result = Rewrite {
@@ -124,7 +125,13 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
     for pass in 0..=MAX_PASSES {
         let module = parse(&result.output)?;
         let mut candidates = Vec::new();
-        let suppressions = Suppressions::from_module(&module);
+        // Built on first need: most files have nothing to report.
+        let suppressions = std::sync::OnceLock::new();
+        let suppressed = |offset: TextSize, transform: &str| {
+            suppressions
+                .get_or_init(|| Suppressions::from_module(&module))
+                .is_suppressed(&module, offset, transform)
+        };
         for transform in job.transforms {
             let ctx = FileContext {
                 module: &module,
@@ -134,7 +141,7 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
             };
             let output = transform.run(&ctx);
             for finding in output.findings {
-                if !suppressions.is_suppressed(&module, finding.range.start(), finding.transform) {
+                if !suppressed(finding.range.start(), finding.transform) {
                     let key = FixKey {
                         transform: finding.transform,
                         offset: to_original(finding.range.start().to_u32(), &history),
@@ -144,7 +151,7 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
             }
             if pass == 0 {
                 for note in output.notes {
-                    if !suppressions.is_suppressed(&module, note.range.start(), note.transform) {
+                    if !suppressed(note.range.start(), note.transform) {
                         let (line, column) = module.line_column(note.range.start());
                         result.notes.push(ReportedNote {
                             transform: note.transform,

@@ -36,10 +36,13 @@ pub fn index(files: &[ProjectFile]) -> Facts {
     let mut used: Vec<&'static dyn Transform> = Vec::new();
     for file in files {
         for t in &file.transforms {
-            if !used.iter().any(|u| u.name() == t.name()) {
+            if t.needs_index() && !used.iter().any(|u| u.name() == t.name()) {
                 used.push(*t);
             }
         }
+    }
+    if used.is_empty() {
+        return Facts::new();
     }
     // One parse per file for all transforms; only the summaries outlive it.
     let per_file: Vec<Vec<(&'static str, pyslim_transforms::FileFacts)>> = files
@@ -50,6 +53,7 @@ pub fn index(files: &[ProjectFile]) -> Facts {
             };
             file.transforms
                 .iter()
+                .filter(|t| t.needs_index())
                 .filter_map(|t| {
                     let ctx = FileContext {
                         module: &module,
