@@ -40,6 +40,10 @@ impl Transform for Slots {
         DOC
     }
 
+    fn needs_index(&self) -> bool {
+        true
+    }
+
     fn index_file(&self, ctx: &FileContext) -> Option<FileFacts> {
         Some(Box::new(index::index_file(ctx)))
     }
