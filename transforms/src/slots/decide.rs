@@ -59,7 +59,14 @@ const HARMLESS_CALLS: &[&str] = &[
     "builtins.sum", "builtins.any", "builtins.all", "builtins.dir", "copy.copy", "copy.deepcopy",
     "weakref.ref", "weakref.proxy", "weakref.finalize", "weakref.WeakMethod", "builtins.setattr",
     "builtins.delattr", "builtins.vars", "builtins.object", "builtins.set", "builtins.frozenset",
-    "builtins.dict",
+    "builtins.dict", "typing.cast", "typing_extensions.cast",
+];
+
+/// Attributes of functions and classes (`f.__doc__ = ...` in decorators): a write of
+/// one of these on an object of unknown type is not taken for an instance write.
+const FUNCTION_DUNDERS: &[&str] = &[
+    "__doc__", "__name__", "__qualname__", "__module__", "__wrapped__", "__signature__",
+    "__annotations__", "__defaults__", "__kwdefaults__", "__text_signature__",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +183,7 @@ impl Project<'_> {
             Receiver::ClassOf(_) => RecvKind::ClassObject,
             Receiver::Instance(d) => match self.resolve(d, 0) {
                 Resolved::Class(id) => RecvKind::Exact(id),
+                Resolved::External if constructs_foreign_object(d) => RecvKind::NotOurs,
                 _ => RecvKind::Unknown,
             },
             Receiver::Global(d) => match self.resolve(d, 0) {
@@ -187,6 +195,28 @@ impl Project<'_> {
             Receiver::Unknown => RecvKind::Unknown,
         }
     }
+}
+
+/// Whether calling the external `callee` builds an object of its own (a class,
+/// by the capitalised-name convention, or a known lowercase one) rather than returning
+/// something it was given (`copy.copy(obj)`, `getattr(...)`, `cast(T, obj)`).
+fn constructs_foreign_object(callee: &str) -> bool {
+    if callee.starts_with("builtins.")
+        || matches!(
+            callee,
+            "copy.copy" | "copy.deepcopy" | "copy.replace" | "dataclasses.replace"
+                | "typing.cast" | "typing_extensions.cast"
+        )
+    {
+        return false;
+    }
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    last.starts_with(|c: char| c.is_ascii_uppercase())
+        || matches!(
+            callee,
+            "threading.local" | "collections.defaultdict" | "collections.deque"
+                | "functools.partial"
+        )
 }
 
 /// Why an external base (one outside the project) stops a class, or `None` when it is
@@ -303,6 +333,9 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                             late_class_names[id].push(attr.clone());
                         }
                     }
+                    // Names that describe functions and classes: written on an unknown
+                    // object, it is taken to be a function or class (see the doc).
+                    RecvKind::Unknown if FUNCTION_DUNDERS.contains(&attr.as_str()) => {}
                     RecvKind::Unknown => {
                         unknown_writes.insert(attr.clone());
                     }

@@ -846,7 +846,22 @@ impl Indexer<'_, '_> {
             Some(
                 "pickle.load" | "pickle.loads" | "pickle.Unpickler" | "shelve.open"
                 | "dill.load" | "dill.loads" | "cloudpickle.load" | "cloudpickle.loads",
-            ) => self.fact(Fact::PickleLoad),
+            ) => {
+                // `pickle.loads(pickle.dumps(x))` round-trips in one process: slotted
+                // instances pickle fine at the default protocol. Only stored pickles,
+                // which may hold dict state, are a risk.
+                let round_trip = match args.first() {
+                    Some(Expr::Call(inner)) => {
+                        self.resolve(&inner.func).is_some_and(|d| d.ends_with(".dumps"))
+                    }
+                    // `s = pickle.dumps(x)` then `pickle.loads(s)` in the same function.
+                    Some(arg) => matches!(self.receiver(arg), Receiver::Instance(d) if d.ends_with(".dumps")),
+                    None => false,
+                };
+                if !round_trip {
+                    self.fact(Fact::PickleLoad);
+                }
+            }
             Some("pickle.dump" | "pickle.dumps") => {
                 let protocol = call
                     .arguments

@@ -144,7 +144,10 @@ impl Runner<'_, '_> {
             Fix::safe_edit(edit)
         } else {
             message.push_str("; unsafe: ");
-            message.push_str(&plan.unproven.join("; "));
+            message.push_str(&plan.unproven[0]);
+            if plan.unproven.len() > 1 {
+                message.push_str(&format!(" (+{} more)", plan.unproven.len() - 1));
+            }
             Fix::unsafe_edit(edit)
         };
         self.output.findings.push(Finding {
