@@ -59,7 +59,7 @@ const HARMLESS_CALLS: &[&str] = &[
     "builtins.sum", "builtins.any", "builtins.all", "builtins.dir", "copy.copy", "copy.deepcopy",
     "weakref.ref", "weakref.proxy", "weakref.finalize", "weakref.WeakMethod", "builtins.setattr",
     "builtins.delattr", "builtins.vars", "builtins.object", "builtins.set", "builtins.frozenset",
-    "builtins.dict", "typing.cast", "typing_extensions.cast",
+    "builtins.dict", "typing.cast", "typing_extensions.cast", "pickle.dumps", "pickle.dump",
 ];
 
 /// Attributes of functions and classes (`f.__doc__ = ...` in decorators): a write of
