@@ -62,13 +62,6 @@ const HARMLESS_CALLS: &[&str] = &[
     "builtins.dict", "typing.cast", "typing_extensions.cast", "pickle.dumps", "pickle.dump",
 ];
 
-/// Attributes of functions and classes (`f.__doc__ = ...` in decorators): a write of
-/// one of these on an object of unknown type is not taken for an instance write.
-const FUNCTION_DUNDERS: &[&str] = &[
-    "__doc__", "__name__", "__qualname__", "__module__", "__wrapped__", "__signature__",
-    "__annotations__", "__defaults__", "__kwdefaults__", "__text_signature__",
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolved {
     Class(usize),
@@ -333,9 +326,6 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                             late_class_names[id].push(attr.clone());
                         }
                     }
-                    // Names that describe functions and classes: written on an unknown
-                    // object, it is taken to be a function or class (see the doc).
-                    RecvKind::Unknown if FUNCTION_DUNDERS.contains(&attr.as_str()) => {}
                     RecvKind::Unknown => {
                         unknown_writes.insert(attr.clone());
                     }

@@ -9,6 +9,10 @@ use ruff_text_size::{Ranged, TextSize};
 
 use crate::{Edit, SourceModule};
 
+/// The line length past which the `__slots__` tuple is split, one name per line (the
+/// default of ruff format and black).
+const MAX_LINE: usize = 88;
+
 /// The `__slots__ = (...)` insertion for `def`, or why it cannot be placed.
 pub fn slots_line(
     module: &SourceModule,
@@ -29,7 +33,19 @@ pub fn slots_line(
         [one] => format!("({one},)"),
         many => format!("({})", many.join(", ")),
     };
-    let line = format!("__slots__ = {tuple}");
+    let mut line = format!("__slots__ = {tuple}");
+    if indent.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>() + line.len()
+        > MAX_LINE
+    {
+        // One name per line with a trailing comma, as ruff format and black lay out a
+        // tuple that does not fit.
+        let inner = stylist.indentation().as_str();
+        line = String::from("__slots__ = (");
+        for item in &items {
+            line.push_str(&format!("{newline}{indent}{inner}{item},"));
+        }
+        line.push_str(&format!("{newline}{indent})"));
+    }
     if is_docstring_stmt(first) {
         if let Some(next) = def.body.get(1)
             && source.line_start(next.start()) <= first.end()
