@@ -311,6 +311,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
     let mut weak_exact: HashSet<usize> = HashSet::new();
     let mut global_weak = false;
     let mut dict_exact: Vec<(usize, &'static str)> = Vec::new();
+    let mut class_setattr: Vec<usize> = Vec::new();
     let mut global_unproven: Vec<String> = Vec::new();
     let mut unproven: Vec<Vec<String>> = vec![Vec::new(); n];
     for (f, file) in files.iter().enumerate() {
@@ -355,7 +356,14 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                     RecvKind::Exact(id) | RecvKind::SelfOf(id) => {
                         dict_exact.push((id, "setattr() with a computed name on an instance"))
                     }
-                    RecvKind::ClassObject | RecvKind::NotOurs => {}
+                    RecvKind::ClassObject => {
+                        if let Receiver::Global(d) = recv
+                            && let Resolved::Class(id) = project.resolve(d, 0)
+                        {
+                            class_setattr.push(id);
+                        }
+                    }
+                    RecvKind::NotOurs => {}
                     RecvKind::Unknown => push_unique(
                         &mut global_unproven,
                         "setattr() with a computed name on an object of unknown type",
@@ -568,6 +576,11 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
             Some(r) => State::Skip(r),
             None => State::Candidate,
         };
+    }
+    for id in class_setattr {
+        if state[id] == State::Candidate {
+            state[id] = State::Skip("setattr() with a computed name on the class".into());
+        }
     }
     // Classes whose instances need their whole dict keep their bases unslotted.
     for (id, reason) in &dict_exact {

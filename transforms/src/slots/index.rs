@@ -776,9 +776,11 @@ impl Indexer<'_, '_> {
             }
             _ => {}
         }
-        let (self_name, cls_name) = if is_static || name == "__new__" || name == "__init_subclass__" || name == "__class_getitem__" {
+        // `__init_subclass__` and `__class_getitem__` are implicit classmethods.
+        let implicit_classmethod = matches!(name, "__init_subclass__" | "__class_getitem__");
+        let (self_name, cls_name) = if is_static || name == "__new__" {
             (None, None)
-        } else if is_classmethod {
+        } else if is_classmethod || implicit_classmethod {
             (None, first.map(|f| (f, idx)))
         } else {
             (first.map(|f| (f, idx)), None)
@@ -816,10 +818,11 @@ impl Indexer<'_, '_> {
         match callee.as_deref() {
             Some("builtins.setattr") | Some("builtins.delattr") if args.len() >= 2 => {
                 let recv = self.receiver(&args[0]);
-                let is_set = callee.as_deref() == Some("builtins.setattr");
+                // `delattr(Cls, "x")` removes what `Cls.x` holds, a slot descriptor
+                // included: treated as a write (on an instance it is harmless, and an
+                // extra write only makes the analysis more careful).
                 match const_str(args.get(1)) {
-                    Some(name) if is_set => self.attr_write(recv, &name),
-                    Some(_) => {}
+                    Some(name) => self.attr_write(recv, &name),
                     None => self.dynamic_setattr(recv),
                 }
             }
@@ -963,7 +966,8 @@ impl Indexer<'_, '_> {
     fn dynamic_setattr(&mut self, recv: Receiver) {
         match recv {
             Receiver::SelfOf(c) => self.summary.classes[c].block(Blocker::DynamicSetattr),
-            Receiver::ClassOf(_) => {}
+            // A computed name set on the class may replace a slot descriptor.
+            Receiver::ClassOf(c) => self.summary.classes[c].block(Blocker::DynamicClassSetattr),
             recv => self.fact(Fact::DynamicSetattr(recv)),
         }
     }
@@ -1027,6 +1031,18 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
             Stmt::Assign(assign) => {
                 for target in &assign.targets {
                     self.store_target(target);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Delete(delete) => {
+                // `del Cls.x` removes a slot descriptor like `Cls.x = ...` replaces it.
+                for target in &delete.targets {
+                    if let Expr::Attribute(attr) = target {
+                        let recv = self.receiver(&attr.value);
+                        if matches!(recv, Receiver::ClassOf(_) | Receiver::Global(_)) {
+                            self.attr_write(recv, attr.attr.as_str());
+                        }
+                    }
                 }
                 visitor::walk_stmt(self, stmt);
             }

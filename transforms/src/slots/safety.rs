@@ -13,6 +13,8 @@ pub enum Blocker {
     SelfDict,
     /// `setattr(self, name, ...)` with a computed name (#6).
     DynamicSetattr,
+    /// `setattr(cls, name, ...)` with a computed name: may replace a slot descriptor (#11).
+    DynamicClassSetattr,
     /// `functools.cached_property` stores into the instance dict (#6).
     CachedProperty,
     /// `self.__class__ = ...` (#8).
@@ -30,6 +32,9 @@ impl Blocker {
             Blocker::Vars => "uses vars(self)".into(),
             Blocker::SelfDict => "uses self.__dict__".into(),
             Blocker::DynamicSetattr => "uses setattr(self, ...) with a computed name".into(),
+            Blocker::DynamicClassSetattr => {
+                "uses setattr() with a computed name on the class".into()
+            }
             Blocker::CachedProperty => "uses cached_property".into(),
             Blocker::ClassAssign => "assigns self.__class__".into(),
             Blocker::CustomPickle(name) => format!("defines {name}"),
@@ -41,7 +46,13 @@ impl Blocker {
     /// every attribute in the instance dict, and a slotted base would keep its own
     /// attributes out of the subclass's dict.
     pub fn needs_whole_dict(&self) -> bool {
-        !matches!(self, Blocker::CachedProperty | Blocker::DynamicSetattr | Blocker::ComplexBody)
+        !matches!(
+            self,
+            Blocker::CachedProperty
+                | Blocker::DynamicSetattr
+                | Blocker::DynamicClassSetattr
+                | Blocker::ComplexBody
+        )
     }
 }
 
