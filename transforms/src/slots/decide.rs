@@ -51,15 +51,52 @@ pub fn key(module: &str, qualname: &str) -> String {
 /// Builtins through which `self` may be passed without anything being able to add
 /// attributes to it or need its `__dict__`.
 const HARMLESS_CALLS: &[&str] = &[
-    "builtins.isinstance", "builtins.issubclass", "builtins.id", "builtins.hash", "builtins.repr",
-    "builtins.str", "builtins.len", "builtins.print", "builtins.type", "builtins.iter",
-    "builtins.next", "builtins.format", "builtins.bool", "builtins.hasattr", "builtins.getattr",
-    "builtins.callable", "builtins.super", "builtins.sorted", "builtins.list", "builtins.tuple",
-    "builtins.enumerate", "builtins.zip", "builtins.reversed", "builtins.min", "builtins.max",
-    "builtins.sum", "builtins.any", "builtins.all", "builtins.dir", "copy.copy", "copy.deepcopy",
-    "weakref.ref", "weakref.proxy", "weakref.finalize", "weakref.WeakMethod", "builtins.setattr",
-    "builtins.delattr", "builtins.vars", "builtins.object", "builtins.set", "builtins.frozenset",
-    "builtins.dict", "typing.cast", "typing_extensions.cast", "pickle.dumps", "pickle.dump",
+    "builtins.isinstance",
+    "builtins.issubclass",
+    "builtins.id",
+    "builtins.hash",
+    "builtins.repr",
+    "builtins.str",
+    "builtins.len",
+    "builtins.print",
+    "builtins.type",
+    "builtins.iter",
+    "builtins.next",
+    "builtins.format",
+    "builtins.bool",
+    "builtins.hasattr",
+    "builtins.getattr",
+    "builtins.callable",
+    "builtins.super",
+    "builtins.sorted",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.enumerate",
+    "builtins.zip",
+    "builtins.reversed",
+    "builtins.min",
+    "builtins.max",
+    "builtins.sum",
+    "builtins.any",
+    "builtins.all",
+    "builtins.dir",
+    "copy.copy",
+    "copy.deepcopy",
+    "weakref.ref",
+    "weakref.proxy",
+    "weakref.finalize",
+    "weakref.WeakMethod",
+    "builtins.setattr",
+    "builtins.delattr",
+    "builtins.vars",
+    "builtins.object",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.dict",
+    "typing.cast",
+    "typing_extensions.cast",
+    "pickle.dumps",
+    "pickle.dump",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +205,10 @@ impl Project<'_> {
         let id_of = |c: usize| {
             let summary = &self.files[file];
             self.by_dotted
-                .get(&format!("{}.{}", summary.module, summary.classes[c].qualname))
+                .get(&format!(
+                    "{}.{}",
+                    summary.module, summary.classes[c].qualname
+                ))
                 .copied()
         };
         match recv {
@@ -197,8 +237,12 @@ fn constructs_foreign_object(callee: &str) -> bool {
     if callee.starts_with("builtins.")
         || matches!(
             callee,
-            "copy.copy" | "copy.deepcopy" | "copy.replace" | "dataclasses.replace"
-                | "typing.cast" | "typing_extensions.cast"
+            "copy.copy"
+                | "copy.deepcopy"
+                | "copy.replace"
+                | "dataclasses.replace"
+                | "typing.cast"
+                | "typing_extensions.cast"
         )
     {
         return false;
@@ -207,7 +251,9 @@ fn constructs_foreign_object(callee: &str) -> bool {
     last.starts_with(|c: char| c.is_ascii_uppercase())
         || matches!(
             callee,
-            "threading.local" | "collections.defaultdict" | "collections.deque"
+            "threading.local"
+                | "collections.defaultdict"
+                | "collections.deque"
                 | "functools.partial"
         )
 }
@@ -233,8 +279,8 @@ fn external_base(r: &Ref) -> Option<String> {
         "typing.TypedDict" | "typing_extensions.TypedDict" => Some("TypedDict class".into()),
         d if d.starts_with("enum.") => Some("Enum class".into()),
         d if is_exception_name(d) => Some("exception class".into()),
-        "builtins.int" | "builtins.str" | "builtins.bytes" | "builtins.tuple" | "builtins.float"
-        | "builtins.complex" | "builtins.bool" | "builtins.frozenset" => {
+        "builtins.int" | "builtins.str" | "builtins.bytes" | "builtins.tuple"
+        | "builtins.float" | "builtins.complex" | "builtins.bool" | "builtins.frozenset" => {
             Some(format!("subclass of builtin `{last}`"))
         }
         d if d.starts_with("builtins.") => Some(format!("builtin base `{last}`")),
@@ -296,8 +342,8 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
         }
     }
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for id in 0..n {
-        for &b in &bases[id] {
+    for (id, of) in bases.iter().enumerate() {
+        for &b in of {
             children[b].push(id);
         }
     }
@@ -490,11 +536,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
             for dec in &class.decorators {
                 if !matches!(
                     dec.dotted(),
-                    Some(
-                        "functools.total_ordering"
-                            | "typing.final"
-                            | "typing_extensions.final"
-                    )
+                    Some("functools.total_ordering" | "typing.final" | "typing_extensions.final")
                 ) {
                     return Some(format!("decorator `{}` may add attributes", dec.display()));
                 }
@@ -515,10 +557,14 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                 if class.zero_arg_super && target < PythonVersion::PY314 {
                     return Some("dataclass uses zero-argument super()".into());
                 }
-                if let Some(a) = class.attrs.iter().find(|a| {
-                    !class.fields.contains(a) && !class.properties.contains(a)
-                }) {
-                    return Some(format!("sets attribute `{a}` that is not a dataclass field"));
+                if let Some(a) = class
+                    .attrs
+                    .iter()
+                    .find(|a| !class.fields.contains(a) && !class.properties.contains(a))
+                {
+                    return Some(format!(
+                        "sets attribute `{a}` that is not a dataclass field"
+                    ));
                 }
             } else {
                 let props = props_in_mro(id);
@@ -605,10 +651,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
     for (id, _) in &whole_dict {
         for &a in &ancestors[*id] {
             if state[a] == State::Candidate {
-                state[a] = State::Skip(format!(
-                    "subclass `{}` needs __dict__",
-                    project.name(*id)
-                ));
+                state[a] = State::Skip(format!("subclass `{}` needs __dict__", project.name(*id)));
             }
         }
     }
@@ -673,8 +716,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                 .iter()
                 .map(|&b| solid(b, &state, &own_slots, &bases, &external, 0))
                 .collect();
-            if !external[id].is_empty() && external[id].iter().any(|e| external_base(e).is_some())
-            {
+            if !external[id].is_empty() && external[id].iter().any(|e| external_base(e).is_some()) {
                 solids.push(Solid::External);
             }
             'pairs: for i in 0..solids.len() {

@@ -181,13 +181,68 @@ impl ClassSummary {
 /// Builtin names a bare base or callee may refer to. Anything else that a file neither
 /// defines nor imports is reported as unresolved rather than guessed.
 const BUILTINS: &[&str] = &[
-    "object", "int", "str", "bytes", "tuple", "float", "complex", "bool", "frozenset", "list",
-    "dict", "set", "bytearray", "type", "property", "staticmethod", "classmethod", "super",
-    "BaseException", "Exception", "vars", "setattr", "delattr", "getattr", "hasattr", "isinstance",
-    "issubclass", "id", "hash", "repr", "len", "print", "iter", "next", "format", "sorted",
-    "reversed", "enumerate", "zip", "map", "filter", "min", "max", "sum", "any", "all", "callable",
-    "memoryview", "range", "slice", "open", "dir", "abs", "round", "divmod", "ascii", "ord",
-    "chr", "bin", "hex", "oct", "pow",
+    "object",
+    "int",
+    "str",
+    "bytes",
+    "tuple",
+    "float",
+    "complex",
+    "bool",
+    "frozenset",
+    "list",
+    "dict",
+    "set",
+    "bytearray",
+    "type",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "super",
+    "BaseException",
+    "Exception",
+    "vars",
+    "setattr",
+    "delattr",
+    "getattr",
+    "hasattr",
+    "isinstance",
+    "issubclass",
+    "id",
+    "hash",
+    "repr",
+    "len",
+    "print",
+    "iter",
+    "next",
+    "format",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "map",
+    "filter",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "callable",
+    "memoryview",
+    "range",
+    "slice",
+    "open",
+    "dir",
+    "abs",
+    "round",
+    "divmod",
+    "ascii",
+    "ord",
+    "chr",
+    "bin",
+    "hex",
+    "oct",
+    "pow",
 ];
 
 /// Summarises one file.
@@ -281,7 +336,13 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
             }
             Stmt::ImportFrom(import) => {
                 let base = if import.level == 0 {
-                    Some(import.module.as_ref().map(|m| m.to_string()).unwrap_or_default())
+                    Some(
+                        import
+                            .module
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or_default(),
+                    )
                 } else {
                     let keep = (self.package.len() + 1).checked_sub(import.level as usize);
                     keep.map(|keep| {
@@ -438,10 +499,10 @@ impl Indexer<'_, '_> {
 
     fn is_global(&self, name: &str) -> bool {
         for scope in self.scopes.iter().rev() {
-            if let Scope::Function { locals, .. } = scope {
-                if locals.contains_key(name) {
-                    return false;
-                }
+            if let Scope::Function { locals, .. } = scope
+                && locals.contains_key(name)
+            {
+                return false;
             }
         }
         true
@@ -639,7 +700,10 @@ impl Indexer<'_, '_> {
             .body
             .iter()
             .filter_map(|s| match s {
-                Stmt::ClassDef(c) => Some((c.name.to_string(), format!("{}.{}", self.qual.join("."), c.name))),
+                Stmt::ClassDef(c) => Some((
+                    c.name.to_string(),
+                    format!("{}.{}", self.qual.join("."), c.name),
+                )),
                 _ => None,
             })
             .collect();
@@ -789,7 +853,10 @@ impl Indexer<'_, '_> {
         for p in def.parameters.iter_non_variadic_params() {
             locals.insert(p.parameter.name.to_string(), None);
         }
-        for p in [&def.parameters.vararg, &def.parameters.kwarg].into_iter().flatten() {
+        for p in [&def.parameters.vararg, &def.parameters.kwarg]
+            .into_iter()
+            .flatten()
+        {
             locals.insert(p.name.to_string(), None);
         }
         for d in def.parameters.iter_non_variadic_params() {
@@ -831,8 +898,12 @@ impl Indexer<'_, '_> {
                 self.dict_access(recv, true);
             }
             Some(
-                "weakref.ref" | "weakref.proxy" | "weakref.finalize" | "weakref.WeakMethod"
-                | "weakref.getweakrefcount" | "weakref.getweakrefs",
+                "weakref.ref"
+                | "weakref.proxy"
+                | "weakref.finalize"
+                | "weakref.WeakMethod"
+                | "weakref.getweakrefcount"
+                | "weakref.getweakrefs",
             ) => {
                 let recv = match args.first() {
                     Some(Expr::Attribute(a)) if callee.as_deref() == Some("weakref.WeakMethod") => {
@@ -847,18 +918,20 @@ impl Indexer<'_, '_> {
                 "weakref.WeakSet" | "weakref.WeakValueDictionary" | "weakref.WeakKeyDictionary",
             ) => self.fact(Fact::Weakref(Receiver::Unknown)),
             Some(
-                "pickle.load" | "pickle.loads" | "pickle.Unpickler" | "shelve.open"
-                | "dill.load" | "dill.loads" | "cloudpickle.load" | "cloudpickle.loads",
+                "pickle.load" | "pickle.loads" | "pickle.Unpickler" | "shelve.open" | "dill.load"
+                | "dill.loads" | "cloudpickle.load" | "cloudpickle.loads",
             ) => {
                 // `pickle.loads(pickle.dumps(x))` round-trips in one process: slotted
                 // instances pickle fine at the default protocol. Only stored pickles,
                 // which may hold dict state, are a risk.
                 let round_trip = match args.first() {
-                    Some(Expr::Call(inner)) => {
-                        self.resolve(&inner.func).is_some_and(|d| d.ends_with(".dumps"))
-                    }
+                    Some(Expr::Call(inner)) => self
+                        .resolve(&inner.func)
+                        .is_some_and(|d| d.ends_with(".dumps")),
                     // `s = pickle.dumps(x)` then `pickle.loads(s)` in the same function.
-                    Some(arg) => matches!(self.receiver(arg), Receiver::Instance(d) if d.ends_with(".dumps")),
+                    Some(arg) => {
+                        matches!(self.receiver(arg), Receiver::Instance(d) if d.ends_with(".dumps"))
+                    }
                     None => false,
                 };
                 if !round_trip {
@@ -866,9 +939,14 @@ impl Indexer<'_, '_> {
                 }
             }
             Some("pickle.dump" | "pickle.dumps") => {
-                let protocol = call
-                    .arguments
-                    .find_argument_value("protocol", if callee.as_deref() == Some("pickle.dump") { 2 } else { 1 });
+                let protocol = call.arguments.find_argument_value(
+                    "protocol",
+                    if callee.as_deref() == Some("pickle.dump") {
+                        2
+                    } else {
+                        1
+                    },
+                );
                 if let Some(Expr::NumberLiteral(n)) = protocol
                     && matches!(n.value.as_int().and_then(|i| i.as_u8()), Some(0 | 1))
                 {
@@ -887,11 +965,15 @@ impl Indexer<'_, '_> {
                 let via_type = !via_super && matches!(self.receiver(&a.value), Receiver::Global(_));
                 let (recv, name) = if via_super {
                     (
-                        self.current_method_class().map_or(Receiver::Unknown, Receiver::SelfOf),
+                        self.current_method_class()
+                            .map_or(Receiver::Unknown, Receiver::SelfOf),
                         args.first(),
                     )
                 } else if via_type {
-                    (args.first().map_or(Receiver::Unknown, |e| self.receiver(e)), args.get(1))
+                    (
+                        args.first().map_or(Receiver::Unknown, |e| self.receiver(e)),
+                        args.get(1),
+                    )
                 } else {
                     (self.receiver(&a.value), args.first())
                 };
@@ -908,7 +990,10 @@ impl Indexer<'_, '_> {
                 _ => false,
             };
             let patch_object = attr == "object" && on_patch;
-            if attr == "multiple" && on_patch && let Some(target) = args.first() {
+            if attr == "multiple"
+                && on_patch
+                && let Some(target) = args.first()
+            {
                 let recv = self.receiver(target);
                 for kw in &call.arguments.keywords {
                     if let Some(name) = &kw.arg {
@@ -939,8 +1024,10 @@ impl Indexer<'_, '_> {
             // A method of the instance itself, or of a base (`Base.__init__(self)`,
             // `super().__init__(...)`).
             Expr::Attribute(a) => {
-                matches!(self.receiver(&a.value), Receiver::SelfOf(_) | Receiver::ClassOf(_))
-                    || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+                matches!(
+                    self.receiver(&a.value),
+                    Receiver::SelfOf(_) | Receiver::ClassOf(_)
+                ) || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
             }
             _ => false,
         };
@@ -954,7 +1041,10 @@ impl Indexer<'_, '_> {
                 .chain(call.arguments.keywords.iter().map(|k| &k.value))
                 .map(|a| self.receiver(a))
                 .filter(|r| {
-                    matches!(r, Receiver::SelfOf(_) | Receiver::Instance(_) | Receiver::Global(_))
+                    matches!(
+                        r,
+                        Receiver::SelfOf(_) | Receiver::Instance(_) | Receiver::Global(_)
+                    )
                 })
                 .collect();
             for recv in passed {
@@ -1002,7 +1092,10 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                         self.visit_expr(default);
                     }
                 }
-                for p in [&def.parameters.vararg, &def.parameters.kwarg].into_iter().flatten() {
+                for p in [&def.parameters.vararg, &def.parameters.kwarg]
+                    .into_iter()
+                    .flatten()
+                {
                     locals.insert(p.name.to_string(), None);
                 }
                 // A nested function keeps the enclosing method's `self` unless it

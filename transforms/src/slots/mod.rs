@@ -11,8 +11,7 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::{
-    FileContext, FileFacts, Finding, Fix, Impact, ModuleInfo, Note, Output, ProjectFacts,
-    Transform,
+    FileContext, FileFacts, Finding, Fix, Impact, ModuleInfo, Note, Output, ProjectFacts, Transform,
 };
 
 use decide::{Plan, ProjectPlan, SlotPlan};
@@ -90,7 +89,10 @@ impl Runner<'_, '_> {
 
     fn class(&mut self, def: &ast::StmtClassDef) {
         let qualname = self.qual.join(".");
-        let Some(plan) = self.plan.classes.get(&decide::key(&self.ctx.info.name, &qualname))
+        let Some(plan) = self
+            .plan
+            .classes
+            .get(&decide::key(&self.ctx.info.name, &qualname))
         else {
             return;
         };
@@ -112,24 +114,34 @@ impl Runner<'_, '_> {
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
         let (saving, on) = safety::saving(plan.target, plan.total, plan.weakref);
         let (edit, what) = if plan.dataclass {
-            let Some(dec) = def.decorator_list.iter().find(|d| is_dataclass(&d.expression))
+            let Some(dec) = def
+                .decorator_list
+                .iter()
+                .find(|d| is_dataclass(&d.expression))
             else {
                 return;
             };
             let edit = rewrite::dataclass_arguments(module, &dec.expression, plan.weakref);
-            let weak = if plan.weakref { ", weakref_slot=True" } else { "" };
+            let weak = if plan.weakref {
+                ", weakref_slot=True"
+            } else {
+                ""
+            };
             let fields = plural(attributes, "field");
-            (edit, format!("add slots=True{weak} to @dataclass ({fields})"))
+            (
+                edit,
+                format!("add slots=True{weak} to @dataclass ({fields})"),
+            )
         } else {
             let simple = def.name.as_str();
-            let names: Vec<String> = plan
-                .slots
-                .iter()
-                .map(|n| demangle(simple, n))
-                .collect();
+            let names: Vec<String> = plan.slots.iter().map(|n| demangle(simple, n)).collect();
             match rewrite::slots_line(module, def, &names) {
                 Ok(edit) => {
-                    let weak = if plan.weakref { ", keeps __weakref__" } else { "" };
+                    let weak = if plan.weakref {
+                        ", keeps __weakref__"
+                    } else {
+                        ""
+                    };
                     let attrs = plural(attributes, "attribute");
                     (edit, format!("add __slots__ ({attrs}{weak})"))
                 }
@@ -218,9 +230,8 @@ fn already_slotted(def: &ast::StmtClassDef) -> bool {
         }
         _ => false,
     });
-    in_body
-        || def.decorator_list.iter().any(|d| {
-            is_dataclass(&d.expression)
-                && matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
-        })
+    in_body || def.decorator_list.iter().any(|d| {
+        is_dataclass(&d.expression)
+            && matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
+    })
 }

@@ -34,7 +34,11 @@ pub fn slots_line(
         many => format!("({})", many.join(", ")),
     };
     let mut line = format!("__slots__ = {tuple}");
-    if indent.chars().map(|c| if c == '\t' { 4 } else { 1 }).sum::<usize>() + line.len()
+    if indent
+        .chars()
+        .map(|c| if c == '\t' { 4 } else { 1 })
+        .sum::<usize>()
+        + line.len()
         > MAX_LINE
     {
         // One name per line with a trailing comma, as ruff format and black lay out a
@@ -56,9 +60,15 @@ pub fn slots_line(
         let full_end = source.full_line_end(first.end());
         if full_end == line_end {
             // The docstring ends the file without a newline.
-            Ok(Edit::insertion(format!("{newline}{indent}{line}"), line_end))
+            Ok(Edit::insertion(
+                format!("{newline}{indent}{line}"),
+                line_end,
+            ))
         } else {
-            Ok(Edit::insertion(format!("{indent}{line}{newline}"), full_end))
+            Ok(Edit::insertion(
+                format!("{indent}{line}{newline}"),
+                full_end,
+            ))
         }
     } else {
         Ok(Edit::insertion(
