@@ -235,3 +235,6 @@ fn already_slotted(def: &ast::StmtClassDef) -> bool {
             && matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
     })
 }
+
+#[cfg(test)]
+mod tests;
