@@ -105,6 +105,8 @@ enum Resolved {
     /// A module-level instance of a project class.
     Instance(usize),
     Module,
+    /// A module-level function object (undecorated `def`).
+    Function,
     /// Another project name (function, variable, ambiguous class).
     Other,
     External,
@@ -186,6 +188,14 @@ impl Project<'_> {
                 }
                 return self.resolve(&next, depth + 1);
             }
+            if file.module_functions.contains(name) && !self.by_dotted.contains_key(dotted) {
+                // An undecorated function (a class would have been found above).
+                return if rest.is_empty() {
+                    Resolved::Function
+                } else {
+                    Resolved::Other
+                };
+            }
             if let Some(callee) = file.module_instances.get(name) {
                 // An instance of a project class is ours (its methods are project code);
                 // an instance of anything else is outside code.
@@ -222,9 +232,10 @@ impl Project<'_> {
             Receiver::Global(d) => match self.resolve(d, 0) {
                 Resolved::Class(_) => RecvKind::ClassObject,
                 Resolved::Instance(id) => RecvKind::Exact(id),
-                Resolved::Module | Resolved::External => RecvKind::NotOurs,
+                Resolved::Module | Resolved::External | Resolved::Function => RecvKind::NotOurs,
                 Resolved::Other => RecvKind::Unknown,
             },
+            Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
         }
     }
@@ -443,7 +454,10 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                             || d.starts_with("builtins.object.")
                             || matches!(
                                 project.resolve(d, 0),
-                                Resolved::Class(_) | Resolved::Other | Resolved::Instance(_)
+                                Resolved::Class(_)
+                                    | Resolved::Other
+                                    | Resolved::Instance(_)
+                                    | Resolved::Function
                             )
                     });
                     if !proven {

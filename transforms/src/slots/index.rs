@@ -29,8 +29,11 @@ pub struct FileSummary {
     pub imports: HashMap<String, String>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
     pub module_instances: HashMap<String, String>,
-    /// Every other module-level name (functions, variables).
+    /// Every module-level name (functions, variables, classes).
     pub module_names: HashSet<String>,
+    /// Module-level names bound only by an undecorated `def` or `class`: a function or
+    /// class object, never an instance.
+    pub module_functions: HashSet<String>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
@@ -77,8 +80,19 @@ pub enum Receiver {
     Instance(String),
     /// A global name or attribute chain (`models.default`, `Foo`).
     Global(String),
+    /// A name bound only by an undecorated `def` or `class`: not an instance.
+    Definition,
     /// Anything else: a parameter, an attribute of something, a subscript...
     Unknown,
+}
+
+/// The binding [`call_bindings`] records for an undecorated `def` (a function object).
+const FUNCTION_BINDING: &str = "<def>";
+/// The binding [`call_bindings`] records for an undecorated `class` (a class object).
+const CLASS_BINDING: &str = "<class>";
+
+fn is_plain_definition(binding: &str) -> bool {
+    binding == FUNCTION_BINDING || binding == CLASS_BINDING
 }
 
 /// A fact about some object that matters to every class whose instances it may be.
@@ -267,30 +281,14 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     };
     imports.visit_body(body);
     summary.imports = imports.imports;
-    for stmt in body {
-        match stmt {
-            Stmt::Assign(assign) => {
-                for target in &assign.targets {
-                    if let Expr::Name(name) = target {
-                        summary.module_names.insert(name.id.to_string());
-                    }
-                }
-            }
-            Stmt::AnnAssign(assign) => {
-                if let Expr::Name(name) = assign.target.as_ref() {
-                    summary.module_names.insert(name.id.to_string());
-                }
-            }
-            Stmt::FunctionDef(def) => {
-                summary.module_names.insert(def.name.to_string());
-            }
-            Stmt::ClassDef(def) => {
-                summary.module_names.insert(def.name.to_string());
-            }
-            _ => {}
-        }
-    }
+    // Every name bound at module level, in `if`/`try` blocks too.
     let module_bindings = call_bindings(body);
+    summary.module_names = module_bindings.keys().cloned().collect();
+    summary.module_functions = module_bindings
+        .iter()
+        .filter(|(_, b)| b.as_deref().is_some_and(is_plain_definition))
+        .map(|(n, _)| n.clone())
+        .collect();
     let mut indexer = Indexer {
         summary,
         source: module,
@@ -395,8 +393,19 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
     impl<'a> Visitor<'a> for Bindings {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
-                Stmt::FunctionDef(def) => self.bind(&def.name, None),
-                Stmt::ClassDef(def) => self.bind(&def.name, None),
+                // A decorator may return anything (`@click.command()` returns an
+                // instance), so only undecorated definitions are known objects.
+                Stmt::FunctionDef(def) => {
+                    let binding = def
+                        .decorator_list
+                        .is_empty()
+                        .then(|| FUNCTION_BINDING.into());
+                    self.bind(&def.name, binding);
+                }
+                Stmt::ClassDef(def) => {
+                    let binding = def.decorator_list.is_empty().then(|| CLASS_BINDING.into());
+                    self.bind(&def.name, binding);
+                }
                 Stmt::Assign(assign) => {
                     if let ([Expr::Name(name)], Expr::Call(call)) =
                         (assign.targets.as_slice(), assign.value.as_ref())
@@ -533,14 +542,22 @@ impl Indexer<'_, '_> {
                             }
                             if let Some(binding) = locals.get(id) {
                                 return match binding {
+                                    Some(b) if is_plain_definition(b) => Receiver::Definition,
                                     Some(callee) => self.instance_of(callee),
                                     None => Receiver::Unknown,
                                 };
                             }
                         }
                         Scope::Module { calls } => {
-                            if let Some(Some(callee)) = calls.get(id) {
-                                return self.instance_of(callee);
+                            if let Some(Some(binding)) = calls.get(id) {
+                                if binding == CLASS_BINDING {
+                                    // Resolved below to the project class (a class object).
+                                    break;
+                                }
+                                if binding == FUNCTION_BINDING {
+                                    return Receiver::Definition;
+                                }
+                                return self.instance_of(binding);
                             }
                         }
                         Scope::Class { .. } => {}

@@ -171,3 +171,28 @@ fn private_names_are_mangled_per_class() {
     assert_eq!(slots(plan(&p, "m", "A")), ["_A__x"]);
     assert_eq!(slots(plan(&p, "m", "B")), ["_B__x"]);
 }
+
+#[test]
+fn undecorated_definitions_are_not_instances() {
+    let p = decide(&[(
+        "m",
+        false,
+        "import click\nclass A:\n    def __init__(self):\n        self.a = 1\ndef helper(): pass\nhelper.__doc__ = 'x'\n@click.command()\ndef cli(): pass\ndef f():\n    def inner(): pass\n    inner.__doc__ = 'y'\n",
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert!(s.unproven.is_empty(), "{:?}", s.unproven),
+        other => panic!("{other:?}"),
+    }
+    let p = decide(&[(
+        "m",
+        false,
+        "import click\nclass A:\n    def __init__(self):\n        self.a = 1\n@click.command()\ndef cli(): pass\ncli.__doc__ = 'z'\n",
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert_eq!(
+            s.unproven,
+            ["attribute `__doc__` is written on an object of unknown type"]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
