@@ -146,6 +146,9 @@ struct Project<'a> {
     by_dotted: HashMap<String, usize>,
     ambiguous: HashSet<String>,
     modules: HashMap<&'a str, usize>,
+    /// Module names of more than one file (scripts in folders without `__init__.py`):
+    /// names in them cannot be resolved, and their classes are not keyed uniquely.
+    shared_modules: HashSet<&'a str>,
 }
 
 impl Project<'_> {
@@ -172,6 +175,9 @@ impl Project<'_> {
         let parts: Vec<&str> = dotted.split('.').collect();
         for i in (1..=parts.len()).rev() {
             let module = parts[..i].join(".");
+            if self.shared_modules.contains(module.as_str()) {
+                return Resolved::Other;
+            }
             let Some(&f) = self.modules.get(module.as_str()) else {
                 continue;
             };
@@ -323,9 +329,12 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
         by_dotted: HashMap::new(),
         ambiguous: HashSet::new(),
         modules: HashMap::new(),
+        shared_modules: HashSet::new(),
     };
     for (f, file) in files.iter().enumerate() {
-        project.modules.insert(file.module.as_str(), f);
+        if project.modules.insert(file.module.as_str(), f).is_some() {
+            project.shared_modules.insert(file.module.as_str());
+        }
         for (c, class) in file.classes.iter().enumerate() {
             let id = project.classes.len();
             project.classes.push((f, c));
@@ -523,6 +532,12 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                 class.qualname
             )) {
                 return Some("defined more than once in its module".into());
+            }
+            if project
+                .shared_modules
+                .contains(project.file_of(id).module.as_str())
+            {
+                return Some("its module name is shared by another file".into());
             }
             if class.in_function {
                 return Some("defined inside a function".into());

@@ -196,3 +196,19 @@ fn undecorated_definitions_are_not_instances() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn files_sharing_a_module_name_are_left_alone() {
+    let p = decide(&[
+        (
+            "main",
+            false,
+            "class App:\n    def __init__(self):\n        self.a = 1\n",
+        ),
+        ("main", false, "class Other:\n    pass\n"),
+    ]);
+    assert_eq!(
+        plan(&p, "main", "App"),
+        &Plan::Skip("its module name is shared by another file".into())
+    );
+}
