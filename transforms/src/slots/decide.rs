@@ -450,8 +450,28 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                     &mut global_unproven,
                     "the project uses pickle protocol 0/1 or copyreg",
                 ),
-                Fact::Escape(recv, callee) => {
-                    let reached: Vec<usize> = match project.receiver(f, recv) {
+                Fact::Escape(..) | Fact::MethodEscape(..) => {
+                    let (recv, callee) = match fact {
+                        Fact::Escape(recv, callee) => (recv.clone(), callee),
+                        Fact::MethodEscape(c, name, callee) => {
+                            // Only methods (`self.on_event`), not data attributes.
+                            let id = project
+                                .by_dotted
+                                .get(&format!("{}.{}", file.module, file.classes[*c].qualname))
+                                .copied();
+                            let is_method = id.is_some_and(|id| {
+                                std::iter::once(id)
+                                    .chain(ancestors[id].iter().copied())
+                                    .any(|a| project.class(a).methods.contains(name))
+                            });
+                            if !is_method {
+                                continue;
+                            }
+                            (Receiver::SelfOf(*c), callee)
+                        }
+                        _ => continue,
+                    };
+                    let reached: Vec<usize> = match project.receiver(f, &recv) {
                         RecvKind::SelfOf(id) => std::iter::once(id)
                             .chain(descendants[id].iter().copied())
                             .collect(),

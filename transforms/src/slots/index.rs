@@ -115,6 +115,9 @@ pub enum Fact {
     /// `self`, or an object that may be an instance, is passed to a call (`callee`
     /// resolved when it is a name).
     Escape(Receiver, Option<String>),
+    /// A bound method `self.name` is passed to a call: the callee may keep a weak
+    /// reference to the instance (signal libraries do) or set attributes on it.
+    MethodEscape(usize, String, Option<String>),
 }
 
 /// One class, summarised.
@@ -146,6 +149,8 @@ pub struct ClassSummary {
     pub class_names: Vec<String>,
     /// Names defined as properties (writes go through their setter, not a slot).
     pub properties: Vec<String>,
+    /// Methods defined in the body.
+    pub methods: Vec<String>,
     /// Annotated class-level names that are dataclass fields (not `ClassVar`).
     pub fields: Vec<String>,
     /// Attributes written on `self`, in first-assignment order.
@@ -771,7 +776,10 @@ impl Indexer<'_, '_> {
                     }
                 }
                 Stmt::FunctionDef(def) => {
-                    self.summary.classes[idx].add_class_name(&def.name);
+                    let class = &mut self.summary.classes[idx];
+                    class.add_class_name(&def.name);
+                    let name = class.mangle(&def.name);
+                    class.methods.push(name);
                     self.method(idx, def);
                 }
                 Stmt::ClassDef(def) => {
@@ -1066,6 +1074,21 @@ impl Indexer<'_, '_> {
                 .collect();
             for recv in passed {
                 self.fact(Fact::Escape(recv, callee.clone()));
+            }
+            let methods: Vec<(usize, String)> = args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .filter_map(|a| match a {
+                    Expr::Attribute(attr) => match self.receiver(&attr.value) {
+                        Receiver::SelfOf(c) => Some((c, attr.attr.to_string())),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            for (c, name) in methods {
+                let name = self.summary.classes[c].mangle(&name);
+                self.fact(Fact::MethodEscape(c, name, callee.clone()));
             }
         }
     }
