@@ -464,10 +464,17 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                                     .chain(ancestors[id].iter().copied())
                                     .any(|a| project.class(a).methods.contains(name))
                             });
-                            if !is_method {
-                                continue;
+                            // A bound method cannot carry attributes to its instance,
+                            // but the callee may keep a weak reference to it (signal
+                            // libraries do): give the instances `__weakref__`.
+                            if is_method
+                                && !proven_callee(&project, callee.as_deref())
+                                && let Some(id) = id
+                            {
+                                weak_exact.insert(id);
+                                weak_exact.extend(descendants[id].iter().copied());
                             }
-                            (Receiver::SelfOf(*c), callee)
+                            continue;
                         }
                         _ => continue,
                     };
@@ -478,18 +485,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                         RecvKind::Exact(id) => vec![id],
                         _ => continue,
                     };
-                    let proven = callee.as_deref().is_some_and(|d| {
-                        HARMLESS_CALLS.contains(&d)
-                            || d.starts_with("builtins.object.")
-                            || matches!(
-                                project.resolve(d, 0),
-                                Resolved::Class(_)
-                                    | Resolved::Other
-                                    | Resolved::Instance(_)
-                                    | Resolved::Function
-                            )
-                    });
-                    if !proven {
+                    if !proven_callee(&project, callee.as_deref()) {
                         let reason = match callee.as_deref() {
                             Some(d) => format!(
                                 "instance is passed to `{}` outside the project",
@@ -843,6 +839,18 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
         plan.classes.insert(key(&file.module, &class.qualname), p);
     }
     plan
+}
+
+/// The callee is project code or a builtin known not to keep or change what it gets.
+fn proven_callee(project: &Project, callee: Option<&str>) -> bool {
+    callee.is_some_and(|d| {
+        HARMLESS_CALLS.contains(&d)
+            || d.starts_with("builtins.object.")
+            || matches!(
+                project.resolve(d, 0),
+                Resolved::Class(_) | Resolved::Other | Resolved::Instance(_) | Resolved::Function
+            )
+    })
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {

@@ -116,7 +116,7 @@ pub enum Fact {
     /// resolved when it is a name).
     Escape(Receiver, Option<String>),
     /// A bound method `self.name` is passed to a call: the callee may keep a weak
-    /// reference to the instance (signal libraries do) or set attributes on it.
+    /// reference to the instance (signal libraries do).
     MethodEscape(usize, String, Option<String>),
 }
 
