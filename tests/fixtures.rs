@@ -142,7 +142,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
                 file.info.path, note.line, note.column, note.reason
             ));
         }
-        outputs.push(rewrite.output);
+        outputs.push(rewrite.output.unwrap_or_else(|| file.source.text.clone()));
     }
     (outputs, log)
 }
