@@ -108,6 +108,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
             source: DecodedSource::decode(text.as_bytes()).unwrap(),
             settings: settings.clone(),
             transforms: vec![transform],
+            indexed_by: vec![transform],
         })
         .collect();
     let facts = project::index(&files);
