@@ -56,7 +56,7 @@ for f in r["files"]:
     for x in f["fixes"]: c[(x["key"]["transform"], x["applicability"])] += 1
     for x in f["withheld"]: c[(x["key"]["transform"], "unsafe")] += 1
 names = sorted({t for t, _ in c})
-print(" ".join(f"{t}:{c[(t, \"safe\")]}+{c[(t, \"unsafe\")]}" for t in names) or "none", "errors:%d" % len(r["errors"]))
+print(" ".join("%s:%d+%d" % (t, c[(t, "safe")], c[(t, "unsafe")]) for t in names) or "none", "errors:%d" % len(r["errors"]))
 ' || echo "check failed")
     (cd "$project" && "$pyslim" rewrite "${args[@]}" $src >/dev/null 2>&1) || true
     after=$(suite "$key")
