@@ -13,6 +13,7 @@ pub mod registry;
 pub mod settings;
 pub mod suppression;
 
+pub mod bindings;
 pub mod generator;
 
 pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
