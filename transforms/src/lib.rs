@@ -15,6 +15,8 @@ pub mod suppression;
 
 pub mod bindings;
 pub mod generator;
+pub mod imports;
+pub mod tuple;
 
 pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
 pub use parse::{SourceModule, SyntaxError, parse};
