@@ -119,6 +119,15 @@ pub fn import_member(
     }
 }
 
+/// Where a statement starts, including its decorators.
+fn decorated_start(stmt: &Stmt) -> TextSize {
+    match stmt {
+        Stmt::FunctionDef(f) => f.decorator_list.first().map_or(f.start(), Ranged::start),
+        Stmt::ClassDef(c) => c.decorator_list.first().map_or(c.start(), Ranged::start),
+        _ => stmt.start(),
+    }
+}
+
 fn is_from(import: &StmtImportFrom, module: &str) -> bool {
     import.level == 0 && import.module.as_ref().is_some_and(|m| m.id.as_str() == module)
 }
@@ -139,10 +148,21 @@ fn insert_line(source: &SourceModule, line: &str, ending: &str) -> Edit {
     match body.get(skipped) {
         // At the top of the import block that follows, or before the first statement
         // when nothing precedes it (comments above it stay above).
-        Some(next)
-            if skipped == 0 || matches!(next, Stmt::Import(_) | Stmt::ImportFrom(_)) =>
-        {
+        Some(next) if matches!(next, Stmt::Import(_) | Stmt::ImportFrom(_)) => {
             Edit::insertion(format!("{line}{ending}"), text.line_start(next.start()))
+        }
+        Some(next) if skipped == 0 => {
+            // Before code: separate the new import as a formatter would (two blank
+            // lines before a top-level definition, one otherwise).
+            let blank = if matches!(next, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                2
+            } else {
+                1
+            };
+            Edit::insertion(
+                format!("{line}{}", ending.repeat(blank + 1)),
+                text.line_start(decorated_start(next)),
+            )
         }
         _ => {
             let Some(last) = skipped.checked_sub(1).and_then(|i| body.get(i)) else {
@@ -234,7 +254,7 @@ mod tests {
         let (_, out) = plan("# header\nimport os\n", Style::FromImport);
         assert_eq!(out, "# header\nfrom collections import deque\nimport os\n");
         let (_, out) = plan("x = 1\n", Style::FromImport);
-        assert_eq!(out, "from collections import deque\nx = 1\n");
+        assert_eq!(out, "from collections import deque\n\nx = 1\n");
         let (_, out) = plan("\"\"\"Doc.\"\"\"", Style::FromImport);
         assert_eq!(out, "\"\"\"Doc.\"\"\"\nfrom collections import deque\n");
     }
@@ -251,6 +271,6 @@ mod tests {
     fn avoids_clashes() {
         let (r, out) = plan("def f(deque):\n    pass\n", Style::FromImport);
         assert_eq!(r, "collections.deque");
-        assert_eq!(out, "import collections\ndef f(deque):\n    pass\n");
+        assert_eq!(out, "import collections\n\n\ndef f(deque):\n    pass\n");
     }
 }

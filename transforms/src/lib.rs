@@ -14,6 +14,7 @@ pub mod settings;
 pub mod suppression;
 
 pub mod bindings;
+pub mod deque;
 pub mod generator;
 pub mod imports;
 pub mod tuple;

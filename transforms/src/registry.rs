@@ -6,6 +6,7 @@ use crate::Transform;
 pub static TRANSFORMS: &[&dyn Transform] = &[
     &crate::generator::Generator,
     &crate::tuple::TupleTransform,
+    &crate::deque::DequeTransform,
 ];
 
 /// Looks a transform up by name.
