@@ -95,9 +95,12 @@ impl Transform for DequeTransform {
                     reason: format!("`{}` stays a list: {reason}", tracked.name),
                 }),
                 Plan::Rewrite(front) => {
-                    let Some(import) =
-                        imports::import_member(ctx.module, "collections", "deque", Style::FromImport)
-                    else {
+                    let Some(import) = imports::import_member(
+                        ctx.module,
+                        "collections",
+                        "deque",
+                        Style::FromImport,
+                    ) else {
                         out.notes.push(Note {
                             transform: NAME,
                             range: tracked.value.range(),
@@ -153,7 +156,8 @@ fn plan<'a>(tracked: &Tracked<'a>) -> Plan<'a> {
         let ok = match &u.kind {
             UseKind::Method { name, call } => {
                 let args = &call.arguments;
-                let plain = args.keywords.is_empty() && !args.args.iter().any(Expr::is_starred_expr);
+                let plain =
+                    args.keywords.is_empty() && !args.args.iter().any(Expr::is_starred_expr);
                 match (*name, args.args.len()) {
                     ("pop", 1) if plain && is_zero(&args.args[0]) => {
                         front.push(Front::Pop(call));
@@ -188,7 +192,8 @@ fn plan<'a>(tracked: &Tracked<'a>) -> Plan<'a> {
             UseKind::Iteration { over } => {
                 let mutated_inside = mutations.iter().any(|m| over.contains_range(*m));
                 if mutated_inside && problem.is_none() {
-                    problem = Some("it is mutated while being iterated (a deque would raise)".into());
+                    problem =
+                        Some("it is mutated while being iterated (a deque would raise)".into());
                 }
                 !mutated_inside
             }
@@ -224,10 +229,16 @@ fn finding(
     let mut edits = Vec::new();
     match tracked.value {
         Expr::List(list) if list.elts.is_empty() => {
-            edits.push(Edit::range_replacement(format!("{reference}()"), list.range));
+            edits.push(Edit::range_replacement(
+                format!("{reference}()"),
+                list.range,
+            ));
         }
         Expr::Call(call) => {
-            edits.push(Edit::range_replacement(reference.clone(), call.func.range()));
+            edits.push(Edit::range_replacement(
+                reference.clone(),
+                call.func.range(),
+            ));
         }
         value => {
             edits.push(Edit::insertion(format!("{reference}("), value.start()));
@@ -268,7 +279,9 @@ fn finding(
         edits.push(edit);
     }
     let mut edits = edits.into_iter();
-    let first = edits.next().unwrap_or_else(|| Edit::insertion(String::new(), tracked.value.start()));
+    let first = edits
+        .next()
+        .unwrap_or_else(|| Edit::insertion(String::new(), tracked.value.start()));
     Finding {
         transform: NAME,
         range: tracked.value.range(),

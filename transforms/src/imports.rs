@@ -129,7 +129,11 @@ fn decorated_start(stmt: &Stmt) -> TextSize {
 }
 
 fn is_from(import: &StmtImportFrom, module: &str) -> bool {
-    import.level == 0 && import.module.as_ref().is_some_and(|m| m.id.as_str() == module)
+    import.level == 0
+        && import
+            .module
+            .as_ref()
+            .is_some_and(|m| m.id.as_str() == module)
 }
 
 /// Adds `line` after the docstring and `__future__` imports.
@@ -140,9 +144,10 @@ fn insert_line(source: &SourceModule, line: &str, ending: &str) -> Edit {
     if body.first().is_some_and(is_docstring_stmt) {
         skipped = 1;
     }
-    while body.get(skipped).is_some_and(|s| {
-        matches!(s, Stmt::ImportFrom(i) if is_from(i, "__future__"))
-    }) {
+    while body
+        .get(skipped)
+        .is_some_and(|s| matches!(s, Stmt::ImportFrom(i) if is_from(i, "__future__")))
+    {
         skipped += 1;
     }
     match body.get(skipped) {
@@ -244,9 +249,15 @@ mod tests {
 
     #[test]
     fn inserts_after_docstring_and_future() {
-        let (r, out) = plan("\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\n\nx = 1\n", Style::FromImport);
+        let (r, out) = plan(
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\n\nx = 1\n",
+            Style::FromImport,
+        );
         assert_eq!(r, "deque");
-        assert_eq!(out, "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nfrom collections import deque\n\nx = 1\n");
+        assert_eq!(
+            out,
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations\nfrom collections import deque\n\nx = 1\n"
+        );
     }
 
     #[test]
@@ -261,10 +272,19 @@ mod tests {
 
     #[test]
     fn reuses_and_merges() {
-        assert_eq!(plan("import collections\n", Style::FromImport).0, "collections.deque");
+        assert_eq!(
+            plan("import collections\n", Style::FromImport).0,
+            "collections.deque"
+        );
         let (r, out) = plan("from collections import OrderedDict\n", Style::FromImport);
-        assert_eq!((r.as_str(), out.as_str()), ("deque", "from collections import OrderedDict, deque\n"));
-        assert_eq!(plan("from collections import deque as dq\n", Style::FromImport).0, "dq");
+        assert_eq!(
+            (r.as_str(), out.as_str()),
+            ("deque", "from collections import OrderedDict, deque\n")
+        );
+        assert_eq!(
+            plan("from collections import deque as dq\n", Style::FromImport).0,
+            "dq"
+        );
     }
 
     #[test]

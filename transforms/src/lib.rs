@@ -13,6 +13,7 @@ pub mod registry;
 pub mod settings;
 pub mod suppression;
 
+pub mod array;
 pub mod bindings;
 pub mod deque;
 pub mod generator;

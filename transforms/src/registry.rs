@@ -7,6 +7,7 @@ pub static TRANSFORMS: &[&dyn Transform] = &[
     &crate::generator::Generator,
     &crate::tuple::TupleTransform,
     &crate::deque::DequeTransform,
+    &crate::array::ArrayTransform,
 ];
 
 /// Looks a transform up by name.

@@ -136,7 +136,11 @@ fn verdict(
     if matches!(tracked.site, Site::AnnAssign(_)) {
         return Err("it is annotated; the annotation would need to change too".into());
     }
-    if let Some(u) = tracked.uses.iter().find(|u| u.kind.class() != UseClass::Read) {
+    if let Some(u) = tracked
+        .uses
+        .iter()
+        .find(|u| u.kind.class() != UseClass::Read)
+    {
         let (line, _) = ctx.module.line_column(u.range.start());
         return Err(format!("{} on line {line}", u.kind.describe()));
     }

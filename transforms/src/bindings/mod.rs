@@ -163,8 +163,11 @@ fn walk<'a>(
     if tracked.is_empty() {
         return;
     }
-    let targets: HashMap<&'a str, usize> =
-        tracked.iter().enumerate().map(|(i, t)| (t.name, i)).collect();
+    let targets: HashMap<&'a str, usize> = tracked
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name, i))
+        .collect();
     let mut walker = uses::UseWalker::new(&targets, root_is_module, shadowed);
     for stmt in body {
         walker.visit_stmt(stmt);

@@ -179,7 +179,13 @@ pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
     // Imports inside functions and classes are not followed: their names escape.
     for (stmt, _) in nested_imports.found.iter().map(|s| (*s, ())) {
         let mut ignored = Vec::new();
-        collect_imports(std::slice::from_ref(stmt), info, &mut ignored, &mut out, false);
+        collect_imports(
+            std::slice::from_ref(stmt),
+            info,
+            &mut ignored,
+            &mut out,
+            false,
+        );
         for binding in ignored {
             escape_binding(&binding, &mut out);
         }
@@ -189,8 +195,8 @@ pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
     for binding in &bindings {
         let local = locals.get(binding.bound);
         let single = local.is_some_and(|l| l.bindings == 1 && !l.deleted && l.augmented == 0);
-        let reexported = own_exports.exposes(binding.bound, info.is_package)
-            && binding.from.is_some();
+        let reexported =
+            own_exports.exposes(binding.bound, info.is_package) && binding.from.is_some();
         if !single || reexported {
             escape_binding(binding, &mut out);
         }

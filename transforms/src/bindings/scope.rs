@@ -241,13 +241,7 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                 for alias in &import.names {
                     let bound = match &alias.asname {
                         Some(asname) => asname.id.as_str(),
-                        None => alias
-                            .name
-                            .id
-                            .as_str()
-                            .split('.')
-                            .next()
-                            .unwrap_or_default(),
+                        None => alias.name.id.as_str().split('.').next().unwrap_or_default(),
                     };
                     self.bind(bound, Site::Other);
                 }

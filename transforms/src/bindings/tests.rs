@@ -110,10 +110,16 @@ fn scopes() {
     assert_eq!(uses_of(src, "xs"), vec!["`len`"]);
     // `global` anywhere blocks the module name.
     let src = "xs = [1]\ndef f():\n    global xs\n    xs = []\n";
-    assert_eq!(uses_of(src, "xs"), vec!["blocked: declared `global` in a function"]);
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec!["blocked: declared `global` in a function"]
+    );
     // `nonlocal` rebinding of a function local blocks it.
     let src = "def f():\n    q = []\n    def g():\n        nonlocal q\n        q = [1]\n    g()\n";
-    assert_eq!(uses_of(src, "q"), vec!["blocked: rebound from a nested scope"]);
+    assert_eq!(
+        uses_of(src, "q"),
+        vec!["blocked: rebound from a nested scope"]
+    );
     // The first iterable of a comprehension is evaluated in the enclosing scope.
     let src = "def f():\n    q = []\n    return [x for x in q]\n";
     assert_eq!(uses_of(src, "q"), vec!["iterated"]);
@@ -148,9 +154,15 @@ fn project_uses() {
     let module = parse(src).expect("parses");
     let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
     assert_eq!(uses.external("app.consts", "A").uses, vec![UseClass::Read]);
-    assert_eq!(uses.external("app.consts", "B").uses, vec![UseClass::Mutation]);
+    assert_eq!(
+        uses.external("app.consts", "B").uses,
+        vec![UseClass::Mutation]
+    );
     assert_eq!(uses.external("app.consts", "C").uses, vec![UseClass::Read]);
-    assert_eq!(uses.external("app.consts", "D").uses, vec![UseClass::Mutation]);
+    assert_eq!(
+        uses.external("app.consts", "D").uses,
+        vec![UseClass::Mutation]
+    );
     assert!(!uses.external("app.consts", "A").module_escapes);
     let src = "import app.consts as c\nf(c)\n";
     let module = parse(src).expect("parses");

@@ -211,7 +211,17 @@ pub struct Use<'a> {
 
 /// Builtins that consume an iterable completely before returning.
 const EAGER_CONSUMERS: &[&str] = &[
-    "sum", "min", "max", "any", "all", "sorted", "list", "tuple", "set", "frozenset", "dict",
+    "sum",
+    "min",
+    "max",
+    "any",
+    "all",
+    "sorted",
+    "list",
+    "tuple",
+    "set",
+    "frozenset",
+    "dict",
 ];
 /// Builtins that return a lazy iterator over their argument.
 const LAZY_CONSUMERS: &[&str] = &["enumerate", "zip", "map", "filter", "reversed"];
@@ -254,9 +264,7 @@ pub fn classify<'a>(
     };
     let grand = stack.len().checked_sub(2).map(|i| stack[i]);
     match parent {
-        AnyNodeRef::StmtFor(f) if f.iter.range() == target => {
-            UseKind::Iteration { over: f.range }
-        }
+        AnyNodeRef::StmtFor(f) if f.iter.range() == target => UseKind::Iteration { over: f.range },
         AnyNodeRef::Comprehension(c) if c.iter.range() == target => UseKind::Iteration {
             over: grand.map_or(c.range, |g| g.range()),
         },
@@ -443,9 +451,7 @@ fn classify_argument<'a>(
                 return UseKind::Truthiness;
             }
             if EAGER_CONSUMERS.contains(&id) && (position == 0 || matches!(id, "min" | "max")) {
-                return UseKind::Iteration {
-                    over: call.range(),
-                };
+                return UseKind::Iteration { over: call.range() };
             }
             if LAZY_CONSUMERS.contains(&id) && (position > 0 || !matches!(id, "map" | "filter")) {
                 // The iterator outlives the call: only a plain iteration when the call is
@@ -473,9 +479,7 @@ fn classify_argument<'a>(
     // `", ".join(xs)`: the separator is a string literal.
     if let Expr::Attribute(attr) = call.func.as_ref() {
         if attr.attr.id.as_str() == "join" && attr.value.is_string_literal_expr() && single {
-            return UseKind::Iteration {
-                over: call.range(),
-            };
+            return UseKind::Iteration { over: call.range() };
         }
     }
     UseKind::Escape(Escape::Call { callee })
@@ -676,7 +680,8 @@ impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
                                 && !resolution.through_declaration =>
                         {
                             let shadowed = self.shadowed;
-                            let kind = classify(name.range, &self.stack, &|n| !shadowed.contains(n));
+                            let kind =
+                                classify(name.range, &self.stack, &|n| !shadowed.contains(n));
                             self.uses[index].push(Use {
                                 range: name.range,
                                 kind,
