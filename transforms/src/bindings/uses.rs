@@ -477,10 +477,12 @@ fn classify_argument<'a>(
         }
     }
     // `", ".join(xs)`: the separator is a string literal.
-    if let Expr::Attribute(attr) = call.func.as_ref() {
-        if attr.attr.id.as_str() == "join" && attr.value.is_string_literal_expr() && single {
-            return UseKind::Iteration { over: call.range() };
-        }
+    if let Expr::Attribute(attr) = call.func.as_ref()
+        && attr.attr.id.as_str() == "join"
+        && attr.value.is_string_literal_expr()
+        && single
+    {
+        return UseKind::Iteration { over: call.range() };
     }
     UseKind::Escape(Escape::Call { callee })
 }
@@ -671,46 +673,45 @@ impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
             {
                 self.dynamic = true;
             }
-            if let Some(&index) = self.targets.get(id) {
-                if let Some(resolution) = self.resolve(id, name.range) {
-                    match name.ctx {
-                        ExprContext::Store
-                            if matches!(self.stack.last(), Some(AnyNodeRef::StmtAugAssign(a)) if a.target.range() == name.range)
-                                && !resolution.crossed_function
-                                && !resolution.through_declaration =>
-                        {
-                            let shadowed = self.shadowed;
-                            let kind =
-                                classify(name.range, &self.stack, &|n| !shadowed.contains(n));
-                            self.uses[index].push(Use {
-                                range: name.range,
-                                kind,
-                                attribute: Vec::new(),
-                            });
-                        }
-                        ExprContext::Load => {
-                            let kind = if resolution.crossed_function && !self.root_is_module {
-                                UseKind::Escape(Escape::Closure)
-                            } else {
-                                let shadowed = self.shadowed;
-                                classify(name.range, &self.stack, &|n| !shadowed.contains(n))
-                            };
-                            let attribute = if self.follow_attributes {
-                                self.attribute_chain(name.range)
-                            } else {
-                                Vec::new()
-                            };
-                            self.uses[index].push(Use {
-                                range: name.range,
-                                kind,
-                                attribute,
-                            });
-                        }
-                        _ if resolution.through_declaration || resolution.crossed_function => {
-                            self.blocked[index] = Some("rebound from a nested scope");
-                        }
-                        _ => {}
+            if let Some(&index) = self.targets.get(id)
+                && let Some(resolution) = self.resolve(id, name.range)
+            {
+                match name.ctx {
+                    ExprContext::Store
+                        if matches!(self.stack.last(), Some(AnyNodeRef::StmtAugAssign(a)) if a.target.range() == name.range)
+                            && !resolution.crossed_function
+                            && !resolution.through_declaration =>
+                    {
+                        let shadowed = self.shadowed;
+                        let kind = classify(name.range, &self.stack, &|n| !shadowed.contains(n));
+                        self.uses[index].push(Use {
+                            range: name.range,
+                            kind,
+                            attribute: Vec::new(),
+                        });
                     }
+                    ExprContext::Load => {
+                        let kind = if resolution.crossed_function && !self.root_is_module {
+                            UseKind::Escape(Escape::Closure)
+                        } else {
+                            let shadowed = self.shadowed;
+                            classify(name.range, &self.stack, &|n| !shadowed.contains(n))
+                        };
+                        let attribute = if self.follow_attributes {
+                            self.attribute_chain(name.range)
+                        } else {
+                            Vec::new()
+                        };
+                        self.uses[index].push(Use {
+                            range: name.range,
+                            kind,
+                            attribute,
+                        });
+                    }
+                    _ if resolution.through_declaration || resolution.crossed_function => {
+                        self.blocked[index] = Some("rebound from a nested scope");
+                    }
+                    _ => {}
                 }
             }
         }
