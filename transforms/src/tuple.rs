@@ -81,6 +81,10 @@ impl Transform for TupleTransform {
         DOC
     }
 
+    fn needs_index(&self) -> bool {
+        true
+    }
+
     fn index_file(&self, ctx: &FileContext) -> Option<FileFacts> {
         Some(Box::new(project::index_file(ctx.module.ast(), ctx.info)))
     }
