@@ -156,7 +156,10 @@ fn verdict(
         Some(project) => {
             let external = project.external(&ctx.info.name, tracked.name);
             if external.module_escapes {
-                return Err("its module is passed around or star-imported elsewhere".into());
+                return Err("its module object is passed around elsewhere".into());
+            }
+            if external.star_imported && !tracked.name.starts_with('_') {
+                return Err("its module is star-imported elsewhere".into());
             }
             if let Some(class) = external.uses.iter().find(|c| **c != UseClass::Read) {
                 return Err(format!(

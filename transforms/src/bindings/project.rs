@@ -21,8 +21,10 @@ use crate::ModuleInfo;
 pub struct FileUses {
     /// `(module, name, class)` for each use of an imported name.
     pub uses: Vec<(String, String, UseClass)>,
-    /// Modules whose object is passed around or star-imported: any name in them escapes.
+    /// Modules whose object is passed around: any name in them may be used anyhow.
     pub escaped_modules: Vec<String>,
+    /// Modules star-imported: their public names escape.
+    pub star_imported: Vec<String>,
 }
 
 /// Every module's names as used by the rest of the project.
@@ -30,6 +32,7 @@ pub struct FileUses {
 pub struct ProjectUses {
     uses: HashMap<(String, String), Vec<UseClass>>,
     escaped_modules: HashSet<String>,
+    star_imported: HashSet<String>,
 }
 
 /// How a module-level name is used outside its module.
@@ -37,8 +40,13 @@ pub struct ProjectUses {
 pub struct External {
     /// Classes of every use in other project modules.
     pub uses: Vec<UseClass>,
-    /// The module object itself escapes somewhere, so any use is possible.
+    /// The module object itself escapes somewhere (passed to a call, returned, re-exported
+    /// by a package), so any use is possible. Only the module itself counts, not its
+    /// parent package: a submodule reached through a package object would need an
+    /// attribute chain the analysis records.
     pub module_escapes: bool,
+    /// `from module import *` appears somewhere: its public names escape.
+    pub star_imported: bool,
 }
 
 impl ProjectUses {
@@ -50,17 +58,16 @@ impl ProjectUses {
                 out.uses.entry((module, name)).or_default().push(class);
             }
             out.escaped_modules.extend(file.escaped_modules);
+            out.star_imported.extend(file.star_imported);
         }
         out
     }
 
     /// How `name` of `module` is used by the other project modules.
     pub fn external(&self, module: &str, name: &str) -> External {
-        let module_escapes = self
-            .escaped_modules
-            .iter()
-            .any(|e| module == e || module.starts_with(&format!("{e}.")));
+        let module_escapes = self.escaped_modules.contains(module);
         External {
+            star_imported: self.star_imported.contains(module),
             uses: self
                 .uses
                 .get(&(module.to_string(), name.to_string()))
@@ -288,7 +295,7 @@ fn collect_imports<'a>(
                 for alias in &import.names {
                     let name = alias.name.id.as_str();
                     if name == "*" {
-                        out.escaped_modules.push(module.clone());
+                        out.star_imported.push(module.clone());
                         continue;
                     }
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
