@@ -1,42 +1,4 @@
-//! ## What it does
-//! Turns a function-local list that provably holds only floats into an
-//! `array.array('d')`: `xs = []` filled by `append`/`extend`, `[0.0] * n` filled later by
-//! index, float list displays, and list comprehensions whose element is a float.
-//!
-//! Floats are proven from float literals, `float(...)`, `math` functions and constants,
-//! and arithmetic of those with ints (`range` loop variables, `len`, int literals).
-//!
-//! ## Why is this bad?
-//! A list of floats stores an 8 B pointer per element plus a separate 24 B float
-//! object: about 32.5 B per element traced (40 B real). `array('d')` stores the raw
-//! 8 B double: 8.2 B per element, -75%.
-//!
-//! ## Example
-//! ```python
-//! def samples(n):
-//!     xs = []
-//!     for i in range(n):
-//!         xs.append(i * 0.5)
-//!     return sum(xs)
-//! ```
-//! becomes
-//! ```python
-//! import array
-//!
-//! def samples(n):
-//!     xs = array.array('d')
-//!     for i in range(n):
-//!         xs.append(i * 0.5)
-//!     return sum(xs)
-//! ```
-//!
-//! ## Fix safety
-//! Always unsafe: every element read creates a new float object (identity changes),
-//! and exceptions and reprs differ. Left alone when the list escapes (returned, stored,
-//! printed, compared, concatenated, passed to anything but `numpy`/`np` functions and
-//! builtins that only iterate), when anything but a proven float goes in, and for
-//! `[0.0] * n` never filled (its elements are one shared object: no saving). Lists of
-//! ints are not converted (small ints -5..256 are cached objects: nothing to save).
+#![doc = include_str!("array.md")]
 
 use std::collections::HashMap;
 
@@ -47,17 +9,6 @@ use crate::bindings::scope::{Body, LocalNames, Site, function_locals};
 use crate::bindings::{self, Escape, ScopeKind, Tracked, UseKind};
 use crate::imports::{self, Style};
 use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, SourceModule, Transform};
-
-const DOC: &str = "What it does: turns a function-local list that provably holds only floats into `array.array('d')`: `xs = []` filled by append/extend, `[0.0] * n` filled later by index, float list displays, and comprehensions of floats. Floats are proven from float literals, `float(...)`, `math` functions and constants, and arithmetic of those with ints.
-
-Why: a list of floats costs an 8 B pointer plus a 24 B float object per element (about 32.5 B traced, 40 B real); `array('d')` stores 8 B doubles (8.2 B per element): -75%.
-
-Example:
-    xs = []                      ->   xs = array.array('d')
-    for i in range(n):
-        xs.append(i * 0.5)
-
-Fix safety: always unsafe: each element read creates a new float object, and reprs and errors differ. Left alone when the list escapes (returned, stored, printed, compared, concatenated, passed to anything but numpy functions and builtins that only iterate), when anything but a proven float goes in, and for `[0.0] * n` never filled (shared objects: no saving). Int lists are not converted (small ints are cached: nothing to save).";
 
 /// The `array` transform.
 pub struct ArrayTransform;
@@ -78,7 +29,7 @@ impl Transform for ArrayTransform {
     }
 
     fn documentation(&self) -> &'static str {
-        DOC
+        include_str!("array.md")
     }
 
     fn run(&self, ctx: &FileContext) -> Output {

@@ -1,42 +1,4 @@
-//! ## What it does
-//! Turns a function-local list used as a FIFO queue (`q.pop(0)`, `q.insert(0, x)`,
-//! `del q[0]`) into a `collections.deque`: the constructor is wrapped (`deque()`,
-//! `deque([...])`), `pop(0)` becomes `popleft()`, `insert(0, x)` becomes
-//! `appendleft(x)`, `del q[0]` becomes `q.popleft()`, and `deque` is imported once.
-//!
-//! ## Why is this bad?
-//! Removing or inserting at the front of a list moves every other element: O(n) per
-//! operation, O(n²) to drain a queue. A deque does both in O(1). This is a **time**
-//! rewrite: a deque is slightly larger than a list (1,000 items: 8,680 vs 8,056 B), so
-//! no memory is saved and none is claimed.
-//!
-//! ## Example
-//! ```python
-//! def bfs(start, graph):
-//!     queue = [start]
-//!     while queue:
-//!         node = queue.pop(0)
-//!         queue.extend(graph[node])
-//! ```
-//! becomes
-//! ```python
-//! from collections import deque
-//!
-//! def bfs(start, graph):
-//!     queue = deque([start])
-//!     while queue:
-//!         node = queue.popleft()
-//!         queue.extend(graph[node])
-//! ```
-//!
-//! ## Fix safety
-//! Safe: only lists whose every use is proven to behave the same on a deque are
-//! rewritten: `append`, `extend`, `pop()`, `pop(0)`, `insert(0, x)`, `remove`, `clear`,
-//! `count`, `index`, `reverse`, `+=`, `len`, truth tests, `in`, `q[0]` and `q[-1]`,
-//! `del q[0]`, and iteration with no mutation inside the loop (a deque raises when
-//! mutated while iterated). Left alone when the list is sliced, sorted, indexed
-//! elsewhere (O(n) on a deque), compared, passed on, returned, stored or captured.
-//! Error messages differ (`pop from an empty deque`).
+#![doc = include_str!("deque.md")]
 
 use ruff_python_ast::{Expr, ExprCall, Number};
 use ruff_text_size::{Ranged, TextRange};
@@ -44,16 +6,6 @@ use ruff_text_size::{Ranged, TextRange};
 use crate::bindings::{self, Index, Tracked, UseKind};
 use crate::imports::{self, Style};
 use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, Transform};
-
-const DOC: &str = "What it does: turns a function-local list used as a FIFO queue (`q.pop(0)`, `q.insert(0, x)`, `del q[0]`) into a `collections.deque`: `deque()` / `deque([...])`, `pop(0)` -> `popleft()`, `insert(0, x)` -> `appendleft(x)`, `del q[0]` -> `q.popleft()`, and the import is added once.
-
-Why: popping or inserting at the front of a list moves every element, O(n) per operation; a deque does it in O(1). This is a time rewrite, not a memory one: a deque is slightly larger than a list (1,000 items: 8,680 vs 8,056 B).
-
-Example:
-    queue = [start]                 ->   queue = deque([start])
-    node = queue.pop(0)             ->   node = queue.popleft()
-
-Fix safety: safe. Only lists whose every use behaves the same on a deque are rewritten (append, extend, pop(), pop(0), insert(0, x), remove, clear, count, index, reverse, +=, len, truth, `in`, q[0], q[-1], del q[0], iteration without mutation inside the loop). Left alone when sliced, sorted, indexed elsewhere, compared, passed on, returned, stored or captured. Error messages differ (`pop from an empty deque`).";
 
 /// The `deque` transform.
 pub struct DequeTransform;
@@ -74,7 +26,7 @@ impl Transform for DequeTransform {
     }
 
     fn documentation(&self) -> &'static str {
-        DOC
+        include_str!("deque.md")
     }
 
     fn run(&self, ctx: &FileContext) -> Output {

@@ -1,41 +1,4 @@
-//! ## What it does
-//! Turns a list display bound to a name into a tuple display when the list is never
-//! mutated and every use also works on a tuple: iteration, `in`, `len`, indexing,
-//! unpacking, truth tests, and slices that are only iterated. For a module-level name,
-//! the same must hold in every project module that imports it.
-//!
-//! ## Why is this bad?
-//! A list carries a 16 B larger header than a tuple plus spare capacity (10 ints: 136 B
-//! as a list, 120 B as a tuple). A tuple made only of constants is folded into a
-//! constant at compile time and costs nothing per evaluation, where the list display
-//! allocates a new list every time the line runs (in a function: on every call).
-//!
-//! Literal lists used directly as `for x in [1, 2, 3]` or `x in [a, b]` are left alone:
-//! CPython already compiles those as tuples, so rewriting them saves nothing.
-//!
-//! ## Example
-//! ```python
-//! def is_weekend(day):
-//!     weekend = ["sat", "sun"]
-//!     return day in weekend
-//! ```
-//! becomes
-//! ```python
-//! def is_weekend(day):
-//!     weekend = ("sat", "sun")
-//!     return day in weekend
-//! ```
-//!
-//! ## Fix safety
-//! Safe when every use is proven to accept a tuple. Unsafe when the name is exported
-//! (listed in `__all__`, or public in a package `__init__.py`): code outside the project
-//! may mutate it or compare it with a list. Left alone when the list is mutated,
-//! compared (a tuple never equals a list), concatenated, sliced into something that
-//! flows on, passed to a call, returned, stored, printed, or captured by a closure; and
-//! when the binding is annotated (the annotation would need to change too).
-//!
-//! Only the brackets change (a one-element list gains its trailing comma), so comments
-//! and layout inside the display are kept.
+#![doc = include_str!("tuple.md")]
 
 use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{Expr, ExprList};
@@ -47,17 +10,6 @@ use crate::{
     Edit, FileContext, FileFacts, Finding, Fix, Impact, ModuleInfo, Note, Output, ProjectFacts,
     Transform,
 };
-
-const DOC: &str = "What it does: turns a list display bound to a name into a tuple display when the list is never mutated and every use also works on a tuple (iteration, `in`, `len`, indexing, unpacking, truth tests, slices that are only iterated), here and in every project module that imports it.
-
-Why: a list has a 16 B larger header than a tuple plus spare capacity (10 ints: 136 B vs 120 B). A tuple of constants is built once at compile time; a list display allocates a new list every time it runs (in a function, on every call). `for x in [1, 2, 3]` and `x in [a, b]` are left alone: CPython already compiles those as tuples.
-
-Example:
-    def is_weekend(day):
-        weekend = [\"sat\", \"sun\"]        ->   weekend = (\"sat\", \"sun\")
-        return day in weekend
-
-Fix safety: safe when every use is proven to accept a tuple; unsafe when the name is exported (`__all__`, or public in a package `__init__.py`): outside code may mutate it or compare it with a list. Left alone when mutated, compared, concatenated, sliced into something that flows on, passed to a call, returned, stored, printed, captured by a closure, or annotated. Only the brackets change, so comments inside are kept.";
 
 /// The `tuple` transform.
 pub struct TupleTransform;
@@ -78,7 +30,7 @@ impl Transform for TupleTransform {
     }
 
     fn documentation(&self) -> &'static str {
-        DOC
+        include_str!("tuple.md")
     }
 
     fn needs_index(&self) -> bool {
@@ -107,6 +59,14 @@ impl Transform for TupleTransform {
             };
             // `__all__` and other dunders are read by tools that may expect a list.
             if tracked.name.starts_with("__") && tracked.name.ends_with("__") {
+                continue;
+            }
+            // A list that is mutated here is plainly a list: no note.
+            if tracked
+                .uses
+                .iter()
+                .any(|u| u.kind.class() == UseClass::Mutation)
+            {
                 continue;
             }
             match verdict(&tracked, ctx, project, &exports) {

@@ -138,6 +138,15 @@ fn dynamic_scopes_are_blocked() {
 }
 
 #[test]
+fn min_max_compare_several_arguments() {
+    let src = "xs = [1]\na = max(xs)\nb = max([0], xs)\nc = min(xs, key=len)\n";
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec!["iterated", "passed to `max`", "iterated"]
+    );
+}
+
+#[test]
 fn builtin_shadowing() {
     let src = "def len(x): return 0\nxs = [1]\nn = len(xs)\n";
     assert_eq!(uses_of(src, "xs"), vec!["passed to `len`"]);

@@ -333,6 +333,8 @@ pub fn classify<'a>(
                         Some(AnyNodeRef::StmtAssign(a)) if a.targets.len() == 1 => {
                             Some(a.value.as_ref())
                         }
+                        // `x[i] += v`: the operand stands in for the stored value.
+                        Some(AnyNodeRef::StmtAugAssign(a)) => Some(a.value.as_ref()),
                         _ => None,
                     };
                     UseKind::SubscriptStore { index, value }
@@ -450,7 +452,13 @@ fn classify_argument<'a>(
             if id == "bool" && single {
                 return UseKind::Truthiness;
             }
-            if EAGER_CONSUMERS.contains(&id) && (position == 0 || matches!(id, "min" | "max")) {
+            // `min(a, xs)` and `max(a, xs)` compare their arguments: only a single
+            // positional argument is iterated.
+            let positional = call.arguments.args.len();
+            if EAGER_CONSUMERS.contains(&id)
+                && position == 0
+                && (positional == 1 || !matches!(id, "min" | "max"))
+            {
                 return UseKind::Iteration { over: call.range() };
             }
             if LAZY_CONSUMERS.contains(&id) && (position > 0 || !matches!(id, "map" | "filter")) {
