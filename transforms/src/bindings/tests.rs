@@ -178,3 +178,59 @@ fn project_uses() {
     let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
     assert!(uses.external("app.consts", "A").module_escapes);
 }
+
+#[test]
+fn class_bodies_and_defaults() {
+    // A class attribute of the same name shadows the module name only in the class body;
+    // methods read the module name.
+    let src = "xs = [1]\nclass A:\n    xs = {}\n    xs.update()\n    def m(self):\n        return len(xs)\n";
+    assert_eq!(uses_of(src, "xs"), vec!["`len`"]);
+    // Defaults are evaluated in the enclosing scope: a plain use, not a closure.
+    let src = "def f():\n    q = [1]\n    def g(a=len(q)):\n        return a\n    return g\n";
+    assert_eq!(uses_of(src, "q"), vec!["`len`"]);
+    // A lambda parameter of the same name shadows it.
+    let src = "def f():\n    q = [1]\n    g = lambda q: q.pop()\n    return len(q), g\n";
+    assert_eq!(uses_of(src, "q"), vec!["`len`"]);
+}
+
+#[test]
+fn walrus_and_loops_count_as_bindings() {
+    assert!(tracked_names("def f():\n    q = []\n    if (q := g()):\n        pass\n").is_empty());
+    assert!(tracked_names("def f():\n    q = []\n    with g() as q:\n        pass\n").is_empty());
+    assert!(tracked_names("def f():\n    q = []\n    import q\n").is_empty());
+    // A comprehension target does not rebind the function's name.
+    assert_eq!(
+        tracked_names("def f():\n    q = []\n    return [q for q in g()]\n"),
+        vec!["q"]
+    );
+}
+
+#[test]
+fn deque_relevant_details() {
+    let src = "def f():\n    q = []\n    del q[0]\n    del q[0], q[1]\n    x = q[0]\n    q[-1] = 2\n    q[0] += 1\n";
+    let module = parse(src).expect("parses");
+    let tracked = analyze(module.ast(), &|e| e.is_list_expr(), false, true);
+    let kinds: Vec<String> = tracked[0]
+        .uses
+        .iter()
+        .map(|u| match &u.kind {
+            UseKind::SubscriptDelete { index, stmt } => format!("del {index:?} {}", stmt.is_some()),
+            UseKind::IndexLoad { index } => format!("load {index:?}"),
+            UseKind::SubscriptStore { index, value } => {
+                format!("store {index:?} {}", value.is_some())
+            }
+            other => other.describe(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "del Const(0) true",
+            "del Const(0) false",
+            "del Const(1) false",
+            "load Const(0)",
+            "store Const(-1) true",
+            "store Const(0) true"
+        ]
+    );
+}

@@ -544,6 +544,8 @@ impl<'a, 'k> UseWalker<'a, 'k> {
     /// else whether a function or lambda boundary lies between it and the root.
     fn resolve(&mut self, name: &str, at: TextRange) -> Option<Resolution> {
         let mut crossed_function = false;
+        // Class bodies are invisible from the functions and comprehensions inside them.
+        let mut crossed_scope = false;
         let mut through_declaration = false;
         for i in (0..self.stack.len()).rev() {
             let node = self.stack[i];
@@ -565,6 +567,9 @@ impl<'a, 'k> UseWalker<'a, 'k> {
                 AnyNodeRef::StmtClassDef(c)
                     if c.body.first().is_some_and(|s| s.start() <= at.start()) =>
                 {
+                    if crossed_scope {
+                        continue;
+                    }
                     let locals = self
                         .cache
                         .locals
@@ -596,6 +601,7 @@ impl<'a, 'k> UseWalker<'a, 'k> {
                     if node.is_expr_generator() {
                         crossed_function = true;
                     }
+                    crossed_scope = true;
                     continue;
                 }
                 _ => continue,
@@ -615,6 +621,7 @@ impl<'a, 'k> UseWalker<'a, 'k> {
                 }
             }
             crossed_function |= is_function;
+            crossed_scope |= is_function;
         }
         Some(Resolution {
             crossed_function,
