@@ -141,8 +141,8 @@ fn plan<'a>(tracked: &Tracked<'a>) -> Plan<'a> {
             }
             UseKind::Len | UseKind::Truthiness | UseKind::Membership => true,
             UseKind::AugAssign { op, .. } => *op == ruff_python_ast::Operator::Add,
-            UseKind::Iteration { over } => {
-                let mutated_inside = mutations.iter().any(|m| over.contains_range(*m));
+            UseKind::Iteration { over, lazy } => {
+                let mutated_inside = *lazy || mutations.iter().any(|m| over.contains_range(*m));
                 if mutated_inside && problem.is_none() {
                     problem =
                         Some("it is mutated while being iterated (a deque would raise)".into());

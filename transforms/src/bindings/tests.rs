@@ -234,3 +234,16 @@ fn deque_relevant_details() {
         ]
     );
 }
+
+#[test]
+fn generator_iteration_is_lazy_unless_consumed_on_the_spot() {
+    let src = "def f():\n    q = [1]\n    a = any(x for x in q)\n    g = (x for x in q)\n    return a, list(g)\n";
+    let module = parse(src).expect("parses");
+    let tracked = analyze(module.ast(), &|e| e.is_list_expr(), false, true);
+    let lazy: Vec<bool> = tracked[0]
+        .uses
+        .iter()
+        .map(|u| matches!(u.kind, UseKind::Iteration { lazy: true, .. }))
+        .collect();
+    assert_eq!(lazy, vec![false, true]);
+}

@@ -56,6 +56,9 @@ pub enum UseKind<'a> {
     Iteration {
         /// The `for` statement, comprehension or call that iterates.
         over: TextRange,
+        /// The iteration may continue after `over` ends: a generator expression that is
+        /// not consumed on the spot.
+        lazy: bool,
     },
     /// Right operand of `in` / `not in`.
     Membership,
@@ -264,9 +267,36 @@ pub fn classify<'a>(
     };
     let grand = stack.len().checked_sub(2).map(|i| stack[i]);
     match parent {
-        AnyNodeRef::StmtFor(f) if f.iter.range() == target => UseKind::Iteration { over: f.range },
-        AnyNodeRef::Comprehension(c) if c.iter.range() == target => UseKind::Iteration {
-            over: grand.map_or(c.range, |g| g.range()),
+        AnyNodeRef::StmtFor(f) if f.iter.range() == target => UseKind::Iteration {
+            over: f.range,
+            lazy: false,
+        },
+        AnyNodeRef::Comprehension(c) if c.iter.range() == target => match grand {
+            Some(AnyNodeRef::ExprGenerator(g)) => {
+                // A generator expression iterates when consumed: on the spot only as the
+                // sole argument of a builtin that consumes it.
+                let consumer = stack.len().checked_sub(4).map(|i| (stack[i], stack[i + 1]));
+                match consumer {
+                    Some((AnyNodeRef::ExprCall(call), AnyNodeRef::Arguments(args)))
+                        if args.args.len() == 1
+                            && args.args[0].range() == g.range
+                            && is_eager_consumer(call, builtin) =>
+                    {
+                        UseKind::Iteration {
+                            over: call.range(),
+                            lazy: false,
+                        }
+                    }
+                    _ => UseKind::Iteration {
+                        over: g.range,
+                        lazy: true,
+                    },
+                }
+            }
+            _ => UseKind::Iteration {
+                over: grand.map_or(c.range, |g| g.range()),
+                lazy: false,
+            },
         },
         AnyNodeRef::ExprCompare(cmp) => {
             if let Some(i) = cmp.comparators.iter().position(|c| c.range() == target) {
@@ -435,6 +465,20 @@ fn is_range(expr: &Expr, range: TextRange) -> bool {
     expr.range() == range
 }
 
+/// A call to a builtin that consumes an iterable before returning, or `"sep".join`.
+fn is_eager_consumer(call: &ExprCall, builtin: &dyn Fn(&str) -> bool) -> bool {
+    match call.func.as_ref() {
+        Expr::Name(n) => {
+            let id = n.id.as_str();
+            builtin(id) && (EAGER_CONSUMERS.contains(&id) || id == "len")
+        }
+        Expr::Attribute(attr) => {
+            attr.attr.id.as_str() == "join" && attr.value.is_string_literal_expr()
+        }
+        _ => false,
+    }
+}
+
 fn classify_argument<'a>(
     call: &'a ExprCall,
     position: Option<usize>,
@@ -459,7 +503,10 @@ fn classify_argument<'a>(
                 && position == 0
                 && (positional == 1 || !matches!(id, "min" | "max"))
             {
-                return UseKind::Iteration { over: call.range() };
+                return UseKind::Iteration {
+                    over: call.range(),
+                    lazy: false,
+                };
             }
             if LAZY_CONSUMERS.contains(&id) && (position > 0 || !matches!(id, "map" | "filter")) {
                 // The iterator outlives the call: only a plain iteration when the call is
@@ -467,14 +514,17 @@ fn classify_argument<'a>(
                 let outer = stack.len().checked_sub(3).map(|i| stack[i]);
                 return match outer {
                     Some(AnyNodeRef::StmtFor(f)) if f.iter.range() == call.range() => {
-                        UseKind::Iteration { over: f.range }
+                        UseKind::Iteration {
+                            over: f.range,
+                            lazy: false,
+                        }
                     }
                     Some(AnyNodeRef::Comprehension(c)) if c.iter.range() == call.range() => {
                         let over = stack
                             .len()
                             .checked_sub(4)
                             .map_or(c.range, |i| stack[i].range());
-                        UseKind::Iteration { over }
+                        UseKind::Iteration { over, lazy: false }
                     }
                     _ => UseKind::Escape(Escape::Call { callee }),
                 };
@@ -490,7 +540,10 @@ fn classify_argument<'a>(
         && attr.value.is_string_literal_expr()
         && single
     {
-        return UseKind::Iteration { over: call.range() };
+        return UseKind::Iteration {
+            over: call.range(),
+            lazy: false,
+        };
     }
     UseKind::Escape(Escape::Call { callee })
 }
