@@ -109,6 +109,9 @@ fn shape(expr: &Expr) -> Option<Shape<'_>> {
 struct MathNames {
     module: Option<String>,
     functions: Vec<(String, String)>,
+    /// Builtins the typing relies on (`float`, `len`, `abs`, `range`) that the file
+    /// binds to something else somewhere.
+    shadowed: Vec<&'static str>,
 }
 
 const MATH_FLOAT_FUNCTIONS: &[&str] = &[
@@ -124,6 +127,10 @@ impl MathNames {
         let mut out = MathNames {
             module: None,
             functions: Vec::new(),
+            shadowed: ["float", "len", "abs", "range"]
+                .into_iter()
+                .filter(|b| imports::binding_sites(module, b) > 0)
+                .collect(),
         };
         for stmt in &module.ast().body {
             match stmt {
@@ -256,7 +263,13 @@ impl Types<'_, '_> {
                     return Num::Unknown;
                 }
                 match local.site {
-                    Some(Site::For(f)) if is_range(&f.iter) && f.target.is_name_expr() => Num::Int,
+                    Some(Site::For(f))
+                        if is_range(&f.iter)
+                            && f.target.is_name_expr()
+                            && !self.math.shadowed.contains(&"range") =>
+                    {
+                        Num::Int
+                    }
                     Some(Site::Assign(a)) => self.of(&a.value, depth + 1),
                     _ => Num::Unknown,
                 }
@@ -270,6 +283,7 @@ impl Types<'_, '_> {
         let builtin = |name: &str| {
             matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == name)
                 && !self.locals.contains_key(name)
+                && !self.math.shadowed.contains(&name)
         };
         let args = &call.arguments;
         if !args.keywords.is_empty() || args.args.iter().any(Expr::is_starred_expr) {
@@ -316,7 +330,7 @@ fn comprehension_floats(
     let mut extra = types.extra.clone();
     for g in generators {
         if let Expr::Name(n) = &g.target {
-            let t = if is_range(&g.iter) {
+            let t = if is_range(&g.iter) && !types.math.shadowed.contains(&"range") {
                 Num::Int
             } else {
                 Num::Unknown
