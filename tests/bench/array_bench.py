@@ -1,7 +1,7 @@
 """A million floats: list vs array('d'), built by append in a loop and from a
 generator. Reports build time (best of 3) and the tracemalloc peak while the container
 is alive, measured in separate runs without timing. Run:
-    python3 bench/array_bench.py
+    python3 tests/bench/array_bench.py
 """
 import array
 import time

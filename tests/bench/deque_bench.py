@@ -2,7 +2,7 @@
 
 Reports time (best of 3 runs, and all runs) and the tracemalloc peak of building and
 draining the queue, measured in separate runs without timing. Run:
-    python3 bench/deque_bench.py
+    python3 tests/bench/deque_bench.py
 """
 import time
 import tracemalloc
