@@ -101,13 +101,21 @@ impl Consumer {
         };
         let (position, ok) = match self {
             // sum(iterable, /, start=0)
-            Self::Sum => (0, (args.len() == 1 && keywords_ok(&["start"])) || (args.len() == 2 && keywords_ok(&[]))),
+            Self::Sum => (
+                0,
+                (args.len() == 1 && keywords_ok(&["start"]))
+                    || (args.len() == 2 && keywords_ok(&[])),
+            ),
             Self::Min | Self::Max => (0, args.len() == 1 && keywords_ok(&["key", "default"])),
             Self::Sorted => (0, args.len() == 1 && keywords_ok(&["key", "reverse"])),
             Self::Any | Self::All | Self::Set | Self::Frozenset | Self::Dict => {
                 (0, args.len() == 1 && keywords_ok(&[]))
             }
-            Self::Enumerate => (0, (args.len() == 1 && keywords_ok(&["start"])) || (args.len() == 2 && keywords_ok(&[]))),
+            Self::Enumerate => (
+                0,
+                (args.len() == 1 && keywords_ok(&["start"]))
+                    || (args.len() == 2 && keywords_ok(&[])),
+            ),
             Self::Zip => (0, args.len() == 1 && keywords_ok(&["strict"])),
             // map(function, iterable) and filter(function, iterable) with one iterable.
             Self::Map | Self::Filter => (1, args.len() == 2 && keywords_ok(&[])),

@@ -429,10 +429,11 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
             return;
         }
         match expr {
-            Expr::Name(name) if matches!(name.ctx, ExprContext::Store | ExprContext::Del) => {
-                if self.watched.contains(name.id.as_str()) {
-                    self.report(format!("the loop body rebinds `{}`", name.id.as_str()));
-                }
+            Expr::Name(name)
+                if matches!(name.ctx, ExprContext::Store | ExprContext::Del)
+                    && self.watched.contains(name.id.as_str()) =>
+            {
+                self.report(format!("the loop body rebinds `{}`", name.id.as_str()));
             }
             Expr::Attribute(ast::ExprAttribute { ctx, .. })
             | Expr::Subscript(ast::ExprSubscript { ctx, .. })

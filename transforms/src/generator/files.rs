@@ -57,7 +57,9 @@ pub(super) fn check_readlines(
     if !call.arguments.is_empty() {
         checker.note(
             call.range(),
-            format!("`{name}.readlines()` with a size hint reads only part of the file: left alone"),
+            format!(
+                "`{name}.readlines()` with a size hint reads only part of the file: left alone"
+            ),
         );
         return;
     }

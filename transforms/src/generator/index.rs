@@ -11,10 +11,10 @@
 use std::collections::{HashMap, HashSet};
 
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_pattern, walk_stmt};
-use ruff_text_size::Ranged;
 use ruff_python_ast::{
     self as ast, Comprehension, ExceptHandler, Expr, ExprContext, Parameters, Pattern, Stmt,
 };
+use ruff_text_size::Ranged;
 
 use super::consumers::Consumer;
 
@@ -172,7 +172,10 @@ impl<'a> Walker<'a> {
                 self.visit_annotation(annotation);
             }
         }
-        for p in [&parameters.vararg, &parameters.kwarg].into_iter().flatten() {
+        for p in [&parameters.vararg, &parameters.kwarg]
+            .into_iter()
+            .flatten()
+        {
             if let Some(annotation) = &p.annotation {
                 self.visit_annotation(annotation);
             }

@@ -148,10 +148,19 @@ impl<'a> Checker<'_, 'a> {
         let bare = call.arguments.args.len() == 1
             && call.arguments.keywords.is_empty()
             && !self.has_trailing_comma(arg, call);
-        let parenthesized =
-            parenthesized_range(arg.into(), AnyNodeRef::from(&call.arguments), self.ctx.module.tokens())
-                .is_some();
-        self.push_fix(comp, call.range(), bare || parenthesized, use_, unsafe_reason);
+        let parenthesized = parenthesized_range(
+            arg.into(),
+            AnyNodeRef::from(&call.arguments),
+            self.ctx.module.tokens(),
+        )
+        .is_some();
+        self.push_fix(
+            comp,
+            call.range(),
+            bare || parenthesized,
+            use_,
+            unsafe_reason,
+        );
     }
 
     /// Where the comprehension sits in a call of `consumer`, if the rewrite applies there;
@@ -318,7 +327,8 @@ impl<'a> Checker<'_, 'a> {
     fn check_loop(&mut self, candidate: &ForCandidate<'a>) {
         let stmt = candidate.stmt;
         match stmt.iter.as_ref() {
-            Expr::Call(call) if matches!(call.func.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "readlines") => {
+            Expr::Call(call) if matches!(call.func.as_ref(), Expr::Attribute(a) if a.attr.as_str() == "readlines") =>
+            {
                 files::check_readlines(self, candidate, call);
             }
             Expr::ListComp(comp) => {
@@ -506,3 +516,6 @@ fn gain(use_: Use) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;
