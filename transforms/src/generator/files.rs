@@ -63,13 +63,19 @@ pub(super) fn check_readlines(
         );
         return;
     }
+    if binding.call.start() > stmt.start() {
+        checker.note(
+            stmt.iter.range(),
+            format!("`{name}` is opened after this loop in the source, so the loop may see another value"),
+        );
+        return;
+    }
     if index.scopes[candidate.scope]
         .bindings
         .get(name)
         .copied()
         .unwrap_or(0)
         != 1
-        || binding.call.start() > stmt.start()
     {
         checker.note(
             stmt.iter.range(),

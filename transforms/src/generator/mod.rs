@@ -303,25 +303,38 @@ impl<'a> Checker<'_, 'a> {
                     )
                 });
             }
-            if matches!(consumer, Consumer::Map | Consumer::Filter) && position == 1 {
-                // The function argument: anything but a pure builtin (or None) is user code.
-                let harmless = match other {
-                    Expr::NoneLiteral(_) => true,
-                    Expr::Name(n) => {
-                        effects::PURE_BUILTINS.contains(&n.id.as_str()) && is_builtin(n.id.as_str())
-                    }
-                    _ => false,
-                };
-                if !harmless {
-                    return Some(format!(
-                        "{}() calls `{}` between the items, which may change what the comprehension reads",
-                        consumer.name(),
-                        self.source_text_of(other)
-                    ));
-                }
-            }
         }
-        None
+        // Functions the consumer calls once per item run between the items: map's and
+        // filter's function, min's and max's key (sorted builds its list before calling
+        // its key, so there the order does not change).
+        let per_item = match consumer {
+            Consumer::Map | Consumer::Filter => call.arguments.args.first(),
+            Consumer::Min | Consumer::Max => call
+                .arguments
+                .keywords
+                .iter()
+                .find(|k| k.arg.as_ref().is_some_and(|a| a.as_str() == "key"))
+                .map(|k| &k.value),
+            _ => None,
+        };
+        let function = per_item?;
+        let harmless = match function {
+            Expr::NoneLiteral(_) => true,
+            Expr::Name(n) => {
+                effects::PURE_BUILTINS.contains(&n.id.as_str()) && is_builtin(n.id.as_str())
+            }
+            Expr::Lambda(lambda) => {
+                expr_effects(&lambda.body, self.source(), &is_builtin).level < Level::Impure
+            }
+            _ => false,
+        };
+        (!harmless).then(|| {
+            format!(
+                "{}() calls `{}` between the items, which may change what the comprehension reads",
+                consumer.name(),
+                self.source_text_of(function)
+            )
+        })
     }
 
     fn check_loop(&mut self, candidate: &ForCandidate<'a>) {
@@ -402,9 +415,21 @@ impl<'a> Checker<'_, 'a> {
             let mut targets = Vec::new();
             target_names(&stmt.target, &mut targets);
             let receivers: HashSet<&str> = targets.into_iter().collect();
-            reason = body_hazard(&stmt.body, &watched, &receivers, self.source(), &is_builtin)
+            // The loop variable is assigned between items too.
+            let hazard = match receivers.iter().find(|t| watched.contains(*t)) {
+                Some(t) => Some(format!("the loop variable rebinds `{t}`")),
+                None => body_hazard(&stmt.body, &watched, &receivers, self.source(), &is_builtin),
+            };
+            reason = hazard
                 .map(|hazard| {
-                    let names = dedup(effects.first_iter_names.iter().copied()).join("`, `");
+                    let names = dedup(
+                        effects
+                            .first_iter_names
+                            .iter()
+                            .chain(&effects.free_names)
+                            .copied(),
+                    )
+                    .join("`, `");
                     format!("{hazard}; the list was a snapshot, the generator reads `{names}` as the loop runs")
                 });
         }
