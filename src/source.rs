@@ -83,6 +83,25 @@ impl DecodedSource {
         }
     }
 
+    /// The text a diff should show for `text`: with the byte-order mark in front when the
+    /// file has one, so the patch's first line matches the file's.
+    pub fn for_diff(&self, text: &str) -> String {
+        if self.bom {
+            format!("\u{feff}{text}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Encodes part of a patch in the file's encoding, so `git apply` matches its bytes.
+    pub fn encode_fragment(&self, text: &str) -> Vec<u8> {
+        if self.encoding == UTF_8 {
+            text.as_bytes().to_vec()
+        } else {
+            self.encoding.encode(text).0.into_owned()
+        }
+    }
+
     /// Encodes rewritten text the way the original file was encoded.
     pub fn encode(&self, text: &str) -> Result<Vec<u8>, DecodeError> {
         let mut out = Vec::with_capacity(text.len() + 3);

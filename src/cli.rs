@@ -1,0 +1,324 @@
+//! The command line: `rewrite`, `check`, `transforms`, `explain`.
+//!
+//! Exit codes, as in ruff: 0 nothing to do or everything applied, 1 `check` found
+//! rewrites, 2 usage, configuration or I/O errors (a file that does not parse counts:
+//! the other files are still processed).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use pyslim_transforms::registry;
+
+use crate::config::Overrides;
+use crate::diff;
+use crate::discovery::ConfigResolver;
+use crate::engine::FixPolicy;
+use crate::output::RunReport;
+use crate::workspace::{FileOutcome, Workspace};
+use crate::write::atomic_write;
+
+/// Codemods that make Python programs use less memory, proven by their own tests.
+#[derive(Debug, Parser)]
+#[command(name = "pyslim", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the rewrites (safe ones by default) to the files in place.
+    Rewrite(RewriteArgs),
+    /// List what would be rewritten; exit 1 when anything is found (for CI).
+    Check(CheckArgs),
+    /// List every transform with its summary and applicability.
+    Transforms {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a transform's full documentation.
+    Explain {
+        /// The transform's name (see `pyslim transforms`).
+        name: String,
+    },
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For machines (schema in README.md).
+    Json,
+}
+
+/// Options shared by `rewrite` and `check`.
+#[derive(Debug, Args)]
+struct CommonArgs {
+    /// Files or folders to process [default: .]
+    paths: Vec<PathBuf>,
+    /// Only these transforms (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    select: Option<Vec<String>>,
+    /// Not these transforms (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    ignore: Vec<String>,
+    /// Also apply unsafe rewrites.
+    #[arg(long = "unsafe")]
+    unsafe_fixes: bool,
+    /// Use this configuration file for every file instead of the closest one.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The oldest Python to support, e.g. 3.11 (overrides the configuration).
+    #[arg(long, value_name = "VERSION")]
+    target_version: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct RewriteArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Print the unified diff and change nothing.
+    #[arg(long, visible_alias = "diff")]
+    dry_run: bool,
+    /// Write the diff to FILE as a patch (`git apply FILE` from the project root) and
+    /// change nothing.
+    #[arg(long, value_name = "FILE")]
+    patch: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: CommonArgs,
+    /// Also list candidates that were left alone, with the reason.
+    #[arg(long)]
+    explain: bool,
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Rewrite(args) => rewrite(args),
+        Command::Check(args) => check(args),
+        Command::Transforms { format } => list_transforms(format),
+        Command::Explain { name } => explain(&name),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let red = anstyle::AnsiColor::Red.on_default().bold();
+            let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(common: &CommonArgs) -> Result<Workspace> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let overrides = Overrides {
+        select: common.select.clone(),
+        ignore: common.ignore.clone(),
+        target_version: common.target_version.clone(),
+    };
+    let resolver = Arc::new(ConfigResolver::new(
+        common.config.as_deref(),
+        overrides,
+        cwd.clone(),
+    )?);
+    let paths = if common.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        common.paths.clone()
+    };
+    Workspace::load(&paths, resolver, cwd)
+}
+
+fn check(args: CheckArgs) -> Result<ExitCode> {
+    let workspace = load(&args.common)?;
+    let policy = FixPolicy {
+        unsafe_fixes: args.common.unsafe_fixes,
+        keep: None,
+    };
+    let outcomes = workspace.rewrite(&policy);
+    let report = RunReport::new(
+        "check",
+        &workspace,
+        &outcomes,
+        &BTreeMap::new(),
+        args.explain,
+        false,
+    );
+    match args.common.format {
+        Format::Json => report.print_json()?,
+        Format::Text => {
+            report.print_findings()?;
+            report.print_summary("Found")?;
+        }
+    }
+    Ok(exit_code(&report, report.fixes > 0))
+}
+
+fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
+    let workspace = load(&args.common)?;
+    let policy = FixPolicy {
+        unsafe_fixes: args.common.unsafe_fixes,
+        keep: None,
+    };
+    let outcomes = workspace.rewrite(&policy);
+    let write = !args.dry_run && args.patch.is_none();
+    let diffs = diffs(&workspace, &outcomes);
+    if let Some(patch) = &args.patch {
+        write_patch(&workspace, &diffs, patch)?;
+    }
+    let shown_diffs = if args.dry_run {
+        diffs.iter().map(|(i, (d, _))| (*i, d.clone())).collect()
+    } else {
+        BTreeMap::new()
+    };
+    let mut report = RunReport::new("rewrite", &workspace, &outcomes, &shown_diffs, false, write);
+    if write {
+        report.errors.extend(write_files(&workspace, &outcomes));
+    }
+    match args.common.format {
+        Format::Json => report.print_json()?,
+        Format::Text => {
+            if args.dry_run {
+                let mut out = anstream::stdout().lock();
+                for (diff, _) in diffs.values() {
+                    out.write_all(diff::colorize(diff).as_bytes())?;
+                }
+            }
+            report.print_summary(if write { "Applied" } else { "Would apply" })?;
+            if let Some(patch) = &args.patch {
+                writeln!(anstream::stderr(), "Patch written to {}.", patch.display())?;
+            }
+        }
+    }
+    Ok(exit_code(&report, false))
+}
+
+/// Unified diffs per file index: the text to show, and the bytes for a patch.
+fn diffs(workspace: &Workspace, outcomes: &[FileOutcome]) -> BTreeMap<usize, (String, Vec<u8>)> {
+    let mut out = BTreeMap::new();
+    for outcome in outcomes {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
+            continue;
+        };
+        let file = &workspace.files[outcome.index];
+        let old = file.source.for_diff(&file.source.text);
+        let new = file.source.for_diff(output);
+        if let Some(text) = diff::unified(&workspace.patch_path(outcome.index), &old, &new) {
+            let bytes = file.source.encode_fragment(&text);
+            out.insert(outcome.index, (text, bytes));
+        }
+    }
+    out
+}
+
+fn write_patch(
+    workspace: &Workspace,
+    diffs: &BTreeMap<usize, (String, Vec<u8>)>,
+    patch: &std::path::Path,
+) -> Result<()> {
+    let bytes: Vec<u8> = diffs
+        .values()
+        .flat_map(|(_, b)| b.iter().copied())
+        .collect();
+    let path = workspace.cwd.join(patch);
+    if !path.exists() {
+        std::fs::write(&path, b"")
+            .with_context(|| format!("{}: cannot create the patch", patch.display()))?;
+    }
+    atomic_write(&path, &bytes)
+}
+
+/// Writes every changed file; a failure is reported and the others are still written.
+fn write_files(
+    workspace: &Workspace,
+    outcomes: &[FileOutcome],
+) -> Vec<crate::workspace::FileError> {
+    let mut errors = Vec::new();
+    for outcome in outcomes {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
+            continue;
+        };
+        let file = &workspace.files[outcome.index];
+        let result = file
+            .source
+            .encode(output)
+            .map_err(anyhow::Error::from)
+            .and_then(|bytes| atomic_write(&file.path, &bytes));
+        if let Err(e) = result {
+            errors.push(crate::workspace::FileError {
+                path: file.info.path.clone(),
+                line: None,
+                column: None,
+                message: format!("not written: {e:#}"),
+            });
+        }
+    }
+    errors
+}
+
+fn exit_code(report: &RunReport, found: bool) -> ExitCode {
+    if !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if found {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn list_transforms(format: Format) -> Result<ExitCode> {
+    match format {
+        Format::Json => {
+            let list: Vec<_> = registry::TRANSFORMS
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "name": t.name(),
+                        "summary": t.summary(),
+                        "applicability": t.applicability(),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&list)?);
+        }
+        Format::Text => {
+            let width = registry::names().iter().map(|n| n.len()).max().unwrap_or(0);
+            let mut out = anstream::stdout().lock();
+            let bold = anstyle::Style::new().bold();
+            for t in registry::TRANSFORMS {
+                writeln!(out, "{bold}{:width$}{bold:#}  {}", t.name(), t.summary())?;
+                writeln!(out, "{:width$}  applicability: {}", "", t.applicability())?;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn explain(name: &str) -> Result<ExitCode> {
+    let Some(transform) = registry::get(name) else {
+        bail!(
+            "unknown transform {name:?}; the transforms are: {}",
+            registry::names().join(", ")
+        );
+    };
+    println!("# {}\n", transform.name());
+    println!("{}\n", transform.summary());
+    println!("Applicability: {}\n", transform.applicability());
+    println!("{}", transform.documentation().trim_end());
+    Ok(ExitCode::SUCCESS)
+}

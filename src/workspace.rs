@@ -1,0 +1,207 @@
+//! A run's view of the user's project: the files found, decoded and paired with their
+//! configuration, the project index, and the fix loop's outcome per file. `rewrite`,
+//! `check` and verification all start here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Result;
+use pyslim_transforms::SyntaxError;
+use rayon::prelude::*;
+use ruff_source_file::LineIndex;
+
+use crate::discovery::{ConfigResolver, discover};
+use crate::engine::{FixPolicy, Rewrite};
+use crate::project::{self, Facts, ProjectFile};
+use crate::source::DecodedSource;
+
+/// A problem with one file (or a configuration), reported and skipped while the other
+/// files are still processed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileError {
+    /// The path as shown to the user (empty for errors not about one file).
+    pub path: String,
+    /// 1-based line, when the error has a place.
+    pub line: Option<usize>,
+    /// 1-based column, when the error has a place.
+    pub column: Option<usize>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.path.is_empty(), self.line, self.column) {
+            (true, _, _) => write!(f, "{}", self.message),
+            (false, Some(line), Some(column)) => {
+                write!(f, "{}:{line}:{column}: {}", self.path, self.message)
+            }
+            _ => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// The files of one run and their project index.
+pub struct Workspace {
+    /// The folder paths are shown relative to.
+    pub cwd: PathBuf,
+    /// The folder a patch is applied from: the enclosing git work tree, else `cwd`.
+    pub patch_root: PathBuf,
+    /// Files that decoded, in path order.
+    pub files: Vec<ProjectFile>,
+    /// The transforms' project-wide facts.
+    pub facts: Facts,
+    /// Files that could not be read or decoded, and configuration errors.
+    pub errors: Vec<FileError>,
+}
+
+/// The fix loop's outcome for one file of the workspace.
+pub struct FileOutcome {
+    /// Index into [`Workspace::files`].
+    pub index: usize,
+    /// The rewrite, or the file's syntax error.
+    pub result: std::result::Result<Rewrite, FileError>,
+}
+
+impl Workspace {
+    /// Finds, reads and indexes the files under `paths`. When the current folder is in a
+    /// project (a folder above it holds `.git`, `pyproject.toml`, `setup.py`,
+    /// `setup.cfg` or a pyslim configuration), the project's other Python files are read
+    /// too, for the project index only: whether a class may get `__slots__` depends on
+    /// every place that uses it, tests included.
+    pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
+        let (mut found, discovery_errors) = discover(paths, &resolver);
+        let targets = found.len();
+        let root = project_root(&cwd).filter(|root| found.iter().any(|f| f.path.starts_with(root)));
+        if let Some(root) = root {
+            let (context, _) = discover(std::slice::from_ref(&root), &resolver);
+            let known: std::collections::HashSet<PathBuf> =
+                found.iter().map(|f| f.path.clone()).collect();
+            found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
+        }
+        let mut errors: Vec<FileError> = discovery_errors
+            .into_iter()
+            .map(|e| FileError {
+                path: String::new(),
+                line: None,
+                column: None,
+                message: format!("{e:#}"),
+            })
+            .collect();
+        let loaded: Vec<std::result::Result<ProjectFile, FileError>> = found
+            .into_par_iter()
+            .enumerate()
+            .map(|(position, file)| {
+                let is_target = position < targets;
+                let display = display_path(&file.path, &cwd);
+                let bytes = std::fs::read(&file.path).map_err(|e| FileError {
+                    path: display.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("cannot read: {e}"),
+                })?;
+                let source = DecodedSource::decode(&bytes).map_err(|e| FileError {
+                    path: display.clone(),
+                    line: None,
+                    column: None,
+                    message: format!("skipped: {e}"),
+                })?;
+                Ok(ProjectFile {
+                    info: project::module_info(&file.path, display),
+                    transforms: if is_target {
+                        file.config.transforms_for(&file.path)
+                    } else {
+                        Vec::new()
+                    },
+                    indexed_by: file.config.transforms.clone(),
+                    settings: file.config.settings.clone(),
+                    path: file.path,
+                    source,
+                })
+            })
+            .collect();
+        let mut files = Vec::new();
+        for (position, item) in loaded.into_iter().enumerate() {
+            match item {
+                Ok(file) => files.push(file),
+                // A context file that cannot be read is not the user's concern here.
+                Err(e) if position < targets => errors.push(e),
+                Err(_) => {}
+            }
+        }
+        // Path order, with context files among the targets, so the index sees the
+        // project the same way whichever paths were given.
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        let facts = project::index(&files);
+        let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
+        Ok(Self {
+            cwd,
+            patch_root,
+            files,
+            facts,
+            errors,
+        })
+    }
+
+    /// Runs the fix loop on every file.
+    pub fn rewrite(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
+        project::rewrite_all(&self.files, &self.facts, policy)
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| FileOutcome {
+                index,
+                result: result.map_err(|e| self.syntax_error(index, &e)),
+            })
+            .collect()
+    }
+
+    fn syntax_error(&self, index: usize, err: &SyntaxError) -> FileError {
+        let file = &self.files[index];
+        let text = &file.source.text;
+        let lc = LineIndex::from_source_text(text).line_column(err.offset, text);
+        FileError {
+            path: file.info.path.clone(),
+            line: Some(lc.line.get()),
+            column: Some(lc.column.get()),
+            message: format!("syntax error: {}; file skipped", err.message),
+        }
+    }
+
+    /// The path of file `index` relative to the patch root, with `/` separators.
+    pub fn patch_path(&self, index: usize) -> String {
+        let path = &self.files[index].path;
+        path.strip_prefix(&self.patch_root)
+            .unwrap_or(path)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+}
+
+/// `path` relative to `cwd` when it is below it, else as it is.
+pub fn display_path(path: &Path, cwd: &Path) -> String {
+    path.strip_prefix(cwd)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+/// The closest folder at or above `cwd` that marks a Python project.
+fn project_root(cwd: &Path) -> Option<PathBuf> {
+    const MARKERS: [&str; 6] = [
+        ".git",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "pyslim.toml",
+        ".pyslim.toml",
+    ];
+    cwd.ancestors()
+        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
+        .map(Path::to_path_buf)
+}
+
+fn git_root(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
