@@ -19,7 +19,7 @@ use crate::{Edit, Finding, Fix, Impact};
 const LENIENT_ERRORS: &[&str] = &["ignore", "replace", "surrogateescape", "backslashreplace"];
 
 pub(super) fn check_readlines(
-    checker: &mut Checker,
+    checker: &mut Checker<'_, '_, '_>,
     candidate: &ForCandidate,
     call: &ast::ExprCall,
 ) {

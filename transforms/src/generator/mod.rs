@@ -62,13 +62,6 @@ impl Transform for Generator {
             output: Output::default(),
             claimed: HashSet::new(),
         };
-        if let Some(range) = index.star_import {
-            checker.note(
-                range,
-                "a star import may rebind the consumer builtins (`sum`, `min`, ...): their calls are left alone"
-                    .to_string(),
-            );
-        }
         for candidate in &index.loops {
             checker.check_loop(candidate);
         }
@@ -92,15 +85,15 @@ enum Use {
     Within(Consumer, Consumer),
 }
 
-struct Checker<'c, 'a> {
-    ctx: &'c FileContext<'c>,
+struct Checker<'c, 'x, 'a> {
+    ctx: &'c FileContext<'x>,
     index: &'c Index<'a>,
     output: Output,
     /// Lazy consumer calls already judged as part of the `for` loop that iterates them.
     claimed: HashSet<TextSize>,
 }
 
-impl<'a> Checker<'_, 'a> {
+impl<'a> Checker<'_, '_, 'a> {
     fn source(&self) -> &str {
         self.ctx.module.source()
     }
@@ -168,12 +161,13 @@ impl<'a> Checker<'_, 'a> {
     fn call_position(&mut self, call: &'a ast::ExprCall, consumer: Consumer) -> Option<usize> {
         let name = consumer.name();
         if self.index.is_shadowed(name) {
-            if self.index.star_import.is_none() {
-                self.note(
-                    call.range(),
-                    format!("`{name}` is bound in this module, so it may not be the builtin"),
-                );
-            }
+            let reason = match self.index.star_import {
+                Some(_) if !self.index.module_bindings.contains_key(name) => format!(
+                    "a star import in this module may bind `{name}`, so it may not be the builtin"
+                ),
+                _ => format!("`{name}` is bound in this module, so it may not be the builtin"),
+            };
+            self.note(call.range(), reason);
             return None;
         }
         if call.arguments.args.iter().any(Expr::is_starred_expr)
