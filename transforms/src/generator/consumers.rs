@@ -32,7 +32,12 @@ impl Consumer {
         let Expr::Name(name) = call.func.as_ref() else {
             return None;
         };
-        Some(match name.id.as_str() {
+        Self::of_name(name.id.as_str())
+    }
+
+    /// The consumer a builtin name stands for.
+    pub fn of_name(name: &str) -> Option<Self> {
+        Some(match name {
             "sum" => Self::Sum,
             "min" => Self::Min,
             "max" => Self::Max,

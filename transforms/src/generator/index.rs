@@ -10,6 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_pattern, walk_stmt};
 use ruff_python_ast::{
     self as ast, Comprehension, ExceptHandler, Expr, ExprContext, Parameters, Pattern, Stmt,
@@ -455,4 +456,58 @@ pub(super) fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a str>) {
 pub(super) fn dedup<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = HashSet::new();
     names.into_iter().filter(|n| seen.insert(*n)).collect()
+}
+
+/// A cheap pass over the tokens: whether the file may hold a candidate at all, that is a
+/// list comprehension right inside a consumer call's parentheses (`sum([`, `map(f, [`,
+/// `sum(([`) or after `in` (`for x in [`, `in ([`), or the name `readlines`. Most files
+/// have none, and a flat token scan costs a fraction of an AST walk, so those files
+/// skip the walk entirely. A false "yes" only costs time; a false "no" would lose
+/// findings, so every shape the AST checks accept must pass here.
+pub(super) fn may_have_candidates(tokens: &Tokens, source: &str) -> bool {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Open {
+        Other,
+        /// A consumer call's parentheses, or grouping parentheses inside one or after `in`.
+        Consumer,
+        /// A `[` where a rewritable comprehension may start.
+        Candidate,
+    }
+    let mut open: Vec<Open> = Vec::new();
+    let mut previous = TokenKind::Newline;
+    let mut previous_range = ruff_text_size::TextRange::default();
+    for token in tokens {
+        let kind = token.kind();
+        if kind.is_trivia() {
+            continue;
+        }
+        let top = open.last().copied();
+        match kind {
+            TokenKind::Lpar => open.push(match previous {
+                TokenKind::Name if Consumer::of_name(&source[previous_range]).is_some() => {
+                    Open::Consumer
+                }
+                TokenKind::In => Open::Consumer,
+                TokenKind::Lpar | TokenKind::Comma if top == Some(Open::Consumer) => Open::Consumer,
+                _ => Open::Other,
+            }),
+            TokenKind::Lsqb => open.push(match previous {
+                TokenKind::In => Open::Candidate,
+                TokenKind::Lpar | TokenKind::Comma if top == Some(Open::Consumer) => {
+                    Open::Candidate
+                }
+                _ => Open::Other,
+            }),
+            TokenKind::Lbrace => open.push(Open::Other),
+            TokenKind::Rsqb | TokenKind::Rpar | TokenKind::Rbrace => {
+                open.pop();
+            }
+            TokenKind::For if top == Some(Open::Candidate) => return true,
+            TokenKind::Name if &source[token.range()] == "readlines" => return true,
+            _ => {}
+        }
+        previous = kind;
+        previous_range = token.range();
+    }
+    false
 }

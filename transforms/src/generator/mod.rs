@@ -55,6 +55,9 @@ impl Transform for Generator {
         DOC
     }
     fn run(&self, ctx: &FileContext) -> Output {
+        if !index::may_have_candidates(ctx.module.tokens(), ctx.module.source()) {
+            return Output::default();
+        }
         let index = Index::build(&ctx.module.ast().body);
         let mut checker = Checker {
             ctx,

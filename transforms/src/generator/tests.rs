@@ -150,3 +150,33 @@ fn file_mode_decides_readlines_safety() {
     assert_eq!(safe_count(&run(binary)), 1);
     assert!(run(aliased_io).findings.is_empty());
 }
+
+#[test]
+fn token_prefilter_keeps_every_candidate_shape() {
+    let passes = |source: &str| {
+        let module = parse(source).expect("test source parses");
+        index::may_have_candidates(module.tokens(), module.source())
+    };
+    for source in [
+        "sum([x for x in y])",
+        "sum(([x for x in y]))",
+        "sum(\n  # c\n  [x for x in y], 0)",
+        "map(f, [x for x in y])",
+        "for a in [x for x in y]: pass",
+        "for a in ([x for x in y]): pass",
+        "for a in enumerate([x for x in y]): pass",
+        "[x async for x in y]\nsum([x async for x in y])",
+        "for line in f.readlines(): pass",
+        "f'{sum([x for x in y])}'",
+    ] {
+        assert!(passes(source), "{source}");
+    }
+    for source in [
+        "foo([x for x in y])",
+        "v = [x for x in y]",
+        "sum(x for x in y)",
+        "sum([1, 2]) + g([x for x in y])",
+    ] {
+        assert!(!passes(source), "{source}");
+    }
+}
