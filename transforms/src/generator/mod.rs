@@ -489,6 +489,12 @@ impl<'a> Checker<'_, '_, 'a> {
     ) {
         let open = TextRange::at(comp.start(), TextSize::new(1));
         let close = TextRange::at(comp.end() - TextSize::new(1), TextSize::new(1));
+        // Deleting a bracket that stands alone on its line would leave a line of bare
+        // whitespace behind; parentheses are just as valid there and keep the layout.
+        let source = self.source();
+        let brackets_become_nothing = brackets_become_nothing
+            && !alone_on_line(source, open)
+            && !alone_on_line(source, close);
         let (open_edit, close_edit) = if brackets_become_nothing {
             (Edit::range_deletion(open), Edit::range_deletion(close))
         } else {
@@ -516,6 +522,15 @@ impl<'a> Checker<'_, '_, 'a> {
             impact: Impact::Memory,
         });
     }
+}
+
+/// Whether only whitespace surrounds `range` on its line.
+fn alone_on_line(source: &str, range: TextRange) -> bool {
+    let before = &source[..range.start().to_usize()];
+    let line_start = before.rfind(['\n', '\r']).map_or(0, |i| i + 1);
+    let after = &source[range.end().to_usize()..];
+    let line_end = after.find(['\n', '\r']).unwrap_or(after.len());
+    before[line_start..].trim().is_empty() && after[..line_end].trim().is_empty()
 }
 
 /// What the rewrite saves, with the figures measured in python-memory-facts.md.
