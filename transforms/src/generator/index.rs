@@ -76,7 +76,7 @@ pub(super) struct Index<'a> {
     pub opens: Vec<OpenBinding<'a>>,
     /// Lazy consumer calls passed straight to an eager consumer (`sum(map(f, [...]))`),
     /// by start offset, with that consumer: they are used up at once, not later.
-    pub consumed_at_once: HashMap<ruff_text_size::TextSize, Consumer>,
+    pub consumed_at_once: HashMap<ruff_text_size::TextSize, (Consumer, &'a ast::ExprCall)>,
 }
 
 impl<'a> Index<'a> {
@@ -368,7 +368,7 @@ impl<'a> Visitor<'a> for Walker<'a> {
                 {
                     self.index
                         .consumed_at_once
-                        .insert(inner.range().start(), outer);
+                        .insert(inner.range().start(), (outer, call));
                 }
                 if let Some(consumer) = Consumer::of_call(call)
                     && call

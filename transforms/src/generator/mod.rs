@@ -121,11 +121,13 @@ impl<'a> Checker<'_, '_, 'a> {
         let Some(position) = self.call_position(call, consumer) else {
             return;
         };
+        let mut outer_call = None;
         let use_ = if !consumer.is_lazy() {
             Use::Eager(consumer)
         } else {
             match self.index.consumed_at_once.get(&call.range().start()) {
-                Some(&outer) if !self.index.is_shadowed(outer.name()) => {
+                Some(&(outer, outer_node)) if !self.index.is_shadowed(outer.name()) => {
+                    outer_call = Some((outer, outer_node));
                     Use::Within(consumer, outer)
                 }
                 _ => Use::Escapes(consumer),
@@ -140,6 +142,13 @@ impl<'a> Checker<'_, '_, 'a> {
         let mut unsafe_reason = self.unsafe_reason(use_, &effects);
         if unsafe_reason.is_none() {
             unsafe_reason = self.other_args_reason(call, position, consumer);
+        }
+        // `sum(map(f, [...]), start)`: the outer call's other arguments and key move
+        // relative to the items too.
+        if unsafe_reason.is_none()
+            && let Some((outer, outer_node)) = outer_call
+        {
+            unsafe_reason = self.other_args_reason(outer_node, 0, outer);
         }
         let bare = call.arguments.args.len() == 1
             && call.arguments.keywords.is_empty()

@@ -180,3 +180,16 @@ fn token_prefilter_keeps_every_candidate_shape() {
         assert!(!passes(source), "{source}");
     }
 }
+
+#[test]
+fn lazy_consumer_inside_an_eager_one() {
+    assert_eq!(safe_count(&run("t = sum(map(len, [x for x in xs]))\n")), 1);
+    assert_eq!(
+        safe_count(&run("t = max(map(len, [x for x in xs]), key=f)\n")),
+        0
+    );
+    assert_eq!(safe_count(&run("t = any(map(len, [x for x in xs]))\n")), 0);
+    assert_eq!(safe_count(&run("t = sum(map(f, [x for x in xs]))\n")), 0);
+    // Not used up at once: the iterator escapes.
+    assert_eq!(safe_count(&run("t = list(map(len, [x for x in xs]))\n")), 0);
+}
