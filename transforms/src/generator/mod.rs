@@ -161,7 +161,7 @@ impl<'a> Checker<'_, '_, 'a> {
         .is_some();
         self.push_fix(
             comp,
-            call.range(),
+            comp.range(),
             bare || parenthesized,
             use_,
             unsafe_reason,
