@@ -6,8 +6,8 @@
 //! before it, and only closed after it (after a `break`, the position differs: the list
 //! version has read to the end, the iterator has not).
 
-use ruff_python_ast::visitor::{Visitor, walk_expr};
-use ruff_python_ast::{self as ast, Expr, ExprContext};
+use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::effects::body_hazard;
@@ -88,6 +88,7 @@ pub(super) fn check_readlines(
         readlines_at: file.start(),
         loop_range: stmt.range(),
         problem: None,
+        nested: 0,
     };
     for s in index.scopes[candidate.scope].body {
         uses.visit_stmt(s);
@@ -172,6 +173,8 @@ struct FileUses<'n> {
     readlines_at: TextSize,
     loop_range: TextRange,
     problem: Option<String>,
+    /// Inside a nested function, lambda or class body, which may run at any time.
+    nested: u32,
 }
 
 impl FileUses<'_> {
@@ -180,7 +183,11 @@ impl FileUses<'_> {
             return;
         }
         let name = self.name;
-        if self.loop_range.contains(at) {
+        if self.nested > 0 {
+            self.problem = Some(format!(
+                "`{name}` is used in a nested function, which may read the file while the loop runs"
+            ));
+        } else if self.loop_range.contains(at) {
             self.problem = Some(format!(
                 "the loop uses `{name}`: iterating the file lazily would change what it reads"
             ));
@@ -199,8 +206,24 @@ impl FileUses<'_> {
 }
 
 impl<'a> Visitor<'a> for FileUses<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+            self.nested += 1;
+            walk_stmt(self, stmt);
+            self.nested -= 1;
+        } else {
+            walk_stmt(self, stmt);
+        }
+    }
+
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
+            Expr::Lambda(_) => {
+                self.nested += 1;
+                walk_expr(self, expr);
+                self.nested -= 1;
+                return;
+            }
             Expr::Call(call) => {
                 if let Expr::Attribute(a) = call.func.as_ref()
                     && let Expr::Name(n) = a.value.as_ref()

@@ -193,3 +193,11 @@ fn lazy_consumer_inside_an_eager_one() {
     // Not used up at once: the iterator escapes.
     assert_eq!(safe_count(&run("t = list(map(len, [x for x in xs]))\n")), 0);
 }
+
+#[test]
+fn readlines_skips_files_used_by_nested_functions() {
+    let source = "f = open(p, 'rb')\ndef peek():\n    return f.readline()\nfor line in f.readlines():\n    peek()\n";
+    let output = run(source);
+    assert!(output.findings.is_empty());
+    assert!(output.notes[0].reason.contains("nested function"));
+}
