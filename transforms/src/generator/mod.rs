@@ -297,17 +297,9 @@ impl<'a> Checker<'_, '_, 'a> {
             let effects = expr_effects(other, self.source(), &is_builtin);
             if effects.level == Level::Impure {
                 let called = effects.first_call.as_deref().unwrap_or("a function");
-                return Some(if consumer.is_lazy() {
-                    format!(
-                        "{}() calls {} between the items",
-                        consumer.name(),
-                        self.source_text_of(other)
-                    )
-                } else {
-                    format!(
-                        "the other arguments call {called}, which would now run before the items are computed instead of after"
-                    )
-                });
+                return Some(format!(
+                    "the other arguments call {called}, which would now run before the items are computed instead of after"
+                ));
             }
         }
         // Functions the consumer calls once per item run between the items: map's and
