@@ -116,6 +116,14 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `pyslim explain slots | head`: the reader left; that is not an error.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let red = anstyle::AnsiColor::Red.on_default().bold();
             let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {err:#}");
@@ -212,12 +220,12 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
 fn diffs(workspace: &Workspace, outcomes: &[FileOutcome]) -> BTreeMap<usize, (String, Vec<u8>)> {
     let mut out = BTreeMap::new();
     for outcome in outcomes {
-        let Ok(rewrite) = &outcome.result else {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
             continue;
         };
         let file = &workspace.files[outcome.index];
         let old = file.source.for_diff(&file.source.text);
-        let new = file.source.for_diff(&rewrite.output);
+        let new = file.source.for_diff(output);
         if let Some(text) = diff::unified(&workspace.patch_path(outcome.index), &old, &new) {
             let bytes = file.source.encode_fragment(&text);
             out.insert(outcome.index, (text, bytes));
@@ -250,16 +258,13 @@ fn write_files(
 ) -> Vec<crate::workspace::FileError> {
     let mut errors = Vec::new();
     for outcome in outcomes {
-        let Ok(rewrite) = &outcome.result else {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
             continue;
         };
         let file = &workspace.files[outcome.index];
-        if rewrite.output == file.source.text {
-            continue;
-        }
         let result = file
             .source
-            .encode(&rewrite.output)
+            .encode(output)
             .map_err(anyhow::Error::from)
             .and_then(|bytes| atomic_write(&file.path, &bytes));
         if let Err(e) = result {
@@ -297,7 +302,11 @@ fn list_transforms(format: Format) -> Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&list)?
+            )?;
         }
         Format::Text => {
             let width = registry::names().iter().map(|n| n.len()).max().unwrap_or(0);
@@ -319,9 +328,10 @@ fn explain(name: &str) -> Result<ExitCode> {
             registry::names().join(", ")
         );
     };
-    println!("# {}\n", transform.name());
-    println!("{}\n", transform.summary());
-    println!("Applicability: {}\n", transform.applicability());
-    println!("{}", transform.documentation().trim_end());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {}\n", transform.name())?;
+    writeln!(out, "{}\n", transform.summary())?;
+    writeln!(out, "Applicability: {}\n", transform.applicability())?;
+    writeln!(out, "{}", transform.documentation().trim_end())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -81,8 +81,9 @@ pub struct ReportedNote {
 /// The outcome of the fix loop on one file.
 #[derive(Debug, Clone, Default)]
 pub struct Rewrite {
-    /// The rewritten text (equal to the input when nothing applied).
-    pub output: String,
+    /// The rewritten text; `None` when nothing applied (most files: not copying them
+    /// keeps a whole-tree run's memory to one copy of the sources).
+    pub output: Option<String>,
     /// Fixes applied, in source order.
     pub applied: Vec<ReportedFix>,
     /// Fixes found but not allowed by the policy (unsafe without `--unsafe`).
@@ -114,16 +115,48 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         let lc = index.line_column(TextSize::new(offset), text);
         (lc.line.get(), lc.column.get())
     };
-    let mut result = Rewrite {
-        output: text.to_string(),
-        ..Rewrite::default()
-    };
+    let mut result = Rewrite::default();
+    let mut current: Option<String> = None;
     // Edits applied by each pass, in that pass's input coordinates, to map later
     // findings back to the original text.
     let mut history: Vec<Vec<(u32, u32, u32)>> = Vec::new();
 
     for pass in 0..=MAX_PASSES {
-        let module = parse(&result.output)?;
+        // The pass borrows the current text; it hands back the next text, if any.
+        let source = current.take();
+        let next = run_pass(
+            pass,
+            source.as_deref().unwrap_or(text),
+            job,
+            policy,
+            &mut result,
+            &mut history,
+            locate,
+        )?;
+        match next {
+            Some(output) => current = Some(output),
+            None => {
+                current = source;
+                break;
+            }
+        }
+    }
+    result.output = current;
+    Ok(result)
+}
+
+/// One pass of the loop: returns the rewritten text, or `None` when nothing applied.
+fn run_pass(
+    pass: usize,
+    text: &str,
+    job: &FileJob,
+    policy: &FixPolicy,
+    result: &mut Rewrite,
+    history: &mut Vec<Vec<(u32, u32, u32)>>,
+    locate: impl Fn(u32) -> (usize, usize) + Copy,
+) -> Result<Option<String>, SyntaxError> {
+    {
+        let module = parse(text)?;
         let mut candidates = Vec::new();
         // Built on first need: most files have nothing to report.
         let suppressions = std::sync::OnceLock::new();
@@ -144,7 +177,7 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
                 if !suppressed(finding.range.start(), finding.transform) {
                     let key = FixKey {
                         transform: finding.transform,
-                        offset: to_original(finding.range.start().to_u32(), &history),
+                        offset: to_original(finding.range.start().to_u32(), history),
                     };
                     candidates.push((key, finding));
                 }
@@ -171,18 +204,18 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         }
         let chosen = non_overlapping(allowed);
         if chosen.is_empty() {
-            return Ok(result);
+            return Ok(None);
         }
         if pass == MAX_PASSES {
             result.internal_errors.push(format!(
                 "the fix loop did not settle after {MAX_PASSES} passes; the last {} fixes were not applied",
                 chosen.len()
             ));
-            return Ok(result);
+            return Ok(None);
         }
         let (output, kept) = apply_checked(&module, chosen, &mut result.internal_errors, locate);
         if kept.is_empty() {
-            return Ok(result);
+            return Ok(None);
         }
         let mut edits: Vec<(u32, u32, u32)> = kept
             .iter()
@@ -200,9 +233,8 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         result
             .applied
             .extend(kept.iter().map(|(k, f)| report(k, f, locate)));
-        result.output = output;
+        Ok(Some(output))
     }
-    Ok(result)
 }
 
 fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize)) -> ReportedFix {
