@@ -589,6 +589,11 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
             if let Some(b) = class.blockers.first() {
                 return Some(b.reason());
             }
+            // `setattr(self, "not-a-name", v)` works with a dict, but slot names must be
+            // identifiers.
+            if let Some(a) = class.attrs.iter().find(|a| !is_identifier(a)) {
+                return Some(format!("attribute `{a}` is not an identifier"));
+            }
             if class.one_line {
                 return Some("class body is on one line".into());
             }
@@ -851,6 +856,12 @@ fn proven_callee(project: &Project, callee: Option<&str>) -> bool {
                 Resolved::Class(_) | Resolved::Other | Resolved::Instance(_) | Resolved::Function
             )
     })
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
+        && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
 fn push_unique(list: &mut Vec<String>, item: &str) {

@@ -212,3 +212,16 @@ fn files_sharing_a_module_name_are_left_alone() {
         &Plan::Skip("its module name is shared by another file".into())
     );
 }
+
+#[test]
+fn attribute_names_that_are_not_identifiers_skip_the_class() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        setattr(self, 'a-b', 1)\n",
+    )]);
+    assert_eq!(
+        plan(&p, "m", "A"),
+        &Plan::Skip("attribute `a-b` is not an identifier".into())
+    );
+}
