@@ -28,8 +28,9 @@ pub struct SlotPlan {
     pub total: usize,
     /// `__weakref__` is among `slots` (or `weakref_slot=True` for a dataclass).
     pub weakref: bool,
-    /// A dataclass: the fix adds `slots=True` instead of a `__slots__` line.
-    pub dataclass: bool,
+    /// A dataclass: the fix adds `slots=True` to the decorator at this position in the
+    /// decorator list, instead of a `__slots__` line.
+    pub dataclass: Option<usize>,
     /// Why the rewrite is not proven; empty when it is safe.
     pub unproven: Vec<String>,
     /// The file's target version, for the saving figure.
@@ -834,7 +835,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
                         slots: own_slots[id].clone(),
                         total: total.len(),
                         weakref,
-                        dataclass: class.dataclass.is_some(),
+                        dataclass: class.dataclass.map(|_| class.dataclass_decorator),
                         unproven: reasons,
                         target,
                     })

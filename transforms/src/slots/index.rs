@@ -142,6 +142,8 @@ pub struct ClassSummary {
     /// `Some(value of slots=)` when decorated with `dataclasses.dataclass`; the value is
     /// `None` when `slots=` is not given, `Some(true)` for `slots=True`.
     pub dataclass: Option<Option<bool>>,
+    /// Position of the `dataclass` decorator in the decorator list.
+    pub dataclass_decorator: usize,
     /// `__slots__` in the body: `Some(Some(names))` for a literal, `Some(None)` otherwise.
     pub slots: Option<Option<Vec<String>>>,
     /// Names bound in the class body with a value (defaults, methods, nested classes),
@@ -690,7 +692,7 @@ impl Indexer<'_, '_> {
                 }
             }
         }
-        for dec in &def.decorator_list {
+        for (position, dec) in def.decorator_list.iter().enumerate() {
             let callable = map_callable(&dec.expression);
             let r = self.to_ref(callable);
             if r.dotted() == Some("dataclasses.dataclass") {
@@ -706,6 +708,7 @@ impl Indexer<'_, '_> {
                     }
                 }
                 class.dataclass = Some(slots);
+                class.dataclass_decorator = position;
             } else {
                 class.decorators.push(r);
             }

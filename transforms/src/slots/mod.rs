@@ -5,7 +5,6 @@ mod index;
 mod rewrite;
 mod safety;
 
-use ruff_python_ast::helpers::map_callable;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
@@ -101,7 +100,7 @@ impl Runner<'_, '_> {
             Plan::Skip(reason) => self.note(def, reason.clone()),
             Plan::Slots(slots) => {
                 // Idempotence: a later pass (or run) sees the slots it added.
-                if already_slotted(def) {
+                if already_slotted(def, slots.dataclass) {
                     return;
                 }
                 self.slot(def, slots);
@@ -113,12 +112,10 @@ impl Runner<'_, '_> {
         let module = self.ctx.module;
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
         let (saving, on) = safety::saving(plan.target, plan.total, plan.weakref);
-        let (edit, what) = if plan.dataclass {
-            let Some(dec) = def
-                .decorator_list
-                .iter()
-                .find(|d| is_dataclass(&d.expression))
-            else {
+        let (edit, what) = if let Some(position) = plan.dataclass {
+            // The index resolved the decorator through the imports (`import dataclasses
+            // as dc`, `from dataclasses import dataclass as dc`); its position is stable.
+            let Some(dec) = def.decorator_list.get(position) else {
                 return;
             };
             let edit = rewrite::dataclass_arguments(module, &dec.expression, plan.weakref);
@@ -210,16 +207,9 @@ fn demangle(class: &str, name: &str) -> String {
     }
 }
 
-fn is_dataclass(dec: &Expr) -> bool {
-    match map_callable(dec) {
-        Expr::Name(n) => n.id.as_str() == "dataclass",
-        Expr::Attribute(a) => a.attr.as_str() == "dataclass",
-        _ => false,
-    }
-}
-
-/// The class defines `__slots__` or is a `@dataclass(slots=True)`.
-fn already_slotted(def: &ast::StmtClassDef) -> bool {
+/// The class defines `__slots__`, or its `dataclass` decorator (at `dataclass`, the
+/// position the index found) already has a `slots=` argument.
+fn already_slotted(def: &ast::StmtClassDef, dataclass: Option<usize>) -> bool {
     let in_body = def.body.iter().any(|s| match s {
         Stmt::Assign(a) => a
             .targets
@@ -230,10 +220,12 @@ fn already_slotted(def: &ast::StmtClassDef) -> bool {
         }
         _ => false,
     });
-    in_body || def.decorator_list.iter().any(|d| {
-        is_dataclass(&d.expression)
-            && matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
-    })
+    in_body
+        || dataclass
+            .and_then(|p| def.decorator_list.get(p))
+            .is_some_and(|d| {
+                matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
+            })
 }
 
 #[cfg(test)]
