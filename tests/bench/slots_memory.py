@@ -8,7 +8,7 @@ interpreter per measurement and prints the tracemalloc peak per instance. The li
 holding the instances is allocated before tracing starts, so the peak is the instances
 alone. Runs are interleaved (before, after, before, ...), 3 each; median (min-max).
 
-    cargo build --release && python3 bench/slots_memory.py [--pyslim target/release/pyslim] [-n 1000000]
+    cargo build --release && python3 tests/bench/slots_memory.py [--pyslim target/release/pyslim] [-n 1000000]
 """
 
 import argparse
@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 MEASURE = r"""
 import sys, tracemalloc
