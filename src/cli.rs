@@ -47,6 +47,12 @@ enum Command {
         /// The transform's name (see `pyslim transforms`).
         name: String,
     },
+    /// Internal: one verification test run (started by `rewrite --verify`).
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// The run's spec, written by the parent.
+        spec: PathBuf,
+    },
 }
 
 /// Output formats.
@@ -113,6 +119,16 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Transforms { format } => list_transforms(format),
         Command::Explain { name } => explain(&name),
+        Command::Worker { spec } => {
+            return match crate::verify::worker::main(&spec) {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
+                Err(err) => {
+                    eprintln!("pyslim worker: {err:#}");
+                    // Not a pytest exit code: the parent reports the run inconclusive.
+                    ExitCode::from(70)
+                }
+            };
+        }
     };
     match result {
         Ok(code) => code,
