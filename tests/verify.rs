@@ -22,7 +22,7 @@ use pyslim::verify::{Blame, VerifyRequest};
 use pyslim_transforms::{Edit, FileContext, Finding, Fix, Impact, Output, Settings, Transform};
 use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange, TextSize};
+use ruff_text_size::{Ranged, TextSize};
 
 struct StandInGenerator;
 
@@ -71,8 +71,9 @@ impl<'a> Visitor<'a> for Finder {
             if let Some(safe) = safe {
                 let r = comp.range();
                 let one = TextSize::new(1);
-                let open = Edit::range_replacement("(".into(), TextRange::new(r.start(), r.start() + one));
-                let close = Edit::range_replacement(")".into(), TextRange::new(r.end() - one, r.end()));
+                // The sole argument: the call's parentheses serve the generator.
+                let open = Edit::deletion(r.start(), r.start() + one);
+                let close = Edit::deletion(r.end() - one, r.end());
                 let fix = if safe {
                     Fix::safe_edits(open, [close])
                 } else {
@@ -210,7 +211,11 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     let files = load(dir.path());
     let facts = project::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
-    assert_eq!(snapshot(dir.path()), before, "the user's files were touched");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the user's files were touched"
+    );
 
     assert!(report.baseline_failures.is_empty());
     assert_eq!(report.baseline_tests, 3);
@@ -234,7 +239,10 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     let texts = project::rewrite_kept(&files, &facts, true, &report.kept);
     let cart = texts[1].as_ref().unwrap();
     assert!(cart.output.contains("sum(p * 2 for p in prices)"));
-    assert!(cart.output.contains("any([_check(x, seen) for x in items])"));
+    assert!(
+        cart.output
+            .contains("any([_check(x, seen) for x in items])")
+    );
     let stats = texts[2].as_ref().unwrap();
     assert!(stats.output.contains("max(abs(v) for v in values)"));
 
@@ -248,7 +256,10 @@ fn a_test_failing_at_baseline_is_not_blamed() {
     let files = load(dir.path());
     let facts = project::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
-    assert_eq!(report.baseline_failures, vec!["test_calc.py::test_known_bug"]);
+    assert_eq!(
+        report.baseline_failures,
+        vec!["test_calc.py::test_known_bug"]
+    );
     assert_eq!(report.kept_count(), 1);
     assert_eq!(report.dropped_count(), 0);
     assert_eq!(report.bisection_runs, 0);
@@ -285,7 +296,10 @@ fn memory_saving_is_measured_and_noise_is_not_a_saving() {
 
     let text = pyslim::report::markdown::render(&report);
     assert!(text.contains("xychart-beta"), "{text}");
-    assert!(text.contains("| `test_squares.py::test_sum_squares` |"), "{text}");
+    assert!(
+        text.contains("| `test_squares.py::test_sum_squares` |"),
+        "{text}"
+    );
     let json = serde_json::to_value(&report).unwrap();
     assert!(json["memory"]["tests"][0]["real"].as_bool().unwrap());
 }
@@ -315,7 +329,10 @@ fn os_exit_and_segfault_are_inconclusive() {
     let RunOutcome::Inconclusive(cause) = outcome else {
         panic!("os._exit judged: {outcome:?}")
     };
-    assert!(cause.contains("exited with code 3 without a result file"), "{cause}");
+    assert!(
+        cause.contains("exited with code 3 without a result file"),
+        "{cause}"
+    );
     let outcome = runner(dir.path(), &["test_segv.py"], timeout, scratch.path())
         .run("segv", false, 2)
         .unwrap();
@@ -324,10 +341,18 @@ fn os_exit_and_segfault_are_inconclusive() {
     };
     assert!(cause.contains("signal 11"), "{cause}");
     // No tests selected: exit 5.
-    let outcome = runner(dir.path(), &["-k", "nothing_matches"], timeout, scratch.path())
-        .run("empty", false, 3)
-        .unwrap();
-    assert!(matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("no tests")), "{outcome:?}");
+    let outcome = runner(
+        dir.path(),
+        &["-k", "nothing_matches"],
+        timeout,
+        scratch.path(),
+    )
+    .run("empty", false, 3)
+    .unwrap();
+    assert!(
+        matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("no tests")),
+        "{outcome:?}"
+    );
 
     // A baseline that cannot be judged stops verification with the cause.
     let files = load(dir.path());
@@ -345,7 +370,10 @@ fn a_hanging_run_times_out_and_its_process_group_is_killed() {
         .run("hang", false, 1)
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(20));
-    assert!(matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("timed out")), "{outcome:?}");
+    assert!(
+        matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("timed out")),
+        "{outcome:?}"
+    );
     let pid: i32 = std::fs::read_to_string(dir.path().join("child.pid"))
         .unwrap()
         .trim()
@@ -397,7 +425,11 @@ fn a_python_mismatch_is_detected_before_start_up() {
         .unwrap()
         .path()
         .join("site-packages");
-    std::fs::write(site.join("test_venv.pth"), format!("{}\n", test_site.display())).unwrap();
+    std::fs::write(
+        site.join("test_venv.pth"),
+        format!("{}\n", test_site.display()),
+    )
+    .unwrap();
 
     let files = load(dir.path());
     let facts = project::index(&files);
@@ -405,11 +437,17 @@ fn a_python_mismatch_is_detected_before_start_up() {
     req.venv = Some(fake.clone());
     let err = pyslim::verify::run(&req, &files, &facts).unwrap_err();
     let message = format!("{err:#}");
-    assert!(message.contains("3.11.0") && message.contains(&linked), "{message}");
+    assert!(
+        message.contains("3.11.0") && message.contains(&linked),
+        "{message}"
+    );
 
     req.require_embedded = false;
     let report = pyslim::verify::run(&req, &files, &facts).unwrap();
     assert_eq!(report.python.mode, Mode::VenvInterpreter);
-    assert_eq!(report.baseline_failures, vec!["test_calc.py::test_known_bug"]);
+    assert_eq!(
+        report.baseline_failures,
+        vec!["test_calc.py::test_known_bug"]
+    );
     assert_eq!(report.kept_count(), 1);
 }

@@ -147,7 +147,10 @@ fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
     }
     writeln!(md)?;
     if report.attribution.len() > 1 {
-        writeln!(md, "Per transform (its rewrites alone, total over the tests):\n")?;
+        writeln!(
+            md,
+            "Per transform (its rewrites alone, total over the tests):\n"
+        )?;
         for a in &report.attribution {
             let figure = a
                 .total

@@ -118,7 +118,11 @@ mod tests {
         }
     }
 
-    fn search(groups: Vec<Vec<u32>>, culprits: &[u32], pairs: &[(u32, u32)]) -> Search<u32, String> {
+    fn search(
+        groups: Vec<Vec<u32>>,
+        culprits: &[u32],
+        pairs: &[(u32, u32)],
+    ) -> Search<u32, String> {
         let oracle = suite(culprits, pairs);
         let all: Vec<u32> = groups.iter().flatten().copied().collect();
         let blame = oracle(&all).expect("all fixes must be bad");
@@ -129,8 +133,17 @@ mod tests {
     fn single_culprit_among_many_files() {
         let groups = vec![vec![1, 2], vec![3, 4, 5], vec![6], vec![7, 8]];
         let found = search(groups, &[4], &[]);
-        assert_eq!(found.kept, vec![vec![1, 2], vec![3, 5], vec![6], vec![7, 8]]);
-        assert_eq!(found.dropped, vec![Dropped { item: 4, blame: "test_4".into() }]);
+        assert_eq!(
+            found.kept,
+            vec![vec![1, 2], vec![3, 5], vec![6], vec![7, 8]]
+        );
+        assert_eq!(
+            found.dropped,
+            vec![Dropped {
+                item: 4,
+                blame: "test_4".into()
+            }]
+        );
         // 2 steps over 4 files + 2 over the file's 3 fixes + 1 confirmation.
         assert_eq!(found.runs, 5);
     }

@@ -146,7 +146,14 @@ mod tests {
 
     #[test]
     fn median_and_spread() {
-        assert_eq!(Spread::of(&[5, 1, 3]), Spread { median: 3, min: 1, max: 5 });
+        assert_eq!(
+            Spread::of(&[5, 1, 3]),
+            Spread {
+                median: 3,
+                min: 1,
+                max: 5
+            }
+        );
         assert_eq!(Spread::of(&[4, 2]).median, 3);
     }
 

@@ -253,13 +253,16 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
             let index = g[0].0;
             let path = std::path::absolute(&files[index].path)
                 .unwrap_or_else(|_| files[index].path.clone());
-            let rel = path.strip_prefix(&root).map(|p| p.to_path_buf()).map_err(|_| {
-                anyhow::anyhow!(
-                    "{} is outside the project root {}; verification runs the tests there",
-                    files[index].path.display(),
-                    root.display()
-                )
-            })?;
+            let rel = path
+                .strip_prefix(&root)
+                .map(|p| p.to_path_buf())
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "{} is outside the project root {}; verification runs the tests there",
+                        files[index].path.display(),
+                        root.display()
+                    )
+                })?;
             Ok((index, rel))
         })
         .collect::<Result<_>>()?;
@@ -324,7 +327,9 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
                     .filter(|id| passed_at_baseline.contains(id))
                     .collect();
                 // A test that passed at baseline and no longer ran counts as broken too.
-                let missing = passed_at_baseline.iter().filter(|id| !tests.contains_key(*id));
+                let missing = passed_at_baseline
+                    .iter()
+                    .filter(|id| !tests.contains_key(*id));
                 let broken: Vec<String> = broken.into_iter().chain(missing.cloned()).collect();
                 (!broken.is_empty()).then_some(Blame::Tests { tests: broken })
             }
@@ -406,7 +411,10 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
     // 4. Attribution per transform.
     let mut by_transform: BTreeMap<&'static str, Vec<Candidate>> = BTreeMap::new();
     for c in &kept_set {
-        by_transform.entry(c.1.transform).or_default().push(c.clone());
+        by_transform
+            .entry(c.1.transform)
+            .or_default()
+            .push(c.clone());
     }
     let mut attribution = Vec::new();
     if by_transform.len() == 1 {
@@ -480,8 +488,11 @@ struct Session<'a> {
 impl Session<'_> {
     /// Makes every candidate file in the copy hold exactly the fixes in `set`.
     fn apply(&mut self, set: &[Candidate]) -> Result<()> {
-        let mut wanted: BTreeMap<usize, BTreeSet<FixKey>> =
-            self.relative.keys().map(|i| (*i, BTreeSet::new())).collect();
+        let mut wanted: BTreeMap<usize, BTreeSet<FixKey>> = self
+            .relative
+            .keys()
+            .map(|i| (*i, BTreeSet::new()))
+            .collect();
         for (index, key) in set {
             wanted.entry(*index).or_default().insert(key.clone());
         }

@@ -228,7 +228,9 @@ impl Runner {
             4 => Ok(RunOutcome::Inconclusive(format!(
                 "pytest usage error (exit 4): check the pytest arguments{tail}"
             ))),
-            5 => Ok(RunOutcome::Inconclusive("no tests collected (exit 5)".into())),
+            5 => Ok(RunOutcome::Inconclusive(
+                "no tests collected (exit 5)".into(),
+            )),
             other => Ok(RunOutcome::Inconclusive(format!(
                 "pytest exited with {other}{tail}"
             ))),

@@ -82,11 +82,8 @@ fn start_interpreter(program_name: &Path) -> Result<()> {
         // Never write bytecode into the working copy: CPython validates a .pyc by
         // whole-second mtime and size, so a same-size edit could run stale code.
         config.write_bytecode = 0;
-        let status = ffi::PyConfig_SetBytesString(
-            &mut config,
-            &mut config.program_name,
-            name.as_ptr(),
-        );
+        let status =
+            ffi::PyConfig_SetBytesString(&mut config, &mut config.program_name, name.as_ptr());
         if ffi::PyStatus_Exception(status) != 0 {
             ffi::PyConfig_Clear(&mut config);
             bail!("cannot set the program name: {}", status_message(&status));
@@ -118,5 +115,8 @@ fn status_message(status: &ffi::PyStatus) -> String {
 pub fn linked_version() -> String {
     // SAFETY: Py_GetVersion returns a static string and may be called before start-up.
     let full = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_string_lossy();
-    full.split_whitespace().next().unwrap_or_default().to_string()
+    full.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
