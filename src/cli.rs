@@ -340,12 +340,12 @@ fn atomic_write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
 fn diffs(workspace: &Workspace, outcomes: &[FileOutcome]) -> BTreeMap<usize, (String, Vec<u8>)> {
     let mut out = BTreeMap::new();
     for outcome in outcomes {
-        let Ok(rewrite) = &outcome.result else {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
             continue;
         };
         let file = &workspace.files[outcome.index];
         let old = file.source.for_diff(&file.source.text);
-        let new = file.source.for_diff(&rewrite.output);
+        let new = file.source.for_diff(output);
         if let Some(text) = diff::unified(&workspace.patch_path(outcome.index), &old, &new) {
             let bytes = file.source.encode_fragment(&text);
             out.insert(outcome.index, (text, bytes));
@@ -378,16 +378,13 @@ fn write_files(
 ) -> Vec<crate::workspace::FileError> {
     let mut errors = Vec::new();
     for outcome in outcomes {
-        let Ok(rewrite) = &outcome.result else {
+        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
             continue;
         };
         let file = &workspace.files[outcome.index];
-        if rewrite.output == file.source.text {
-            continue;
-        }
         let result = file
             .source
-            .encode(&rewrite.output)
+            .encode(output)
             .map_err(anyhow::Error::from)
             .and_then(|bytes| atomic_write(&file.path, &bytes));
         if let Err(e) = result {

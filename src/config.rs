@@ -287,21 +287,16 @@ impl Config {
     }
 }
 
-/// Finds the configuration file that applies to files in `dir`: the closest folder
-/// holding a `pyslim.toml`, a `.pyslim.toml`, or a `pyproject.toml` with `[tool.pyslim]`.
-pub fn find_config_file(dir: &Path) -> Option<PathBuf> {
-    for folder in dir.ancestors() {
-        for name in CONFIG_FILES {
-            let candidate = folder.join(name);
-            if !candidate.is_file() {
-                continue;
-            }
-            if name != "pyproject.toml" || pyproject_has_section(&candidate) {
-                return Some(candidate);
-            }
-        }
-    }
-    None
+/// The configuration file in `dir` itself, if any: a `pyslim.toml`, a `.pyslim.toml`,
+/// or a `pyproject.toml` with `[tool.pyslim]`. The closest such folder above a file wins.
+pub fn find_config_file_in(dir: &Path) -> Option<PathBuf> {
+    CONFIG_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|candidate| {
+            candidate.is_file()
+                && (!candidate.ends_with("pyproject.toml") || pyproject_has_section(candidate))
+        })
 }
 
 fn pyproject_has_section(path: &Path) -> bool {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, Overrides, find_config_file};
+use crate::config::{Config, Overrides, find_config_file_in};
 
 /// Resolves the configuration for a folder, once per configuration file.
 pub struct ConfigResolver {
@@ -17,6 +17,9 @@ pub struct ConfigResolver {
     overrides: Overrides,
     cwd: PathBuf,
     by_file: Mutex<HashMap<Option<PathBuf>, Arc<Config>>>,
+    /// Folder → the configuration file that applies there; asked for every entry of a
+    /// walk, so it must not stat the ancestors each time.
+    by_dir: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
 
 impl ConfigResolver {
@@ -31,6 +34,7 @@ impl ConfigResolver {
             overrides,
             cwd,
             by_file: Mutex::new(HashMap::new()),
+            by_dir: Mutex::new(HashMap::new()),
         })
     }
 
@@ -39,7 +43,7 @@ impl ConfigResolver {
         if let Some(config) = &self.fixed {
             return Ok(config.clone());
         }
-        let file = find_config_file(dir);
+        let file = self.config_file_for(dir);
         let mut cache = self.by_file.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(config) = cache.get(&file) {
             return Ok(config.clone());
@@ -50,6 +54,29 @@ impl ConfigResolver {
         });
         cache.insert(file, config.clone());
         Ok(config)
+    }
+}
+
+impl ConfigResolver {
+    /// The closest configuration file at or above `dir`, reusing the parent's answer.
+    fn config_file_for(&self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self
+            .by_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(dir)
+        {
+            return known.clone();
+        }
+        let found = match find_config_file_in(dir) {
+            Some(file) => Some(file),
+            None => dir.parent().and_then(|parent| self.config_file_for(parent)),
+        };
+        self.by_dir
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.to_path_buf(), found.clone());
+        found
     }
 }
 

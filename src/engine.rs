@@ -81,8 +81,9 @@ pub struct ReportedNote {
 /// The outcome of the fix loop on one file.
 #[derive(Debug, Clone, Default)]
 pub struct Rewrite {
-    /// The rewritten text (equal to the input when nothing applied).
-    pub output: String,
+    /// The rewritten text; `None` when nothing applied (most files: not copying them
+    /// keeps a whole-tree run's memory to one copy of the sources).
+    pub output: Option<String>,
     /// Fixes applied, in source order.
     pub applied: Vec<ReportedFix>,
     /// Fixes found but not allowed by the policy (unsafe without `--unsafe`).
@@ -108,23 +109,62 @@ pub struct FileJob<'a> {
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].
 pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite, SyntaxError> {
-    let original_index = LineIndex::from_source_text(text);
+    let original_index = std::sync::OnceLock::new();
     let locate = |offset: u32| {
-        let lc = original_index.line_column(TextSize::new(offset), text);
+        let index = original_index.get_or_init(|| LineIndex::from_source_text(text));
+        let lc = index.line_column(TextSize::new(offset), text);
         (lc.line.get(), lc.column.get())
     };
-    let mut result = Rewrite {
-        output: text.to_string(),
-        ..Rewrite::default()
-    };
+    let mut result = Rewrite::default();
+    let mut current: Option<String> = None;
     // Edits applied by each pass, in that pass's input coordinates, to map later
     // findings back to the original text.
     let mut history: Vec<Vec<(u32, u32, u32)>> = Vec::new();
 
     for pass in 0..=MAX_PASSES {
-        let module = parse(&result.output)?;
+        // The pass borrows the current text; it hands back the next text, if any.
+        let source = current.take();
+        let next = run_pass(
+            pass,
+            source.as_deref().unwrap_or(text),
+            job,
+            policy,
+            &mut result,
+            &mut history,
+            locate,
+        )?;
+        match next {
+            Some(output) => current = Some(output),
+            None => {
+                current = source;
+                break;
+            }
+        }
+    }
+    result.output = current;
+    Ok(result)
+}
+
+/// One pass of the loop: returns the rewritten text, or `None` when nothing applied.
+fn run_pass(
+    pass: usize,
+    text: &str,
+    job: &FileJob,
+    policy: &FixPolicy,
+    result: &mut Rewrite,
+    history: &mut Vec<Vec<(u32, u32, u32)>>,
+    locate: impl Fn(u32) -> (usize, usize) + Copy,
+) -> Result<Option<String>, SyntaxError> {
+    {
+        let module = parse(text)?;
         let mut candidates = Vec::new();
-        let suppressions = Suppressions::from_module(&module);
+        // Built on first need: most files have nothing to report.
+        let suppressions = std::sync::OnceLock::new();
+        let suppressed = |offset: TextSize, transform: &str| {
+            suppressions
+                .get_or_init(|| Suppressions::from_module(&module))
+                .is_suppressed(&module, offset, transform)
+        };
         for transform in job.transforms {
             let ctx = FileContext {
                 module: &module,
@@ -134,17 +174,17 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
             };
             let output = transform.run(&ctx);
             for finding in output.findings {
-                if !suppressions.is_suppressed(&module, finding.range.start(), finding.transform) {
+                if !suppressed(finding.range.start(), finding.transform) {
                     let key = FixKey {
                         transform: finding.transform,
-                        offset: to_original(finding.range.start().to_u32(), &history),
+                        offset: to_original(finding.range.start().to_u32(), history),
                     };
                     candidates.push((key, finding));
                 }
             }
             if pass == 0 {
                 for note in output.notes {
-                    if !suppressions.is_suppressed(&module, note.range.start(), note.transform) {
+                    if !suppressed(note.range.start(), note.transform) {
                         let (line, column) = module.line_column(note.range.start());
                         result.notes.push(ReportedNote {
                             transform: note.transform,
@@ -164,18 +204,18 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         }
         let chosen = non_overlapping(allowed);
         if chosen.is_empty() {
-            return Ok(result);
+            return Ok(None);
         }
         if pass == MAX_PASSES {
             result.internal_errors.push(format!(
                 "the fix loop did not settle after {MAX_PASSES} passes; the last {} fixes were not applied",
                 chosen.len()
             ));
-            return Ok(result);
+            return Ok(None);
         }
         let (output, kept) = apply_checked(&module, chosen, &mut result.internal_errors, locate);
         if kept.is_empty() {
-            return Ok(result);
+            return Ok(None);
         }
         let mut edits: Vec<(u32, u32, u32)> = kept
             .iter()
@@ -193,9 +233,8 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         result
             .applied
             .extend(kept.iter().map(|(k, f)| report(k, f, locate)));
-        result.output = output;
+        Ok(Some(output))
     }
-    Ok(result)
 }
 
 fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize)) -> ReportedFix {

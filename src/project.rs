@@ -23,8 +23,13 @@ pub struct ProjectFile {
     pub source: DecodedSource,
     /// The settings that apply to it.
     pub settings: Arc<Settings>,
-    /// The transforms enabled for it, in registry order.
+    /// The transforms that may rewrite it, in registry order (empty for a file that is
+    /// only read for the project index, such as tests outside the paths given).
     pub transforms: Vec<&'static dyn Transform>,
+    /// The transforms whose project index reads it: those enabled by its configuration,
+    /// including ones `per-file-ignores` keeps from rewriting it. A test file that sets
+    /// an attribute on an instance must still be seen by `slots`.
+    pub indexed_by: Vec<&'static dyn Transform>,
 }
 
 /// Project-wide facts, per transform name.
@@ -35,21 +40,28 @@ pub type Facts = HashMap<&'static str, Box<dyn Any + Send + Sync>>;
 pub fn index(files: &[ProjectFile]) -> Facts {
     let mut used: Vec<&'static dyn Transform> = Vec::new();
     for file in files {
-        for t in &file.transforms {
-            if !used.iter().any(|u| u.name() == t.name()) {
+        for t in &file.indexed_by {
+            if t.needs_index() && !used.iter().any(|u| u.name() == t.name()) {
                 used.push(*t);
             }
         }
+    }
+    if used.is_empty() {
+        return Facts::new();
     }
     // One parse per file for all transforms; only the summaries outlive it.
     let per_file: Vec<Vec<(&'static str, pyslim_transforms::FileFacts)>> = files
         .par_iter()
         .map(|file| {
+            if !file.indexed_by.iter().any(|t| t.needs_index()) {
+                return Vec::new();
+            }
             let Ok(module) = parse(&file.source.text) else {
                 return Vec::new();
             };
-            file.transforms
+            file.indexed_by
                 .iter()
+                .filter(|t| t.needs_index() && used.iter().any(|u| u.name() == t.name()))
                 .filter_map(|t| {
                     let ctx = FileContext {
                         module: &module,
@@ -91,6 +103,9 @@ pub fn rewrite_all(
     files
         .par_iter()
         .map(|file| {
+            if file.transforms.is_empty() {
+                return Ok(crate::engine::Rewrite::default());
+            }
             let job = FileJob {
                 info: &file.info,
                 settings: &file.settings,

@@ -64,9 +64,21 @@ pub struct FileOutcome {
 }
 
 impl Workspace {
-    /// Finds, reads and indexes the files under `paths`.
+    /// Finds, reads and indexes the files under `paths`. When the current folder is in a
+    /// project (a folder above it holds `.git`, `pyproject.toml`, `setup.py`,
+    /// `setup.cfg` or a pyslim configuration), the project's other Python files are read
+    /// too, for the project index only: whether a class may get `__slots__` depends on
+    /// every place that uses it, tests included.
     pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
-        let (found, discovery_errors) = discover(paths, &resolver);
+        let (mut found, discovery_errors) = discover(paths, &resolver);
+        let targets = found.len();
+        let root = project_root(&cwd).filter(|root| found.iter().any(|f| f.path.starts_with(root)));
+        if let Some(root) = root {
+            let (context, _) = discover(std::slice::from_ref(&root), &resolver);
+            let known: std::collections::HashSet<PathBuf> =
+                found.iter().map(|f| f.path.clone()).collect();
+            found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
+        }
         let mut errors: Vec<FileError> = discovery_errors
             .into_iter()
             .map(|e| FileError {
@@ -78,7 +90,9 @@ impl Workspace {
             .collect();
         let loaded: Vec<std::result::Result<ProjectFile, FileError>> = found
             .into_par_iter()
-            .map(|file| {
+            .enumerate()
+            .map(|(position, file)| {
+                let is_target = position < targets;
                 let display = display_path(&file.path, &cwd);
                 let bytes = std::fs::read(&file.path).map_err(|e| FileError {
                     path: display.clone(),
@@ -94,7 +108,12 @@ impl Workspace {
                 })?;
                 Ok(ProjectFile {
                     info: project::module_info(&file.path, display),
-                    transforms: file.config.transforms_for(&file.path),
+                    transforms: if is_target {
+                        file.config.transforms_for(&file.path)
+                    } else {
+                        Vec::new()
+                    },
+                    indexed_by: file.config.transforms.clone(),
                     settings: file.config.settings.clone(),
                     path: file.path,
                     source,
@@ -102,12 +121,17 @@ impl Workspace {
             })
             .collect();
         let mut files = Vec::new();
-        for item in loaded {
+        for (position, item) in loaded.into_iter().enumerate() {
             match item {
                 Ok(file) => files.push(file),
-                Err(e) => errors.push(e),
+                // A context file that cannot be read is not the user's concern here.
+                Err(e) if position < targets => errors.push(e),
+                Err(_) => {}
             }
         }
+        // Path order, with context files among the targets, so the index sees the
+        // project the same way whichever paths were given.
+        files.sort_by(|a, b| a.path.cmp(&b.path));
         let facts = project::index(&files);
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -159,6 +183,21 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
         .unwrap_or(path)
         .to_string_lossy()
         .replace('\\', "/")
+}
+
+/// The closest folder at or above `cwd` that marks a Python project.
+fn project_root(cwd: &Path) -> Option<PathBuf> {
+    const MARKERS: [&str; 6] = [
+        ".git",
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "pyslim.toml",
+        ".pyslim.toml",
+    ];
+    cwd.ancestors()
+        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
+        .map(Path::to_path_buf)
 }
 
 fn git_root(cwd: &Path) -> Option<PathBuf> {

@@ -108,6 +108,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
             source: DecodedSource::decode(text.as_bytes()).unwrap(),
             settings: settings.clone(),
             transforms: vec![transform],
+            indexed_by: vec![transform],
         })
         .collect();
     let facts = project::index(&files);
@@ -142,7 +143,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
                 file.info.path, note.line, note.column, note.reason
             ));
         }
-        outputs.push(rewrite.output);
+        outputs.push(rewrite.output.unwrap_or_else(|| file.source.text.clone()));
     }
     (outputs, log)
 }

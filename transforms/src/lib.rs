@@ -70,6 +70,13 @@ pub trait Transform: Send + Sync {
     /// unsafe, an example.
     fn documentation(&self) -> &'static str;
 
+    /// Whether this transform builds a project index. Return `true` when implementing
+    /// [`Transform::index_file`]: the engine skips the indexing parse of every file
+    /// when no enabled transform needs it.
+    fn needs_index(&self) -> bool {
+        false
+    }
+
     /// Gathers the facts this transform needs about the whole project from one file.
     fn index_file(&self, _ctx: &FileContext) -> Option<FileFacts> {
         None

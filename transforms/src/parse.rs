@@ -12,15 +12,19 @@ use ruff_python_parser::Parsed;
 use ruff_python_trivia::CommentRanges;
 use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
+use std::sync::OnceLock;
 
 /// A parsed Python module together with what transforms need to edit it faithfully:
 /// the source text, its comments, a line index and the file's own code style.
+///
+/// Most files of a project have nothing to rewrite, so everything beyond the AST and
+/// the tokens is computed on first use.
 pub struct SourceModule<'src> {
     source: &'src str,
     parsed: Parsed<ModModule>,
-    comments: CommentRanges,
-    line_index: LineIndex,
-    stylist: Stylist<'src>,
+    comments: OnceLock<CommentRanges>,
+    line_index: OnceLock<LineIndex>,
+    stylist: OnceLock<Stylist<'src>>,
 }
 
 /// A syntax error: where it is and what the parser said.
@@ -47,14 +51,12 @@ pub fn parse(source: &str) -> Result<SourceModule<'_>, SyntaxError> {
         offset: err.location.start(),
         message: err.error.to_string(),
     })?;
-    let comments = CommentRanges::from(parsed.tokens());
-    let stylist = Stylist::from_tokens(parsed.tokens(), source);
     Ok(SourceModule {
         source,
         parsed,
-        comments,
-        line_index: LineIndex::from_source_text(source),
-        stylist,
+        comments: OnceLock::new(),
+        line_index: OnceLock::new(),
+        stylist: OnceLock::new(),
     })
 }
 
@@ -76,22 +78,25 @@ impl<'src> SourceModule<'src> {
 
     /// The ranges of every comment in the file.
     pub fn comments(&self) -> &CommentRanges {
-        &self.comments
+        self.comments
+            .get_or_init(|| CommentRanges::from(self.parsed.tokens()))
     }
 
     /// Maps offsets to lines and columns.
     pub fn line_index(&self) -> &LineIndex {
-        &self.line_index
+        self.line_index
+            .get_or_init(|| LineIndex::from_source_text(self.source))
     }
 
     /// The file's quote style, indentation and line ending, for generated code.
     pub fn stylist(&self) -> &Stylist<'src> {
-        &self.stylist
+        self.stylist
+            .get_or_init(|| Stylist::from_tokens(self.parsed.tokens(), self.source))
     }
 
     /// The 1-based line and column (in characters) of `offset`.
     pub fn line_column(&self, offset: TextSize) -> (usize, usize) {
-        let lc = self.line_index.line_column(offset, self.source);
+        let lc = self.line_index().line_column(offset, self.source);
         (lc.line.get(), lc.column.get())
     }
 }
