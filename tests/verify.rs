@@ -152,6 +152,7 @@ fn load(root: &Path) -> Vec<ProjectFile> {
                 source: DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
                 settings: settings.clone(),
                 transforms: vec![&STAND_IN],
+                indexed_by: vec![&STAND_IN],
                 path,
             }
         })
@@ -237,14 +238,12 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
 
     // The CLI's final step: the fix loop with only the kept fixes.
     let texts = project::rewrite_kept(&files, &facts, true, &report.kept);
-    let cart = texts[1].as_ref().unwrap();
-    assert!(cart.output.contains("sum(p * 2 for p in prices)"));
-    assert!(
-        cart.output
-            .contains("any([_check(x, seen) for x in items])")
-    );
-    let stats = texts[2].as_ref().unwrap();
-    assert!(stats.output.contains("max(abs(v) for v in values)"));
+    let output = |i: usize| texts[i].as_ref().unwrap().output.clone().unwrap();
+    let cart = output(1);
+    assert!(cart.contains("sum(p * 2 for p in prices)"));
+    assert!(cart.contains("any([_check(x, seen) for x in items])"));
+    let stats = output(2);
+    assert!(stats.contains("max(abs(v) for v in values)"));
 
     let text = pyslim::report::markdown::render(&report);
     assert!(text.contains("test_audit_sees_every_item"), "{text}");
@@ -450,4 +449,119 @@ fn a_python_mismatch_is_detected_before_start_up() {
         vec!["test_calc.py::test_known_bug"]
     );
     assert_eq!(report.kept_count(), 1);
+}
+
+fn pyslim() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pyslim"));
+    // As from a plain shell on a fresh machine: the binary must find its libpython
+    // through its RUNPATH, and nothing may leak in from the test environment.
+    command.env_clear();
+    command
+}
+
+#[test]
+fn cli_verifies_from_a_clean_environment() {
+    let dir = fixture("baseline-fail");
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--repeat", "1", "--format", "json"])
+        .args(["--report", "report.md", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = &json["verify"];
+    assert_eq!(verify["python"]["mode"], "embedded");
+    assert_eq!(
+        verify["baseline_failures"][0],
+        "test_calc.py::test_known_bug"
+    );
+    assert_eq!(verify["baseline_tests"], 2);
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(report.contains("test_known_bug"), "{report}");
+
+    // Without a venv anywhere: a clear error naming the ways to give one.
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no virtualenv found") && stderr.contains("--venv"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
+    let dir = fixture("hangs");
+    let before = snapshot(dir.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = pyslim()
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--repeat",
+            "1",
+            "--timeout",
+            "120",
+            "--venv",
+        ])
+        .arg(venv())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the hanging test has started its own child.
+    let find_pid = || -> Option<i32> {
+        for entry in std::fs::read_dir(tmp.path()).ok()? {
+            let pidfile = entry
+                .ok()?
+                .path()
+                .join(dir.path().file_name()?)
+                .join("child.pid");
+            if let Ok(text) = std::fs::read_to_string(pidfile) {
+                return text.trim().parse().ok();
+            }
+        }
+        None
+    };
+    let mut pid = None;
+    for _ in 0..300 {
+        pid = find_pid();
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = pid.expect("the hanging test never started");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "working copy left behind: {left:?}");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the user's files were touched"
+    );
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+    });
+    assert!(gone, "the test's child process {pid} survived Ctrl-C");
 }

@@ -518,6 +518,7 @@ impl Session<'_> {
                 crate::engine::rewrite(&file.source.text, &job, &policy)
                     .map_err(|e| anyhow::anyhow!("{}: {}", file.info.path, e.message))?
                     .output
+                    .unwrap_or_else(|| file.source.text.clone())
             };
             let bytes = file
                 .source

@@ -133,14 +133,12 @@ impl Runner {
         };
         let log_file = std::fs::File::create(&log)?;
         let bin = self.venv.join("bin");
-        let path = match std::env::var_os("PATH") {
-            Some(p) => {
-                let mut paths = vec![bin];
-                paths.extend(std::env::split_paths(&p));
-                std::env::join_paths(paths).unwrap_or(p)
-            }
-            None => bin.into_os_string(),
-        };
+        // As an activated venv: its bin first. Without PATH, what a shell would use.
+        let rest =
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
+        let mut paths = vec![bin];
+        paths.extend(std::env::split_paths(&rest));
+        let path = std::env::join_paths(paths).unwrap_or(rest);
         command
             .current_dir(&self.workdir)
             // A PYTHONHOME pointed anywhere but the base install breaks start-up.
