@@ -164,7 +164,7 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         if path.is_dir() {
-            if name != "tests" && name != "__pycache__" {
+            if name != "tests" && name != "__pycache__" && !name.starts_with('.') {
                 collect(&path, out);
             }
         } else if name.ends_with(".py") && !name.starts_with("test_") {
@@ -564,4 +564,45 @@ fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
                 .is_ok_and(|s| s.contains(") Z "))
     });
     assert!(gone, "the test's child process {pid} survived Ctrl-C");
+}
+
+/// A venv inside the project with an editable install (a `.pth` naming the original
+/// `src/`): the tests must import the working copy, or the breaking rewrite would pass.
+#[test]
+fn an_editable_install_runs_the_working_copy() {
+    let dir = fixture("editable");
+    let inner = dir.path().join(".venv");
+    let status = Command::new(venv().join("bin/python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&inner)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let site = |v: &Path| {
+        std::fs::read_dir(v.join("lib"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("site-packages")
+    };
+    std::fs::write(
+        site(&inner).join("editable.pth"),
+        format!(
+            "{}\n{}\n",
+            site(&venv()).display(),
+            dir.path().join("src").display()
+        ),
+    )
+    .unwrap();
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let mut req = request(dir.path());
+    // Found as users expect: .venv in the project root (unless one is active here).
+    req.venv = std::env::var_os("VIRTUAL_ENV").map(|_| inner.clone());
+    let report = pyslim::verify::run(&req, &files, &facts).unwrap();
+    assert_eq!(report.python.venv, inner);
+    assert_eq!(report.fixes.len(), 1);
+    assert_eq!(report.dropped_count(), 1, "{:?}", report.fixes);
 }

@@ -16,8 +16,38 @@
 //! Every run is a fresh worker process ([`worker`]). Only pytest exit 0 or 1 with a
 //! complete result file and at least one test is a verdict ([`runner`]).
 //!
-//! The JSON form of [`VerifyReport`] (`rewrite --verify --format json`, key `verify`)
-//! is documented field by field on the types below; sizes are bytes, times seconds.
+//! # JSON (`rewrite --verify --format json`, key `"verify"`)
+//!
+//! [`VerifyReport`] serialized; every field is documented on the types below. Sizes
+//! are bytes, times seconds. Shape:
+//!
+//! ```text
+//! {
+//!   "python": {"mode": "embedded" | "venv-interpreter", "venv": "/p/.venv",
+//!              "venv_version": "3.11.7", "linked_version": "3.11.7"},
+//!   "pytest_args": ["tests"],
+//!   "baseline_failures": ["tests/test_x.py::test_known_bug"],
+//!   "baseline_tests": 120,
+//!   "fixes": [{"path": "pkg/m.py", "key": {"transform": "generator", "offset": 120},
+//!              "line": 7, "column": 12, "message": "…", "applicability": "unsafe",
+//!              "impact": "memory", "kept": false,
+//!              "dropped_because": {"kind": "tests", "tests": ["tests/test_m.py::test_a"]}
+//!                              | {"kind": "inconclusive", "cause": "timed out …"}}],
+//!   "runs": 9, "bisection_runs": 3, "seconds": 12.5,
+//!   "memory": null | {"runs_per_side": 3,
+//!      "tests": [{"test": "tests/test_m.py::test_big",
+//!                 "before": {"median": 8000000, "min": 7999000, "max": 8001000},
+//!                 "after": {"median": 900, "min": 880, "max": 950},
+//!                 "change": -7999100, "threshold": 6000, "real": true}],
+//!      "total": null | {"before": …, "after": …, "change": …, "threshold": …, "real": …}},
+//!   "attribution": [{"transform": "generator", "fixes": 4, "total": null | {…}}],
+//!   "skipped_runs": [{"run": "after #2", "cause": "…"}]
+//! }
+//! ```
+//!
+//! `memory.tests` holds the tests that passed with a peak in every memory run, largest
+//! change first; `threshold` is max(4 KiB, 3x the larger min-max spread) and `real`
+//! says whether `|change|` exceeds it.
 
 pub mod bisect;
 pub mod copy;

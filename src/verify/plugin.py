@@ -62,17 +62,24 @@ class _Recorder:
             rec["outcome"] = "skipped"
 
 
-def _remap_paths(original, copy):
+def _remap_paths(original, copy, venv):
     # An editable install points at the user's files; make it point at the working copy
-    # so the tests import the rewritten code.
+    # so the tests import the rewritten code. The venv (often inside the project) and
+    # anything the copy lacks keep their place.
     original = os.path.realpath(original)
+    venv = os.path.realpath(venv)
+
+    def under(path, folder):
+        return path == folder or path.startswith(folder + os.sep)
 
     def remap(path):
-        if not isinstance(path, str):
+        if not isinstance(path, str) or not path:
             return path
-        real = os.path.realpath(path) if path else path
-        if real == original or real.startswith(original + os.sep):
-            return copy + real[len(original):]
+        real = os.path.realpath(path)
+        if under(real, original) and not under(real, venv):
+            moved = copy + real[len(original):]
+            if os.path.exists(moved):
+                return moved
         return path
 
     sys.path[:] = [remap(p) for p in sys.path]
@@ -90,7 +97,7 @@ def main(spec_path):
     sys.dont_write_bytecode = True
     workdir = spec["workdir"]
     os.chdir(workdir)
-    _remap_paths(spec["original_root"], workdir)
+    _remap_paths(spec["original_root"], workdir, spec["venv"])
     # As `python -m pytest` does: the current folder first on sys.path.
     sys.path.insert(0, workdir)
     if spec["memory"]:
