@@ -24,11 +24,16 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
-struct StandInGenerator;
+/// Rewrites comprehensions passed to `consumers`; two instances with different names
+/// stand for two transforms (per-transform attribution).
+struct StandInGenerator {
+    name: &'static str,
+    consumers: &'static [&'static str],
+}
 
 impl Transform for StandInGenerator {
     fn name(&self) -> &'static str {
-        "generator"
+        self.name
     }
     fn summary(&self) -> &'static str {
         "stand-in for tests"
@@ -40,7 +45,7 @@ impl Transform for StandInGenerator {
         ""
     }
     fn run(&self, ctx: &FileContext) -> Output {
-        let mut finder = Finder(Vec::new());
+        let mut finder = Finder(Vec::new(), self);
         for stmt in &ctx.module.ast().body {
             finder.visit_stmt(stmt);
         }
@@ -51,9 +56,9 @@ impl Transform for StandInGenerator {
     }
 }
 
-struct Finder(Vec<Finding>);
+struct Finder<'t>(Vec<Finding>, &'t StandInGenerator);
 
-impl<'a> Visitor<'a> for Finder {
+impl<'a> Visitor<'a> for Finder<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         ruff_python_ast::visitor::walk_stmt(self, stmt);
     }
@@ -63,7 +68,9 @@ impl<'a> Visitor<'a> for Finder {
             && let [Expr::ListComp(comp)] = &*call.arguments.args
             && call.arguments.keywords.is_empty()
         {
-            let safe = match name.id.as_str() {
+            let id = name.id.as_str();
+            let safe = match id {
+                _ if !self.1.consumers.contains(&id) => None,
                 "sum" | "max" | "min" => Some(true),
                 "any" | "all" => Some(false),
                 _ => None,
@@ -80,7 +87,7 @@ impl<'a> Visitor<'a> for Finder {
                     Fix::unsafe_edits(open, [close])
                 };
                 self.0.push(Finding {
-                    transform: "generator",
+                    transform: self.1.name,
                     range: r,
                     message: format!("list comprehension in `{}()` becomes a generator", name.id),
                     fix,
@@ -92,7 +99,20 @@ impl<'a> Visitor<'a> for Finder {
     }
 }
 
-static STAND_IN: StandInGenerator = StandInGenerator;
+static STAND_IN: StandInGenerator = StandInGenerator {
+    name: "generator",
+    consumers: &["sum", "max", "min", "any", "all"],
+};
+
+/// For the attribution test: `generator` without max/min, and a second transform.
+static STAND_IN_SUM_ANY: StandInGenerator = StandInGenerator {
+    name: "generator",
+    consumers: &["sum", "any", "all"],
+};
+static STAND_IN_MAX: StandInGenerator = StandInGenerator {
+    name: "minmax",
+    consumers: &["max", "min"],
+};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -135,6 +155,10 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The project's non-test Python files, with the stand-in transform.
 fn load(root: &Path) -> Vec<ProjectFile> {
+    load_with(root, &[&STAND_IN])
+}
+
+fn load_with(root: &Path, transforms: &[&'static dyn Transform]) -> Vec<ProjectFile> {
     let mut paths = Vec::new();
     collect(root, &mut paths);
     paths.sort();
@@ -151,8 +175,8 @@ fn load(root: &Path) -> Vec<ProjectFile> {
                 info: project::module_info(&path, display),
                 source: DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
                 settings: settings.clone(),
-                transforms: vec![&STAND_IN],
-                indexed_by: vec![&STAND_IN],
+                transforms: transforms.to_vec(),
+                indexed_by: transforms.to_vec(),
                 path,
             }
         })
@@ -247,6 +271,34 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
 
     let text = pyslim::report::markdown::render(&report);
     assert!(text.contains("test_audit_sees_every_item"), "{text}");
+    assert_eq!(report.attribution.len(), 1);
+}
+
+#[test]
+fn savings_are_attributed_per_transform() {
+    let dir = fixture("breaks");
+    let files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    assert_eq!(report.kept_count(), 2);
+    let names: Vec<_> = report
+        .attribution
+        .iter()
+        .map(|a| a.transform.as_str())
+        .collect();
+    assert_eq!(names, ["generator", "minmax"]);
+    assert!(
+        report
+            .attribution
+            .iter()
+            .all(|a| a.fixes == 1 && a.total.is_some())
+    );
+    // The 6 runs of the single-transform case, then one run per transform alone.
+    assert_eq!(report.runs, 8);
+    let mut out = Vec::new();
+    pyslim::report::print_summary(&report, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("minmax alone (1 fixes)"), "{text}");
 }
 
 #[test]
