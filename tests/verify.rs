@@ -256,9 +256,10 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
         })
     );
     // baseline, all fixes, 1 step over the 2 files, 1 over cart.py's 2 fixes, the
-    // confirmation of the survivors, then one memory run after.
-    assert_eq!(report.bisection_runs, 3);
-    assert_eq!(report.runs, 6);
+    // culprit's re-check, the confirmation of the survivors, then one memory run after.
+    assert_eq!(report.bisection_runs, 4);
+    assert_eq!(report.runs, 7);
+    assert!(report.flaky_tests.is_empty());
 
     // The CLI's final step: the fix loop with only the kept fixes.
     let texts = project::rewrite_kept(&files, &facts, true, &report.kept);
@@ -293,8 +294,8 @@ fn savings_are_attributed_per_transform() {
             .iter()
             .all(|a| a.fixes == 1 && a.total.is_some())
     );
-    // The 6 runs of the single-transform case, then one run per transform alone.
-    assert_eq!(report.runs, 8);
+    // The 7 runs of the single-transform case, then one run per transform alone.
+    assert_eq!(report.runs, 9);
     let mut out = Vec::new();
     pyslim::report::print_summary(&report, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -375,7 +376,7 @@ fn os_exit_and_segfault_are_inconclusive() {
     let scratch = tempfile::tempdir().unwrap();
     let timeout = Duration::from_secs(60);
     let outcome = runner(dir.path(), &["test_lib.py"], timeout, scratch.path())
-        .run("exit", false, 1)
+        .run("exit", false, None, 1)
         .unwrap();
     let RunOutcome::Inconclusive(cause) = outcome else {
         panic!("os._exit judged: {outcome:?}")
@@ -385,7 +386,7 @@ fn os_exit_and_segfault_are_inconclusive() {
         "{cause}"
     );
     let outcome = runner(dir.path(), &["test_segv.py"], timeout, scratch.path())
-        .run("segv", false, 2)
+        .run("segv", false, None, 2)
         .unwrap();
     let RunOutcome::Inconclusive(cause) = outcome else {
         panic!("segfault judged: {outcome:?}")
@@ -398,7 +399,7 @@ fn os_exit_and_segfault_are_inconclusive() {
         timeout,
         scratch.path(),
     )
-    .run("empty", false, 3)
+    .run("empty", false, None, 3)
     .unwrap();
     assert!(
         matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("no tests")),
@@ -418,7 +419,7 @@ fn a_hanging_run_times_out_and_its_process_group_is_killed() {
     let scratch = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let outcome = runner(dir.path(), &[], Duration::from_secs(3), scratch.path())
-        .run("hang", false, 1)
+        .run("hang", false, None, 1)
         .unwrap();
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(
@@ -657,4 +658,17 @@ fn an_editable_install_runs_the_working_copy() {
     assert_eq!(report.python.venv, inner);
     assert_eq!(report.fixes.len(), 1);
     assert_eq!(report.dropped_count(), 1, "{:?}", report.fixes);
+}
+
+#[test]
+fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
+    let dir = fixture("flaky");
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    assert_eq!(report.flaky_tests, vec!["test_lib.py::test_flaky"]);
+    assert_eq!(report.kept_count(), 1);
+    // baseline, all fixes (fails), re-check (passes), confirmation, one memory run.
+    assert_eq!(report.runs, 5);
+    assert_eq!(report.bisection_runs, 2);
 }

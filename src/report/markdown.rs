@@ -83,6 +83,13 @@ fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
             code_list(&report.baseline_failures)
         )?;
     }
+    if !report.flaky_tests.is_empty() {
+        writeln!(
+            md,
+            "- Flaky (failed, then passed on a re-run of the same code; not blamed): {}.",
+            code_list(&report.flaky_tests)
+        )?;
+    }
     writeln!(
         md,
         "- Test runs: {} in all, of which {} to find the rewrites that broke tests.",

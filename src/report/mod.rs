@@ -62,6 +62,13 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
             report.baseline_failures.join(", ")
         )?;
     }
+    if !report.flaky_tests.is_empty() {
+        writeln!(
+            out,
+            "  flaky (failed, then passed on the same code; not blamed): {}",
+            report.flaky_tests.join(", ")
+        )?;
+    }
     for fix in report.fixes.iter().filter(|f| !f.kept) {
         let why = fix
             .dropped_because

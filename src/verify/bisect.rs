@@ -7,7 +7,13 @@
 //! files finds the first file whose fixes make a prefix bad, then a second binary search
 //! over that file's fixes (all earlier files' fixes applied) finds the fix; it is
 //! dropped and the survivors are run again. Each culprit costs about
-//! log2(files) + log2(fixes in its file) runs, plus one confirming run.
+//! log2(files) + log2(fixes in its file) runs, plus one re-check and one confirming run.
+//!
+//! The oracle is told why it runs ([`Purpose`]): search steps and re-checks may run
+//! only the tests in the current blame (cheap), confirmations must run everything. A
+//! culprit is re-checked once before it is dropped: when its failing set passes on the
+//! re-run the failure was flaky, nothing is dropped, and the survivors are confirmed
+//! again (the oracle is expected to stop blaming tests that flaked).
 
 use anyhow::Result;
 
@@ -31,18 +37,32 @@ pub struct Search<T, B> {
     pub runs: usize,
 }
 
+/// Why the oracle is asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose<'b, B> {
+    /// A search step: only what `B` blames needs to run.
+    Search(&'b B),
+    /// A culprit's failing set once more, to tell a real failure from a flaky one.
+    Recheck(&'b B),
+    /// The survivors: everything must run.
+    Confirm,
+}
+
 /// Drops culprits from `groups` until the oracle accepts the survivors. `blame` is what
 /// the oracle said about all of `groups` (known bad). The oracle returns `None` for good
 /// and `Some(blame)` for bad.
 pub fn drop_culprits<T: Clone, B: Clone>(
     groups: Vec<Vec<T>>,
     blame: B,
-    mut oracle: impl FnMut(&[T]) -> Result<Option<B>>,
+    mut oracle: impl FnMut(&[T], Purpose<'_, B>) -> Result<Option<B>>,
 ) -> Result<Search<T, B>> {
     let mut kept: Vec<Vec<T>> = groups.into_iter().filter(|g| !g.is_empty()).collect();
     let mut dropped = Vec::new();
     let mut runs = 0;
     let mut current_blame = blame;
+    // Flaky re-checks do not shrink the set; bound the loop all the same.
+    let mut rechecks_passed = 0;
+    let limit = kept.iter().map(Vec::len).sum::<usize>() + 3;
     loop {
         let flat = |groups: &[Vec<T>]| -> Vec<T> { groups.iter().flatten().cloned().collect() };
         // Files: prefix of `lo` files is good, of `hi` files bad.
@@ -51,7 +71,7 @@ pub fn drop_culprits<T: Clone, B: Clone>(
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             runs += 1;
-            match oracle(&flat(&kept[..mid]))? {
+            match oracle(&flat(&kept[..mid]), Purpose::Search(&current_blame))? {
                 None => lo = mid,
                 Some(b) => {
                     hi = mid;
@@ -68,7 +88,7 @@ pub fn drop_culprits<T: Clone, B: Clone>(
             let mut set = base.clone();
             set.extend(kept[file][..mid].iter().cloned());
             runs += 1;
-            match oracle(&set)? {
+            match oracle(&set, Purpose::Search(&current_blame))? {
                 None => lo = mid,
                 Some(b) => {
                     hi = mid;
@@ -76,17 +96,28 @@ pub fn drop_culprits<T: Clone, B: Clone>(
                 }
             }
         }
-        let item = kept[file].remove(hi - 1);
-        dropped.push(Dropped {
-            item,
-            blame: hi_blame,
-        });
-        kept.retain(|g| !g.is_empty());
-        if kept.is_empty() {
-            break;
+        let mut bad_set = base;
+        bad_set.extend(kept[file][..hi].iter().cloned());
+        runs += 1;
+        let flaky = oracle(&bad_set, Purpose::Recheck(&hi_blame))?.is_none();
+        if flaky {
+            rechecks_passed += 1;
+            if rechecks_passed > limit {
+                anyhow::bail!("the tests keep failing and passing at random: no verdict");
+            }
+        } else {
+            let item = kept[file].remove(hi - 1);
+            dropped.push(Dropped {
+                item,
+                blame: hi_blame,
+            });
+            kept.retain(|g| !g.is_empty());
+            if kept.is_empty() {
+                break;
+            }
         }
         runs += 1;
-        match oracle(&flat(&kept))? {
+        match oracle(&flat(&kept), Purpose::Confirm)? {
             None => break,
             Some(b) => current_blame = b,
         }
@@ -126,7 +157,7 @@ mod tests {
         let oracle = suite(culprits, pairs);
         let all: Vec<u32> = groups.iter().flatten().copied().collect();
         let blame = oracle(&all).expect("all fixes must be bad");
-        drop_culprits(groups, blame, |set| Ok(oracle(set))).expect("oracle never errors")
+        drop_culprits(groups, blame, |set, _| Ok(oracle(set))).expect("oracle never errors")
     }
 
     #[test]
@@ -144,8 +175,8 @@ mod tests {
                 blame: "test_4".into()
             }]
         );
-        // 2 steps over 4 files + 2 over the file's 3 fixes + 1 confirmation.
-        assert_eq!(found.runs, 5);
+        // 2 steps over 4 files + 2 over the file's 3 fixes + re-check + confirmation.
+        assert_eq!(found.runs, 6);
     }
 
     #[test]
@@ -168,10 +199,28 @@ mod tests {
     }
 
     #[test]
-    fn only_fix_is_the_culprit_without_runs() {
+    fn only_fix_is_the_culprit_after_a_recheck() {
         let found = search(vec![vec![9]], &[9], &[]);
         assert!(found.kept.is_empty());
-        assert_eq!(found.runs, 0);
+        assert_eq!(found.runs, 1);
+    }
+
+    #[test]
+    fn a_flaky_failure_drops_nothing() {
+        // Fails once (the all-fixes run, given as the initial blame), then never again.
+        let groups = vec![vec![1, 2], vec![3]];
+        let mut calls = Vec::new();
+        let found = drop_culprits(groups, "test_flaky".to_string(), |set, purpose| {
+            calls.push((set.to_vec(), format!("{purpose:?}")));
+            Ok(None)
+        })
+        .unwrap();
+        assert!(found.dropped.is_empty());
+        assert_eq!(found.kept, vec![vec![1, 2], vec![3]]);
+        // Search steps see nothing fail, so the last fix is suspected, re-checked (passes:
+        // flaky), and the survivors confirmed.
+        assert!(calls[calls.len() - 2].1.starts_with("Recheck"));
+        assert_eq!(calls.last().unwrap().1, "Confirm");
     }
 
     #[test]

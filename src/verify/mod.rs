@@ -28,6 +28,7 @@
 //!   "pytest_args": ["tests"],
 //!   "baseline_failures": ["tests/test_x.py::test_known_bug"],
 //!   "baseline_tests": 120,
+//!   "flaky_tests": ["tests/test_t.py::test_timing"],
 //!   "fixes": [{"path": "pkg/m.py", "key": {"transform": "generator", "offset": 120},
 //!              "line": 7, "column": 12, "message": "…", "applicability": "unsafe",
 //!              "impact": "memory", "kept": false,
@@ -64,6 +65,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::engine::{FixKey, ReportedFix};
 use crate::project::{self, Facts, ProjectFile};
+use bisect::Purpose;
 use memory::{Change, MemoryReport};
 use runner::{Mode, RunOutcome, Runner, TestRecord};
 
@@ -178,6 +180,8 @@ pub struct VerifyReport {
     pub baseline_failures: Vec<String>,
     /// Tests in the baseline run.
     pub baseline_tests: usize,
+    /// Tests that failed and then passed on a re-run of the same code: not blamed.
+    pub flaky_tests: Vec<String>,
     /// Every candidate fix, in file order, with its fate.
     pub fixes: Vec<FixOutcome>,
     /// Test runs in all.
@@ -330,7 +334,7 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
 
     // 1. Baseline.
     session.apply(&[])?;
-    let baseline = match session.run("baseline", true)? {
+    let baseline = match session.run("baseline", true, None)? {
         RunOutcome::Verdict(tests) => tests,
         RunOutcome::Inconclusive(cause) => bail!(
             "the baseline run (no rewrites) cannot be judged: {cause}; fix the test setup \
@@ -345,22 +349,28 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         .filter(|(_, t)| t.outcome == "passed")
         .map(|(id, _)| id.clone())
         .collect();
-    let blame_of = |outcome: &RunOutcome| -> Option<Blame> {
+    // Tests seen failing and then passing on the same code: never blamed again.
+    let flaky: std::cell::RefCell<BTreeSet<String>> = Default::default();
+    // What a run says against the rewrites in it; `only` is the subset that ran.
+    let blame_of = |outcome: &RunOutcome, only: Option<&[String]>| -> Option<Blame> {
         match outcome {
             RunOutcome::Inconclusive(cause) => Some(Blame::Inconclusive {
                 cause: cause.clone(),
             }),
             RunOutcome::Verdict(tests) => {
-                let broken: Vec<String> = outcome
-                    .failures()
-                    .into_iter()
-                    .filter(|id| passed_at_baseline.contains(id))
-                    .collect();
+                let flaky = flaky.borrow();
+                let expected = |id: &String| {
+                    passed_at_baseline.contains(id)
+                        && !flaky.contains(id)
+                        && only.is_none_or(|o| o.contains(id))
+                };
+                let broken = outcome.failures().into_iter().filter(|id| expected(id));
                 // A test that passed at baseline and no longer ran counts as broken too.
                 let missing = passed_at_baseline
                     .iter()
-                    .filter(|id| !tests.contains_key(*id));
-                let broken: Vec<String> = broken.into_iter().chain(missing.cloned()).collect();
+                    .filter(|id| expected(id) && !tests.contains_key(*id))
+                    .cloned();
+                let broken: Vec<String> = broken.chain(missing).collect();
                 (!broken.is_empty()).then_some(Blame::Tests { tests: broken })
             }
         }
@@ -375,8 +385,8 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
     if !all.is_empty() {
         // 2. Every candidate, then the culprit search when something broke.
         session.apply(&all)?;
-        let outcome = session.run("all rewrites", true)?;
-        match blame_of(&outcome) {
+        let outcome = session.run("all rewrites", true, None)?;
+        match blame_of(&outcome, None) {
             None => {
                 if let RunOutcome::Verdict(tests) = outcome {
                     after_runs.push(tests);
@@ -384,10 +394,23 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
             }
             Some(blame) => {
                 let before = session.runs;
-                let search = bisect::drop_culprits(groups.clone(), blame, |set| {
+                let search = bisect::drop_culprits(groups.clone(), blame, |set, purpose| {
                     session.apply(set)?;
-                    let label = format!("bisect ({} fixes)", set.len());
-                    Ok(blame_of(&session.run(&label, false)?))
+                    // Searches and re-checks run only the tests that broke.
+                    let (label, only) = match purpose {
+                        Purpose::Search(Blame::Tests { tests }) => ("bisect", Some(tests)),
+                        Purpose::Search(_) => ("bisect", None),
+                        Purpose::Recheck(Blame::Tests { tests }) => ("re-check", Some(tests)),
+                        Purpose::Recheck(_) => ("re-check", None),
+                        Purpose::Confirm => ("confirm", None),
+                    };
+                    let label = format!("{label} ({} fixes)", set.len());
+                    let only = only.map(Vec::as_slice);
+                    let blame = blame_of(&session.run(&label, false, only)?, only);
+                    if let (Purpose::Recheck(Blame::Tests { tests }), None) = (purpose, &blame) {
+                        flaky.borrow_mut().extend(tests.iter().cloned());
+                    }
+                    Ok(blame)
                 })?;
                 bisection_runs = session.runs - before;
                 kept_set = search.kept.iter().flatten().cloned().collect();
@@ -416,8 +439,8 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
                 (format!("before #{}", before_runs.len() + 1), &[][..])
             };
             session.apply(set)?;
-            let outcome = session.run(&label, true)?;
-            match (&outcome, blame_of(&outcome)) {
+            let outcome = session.run(&label, true, None)?;
+            match (&outcome, blame_of(&outcome, None)) {
                 (RunOutcome::Verdict(tests), None) => {
                     if after {
                         after_runs.push(tests.clone());
@@ -460,8 +483,8 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
             for i in 0..request.repeat.max(1) {
                 session.apply(set)?;
                 let label = format!("{name} alone #{}", i + 1);
-                let outcome = session.run(&label, true)?;
-                match (&outcome, blame_of(&outcome)) {
+                let outcome = session.run(&label, true, None)?;
+                match (&outcome, blame_of(&outcome, None)) {
                     (RunOutcome::Verdict(tests), None) => alone.push(tests.clone()),
                     (_, blame) => skipped_runs.push(SkippedRun {
                         run: label,
@@ -485,12 +508,14 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         kept[index].insert(key);
     }
     let runs = session.runs;
+    let flaky_tests = flaky.into_inner().into_iter().collect();
     drop(copy);
     Ok(VerifyReport {
         python,
         pytest_args: request.args.clone(),
         baseline_failures,
         baseline_tests: baseline.len(),
+        flaky_tests,
         fixes,
         runs,
         bisection_runs,
@@ -562,9 +587,9 @@ impl Session<'_> {
         Ok(())
     }
 
-    fn run(&mut self, label: &str, memory: bool) -> Result<RunOutcome> {
+    fn run(&mut self, label: &str, memory: bool, only: Option<&[String]>) -> Result<RunOutcome> {
         self.runs += 1;
-        self.runner.run(label, memory, self.runs)
+        self.runner.run(label, memory, only, self.runs)
     }
 }
 

@@ -19,14 +19,26 @@ import pytest
 class _Recorder:
     """The pytest plugin: one record per test id."""
 
-    def __init__(self, memory, progress_path):
+    def __init__(self, memory, progress_path, only):
         self.memory = memory
+        self.only = set(only) if only is not None else None
         self.tests = {}
         self.progress = open(progress_path, "a", buffering=1) if progress_path else None
 
     def _mark(self, line):
         if self.progress is not None:
             self.progress.write(line + "\n")
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        # Culprit searches run only the tests that broke (everything is still collected,
+        # so import-time failures still show).
+        if self.only is None:
+            return
+        keep = [item for item in items if item.nodeid in self.only]
+        dropped = [item for item in items if item.nodeid not in self.only]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
     def pytest_collection_finish(self, session):
         self._mark("collected %d" % len(session.items))
@@ -104,7 +116,7 @@ def main(spec_path):
         tracemalloc.start()
     started = time.monotonic()
 
-    recorder = _Recorder(spec["memory"], spec.get("progress"))
+    recorder = _Recorder(spec["memory"], spec.get("progress"), spec.get("only"))
     args = ["-p", "no:cacheprovider"] + list(spec["args"])
     code = int(pytest.main(args, plugins=[recorder]))
     result = {

@@ -100,7 +100,14 @@ impl RunOutcome {
 impl Runner {
     /// Runs the suite once on the working copy as it is now. `label` names the run in
     /// the progress bar. Errors only for Ctrl-C or when the worker cannot be started.
-    pub fn run(&self, label: &str, memory: bool, serial: usize) -> Result<RunOutcome> {
+    /// `only` restricts the run to those test ids.
+    pub fn run(
+        &self,
+        label: &str,
+        memory: bool,
+        only: Option<&[String]>,
+        serial: usize,
+    ) -> Result<RunOutcome> {
         let spec_path = self.scratch.join(format!("run-{serial}.json"));
         let result = self.scratch.join(format!("run-{serial}.result.json"));
         let progress = self.scratch.join(format!("run-{serial}.progress"));
@@ -113,6 +120,7 @@ impl Runner {
             result: result.clone(),
             progress: Some(progress.clone()),
             memory,
+            only: only.map(<[String]>::to_vec),
         };
         std::fs::write(&spec_path, serde_json::to_vec(&spec)?)?;
         let mut command = match self.mode {

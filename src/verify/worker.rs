@@ -32,6 +32,8 @@ pub struct WorkerSpec {
     pub progress: Option<PathBuf>,
     /// Whether to trace allocations (per-test peaks).
     pub memory: bool,
+    /// Run only these test ids (culprit searches); `None`: every collected test.
+    pub only: Option<Vec<String>>,
 }
 
 /// Entry point of the hidden subcommand. Returns the process exit code.
