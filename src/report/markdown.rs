@@ -194,16 +194,17 @@ fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
     Ok(())
 }
 
+/// The median with min-max; when both round to the same figure, the range width instead
+/// (`7.63 MiB (7.63 MiB–7.63 MiB)` says nothing).
 fn spread(s: &Spread) -> String {
+    let median = bytes(s.median as i64, false);
+    let (min, max) = (bytes(s.min as i64, false), bytes(s.max as i64, false));
     if s.min == s.max {
-        bytes(s.median as i64, false)
+        median
+    } else if min == max {
+        format!("{median} (±{})", bytes(s.range().div_ceil(2) as i64, false))
     } else {
-        format!(
-            "{} ({}–{})",
-            bytes(s.median as i64, false),
-            bytes(s.min as i64, false),
-            bytes(s.max as i64, false)
-        )
+        format!("{median} ({min}–{max})")
     }
 }
 

@@ -11,7 +11,7 @@
 //! 3. memory runs, before and after interleaved, until each side has `repeat` runs
 //!    (the baseline and the all-fixes run count as the first of each);
 //! 4. when fixes of more than one transform survive, `repeat` runs with each
-//!    transform's fixes alone, for attribution.
+//!    transform's fixes alone, for attribution, of the tests whose change was real.
 //!
 //! Every run is a fresh worker process ([`worker`]). Only pytest exit 0 or 1 with a
 //! complete result file and at least one test is a verdict ([`runner`]).
@@ -153,9 +153,9 @@ pub struct Attribution {
     pub transform: String,
     /// Its surviving fixes.
     pub fixes: usize,
-    /// Total peak over the compared tests, before vs. with only this transform's fixes
-    /// (absent when its runs were inconclusive). With a single transform this is the
-    /// overall total.
+    /// Total peak over the tests whose change was real, before vs. with only this
+    /// transform's fixes (absent when no change was real or its runs failed). With a
+    /// single transform this is the overall total over all compared tests.
     pub total: Option<Change>,
 }
 
@@ -477,14 +477,27 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
             fixes: set.len(),
             total: memory.as_ref().and_then(|m| m.total.clone()),
         });
-    } else if memory.is_some() {
+    } else if let Some(memory) = &memory {
+        // Only the tests whose change was real have a saving to attribute: running just
+        // those keeps these tracemalloc runs short.
+        let changed: Vec<String> = memory
+            .tests
+            .iter()
+            .filter(|t| t.change.real)
+            .map(|t| t.test.clone())
+            .collect();
         for (name, set) in &by_transform {
             let mut alone = Vec::new();
-            for i in 0..request.repeat.max(1) {
+            let repeat = if changed.is_empty() {
+                0
+            } else {
+                request.repeat.max(1)
+            };
+            for i in 0..repeat {
                 session.apply(set)?;
                 let label = format!("{name} alone #{}", i + 1);
-                let outcome = session.run(&label, true, None)?;
-                match (&outcome, blame_of(&outcome, None)) {
+                let outcome = session.run(&label, true, Some(&changed))?;
+                match (&outcome, blame_of(&outcome, Some(&changed))) {
                     (RunOutcome::Verdict(tests), None) => alone.push(tests.clone()),
                     (_, blame) => skipped_runs.push(SkippedRun {
                         run: label,
