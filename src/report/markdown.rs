@@ -202,7 +202,7 @@ fn spread(s: &Spread) -> String {
     if s.min == s.max {
         median
     } else if min == max {
-        format!("{median} (±{})", bytes(s.range().div_ceil(2) as i64, false))
+        format!("{median} (range {})", bytes(s.range() as i64, false))
     } else {
         format!("{median} ({min}–{max})")
     }
