@@ -67,7 +67,7 @@ use crate::engine::{FixKey, ReportedFix};
 use crate::project::{self, Facts, ProjectFile};
 use bisect::Purpose;
 use memory::{Change, MemoryReport};
-use runner::{Mode, RunOutcome, Runner, TestRecord};
+use runner::{Mode, RunOutcome, Runner};
 
 /// What to verify and how.
 #[derive(Debug, Clone)]
@@ -605,6 +605,3 @@ impl Session<'_> {
         self.runner.run(label, memory, only, self.runs)
     }
 }
-
-/// Test records of one run, by node id.
-pub type TestRecords = BTreeMap<String, TestRecord>;
