@@ -10,8 +10,10 @@
 //!    responsible and re-runs the survivors until they are green;
 //! 3. memory runs, before and after interleaved, until each side has `repeat` runs
 //!    (the baseline and the all-fixes run count as the first of each);
-//! 4. when fixes of more than one transform survive, `repeat` runs with each
-//!    transform's fixes alone, for attribution, of the tests whose change was real.
+//! 4. when fixes of more than one transform survive, attribution: runs of only the tests
+//!    whose change was real, `repeat` times each, interleaved: without fixes, then with
+//!    each transform's fixes alone (a test's peak depends on what ran before it in the
+//!    session, so focused runs are compared with focused runs).
 //!
 //! Every run is a fresh worker process ([`worker`]). Only pytest exit 0 or 1 with a
 //! complete result file and at least one test is a verdict ([`runner`]).
@@ -153,9 +155,9 @@ pub struct Attribution {
     pub transform: String,
     /// Its surviving fixes.
     pub fixes: usize,
-    /// Total peak over the tests whose change was real, before vs. with only this
-    /// transform's fixes (absent when no change was real or its runs failed). With a
-    /// single transform this is the overall total over all compared tests.
+    /// Total peak over the tests whose change was real, in runs of only those tests:
+    /// without fixes vs. with only this transform's fixes (absent when no change was
+    /// real or the runs failed). With a single transform: the overall total.
     pub total: Option<Change>,
 }
 
@@ -486,27 +488,45 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
             .filter(|t| t.change.real)
             .map(|t| t.test.clone())
             .collect();
-        for (name, set) in &by_transform {
-            let mut alone = Vec::new();
-            let repeat = if changed.is_empty() {
-                0
-            } else {
-                request.repeat.max(1)
-            };
-            for i in 0..repeat {
+        // A test's peak depends on what ran before it in the session (imports, caches
+        // warmed by earlier tests), so the focused runs are compared with focused
+        // baseline runs, interleaved: before, each transform alone, before, ...
+        let repeat = if changed.is_empty() {
+            0
+        } else {
+            request.repeat.max(1)
+        };
+        let mut before_focused = Vec::new();
+        let mut alone: Vec<Vec<runner::TestRecords>> = vec![Vec::new(); by_transform.len()];
+        for i in 0..repeat {
+            let sides = std::iter::once(("before", &[][..], None)).chain(
+                by_transform
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (name, set))| (*name, &set[..], Some(k))),
+            );
+            for (name, set, slot) in sides {
                 session.apply(set)?;
-                let label = format!("{name} alone #{}", i + 1);
+                let label = match slot {
+                    Some(_) => format!("{name} alone #{}", i + 1),
+                    None => format!("before (changed tests) #{}", i + 1),
+                };
                 let outcome = session.run(&label, true, Some(&changed))?;
                 match (&outcome, blame_of(&outcome, Some(&changed))) {
-                    (RunOutcome::Verdict(tests), None) => alone.push(tests.clone()),
+                    (RunOutcome::Verdict(tests), None) => match slot {
+                        Some(k) => alone[k].push(tests.clone()),
+                        None => before_focused.push(tests.clone()),
+                    },
                     (_, blame) => skipped_runs.push(SkippedRun {
                         run: label,
                         cause: blame.map_or_else(String::new, |b| b.to_string()),
                     }),
                 }
             }
-            let total = (!alone.is_empty())
-                .then(|| memory::compare(&before_runs, &alone).total)
+        }
+        for ((name, set), runs) in by_transform.iter().zip(alone) {
+            let total = (!runs.is_empty() && !before_focused.is_empty())
+                .then(|| memory::compare(&before_focused, &runs).total)
                 .flatten();
             attribution.push(Attribution {
                 transform: name.to_string(),

@@ -74,6 +74,9 @@ struct ResultFile {
     tests: BTreeMap<String, TestRecord>,
 }
 
+/// Test records of one run, by node id.
+pub type TestRecords = BTreeMap<String, TestRecord>;
+
 /// What one run established.
 #[derive(Debug, Clone)]
 pub enum RunOutcome {
