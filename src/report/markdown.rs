@@ -106,7 +106,7 @@ fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
             let why = fix
                 .dropped_because
                 .as_ref()
-                .map_or_else(String::new, |b| b.to_string());
+                .map_or_else(String::new, |b| b.short());
             writeln!(
                 md,
                 "| `{}` | `{}:{}` | {} |",
@@ -130,6 +130,13 @@ fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
          exceeds max(4 KiB, 3x the spread); smaller ones are marked as noise.\n",
         memory.runs_per_side
     )?;
+    if memory.runs_per_side < 3 {
+        writeln!(
+            md,
+            "With fewer than 3 runs a side the spread is unknown: treat these figures as \
+             indicative (use `--repeat 3` or more).\n"
+        )?;
+    }
     writeln!(md, "| Test | Before | After | Change |")?;
     writeln!(md, "|---|---:|---:|---:|")?;
     for t in memory.tests.iter().take(TOP_TESTS) {

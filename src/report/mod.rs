@@ -73,7 +73,7 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
         let why = fix
             .dropped_because
             .as_ref()
-            .map_or_else(String::new, |b| b.to_string());
+            .map_or_else(String::new, |b| b.short());
         writeln!(
             out,
             "  dropped {}:{}:{} {}: {why}",
@@ -83,8 +83,13 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
     if let Some(memory) = &report.memory {
         writeln!(
             out,
-            "Memory (tracemalloc peak per test, median of {} runs each side):",
-            memory.runs_per_side
+            "Memory (tracemalloc peak per test, median of {} runs each side{}):",
+            memory.runs_per_side,
+            if memory.runs_per_side < 3 {
+                "; spread unknown below 3 runs, figures indicative"
+            } else {
+                ""
+            }
         )?;
         for t in memory.tests.iter().take(TOP_TESTS) {
             writeln!(

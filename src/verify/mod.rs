@@ -120,6 +120,34 @@ impl std::fmt::Display for Blame {
     }
 }
 
+impl Blame {
+    /// One line for summaries: at most three tests, the cause's first line (the JSON
+    /// has everything).
+    pub fn short(&self) -> String {
+        match self {
+            Blame::Tests { tests } if tests.len() > 3 => {
+                format!(
+                    "broke {} and {} more",
+                    tests[..3].join(", "),
+                    tests.len() - 3
+                )
+            }
+            Blame::Tests { .. } => self.to_string(),
+            Blame::Inconclusive { cause } => {
+                let first = cause.split("; last output:").next().unwrap_or(cause);
+                let detail = cause
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with("E ") || l.starts_with("ERROR "));
+                match detail {
+                    Some(d) => format!("run inconclusive: {first} ({d})"),
+                    None => format!("run inconclusive: {first}"),
+                }
+            }
+        }
+    }
+}
+
 /// One candidate fix and its fate.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FixOutcome {
@@ -623,5 +651,25 @@ impl Session<'_> {
     fn run(&mut self, label: &str, memory: bool, only: Option<&[String]>) -> Result<RunOutcome> {
         self.runs += 1;
         self.runner.run(label, memory, only, self.runs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_blame_fits_a_line() {
+        let tests = Blame::Tests {
+            tests: (1..=5).map(|i| format!("t{i}")).collect(),
+        };
+        assert_eq!(tests.short(), "broke t1, t2, t3 and 2 more");
+        let cause = Blame::Inconclusive {
+            cause: "pytest was interrupted (exit 2); last output:\n    E   AttributeError: x\n    ERROR tests/a.py".into(),
+        };
+        assert_eq!(
+            cause.short(),
+            "run inconclusive: pytest was interrupted (exit 2) (E   AttributeError: x)"
+        );
     }
 }
