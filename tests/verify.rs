@@ -670,7 +670,15 @@ fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
     let dir = fixture("flaky");
     let files = load(dir.path());
     let facts = project::index(&files);
-    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts);
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let _ = std::fs::remove_file(std::env::temp_dir().join(format!("pyslim-flaky-{name}.txt")));
+    let report = report.unwrap();
     assert_eq!(report.flaky_tests, vec!["test_lib.py::test_flaky"]);
     assert_eq!(report.kept_count(), 1);
     // baseline, all fixes (fails), re-check (passes), confirmation, one memory run.

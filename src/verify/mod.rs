@@ -5,7 +5,8 @@
 //! The steps, all on a temporary copy of the project (the user's files are untouched):
 //! 1. a baseline run without any fix (tests failing there are not blamed on pyslim; a
 //!    baseline that cannot be judged is an error);
-//! 2. a run with every candidate fix; when tests that passed at baseline fail (or the
+//! 2. a run with every candidate fix (in parallel with the baseline, on a second copy,
+//!    when there are two cores); when tests that passed at baseline fail (or the
 //!    run is inconclusive), [`bisect::drop_culprits`] finds and drops the fixes
 //!    responsible and re-runs the survivors until they are green;
 //! 3. memory runs, before and after interleaved, until each side has `repeat` runs
@@ -362,9 +363,48 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         written: BTreeMap::new(),
     };
 
-    // 1. Baseline.
+    // 1. Baseline, and at the same time (on a second copy, when there are two cores)
+    // the run with every candidate: when nothing breaks, verification costs one run's
+    // wall time. tracemalloc counts are per process, so the figures do not interfere.
+    let all: Vec<Candidate> = groups.iter().flatten().cloned().collect();
     session.apply(&[])?;
-    let baseline = match session.run("baseline", true, None)? {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (baseline_outcome, mut all_outcome) = if !all.is_empty() && cores >= 2 {
+        let second = copy::WorkingCopy::new(&root, &venv.path)?;
+        let second_scratch = scratch.path().join("second");
+        std::fs::create_dir_all(&second_scratch)?;
+        let second_runner = Runner {
+            workdir: second.root.clone(),
+            scratch: second_scratch,
+            // One progress bar at a time on the terminal.
+            progress: false,
+            ..runner.clone()
+        };
+        let mut second_session = Session {
+            runner: &second_runner,
+            files,
+            facts,
+            unsafe_fixes: request.unsafe_fixes,
+            relative: &relative,
+            copy_root: second.root.clone(),
+            runs: 0,
+            written: BTreeMap::new(),
+        };
+        second_session.apply(&all)?;
+        let (baseline, all_fixes) = std::thread::scope(|scope| {
+            let handle = scope.spawn(|| second_session.run("all rewrites", true, None));
+            let baseline = session.run("baseline", true, None);
+            let all_fixes = handle
+                .join()
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("the all-rewrites run panicked")));
+            (baseline, all_fixes)
+        });
+        session.runs += second_session.runs;
+        (baseline?, Some(all_fixes?))
+    } else {
+        (session.run("baseline", true, None)?, None)
+    };
+    let baseline = match baseline_outcome {
         RunOutcome::Verdict(tests) => tests,
         RunOutcome::Inconclusive(cause) => bail!(
             "the baseline run (no rewrites) cannot be judged: {cause}; fix the test setup \
@@ -410,12 +450,17 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
     let mut after_runs = Vec::new();
     let mut skipped_runs = Vec::new();
     let mut bisection_runs = 0;
-    let all: Vec<Candidate> = groups.iter().flatten().cloned().collect();
     let mut kept_set: Vec<Candidate> = all.clone();
     if !all.is_empty() {
-        // 2. Every candidate, then the culprit search when something broke.
-        session.apply(&all)?;
-        let outcome = session.run("all rewrites", true, None)?;
+        // 2. Every candidate (unless it already ran), then the culprit search when
+        // something broke.
+        let outcome = match all_outcome.take() {
+            Some(outcome) => outcome,
+            None => {
+                session.apply(&all)?;
+                session.run("all rewrites", true, None)?
+            }
+        };
         match blame_of(&outcome, None) {
             None => {
                 if let RunOutcome::Verdict(tests) = outcome {
