@@ -162,6 +162,14 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // `pyslim explain slots | head`: the reader left; that is not an error.
+        Err(err)
+            if err
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             let red = anstyle::AnsiColor::Red.on_default().bold();
             let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {err:#}");
@@ -422,7 +430,11 @@ fn list_transforms(format: Format) -> Result<ExitCode> {
                     })
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&list)?);
+            writeln!(
+                std::io::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&list)?
+            )?;
         }
         Format::Text => {
             let width = registry::names().iter().map(|n| n.len()).max().unwrap_or(0);
@@ -444,9 +456,10 @@ fn explain(name: &str) -> Result<ExitCode> {
             registry::names().join(", ")
         );
     };
-    println!("# {}\n", transform.name());
-    println!("{}\n", transform.summary());
-    println!("Applicability: {}\n", transform.applicability());
-    println!("{}", transform.documentation().trim_end());
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {}\n", transform.name())?;
+    writeln!(out, "{}\n", transform.summary())?;
+    writeln!(out, "Applicability: {}\n", transform.applicability())?;
+    writeln!(out, "{}", transform.documentation().trim_end())?;
     Ok(ExitCode::SUCCESS)
 }

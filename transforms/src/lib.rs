@@ -13,7 +13,13 @@ pub mod registry;
 pub mod settings;
 pub mod suppression;
 
+pub mod array;
+pub mod bindings;
+pub mod deque;
 pub mod generator;
+pub mod imports;
+pub mod slots;
+pub mod tuple;
 
 pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
 pub use parse::{SourceModule, SyntaxError, parse};

@@ -3,7 +3,13 @@
 use crate::Transform;
 
 /// All transforms. Add a new one here.
-pub static TRANSFORMS: &[&dyn Transform] = &[&crate::generator::Generator];
+pub static TRANSFORMS: &[&dyn Transform] = &[
+    &crate::generator::Generator,
+    &crate::tuple::TupleTransform,
+    &crate::deque::DequeTransform,
+    &crate::array::ArrayTransform,
+    &crate::slots::Slots,
+];
 
 /// Looks a transform up by name.
 pub fn get(name: &str) -> Option<&'static dyn Transform> {

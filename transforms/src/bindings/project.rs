@@ -1,0 +1,349 @@
+//! How the project's other modules use a module's module-level names.
+//!
+//! Each file contributes [`FileUses`]: for every `from M import NAME` and every
+//! `import M` followed by `M.NAME`, the class of each use. [`ProjectUses`] merges them so
+//! a transform asks: "how is `NAME` of module `M` used outside `M`?". An import that
+//! cannot be followed, a module object passed around, `from M import *`, and re-exports
+//! (a public import in a package `__init__`, or one listed in `__all__`) all count as
+//! escapes.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
+use ruff_python_ast::{Expr, ModModule, Stmt};
+
+use super::scope::body_locals;
+use super::uses::{UseClass, UseWalker};
+use crate::ModuleInfo;
+
+/// What one file does with names from other modules.
+#[derive(Debug, Default, Clone)]
+pub struct FileUses {
+    /// `(module, name, class)` for each use of an imported name.
+    pub uses: Vec<(String, String, UseClass)>,
+    /// Modules whose object is passed around: any name in them may be used anyhow.
+    pub escaped_modules: Vec<String>,
+    /// Modules star-imported: their public names escape.
+    pub star_imported: Vec<String>,
+}
+
+/// Every module's names as used by the rest of the project.
+#[derive(Debug, Default)]
+pub struct ProjectUses {
+    uses: HashMap<(String, String), Vec<UseClass>>,
+    escaped_modules: HashSet<String>,
+    star_imported: HashSet<String>,
+}
+
+/// How a module-level name is used outside its module.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct External {
+    /// Classes of every use in other project modules.
+    pub uses: Vec<UseClass>,
+    /// The module object itself escapes somewhere (passed to a call, returned, re-exported
+    /// by a package), so any use is possible. Only the module itself counts, not its
+    /// parent package: a submodule reached through a package object would need an
+    /// attribute chain the analysis records.
+    pub module_escapes: bool,
+    /// `from module import *` appears somewhere: its public names escape.
+    pub star_imported: bool,
+}
+
+impl ProjectUses {
+    /// Merges the files' facts.
+    pub fn new(files: impl IntoIterator<Item = FileUses>) -> Self {
+        let mut out = ProjectUses::default();
+        for file in files {
+            for (module, name, class) in file.uses {
+                out.uses.entry((module, name)).or_default().push(class);
+            }
+            out.escaped_modules.extend(file.escaped_modules);
+            out.star_imported.extend(file.star_imported);
+        }
+        out
+    }
+
+    /// How `name` of `module` is used by the other project modules.
+    pub fn external(&self, module: &str, name: &str) -> External {
+        let module_escapes = self.escaped_modules.contains(module);
+        External {
+            star_imported: self.star_imported.contains(module),
+            uses: self
+                .uses
+                .get(&(module.to_string(), name.to_string()))
+                .cloned()
+                .unwrap_or_default(),
+            module_escapes,
+        }
+    }
+}
+
+/// What a module says it exports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exports {
+    /// No `__all__`.
+    Unspecified,
+    /// `__all__` is a literal list or tuple of strings.
+    Listed(Vec<String>),
+    /// `__all__` is built in a way the analysis does not read.
+    Dynamic,
+}
+
+impl Exports {
+    /// Whether outside code may import `name` from a module with these exports
+    /// (`is_package`: the module is a package `__init__`, whose public names are its API).
+    pub fn exposes(&self, name: &str, is_package: bool) -> bool {
+        match self {
+            Exports::Listed(names) => names.iter().any(|n| n == name),
+            Exports::Dynamic => !name.starts_with('_'),
+            Exports::Unspecified => is_package && !name.starts_with('_'),
+        }
+    }
+}
+
+/// Reads the module's `__all__`.
+pub fn exports(module: &ModModule) -> Exports {
+    let mut result = Exports::Unspecified;
+    for stmt in &module.body {
+        let (targets, value, augmented) = match stmt {
+            Stmt::Assign(a) => (a.targets.iter().collect::<Vec<_>>(), Some(&*a.value), false),
+            Stmt::AnnAssign(a) => (vec![&*a.target], a.value.as_deref(), false),
+            Stmt::AugAssign(a) => (vec![&*a.target], Some(&*a.value), true),
+            _ => continue,
+        };
+        if !targets
+            .iter()
+            .any(|t| matches!(t, Expr::Name(n) if n.id.as_str() == "__all__"))
+        {
+            continue;
+        }
+        let names = value.and_then(string_list);
+        result = match (names, result, augmented) {
+            (Some(names), _, false) => Exports::Listed(names),
+            (Some(mut more), Exports::Listed(mut names), true) => {
+                names.append(&mut more);
+                Exports::Listed(names)
+            }
+            _ => Exports::Dynamic,
+        };
+    }
+    result
+}
+
+fn string_list(expr: &Expr) -> Option<Vec<String>> {
+    let elts = match expr {
+        Expr::List(l) => &l.elts,
+        Expr::Tuple(t) => &t.elts,
+        _ => return None,
+    };
+    elts.iter()
+        .map(|e| match e {
+            Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Resolves `from .. import` relative to the importing module.
+pub fn resolve_relative(info: &ModuleInfo, level: u32, module: Option<&str>) -> Option<String> {
+    if level == 0 {
+        return module.map(str::to_string);
+    }
+    let mut parts: Vec<&str> = info.name.split('.').collect();
+    if !info.is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    if let Some(module) = module {
+        parts.push(module);
+    }
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
+/// An import binding at module level.
+struct ImportBinding<'a> {
+    /// The name it binds.
+    bound: &'a str,
+    /// The dotted path the bound name stands for (`pkg.mod` or `pkg.mod.NAME`).
+    path: String,
+    /// For `from M import NAME`: (M, NAME).
+    from: Option<(String, String)>,
+}
+
+/// Collects what `module` does with other modules' names.
+pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
+    let mut out = FileUses::default();
+    let locals = body_locals(&module.body);
+    let own_exports = exports(module);
+    let mut bindings: Vec<ImportBinding> = Vec::new();
+    let mut nested_imports = NestedImports::default();
+    collect_imports(&module.body, info, &mut bindings, &mut out, true);
+    for stmt in &module.body {
+        nested_imports.visit_stmt(stmt);
+    }
+    // Imports inside functions and classes are not followed: their names escape.
+    for (stmt, _) in nested_imports.found.iter().map(|s| (*s, ())) {
+        let mut ignored = Vec::new();
+        collect_imports(
+            std::slice::from_ref(stmt),
+            info,
+            &mut ignored,
+            &mut out,
+            false,
+        );
+        for binding in ignored {
+            escape_binding(&binding, &mut out);
+        }
+    }
+
+    let mut followed: Vec<&ImportBinding> = Vec::new();
+    for binding in &bindings {
+        let local = locals.get(binding.bound);
+        let single = local.is_some_and(|l| l.bindings == 1 && !l.deleted && l.augmented == 0);
+        let reexported =
+            own_exports.exposes(binding.bound, info.is_package) && binding.from.is_some();
+        if !single || reexported {
+            escape_binding(binding, &mut out);
+        }
+        if single {
+            followed.push(binding);
+        }
+    }
+    let targets: HashMap<&str, usize> = followed
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.bound, i))
+        .collect();
+    let shadowed: HashSet<&str> = locals.keys().copied().collect();
+    let mut walker = UseWalker::new(&targets, true, &shadowed);
+    walker.follow_attributes = true;
+    for stmt in &module.body {
+        walker.visit_stmt(stmt);
+    }
+    for (i, binding) in followed.iter().enumerate() {
+        if walker.dynamic || walker.blocked[i].is_some() {
+            escape_binding(binding, &mut out);
+        }
+        for use_ in &walker.uses[i] {
+            if let Some((module, name)) = &binding.from {
+                out.uses
+                    .push((module.clone(), name.clone(), use_.kind.class()));
+            }
+            if use_.attribute.is_empty() {
+                // The object itself goes somewhere: if it is a module, all of it escapes.
+                if !matches!(use_.kind.class(), UseClass::Read) || binding.from.is_none() {
+                    out.escaped_modules.push(binding.path.clone());
+                }
+            }
+            for (path, kind) in &use_.attribute {
+                let full = format!("{}.{}", binding.path, path);
+                if let Some((module, name)) = full.rsplit_once('.') {
+                    out.uses
+                        .push((module.to_string(), name.to_string(), kind.class()));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn escape_binding(binding: &ImportBinding, out: &mut FileUses) {
+    if let Some((module, name)) = &binding.from {
+        out.uses
+            .push((module.clone(), name.clone(), UseClass::Escape));
+    }
+    out.escaped_modules.push(binding.path.clone());
+}
+
+/// Import statements at module level, including those under `if`/`try`/`with`.
+fn collect_imports<'a>(
+    body: &'a [Stmt],
+    info: &ModuleInfo,
+    bindings: &mut Vec<ImportBinding<'a>>,
+    out: &mut FileUses,
+    recurse: bool,
+) {
+    for stmt in body {
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let full = alias.name.id.as_str();
+                    let (bound, path) = match &alias.asname {
+                        Some(asname) => (asname.id.as_str(), full.to_string()),
+                        None => {
+                            let first = full.split('.').next().unwrap_or(full);
+                            (first, first.to_string())
+                        }
+                    };
+                    bindings.push(ImportBinding {
+                        bound,
+                        path,
+                        from: None,
+                    });
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let Some(module) = resolve_relative(
+                    info,
+                    import.level,
+                    import.module.as_ref().map(|m| m.id.as_str()),
+                ) else {
+                    continue;
+                };
+                for alias in &import.names {
+                    let name = alias.name.id.as_str();
+                    if name == "*" {
+                        out.star_imported.push(module.clone());
+                        continue;
+                    }
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                    bindings.push(ImportBinding {
+                        bound,
+                        path: format!("{module}.{name}"),
+                        from: Some((module.clone(), name.to_string())),
+                    });
+                }
+            }
+            Stmt::If(s) if recurse => {
+                collect_imports(&s.body, info, bindings, out, recurse);
+                for clause in &s.elif_else_clauses {
+                    collect_imports(&clause.body, info, bindings, out, recurse);
+                }
+            }
+            Stmt::Try(s) if recurse => {
+                collect_imports(&s.body, info, bindings, out, recurse);
+                for handler in &s.handlers {
+                    let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                    collect_imports(&h.body, info, bindings, out, recurse);
+                }
+                collect_imports(&s.orelse, info, bindings, out, recurse);
+                collect_imports(&s.finalbody, info, bindings, out, recurse);
+            }
+            Stmt::With(s) if recurse => collect_imports(&s.body, info, bindings, out, recurse),
+            _ => {}
+        }
+    }
+}
+
+/// Import statements inside functions and classes.
+#[derive(Default)]
+struct NestedImports<'a> {
+    depth: u32,
+    found: Vec<&'a Stmt>,
+}
+
+impl<'a> SourceOrderVisitor<'a> for NestedImports<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => {
+                self.depth += 1;
+                ruff_python_ast::visitor::source_order::walk_stmt(self, stmt);
+                self.depth -= 1;
+            }
+            Stmt::Import(_) | Stmt::ImportFrom(_) if self.depth > 0 => self.found.push(stmt),
+            _ => ruff_python_ast::visitor::source_order::walk_stmt(self, stmt),
+        }
+    }
+}

@@ -1,0 +1,295 @@
+//! What one scope binds: every name a module, function or lambda body binds directly
+//! (not in nested scopes), how many binding sites it has, and whether it is declared
+//! `global`/`nonlocal` or deleted there.
+//!
+//! Python decides at compile time which names are local to a function: any name bound
+//! anywhere in its body (assignment, `for`, `with ... as`, `except ... as`, import,
+//! `def`, `class`, walrus, `del`, match captures, parameters). This module reproduces
+//! that rule; comprehension targets belong to the comprehension's own scope.
+
+use std::collections::HashMap;
+
+use ruff_python_ast::visitor::source_order::{
+    SourceOrderVisitor, TraversalSignal, walk_expr, walk_stmt,
+};
+use ruff_python_ast::{AnyNodeRef, Expr, ExprContext, Parameters, Stmt};
+
+/// How a scope binds one name.
+#[derive(Debug, Clone, Default)]
+pub struct LocalName<'a> {
+    /// Binding sites (assignments, loop targets, imports, definitions, parameters...).
+    /// Augmented assignment does not count: it mutates or rebinds the same object.
+    pub bindings: u32,
+    /// Augmented assignments (`x += ...`).
+    pub augmented: u32,
+    /// `del name` occurs in the scope.
+    pub deleted: bool,
+    /// Declared `global` in this scope.
+    pub global: bool,
+    /// Declared `nonlocal` in this scope.
+    pub nonlocal: bool,
+    /// The binding site when there is exactly one and it is a simple statement.
+    pub site: Option<Site<'a>>,
+}
+
+/// The statement that binds a name, when it is one of the forms the analysis follows.
+#[derive(Debug, Clone, Copy)]
+pub enum Site<'a> {
+    /// `name = value` (a single target).
+    Assign(&'a ruff_python_ast::StmtAssign),
+    /// `name: T = value`.
+    AnnAssign(&'a ruff_python_ast::StmtAnnAssign),
+    /// `for name in iter:`.
+    For(&'a ruff_python_ast::StmtFor),
+    /// Any other binding form.
+    Other,
+}
+
+/// Every name a scope binds directly.
+pub type LocalNames<'a> = HashMap<&'a str, LocalName<'a>>;
+
+/// Names bound by a function or lambda: its parameters plus its body.
+pub fn function_locals<'a>(parameters: Option<&'a Parameters>, body: Body<'a>) -> LocalNames<'a> {
+    let mut binder = Binder::default();
+    if let Some(parameters) = parameters {
+        for param in parameters {
+            binder.bind(param.name().id.as_str(), Site::Other);
+        }
+    }
+    binder.body(body);
+    binder.names
+}
+
+/// Names bound by a module or class body.
+pub fn body_locals<'a>(body: &'a [Stmt]) -> LocalNames<'a> {
+    let mut binder = Binder::default();
+    binder.body(Body::Stmts(body));
+    binder.names
+}
+
+/// The body of a scope: statements, or a lambda's single expression.
+#[derive(Clone, Copy)]
+pub enum Body<'a> {
+    /// A module, function or class body.
+    Stmts(&'a [Stmt]),
+    /// A lambda body.
+    Expr(&'a Expr),
+}
+
+#[derive(Default)]
+struct Binder<'a> {
+    names: LocalNames<'a>,
+    /// Inside a comprehension's `for` target: those names are the comprehension's own.
+    in_comprehension_target: u32,
+}
+
+impl<'a> Binder<'a> {
+    fn body(&mut self, body: Body<'a>) {
+        match body {
+            Body::Stmts(stmts) => {
+                for stmt in stmts {
+                    self.visit_stmt(stmt);
+                }
+            }
+            Body::Expr(expr) => self.visit_expr(expr),
+        }
+    }
+
+    fn bind(&mut self, name: &'a str, site: Site<'a>) {
+        let entry = self.names.entry(name).or_default();
+        entry.bindings += 1;
+        entry.site = (entry.bindings == 1).then_some(site);
+    }
+
+    fn entry(&mut self, name: &'a str) -> &mut LocalName<'a> {
+        self.names.entry(name).or_default()
+    }
+
+    /// Binds the names in an assignment target, recording `site` when the target is a
+    /// bare name.
+    fn bind_target(&mut self, target: &'a Expr, site: Site<'a>) {
+        if let Expr::Name(name) = target {
+            self.bind(name.id.as_str(), site);
+        } else {
+            // Tuple targets, starred targets, attributes and subscripts: walking finds
+            // the stored names (attribute/subscript stores bind nothing).
+            self.visit_expr(target);
+        }
+    }
+
+    /// Visits what a nested function or lambda evaluates in this scope: decorators,
+    /// defaults and annotations, never its body.
+    fn visit_signature(&mut self, parameters: &'a Parameters) {
+        for param in parameters {
+            if let Some(default) = param.default() {
+                self.visit_expr(default);
+            }
+            if let Some(annotation) = param.annotation() {
+                self.visit_expr(annotation);
+            }
+        }
+    }
+}
+
+impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
+    fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
+        match node {
+            AnyNodeRef::Comprehension(comp) => {
+                self.in_comprehension_target += 1;
+                self.visit_expr(&comp.target);
+                self.in_comprehension_target -= 1;
+                self.visit_expr(&comp.iter);
+                for cond in &comp.ifs {
+                    self.visit_expr(cond);
+                }
+                TraversalSignal::Skip
+            }
+            AnyNodeRef::PatternMatchAs(p) => {
+                if let Some(name) = &p.name {
+                    self.bind(name.id.as_str(), Site::Other);
+                }
+                TraversalSignal::Traverse
+            }
+            AnyNodeRef::PatternMatchStar(p) => {
+                if let Some(name) = &p.name {
+                    self.bind(name.id.as_str(), Site::Other);
+                }
+                TraversalSignal::Traverse
+            }
+            AnyNodeRef::PatternMatchMapping(p) => {
+                if let Some(rest) = &p.rest {
+                    self.bind(rest.id.as_str(), Site::Other);
+                }
+                TraversalSignal::Traverse
+            }
+            AnyNodeRef::ExceptHandlerExceptHandler(handler) => {
+                if let Some(name) = &handler.name {
+                    self.bind(name.id.as_str(), Site::Other);
+                }
+                TraversalSignal::Traverse
+            }
+            AnyNodeRef::Alias(_) => TraversalSignal::Skip,
+            _ => TraversalSignal::Traverse,
+        }
+    }
+
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(def) => {
+                for decorator in &def.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                self.visit_signature(&def.parameters);
+                if let Some(returns) = &def.returns {
+                    self.visit_expr(returns);
+                }
+                self.bind(def.name.id.as_str(), Site::Other);
+            }
+            Stmt::ClassDef(class) => {
+                for decorator in &class.decorator_list {
+                    self.visit_expr(&decorator.expression);
+                }
+                if let Some(arguments) = &class.arguments {
+                    for arg in &arguments.args {
+                        self.visit_expr(arg);
+                    }
+                    for keyword in &arguments.keywords {
+                        self.visit_expr(&keyword.value);
+                    }
+                }
+                self.bind(class.name.id.as_str(), Site::Other);
+            }
+            Stmt::Assign(assign) => {
+                self.visit_expr(&assign.value);
+                let site = if assign.targets.len() == 1 {
+                    Site::Assign(assign)
+                } else {
+                    Site::Other
+                };
+                for target in &assign.targets {
+                    self.bind_target(target, site);
+                }
+            }
+            Stmt::AnnAssign(assign) => {
+                if let Some(value) = &assign.value {
+                    self.visit_expr(value);
+                    self.bind_target(&assign.target, Site::AnnAssign(assign));
+                } else if let Expr::Name(name) = assign.target.as_ref() {
+                    // `x: int` alone makes `x` local without binding it.
+                    self.entry(name.id.as_str());
+                }
+            }
+            Stmt::AugAssign(assign) => {
+                self.visit_expr(&assign.value);
+                if let Expr::Name(name) = assign.target.as_ref() {
+                    self.entry(name.id.as_str()).augmented += 1;
+                } else {
+                    self.visit_expr(&assign.target);
+                }
+            }
+            Stmt::For(for_stmt) => {
+                self.visit_expr(&for_stmt.iter);
+                self.bind_target(&for_stmt.target, Site::For(for_stmt));
+                for stmt in &for_stmt.body {
+                    self.visit_stmt(stmt);
+                }
+                for stmt in &for_stmt.orelse {
+                    self.visit_stmt(stmt);
+                }
+            }
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let bound = match &alias.asname {
+                        Some(asname) => asname.id.as_str(),
+                        None => alias.name.id.as_str().split('.').next().unwrap_or_default(),
+                    };
+                    self.bind(bound, Site::Other);
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                for alias in &import.names {
+                    let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();
+                    if bound != "*" {
+                        self.bind(bound, Site::Other);
+                    }
+                }
+            }
+            Stmt::Global(global) => {
+                for name in &global.names {
+                    self.entry(name.id.as_str()).global = true;
+                }
+            }
+            Stmt::Nonlocal(nonlocal) => {
+                for name in &nonlocal.names {
+                    self.entry(name.id.as_str()).nonlocal = true;
+                }
+            }
+            _ => walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Name(name) => match name.ctx {
+                ExprContext::Store if self.in_comprehension_target == 0 => {
+                    self.bind(name.id.as_str(), Site::Other);
+                }
+                ExprContext::Del => self.entry(name.id.as_str()).deleted = true,
+                _ => {}
+            },
+            Expr::Named(named) => {
+                // A walrus binds in the enclosing function even inside a comprehension.
+                self.visit_expr(&named.value);
+                let saved = std::mem::take(&mut self.in_comprehension_target);
+                self.visit_expr(&named.target);
+                self.in_comprehension_target = saved;
+            }
+            Expr::Lambda(lambda) => {
+                if let Some(parameters) = &lambda.parameters {
+                    self.visit_signature(parameters);
+                }
+            }
+            _ => walk_expr(self, expr),
+        }
+    }
+}

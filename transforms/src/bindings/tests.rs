@@ -1,0 +1,249 @@
+//! Unit tests for the use classifier and the scope rules.
+
+use super::*;
+use crate::parse;
+
+/// The uses of `name` (bound to a list) in `source`, as short descriptions.
+fn uses_of(source: &str, name: &str) -> Vec<String> {
+    let module = parse(source).expect("test source parses");
+    let tracked = analyze(module.ast(), &|e| e.is_list_expr(), true, true);
+    let t = tracked
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("{name} not tracked"));
+    let mut out: Vec<String> = t.uses.iter().map(|u| u.kind.describe()).collect();
+    if let Some(blocked) = t.blocked {
+        out.push(format!("blocked: {blocked}"));
+    }
+    out
+}
+
+fn tracked_names(source: &str) -> Vec<String> {
+    let module = parse(source).expect("test source parses");
+    analyze(module.ast(), &|e| e.is_list_expr(), true, true)
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect()
+}
+
+#[test]
+fn reads() {
+    let src = "xs = [1, 2]\nfor x in xs: pass\nif 3 in xs: pass\nn = len(xs)\na = xs[0]\nb, c = xs\nif xs: pass\ns = sum(xs)\nfor y in xs[1:]: pass\nf(*xs)\n";
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec![
+            "iterated",
+            "`in` test",
+            "`len`",
+            "indexed",
+            "unpacked",
+            "truth test",
+            "iterated",
+            "sliced",
+            "unpacked"
+        ]
+    );
+}
+
+#[test]
+fn mutations() {
+    let src = "def f():\n    q = []\n    q.append(1)\n    q[0] = 2\n    del q[0]\n    q += [3]\n    q.pop(0)\n";
+    assert_eq!(
+        uses_of(src, "q"),
+        vec![
+            "`.append()` called",
+            "item assigned",
+            "item deleted",
+            "augmented assignment",
+            "`.pop()` called"
+        ]
+    );
+}
+
+#[test]
+fn escapes() {
+    let src = "def f(o):\n    q = []\n    g(q)\n    o.x = q\n    print(q)\n    r = q\n    d = [q]\n    h = lambda: q\n    return q\n";
+    assert_eq!(
+        uses_of(src, "q"),
+        vec![
+            "passed to `g`",
+            "stored in an attribute or container",
+            "formatted or printed",
+            "bound to another name",
+            "stored in an attribute or container",
+            "captured by a nested function",
+            "returned"
+        ]
+    );
+}
+
+#[test]
+fn comparisons_and_concatenation() {
+    let src = "xs = [1]\nxs == [1]\nxs < [2]\nys = xs + [2]\nzs = xs * 2\nq = xs or []\n";
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec![
+            "compared",
+            "compared",
+            "concatenated or repeated",
+            "concatenated or repeated",
+            "used in a way the analysis does not follow"
+        ]
+    );
+}
+
+#[test]
+fn rebinding_is_not_tracked() {
+    assert!(tracked_names("xs = [1]\nif c:\n    xs = [2]\n").is_empty());
+    assert!(tracked_names("xs = [1]\ndel xs\n").is_empty());
+    assert!(tracked_names("def f():\n    for xs in y: pass\n    xs = []\n").is_empty());
+    assert_eq!(tracked_names("xs = [1]\nxs += [2]\n"), vec!["xs"]);
+}
+
+#[test]
+fn scopes() {
+    // A function's own `xs` is not the module's.
+    let src = "xs = [1]\ndef f():\n    xs = {}\n    xs.update()\nfor x in xs: pass\n";
+    assert_eq!(uses_of(src, "xs"), vec!["iterated"]);
+    // Module names read from functions are uses; comprehension targets shadow.
+    let src = "xs = [1]\ndef f():\n    return len(xs)\nys = [xs for xs in range(3)]\n";
+    assert_eq!(uses_of(src, "xs"), vec!["`len`"]);
+    // `global` anywhere blocks the module name.
+    let src = "xs = [1]\ndef f():\n    global xs\n    xs = []\n";
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec!["blocked: declared `global` in a function"]
+    );
+    // `nonlocal` rebinding of a function local blocks it.
+    let src = "def f():\n    q = []\n    def g():\n        nonlocal q\n        q = [1]\n    g()\n";
+    assert_eq!(
+        uses_of(src, "q"),
+        vec!["blocked: rebound from a nested scope"]
+    );
+    // The first iterable of a comprehension is evaluated in the enclosing scope.
+    let src = "def f():\n    q = []\n    return [x for x in q]\n";
+    assert_eq!(uses_of(src, "q"), vec!["iterated"]);
+    // A generator expression reads later: like a closure.
+    let src = "def f():\n    q = []\n    return (x for y in range(3) for x in q)\n";
+    assert_eq!(uses_of(src, "q"), vec!["captured by a nested function"]);
+}
+
+#[test]
+fn dynamic_scopes_are_blocked() {
+    let src = "def f():\n    q = []\n    return locals()\n";
+    assert_eq!(
+        uses_of(src, "q"),
+        vec!["blocked: the scope uses locals(), vars(), globals(), eval or exec"]
+    );
+}
+
+#[test]
+fn min_max_compare_several_arguments() {
+    let src = "xs = [1]\na = max(xs)\nb = max([0], xs)\nc = min(xs, key=len)\n";
+    assert_eq!(
+        uses_of(src, "xs"),
+        vec!["iterated", "passed to `max`", "iterated"]
+    );
+}
+
+#[test]
+fn builtin_shadowing() {
+    let src = "def len(x): return 0\nxs = [1]\nn = len(xs)\n";
+    assert_eq!(uses_of(src, "xs"), vec!["passed to `len`"]);
+}
+
+#[test]
+fn project_uses() {
+    let info = crate::ModuleInfo {
+        name: "app.main".into(),
+        is_package: false,
+        path: "app/main.py".into(),
+    };
+    let src = "from .consts import A, B\nimport app.consts as c\nfor x in A: pass\nB.append(1)\nn = len(c.C)\nc.D.sort()\n";
+    let module = parse(src).expect("parses");
+    let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
+    assert_eq!(uses.external("app.consts", "A").uses, vec![UseClass::Read]);
+    assert_eq!(
+        uses.external("app.consts", "B").uses,
+        vec![UseClass::Mutation]
+    );
+    assert_eq!(uses.external("app.consts", "C").uses, vec![UseClass::Read]);
+    assert_eq!(
+        uses.external("app.consts", "D").uses,
+        vec![UseClass::Mutation]
+    );
+    assert!(!uses.external("app.consts", "A").module_escapes);
+    let src = "import app.consts as c\nf(c)\n";
+    let module = parse(src).expect("parses");
+    let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
+    assert!(uses.external("app.consts", "A").module_escapes);
+}
+
+#[test]
+fn class_bodies_and_defaults() {
+    // A class attribute of the same name shadows the module name only in the class body;
+    // methods read the module name.
+    let src = "xs = [1]\nclass A:\n    xs = {}\n    xs.update()\n    def m(self):\n        return len(xs)\n";
+    assert_eq!(uses_of(src, "xs"), vec!["`len`"]);
+    // Defaults are evaluated in the enclosing scope: a plain use, not a closure.
+    let src = "def f():\n    q = [1]\n    def g(a=len(q)):\n        return a\n    return g\n";
+    assert_eq!(uses_of(src, "q"), vec!["`len`"]);
+    // A lambda parameter of the same name shadows it.
+    let src = "def f():\n    q = [1]\n    g = lambda q: q.pop()\n    return len(q), g\n";
+    assert_eq!(uses_of(src, "q"), vec!["`len`"]);
+}
+
+#[test]
+fn walrus_and_loops_count_as_bindings() {
+    assert!(tracked_names("def f():\n    q = []\n    if (q := g()):\n        pass\n").is_empty());
+    assert!(tracked_names("def f():\n    q = []\n    with g() as q:\n        pass\n").is_empty());
+    assert!(tracked_names("def f():\n    q = []\n    import q\n").is_empty());
+    // A comprehension target does not rebind the function's name.
+    assert_eq!(
+        tracked_names("def f():\n    q = []\n    return [q for q in g()]\n"),
+        vec!["q"]
+    );
+}
+
+#[test]
+fn deque_relevant_details() {
+    let src = "def f():\n    q = []\n    del q[0]\n    del q[0], q[1]\n    x = q[0]\n    q[-1] = 2\n    q[0] += 1\n";
+    let module = parse(src).expect("parses");
+    let tracked = analyze(module.ast(), &|e| e.is_list_expr(), false, true);
+    let kinds: Vec<String> = tracked[0]
+        .uses
+        .iter()
+        .map(|u| match &u.kind {
+            UseKind::SubscriptDelete { index, stmt } => format!("del {index:?} {}", stmt.is_some()),
+            UseKind::IndexLoad { index } => format!("load {index:?}"),
+            UseKind::SubscriptStore { index, value } => {
+                format!("store {index:?} {}", value.is_some())
+            }
+            other => other.describe(),
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            "del Const(0) true",
+            "del Const(0) false",
+            "del Const(1) false",
+            "load Const(0)",
+            "store Const(-1) true",
+            "store Const(0) true"
+        ]
+    );
+}
+
+#[test]
+fn generator_iteration_is_lazy_unless_consumed_on_the_spot() {
+    let src = "def f():\n    q = [1]\n    a = any(x for x in q)\n    g = (x for x in q)\n    return a, list(g)\n";
+    let module = parse(src).expect("parses");
+    let tracked = analyze(module.ast(), &|e| e.is_list_expr(), false, true);
+    let lazy: Vec<bool> = tracked[0]
+        .uses
+        .iter()
+        .map(|u| matches!(u.kind, UseKind::Iteration { lazy: true, .. }))
+        .collect();
+    assert_eq!(lazy, vec![false, true]);
+}

@@ -1,0 +1,247 @@
+#![doc = include_str!("deque.md")]
+
+use ruff_python_ast::{Expr, ExprCall, Number};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::bindings::{self, Index, Tracked, UseKind};
+use crate::imports::{self, Style};
+use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, Transform};
+
+/// The `deque` transform.
+pub struct DequeTransform;
+
+const NAME: &str = "deque";
+
+impl Transform for DequeTransform {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn summary(&self) -> &'static str {
+        "local lists used as FIFO queues become collections.deque (time, not memory)"
+    }
+
+    fn applicability(&self) -> &'static str {
+        "safe when every use is proven to behave the same on a deque"
+    }
+
+    fn documentation(&self) -> &'static str {
+        include_str!("deque.md")
+    }
+
+    fn run(&self, ctx: &FileContext) -> Output {
+        let ast = ctx.module.ast();
+        let list_shadowed = imports::binding_sites(ctx.module, "list") > 0;
+        let want = |e: &Expr| match e {
+            Expr::List(_) => true,
+            Expr::Call(call) => !list_shadowed && is_list_call(call),
+            _ => false,
+        };
+        let mut out = Output::default();
+        for tracked in bindings::analyze(ast, &want, false, true) {
+            match plan(&tracked) {
+                Plan::NotAQueue => {}
+                Plan::Skip(reason) => out.notes.push(Note {
+                    transform: NAME,
+                    range: tracked.value.range(),
+                    reason: format!("`{}` stays a list: {reason}", tracked.name),
+                }),
+                Plan::Rewrite(front) => {
+                    let Some(import) = imports::import_member(
+                        ctx.module,
+                        "collections",
+                        "deque",
+                        Style::FromImport,
+                    ) else {
+                        out.notes.push(Note {
+                            transform: NAME,
+                            range: tracked.value.range(),
+                            reason: "`deque` and `collections` are both bound to something else in this file".into(),
+                        });
+                        continue;
+                    };
+                    out.findings.push(finding(ctx, &tracked, &front, import));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn is_list_call(call: &ExprCall) -> bool {
+    matches!(call.func.as_ref(), Expr::Name(n) if n.id.as_str() == "list")
+        && call.arguments.keywords.is_empty()
+        && call.arguments.args.len() <= 1
+        && !call.arguments.args.iter().any(Expr::is_starred_expr)
+}
+
+/// A front operation to rewrite.
+enum Front<'a> {
+    /// `q.pop(0)`.
+    Pop(&'a ExprCall),
+    /// `q.insert(0, x)`.
+    Insert(&'a ExprCall),
+    /// `del q[0]`.
+    Del(&'a ruff_python_ast::StmtDelete),
+}
+
+enum Plan<'a> {
+    NotAQueue,
+    Skip(String),
+    Rewrite(Vec<Front<'a>>),
+}
+
+fn is_zero(expr: &Expr) -> bool {
+    matches!(expr, Expr::NumberLiteral(n) if matches!(&n.value, Number::Int(i) if i.as_u8() == Some(0)))
+}
+
+fn plan<'a>(tracked: &Tracked<'a>) -> Plan<'a> {
+    let mut front = Vec::new();
+    let mut problem: Option<String> = None;
+    let mutations: Vec<TextRange> = tracked
+        .uses
+        .iter()
+        .filter(|u| u.kind.class() == bindings::UseClass::Mutation)
+        .map(|u| u.range)
+        .collect();
+    for u in &tracked.uses {
+        let ok = match &u.kind {
+            UseKind::Method { name, call } => {
+                let args = &call.arguments;
+                let plain =
+                    args.keywords.is_empty() && !args.args.iter().any(Expr::is_starred_expr);
+                match (*name, args.args.len()) {
+                    ("pop", 1) if plain && is_zero(&args.args[0]) => {
+                        front.push(Front::Pop(call));
+                        true
+                    }
+                    ("insert", 2) if plain && is_zero(&args.args[0]) => {
+                        front.push(Front::Insert(call));
+                        true
+                    }
+                    ("pop", 0) | ("clear", 0) | ("reverse", 0) => plain,
+                    ("append" | "extend" | "remove" | "count", 1) => plain,
+                    ("index", 1..=3) => plain,
+                    _ => false,
+                }
+            }
+            UseKind::SubscriptDelete {
+                index: Index::Const(0),
+                stmt: Some(stmt),
+            } => {
+                front.push(Front::Del(stmt));
+                true
+            }
+            UseKind::IndexLoad { index } | UseKind::SubscriptStore { index, .. } => {
+                let ends = matches!(index, Index::Const(0 | -1));
+                if !ends && problem.is_none() {
+                    problem = Some("indexed away from its ends (O(n) on a deque)".into());
+                }
+                ends
+            }
+            UseKind::Len | UseKind::Truthiness | UseKind::Membership => true,
+            UseKind::AugAssign { op, .. } => *op == ruff_python_ast::Operator::Add,
+            UseKind::Iteration { over, lazy } => {
+                let mutated_inside = *lazy || mutations.iter().any(|m| over.contains_range(*m));
+                if mutated_inside && problem.is_none() {
+                    problem =
+                        Some("it is mutated while being iterated (a deque would raise)".into());
+                }
+                !mutated_inside
+            }
+            _ => false,
+        };
+        if !ok && problem.is_none() {
+            problem = Some(u.kind.describe());
+        }
+    }
+    if front.is_empty() {
+        return Plan::NotAQueue;
+    }
+    if let Some(blocked) = tracked.blocked {
+        return Plan::Skip(blocked.to_string());
+    }
+    if matches!(tracked.site, bindings::Site::AnnAssign(_)) {
+        return Plan::Skip("it is annotated; the annotation would need to change too".into());
+    }
+    match problem {
+        Some(problem) => Plan::Skip(format!("{problem}; a deque needs every use to work on it")),
+        None => Plan::Rewrite(front),
+    }
+}
+
+fn finding(
+    ctx: &FileContext,
+    tracked: &Tracked,
+    front: &[Front],
+    import: imports::ImportPlan,
+) -> Finding {
+    let source = ctx.module.source();
+    let reference = &import.reference;
+    let mut edits = Vec::new();
+    match tracked.value {
+        Expr::List(list) if list.elts.is_empty() => {
+            edits.push(Edit::range_replacement(
+                format!("{reference}()"),
+                list.range,
+            ));
+        }
+        Expr::Call(call) => {
+            edits.push(Edit::range_replacement(
+                reference.clone(),
+                call.func.range(),
+            ));
+        }
+        value => {
+            edits.push(Edit::insertion(format!("{reference}("), value.start()));
+            edits.push(Edit::insertion(")".to_string(), value.end()));
+        }
+    }
+    for op in front {
+        match op {
+            Front::Pop(call) => {
+                if let Expr::Attribute(attr) = call.func.as_ref() {
+                    edits.push(Edit::range_replacement(
+                        "popleft()".to_string(),
+                        TextRange::new(attr.attr.start(), call.end()),
+                    ));
+                }
+            }
+            Front::Insert(call) => {
+                if let (Expr::Attribute(attr), Some(value)) =
+                    (call.func.as_ref(), call.arguments.args.get(1))
+                {
+                    edits.push(Edit::range_replacement(
+                        "appendleft(".to_string(),
+                        TextRange::new(attr.attr.start(), value.start()),
+                    ));
+                }
+            }
+            Front::Del(stmt) => {
+                if let Some(Expr::Subscript(sub)) = stmt.targets.first() {
+                    edits.push(Edit::range_replacement(
+                        format!("{}.popleft()", &source[sub.value.range()]),
+                        stmt.range,
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(edit) = import.edit {
+        edits.push(edit);
+    }
+    let mut edits = edits.into_iter();
+    let first = edits
+        .next()
+        .unwrap_or_else(|| Edit::insertion(String::new(), tracked.value.start()));
+    Finding {
+        transform: NAME,
+        range: tracked.value.range(),
+        message: format!(
+            "`{}` is used as a FIFO queue: popping or inserting at the front is O(n) on a list and O(1) on a deque; a time rewrite, no memory saving (a deque is slightly larger than a list)",
+            tracked.name
+        ),
+        fix: Fix::safe_edits(first, edits),
+        impact: Impact::Time,
+    }
+}

@@ -1,0 +1,1274 @@
+//! Per-file summaries for the `slots` transform: every class with what decides whether
+//! it can take `__slots__`, plus the facts about instances that other files need
+//! (attribute writes from outside a class, weak references, `vars()`, ...).
+//!
+//! Names are resolved through the file's own imports here, to absolute dotted names
+//! (`pkg.models.Base`); [`super::decide`] resolves those against the whole project.
+
+use std::collections::{HashMap, HashSet};
+
+use ruff_python_ast::helpers::{map_callable, map_subscript};
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
+use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
+use ruff_text_size::Ranged;
+
+use crate::suppression::Suppressions;
+use crate::{FileContext, SourceModule};
+
+use super::safety::Blocker;
+
+/// Everything the project analysis needs from one file.
+#[derive(Debug, Default)]
+pub struct FileSummary {
+    /// Dotted module name.
+    pub module: String,
+    /// The file's target version (dataclass `slots=True` needs 3.10).
+    pub target: Option<PythonVersion>,
+    /// Local name → absolute dotted target, for re-exports (`from .models import Base`).
+    pub imports: HashMap<String, String>,
+    /// Module-level names bound to a call (`default = Config()`): name → callee.
+    pub module_instances: HashMap<String, String>,
+    /// Every module-level name (functions, variables, classes).
+    pub module_names: HashSet<String>,
+    /// Module-level names bound only by an undecorated `def` or `class`: a function or
+    /// class object, never an instance.
+    pub module_functions: HashSet<String>,
+    /// The classes, in source order.
+    pub classes: Vec<ClassSummary>,
+    /// Facts about objects that may be instances of any project class.
+    pub facts: Vec<Fact>,
+}
+
+/// A base-class, decorator or metaclass expression, resolved as far as this file can.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ref {
+    /// An absolute dotted name (`pkg.models.Base`, `builtins.object`).
+    Dotted(String),
+    /// A name this file neither defines nor imports (star import, typo), or an
+    /// expression that is not a name (`namedtuple(...)`): its source text.
+    Unresolved(String),
+}
+
+impl Ref {
+    /// The dotted name, when there is one.
+    pub fn dotted(&self) -> Option<&str> {
+        match self {
+            Ref::Dotted(d) => Some(d),
+            Ref::Unresolved(_) => None,
+        }
+    }
+
+    /// A short name for messages.
+    pub fn display(&self) -> &str {
+        match self {
+            Ref::Dotted(d) => d.rsplit('.').next().unwrap_or(d),
+            Ref::Unresolved(t) => t,
+        }
+    }
+}
+
+/// What an object expression may be, as far as one file can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Receiver {
+    /// `self` in a method of this file's class (index into [`FileSummary::classes`]).
+    SelfOf(usize),
+    /// `cls` in a classmethod, or `type(self)`: the class object itself.
+    ClassOf(usize),
+    /// A name bound only to calls of this callee (`x = Foo()`): an instance of it when
+    /// the callee is a class.
+    Instance(String),
+    /// A global name or attribute chain (`models.default`, `Foo`).
+    Global(String),
+    /// A name bound only by an undecorated `def` or `class`: not an instance.
+    Definition,
+    /// Anything else: a parameter, an attribute of something, a subscript...
+    Unknown,
+}
+
+/// The binding [`call_bindings`] records for an undecorated `def` (a function object).
+const FUNCTION_BINDING: &str = "<def>";
+/// The binding [`call_bindings`] records for an undecorated `class` (a class object).
+const CLASS_BINDING: &str = "<class>";
+
+fn is_plain_definition(binding: &str) -> bool {
+    binding == FUNCTION_BINDING || binding == CLASS_BINDING
+}
+
+/// A fact about some object that matters to every class whose instances it may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact {
+    /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
+    AttrWrite(Receiver, String),
+    /// `weakref.ref(obj)` and friends; weak containers record [`Receiver::Unknown`].
+    Weakref(Receiver),
+    /// `vars(obj)` or `obj.__dict__`.
+    DictAccess(Receiver),
+    /// `setattr(obj, name, ...)` / `delattr` with a computed name.
+    DynamicSetattr(Receiver),
+    /// `obj.__class__ = ...`.
+    ClassAssign(Receiver),
+    /// Pickles are loaded somewhere (old pickles hold dict state).
+    PickleLoad,
+    /// Pickle protocol 0 or 1, or `copyreg`, is used.
+    OldPickle,
+    /// `self`, or an object that may be an instance, is passed to a call (`callee`
+    /// resolved when it is a name).
+    Escape(Receiver, Option<String>),
+    /// A bound method `self.name` is passed to a call: the callee may keep a weak
+    /// reference to the instance (signal libraries do).
+    MethodEscape(usize, String, Option<String>),
+}
+
+/// One class, summarised.
+#[derive(Debug, Default)]
+pub struct ClassSummary {
+    /// `Outer.Inner`; classes inside functions get `f.<locals>.Name`.
+    pub qualname: String,
+    /// Defined inside a function (a new class per call; skipped).
+    pub in_function: bool,
+    /// Silenced by `# pyslim: ignore` on its line.
+    pub suppressed: bool,
+    /// Its body starts on the `class` line (`class A: pass`).
+    pub one_line: bool,
+    /// Base expressions (subscripts mapped to their value: `Generic[T]` → `Generic`).
+    pub bases: Vec<Ref>,
+    /// `metaclass=...`.
+    pub metaclass: Option<Ref>,
+    /// Class keywords other than `metaclass`.
+    pub other_keywords: bool,
+    /// Decorators (their callable: `dataclass(frozen=True)` → `dataclasses.dataclass`).
+    pub decorators: Vec<Ref>,
+    /// `Some(value of slots=)` when decorated with `dataclasses.dataclass`; the value is
+    /// `None` when `slots=` is not given, `Some(true)` for `slots=True`.
+    pub dataclass: Option<Option<bool>>,
+    /// Position of the `dataclass` decorator in the decorator list.
+    pub dataclass_decorator: usize,
+    /// `__slots__` in the body: `Some(Some(names))` for a literal, `Some(None)` otherwise.
+    pub slots: Option<Option<Vec<String>>>,
+    /// Names bound in the class body with a value (defaults, methods, nested classes),
+    /// and `Cls.x = ...` / `cls.x = ...` written after creation.
+    pub class_names: Vec<String>,
+    /// Names defined as properties (writes go through their setter, not a slot).
+    pub properties: Vec<String>,
+    /// Methods defined in the body.
+    pub methods: Vec<String>,
+    /// Annotated class-level names that are dataclass fields (not `ClassVar`).
+    pub fields: Vec<String>,
+    /// Attributes written on `self`, in first-assignment order.
+    pub attrs: Vec<String>,
+    /// Reasons the class cannot take slots.
+    pub blockers: Vec<Blocker>,
+    /// Things that leave the rewrite unproven (the fix is then unsafe).
+    pub unproven: Vec<String>,
+    /// A method calls zero-argument `super()` (or reads `__class__`).
+    pub zero_arg_super: bool,
+}
+
+impl ClassSummary {
+    fn add_attr(&mut self, name: &str) {
+        let name = self.mangle(name);
+        if !self.attrs.contains(&name) {
+            self.attrs.push(name);
+        }
+    }
+
+    fn add_class_name(&mut self, name: &str) {
+        let name = self.mangle(name);
+        if !self.class_names.contains(&name) {
+            self.class_names.push(name);
+        }
+    }
+
+    /// The name a private `__x` written in this class's body really has (`_Cls__x`), so
+    /// that a subclass's `__x` is not taken for its base's.
+    pub fn mangle(&self, name: &str) -> String {
+        let simple = self.qualname.rsplit('.').next().unwrap_or(&self.qualname);
+        let stripped = simple.trim_start_matches('_');
+        if name.starts_with("__") && !name.ends_with("__") && !stripped.is_empty() {
+            format!("_{stripped}{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    fn block(&mut self, blocker: Blocker) {
+        if !self.blockers.contains(&blocker) {
+            self.blockers.push(blocker);
+        }
+    }
+}
+
+/// Builtin names a bare base or callee may refer to. Anything else that a file neither
+/// defines nor imports is reported as unresolved rather than guessed.
+const BUILTINS: &[&str] = &[
+    "object",
+    "int",
+    "str",
+    "bytes",
+    "tuple",
+    "float",
+    "complex",
+    "bool",
+    "frozenset",
+    "list",
+    "dict",
+    "set",
+    "bytearray",
+    "type",
+    "property",
+    "staticmethod",
+    "classmethod",
+    "super",
+    "BaseException",
+    "Exception",
+    "vars",
+    "setattr",
+    "delattr",
+    "getattr",
+    "hasattr",
+    "isinstance",
+    "issubclass",
+    "id",
+    "hash",
+    "repr",
+    "len",
+    "print",
+    "iter",
+    "next",
+    "format",
+    "sorted",
+    "reversed",
+    "enumerate",
+    "zip",
+    "map",
+    "filter",
+    "min",
+    "max",
+    "sum",
+    "any",
+    "all",
+    "callable",
+    "memoryview",
+    "range",
+    "slice",
+    "open",
+    "dir",
+    "abs",
+    "round",
+    "divmod",
+    "ascii",
+    "ord",
+    "chr",
+    "bin",
+    "hex",
+    "oct",
+    "pow",
+];
+
+/// Summarises one file.
+pub fn index_file(ctx: &FileContext) -> FileSummary {
+    let module = ctx.module;
+    let body = &module.ast().body;
+    let mut summary = FileSummary {
+        module: ctx.info.name.clone(),
+        target: Some(ctx.settings.target_version),
+        ..FileSummary::default()
+    };
+    let package: Vec<String> = {
+        let mut parts: Vec<String> = ctx.info.name.split('.').map(str::to_string).collect();
+        if !ctx.info.is_package {
+            parts.pop();
+        }
+        parts
+    };
+    let mut imports = ImportCollector {
+        package: &package,
+        imports: HashMap::new(),
+    };
+    imports.visit_body(body);
+    summary.imports = imports.imports;
+    // Every name bound at module level, in `if`/`try` blocks too.
+    let module_bindings = call_bindings(body);
+    summary.module_names = module_bindings.keys().cloned().collect();
+    summary.module_functions = module_bindings
+        .iter()
+        .filter(|(_, b)| b.as_deref().is_some_and(is_plain_definition))
+        .map(|(n, _)| n.clone())
+        .collect();
+    let mut indexer = Indexer {
+        summary,
+        source: module,
+        suppressions: Suppressions::from_module(module),
+        scopes: vec![Scope::Module {
+            calls: module_bindings.clone(),
+        }],
+        qual: Vec::new(),
+    };
+    for (name, callee) in &module_bindings {
+        if let Some(callee) = callee
+            && let Receiver::Instance(class) = indexer.instance_of(callee)
+        {
+            indexer.summary.module_instances.insert(name.clone(), class);
+        }
+    }
+    indexer.visit_body(body);
+    indexer.summary
+}
+
+struct ImportCollector<'p> {
+    package: &'p [String],
+    imports: HashMap<String, String>,
+}
+
+impl<'a> Visitor<'a> for ImportCollector<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Import(import) => {
+                for alias in &import.names {
+                    let full = alias.name.to_string();
+                    match &alias.asname {
+                        Some(asname) => {
+                            self.imports.insert(asname.to_string(), full);
+                        }
+                        None => {
+                            // `import a.b` binds `a`.
+                            let root = full.split('.').next().unwrap_or(&full).to_string();
+                            self.imports.insert(root.clone(), root);
+                        }
+                    }
+                }
+            }
+            Stmt::ImportFrom(import) => {
+                let base = if import.level == 0 {
+                    Some(
+                        import
+                            .module
+                            .as_ref()
+                            .map(|m| m.to_string())
+                            .unwrap_or_default(),
+                    )
+                } else {
+                    let keep = (self.package.len() + 1).checked_sub(import.level as usize);
+                    keep.map(|keep| {
+                        let mut parts: Vec<String> =
+                            self.package[..keep.min(self.package.len())].to_vec();
+                        if let Some(m) = &import.module {
+                            parts.push(m.to_string());
+                        }
+                        parts.join(".")
+                    })
+                };
+                let Some(base) = base else { return };
+                for alias in &import.names {
+                    if &alias.name == "*" {
+                        continue;
+                    }
+                    let local = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                    let target = if base.is_empty() {
+                        alias.name.to_string()
+                    } else {
+                        format!("{base}.{}", alias.name)
+                    };
+                    self.imports.insert(local, target);
+                }
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+}
+
+/// Names bound in a scope (not descending into nested functions or classes): `Some(callee)`
+/// when every binding is a call of one callee (`x = Foo(...)`), `None` otherwise.
+fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
+    struct Bindings {
+        out: HashMap<String, Option<String>>,
+    }
+    impl Bindings {
+        fn bind(&mut self, name: &str, callee: Option<String>) {
+            match self.out.get(name) {
+                None => {
+                    self.out.insert(name.to_string(), callee);
+                }
+                Some(prev) if *prev == callee => {}
+                Some(_) => {
+                    self.out.insert(name.to_string(), None);
+                }
+            }
+        }
+    }
+    impl<'a> Visitor<'a> for Bindings {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                // A decorator may return anything (`@click.command()` returns an
+                // instance), so only undecorated definitions are known objects.
+                Stmt::FunctionDef(def) => {
+                    let binding = def
+                        .decorator_list
+                        .is_empty()
+                        .then(|| FUNCTION_BINDING.into());
+                    self.bind(&def.name, binding);
+                }
+                Stmt::ClassDef(def) => {
+                    let binding = def.decorator_list.is_empty().then(|| CLASS_BINDING.into());
+                    self.bind(&def.name, binding);
+                }
+                Stmt::Assign(assign) => {
+                    if let ([Expr::Name(name)], Expr::Call(call)) =
+                        (assign.targets.as_slice(), assign.value.as_ref())
+                        && let Some(callee) = UnqualifiedName::from_expr(&call.func)
+                    {
+                        self.bind(&name.id, Some(callee.to_string()));
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    visitor::walk_stmt(self, stmt);
+                }
+                Stmt::Import(_) | Stmt::ImportFrom(_) => {}
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(name) if name.ctx == ExprContext::Store => self.bind(&name.id, None),
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+        fn visit_parameters(&mut self, _: &'a ast::Parameters) {}
+    }
+    let mut b = Bindings {
+        out: HashMap::new(),
+    };
+    b.visit_body(body);
+    b.out
+}
+
+enum Scope {
+    Module {
+        calls: HashMap<String, Option<String>>,
+    },
+    Class {
+        /// Nested class names, so `class B(A)` inside the same class body resolves.
+        nested: HashMap<String, String>,
+    },
+    Function {
+        self_name: Option<(String, usize)>,
+        cls_name: Option<(String, usize)>,
+        locals: HashMap<String, Option<String>>,
+    },
+}
+
+struct Indexer<'m, 'src> {
+    summary: FileSummary,
+    source: &'m SourceModule<'src>,
+    suppressions: Suppressions,
+    scopes: Vec<Scope>,
+    qual: Vec<String>,
+}
+
+impl Indexer<'_, '_> {
+    /// Resolves a global name or attribute chain to an absolute dotted name.
+    fn resolve(&self, expr: &Expr) -> Option<String> {
+        let name = UnqualifiedName::from_expr(expr)?;
+        let segments = name.segments();
+        let (first, rest) = segments.split_first()?;
+        if !self.is_global(first) {
+            return None;
+        }
+        let root = self.resolve_root(first)?;
+        let mut out = root;
+        for s in rest {
+            out.push('.');
+            out.push_str(s);
+        }
+        Some(out)
+    }
+
+    fn resolve_root(&self, first: &str) -> Option<String> {
+        for scope in self.scopes.iter().rev() {
+            if let Scope::Class { nested, .. } = scope
+                && let Some(q) = nested.get(first)
+            {
+                return Some(format!("{}.{q}", self.summary.module));
+            }
+        }
+        if let Some(target) = self.summary.imports.get(first) {
+            return Some(target.clone());
+        }
+        if self.summary.module_names.contains(first) {
+            return Some(format!("{}.{first}", self.summary.module));
+        }
+        if BUILTINS.contains(&first) {
+            return Some(format!("builtins.{first}"));
+        }
+        None
+    }
+
+    fn to_ref(&self, expr: &Expr) -> Ref {
+        let expr = map_subscript(expr);
+        match self.resolve(expr) {
+            Some(d) => Ref::Dotted(d),
+            None => Ref::Unresolved(self.source.source()[expr.range()].to_string()),
+        }
+    }
+
+    fn is_global(&self, name: &str) -> bool {
+        for scope in self.scopes.iter().rev() {
+            if let Scope::Function { locals, .. } = scope
+                && locals.contains_key(name)
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// What an object expression may be.
+    fn receiver(&self, expr: &Expr) -> Receiver {
+        match expr {
+            Expr::Name(name) => {
+                let id = name.id.as_str();
+                for scope in self.scopes.iter().rev() {
+                    match scope {
+                        Scope::Function {
+                            self_name,
+                            cls_name,
+                            locals,
+                            ..
+                        } => {
+                            if let Some((n, c)) = self_name
+                                && n == id
+                            {
+                                return Receiver::SelfOf(*c);
+                            }
+                            if let Some((n, c)) = cls_name
+                                && n == id
+                            {
+                                return Receiver::ClassOf(*c);
+                            }
+                            if let Some(binding) = locals.get(id) {
+                                return match binding {
+                                    Some(b) if is_plain_definition(b) => Receiver::Definition,
+                                    Some(callee) => self.instance_of(callee),
+                                    None => Receiver::Unknown,
+                                };
+                            }
+                        }
+                        Scope::Module { calls } => {
+                            if let Some(Some(binding)) = calls.get(id) {
+                                if binding == CLASS_BINDING {
+                                    // Resolved below to the project class (a class object).
+                                    break;
+                                }
+                                if binding == FUNCTION_BINDING {
+                                    return Receiver::Definition;
+                                }
+                                return self.instance_of(binding);
+                            }
+                        }
+                        Scope::Class { .. } => {}
+                    }
+                }
+                match self.resolve(expr) {
+                    Some(d) => Receiver::Global(d),
+                    None => Receiver::Unknown,
+                }
+            }
+            Expr::Attribute(attr) => {
+                if attr.attr.as_str() == "__class__"
+                    && let Receiver::SelfOf(c) = self.receiver(&attr.value)
+                {
+                    return Receiver::ClassOf(c);
+                }
+                match UnqualifiedName::from_expr(expr) {
+                    Some(n) if n.segments().first().is_some_and(|f| self.is_global(f)) => {
+                        match self.resolve(expr) {
+                            Some(d) => Receiver::Global(d),
+                            None => Receiver::Unknown,
+                        }
+                    }
+                    _ => Receiver::Unknown,
+                }
+            }
+            Expr::Call(call) => {
+                if let (Expr::Name(f), [arg]) = (call.func.as_ref(), &*call.arguments.args)
+                    && f.id.as_str() == "type"
+                    && let Receiver::SelfOf(c) = self.receiver(arg)
+                {
+                    return Receiver::ClassOf(c);
+                }
+                match self.resolve(&call.func) {
+                    Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
+                    _ => Receiver::Unknown,
+                }
+            }
+            _ => Receiver::Unknown,
+        }
+    }
+
+    fn instance_of(&self, callee: &str) -> Receiver {
+        let (first, rest) = callee.split_once('.').unwrap_or((callee, ""));
+        match self.resolve_root(first) {
+            Some(root) if rest.is_empty() => Receiver::Instance(root),
+            Some(root) => Receiver::Instance(format!("{root}.{rest}")),
+            None => Receiver::Unknown,
+        }
+    }
+
+    fn current_method_class(&self) -> Option<usize> {
+        self.scopes.iter().rev().find_map(|s| match s {
+            Scope::Function { self_name, .. } => self_name.as_ref().map(|(_, c)| *c),
+            _ => None,
+        })
+    }
+
+    fn fact(&mut self, fact: Fact) {
+        if !self.summary.facts.contains(&fact) {
+            self.summary.facts.push(fact);
+        }
+    }
+
+    /// An attribute of `recv` is written.
+    fn attr_write(&mut self, recv: Receiver, attr: &str) {
+        match recv {
+            Receiver::SelfOf(c) => match attr {
+                "__class__" => self.summary.classes[c].block(Blocker::ClassAssign),
+                "__dict__" => self.summary.classes[c].block(Blocker::SelfDict),
+                _ => self.summary.classes[c].add_attr(attr),
+            },
+            Receiver::ClassOf(c) => self.summary.classes[c].add_class_name(attr),
+            recv => {
+                if attr == "__class__" {
+                    self.fact(Fact::ClassAssign(recv));
+                } else {
+                    self.fact(Fact::AttrWrite(recv, attr.to_string()));
+                }
+            }
+        }
+    }
+
+    fn store_target(&mut self, target: &Expr) {
+        match target {
+            Expr::Attribute(attr) => {
+                let recv = self.receiver(&attr.value);
+                self.attr_write(recv, attr.attr.as_str());
+            }
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.store_target(e)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.store_target(e)),
+            Expr::Starred(s) => self.store_target(&s.value),
+            _ => {}
+        }
+    }
+
+    fn visit_class(&mut self, def: &ast::StmtClassDef) {
+        let idx = self.summary.classes.len();
+        let in_function = self
+            .scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Function { .. }));
+        self.qual.push(def.name.to_string());
+        let mut class = ClassSummary {
+            qualname: self.qual.join("."),
+            in_function,
+            suppressed: self
+                .suppressions
+                .is_suppressed(self.source, def.name.start(), "slots"),
+            ..ClassSummary::default()
+        };
+        if let Some(first) = def.body.first() {
+            let (class_line, _) = self.source.line_column(def.name.start());
+            let (body_line, _) = self.source.line_column(first.start());
+            class.one_line = class_line == body_line;
+        }
+        if let Some(args) = &def.arguments {
+            for base in &*args.args {
+                class.bases.push(self.to_ref(base));
+            }
+            for kw in &args.keywords {
+                match kw.arg.as_ref().map(|a| a.as_str()) {
+                    Some("metaclass") => class.metaclass = Some(self.to_ref(&kw.value)),
+                    _ => class.other_keywords = true,
+                }
+            }
+        }
+        for (position, dec) in def.decorator_list.iter().enumerate() {
+            let callable = map_callable(&dec.expression);
+            let r = self.to_ref(callable);
+            if r.dotted() == Some("dataclasses.dataclass") {
+                let mut slots = None;
+                if let Expr::Call(call) = &dec.expression {
+                    for kw in &call.arguments.keywords {
+                        if kw.arg.as_ref().is_some_and(|a| a.as_str() == "slots") {
+                            slots = Some(matches!(
+                                kw.value,
+                                Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
+                            ));
+                        }
+                    }
+                }
+                class.dataclass = Some(slots);
+                class.dataclass_decorator = position;
+            } else {
+                class.decorators.push(r);
+            }
+        }
+        self.summary.classes.push(class);
+        // Decorators, bases and keywords are evaluated in the enclosing scope.
+        for dec in &def.decorator_list {
+            self.visit_decorator(dec);
+        }
+        if let Some(args) = &def.arguments {
+            self.visit_arguments(args);
+        }
+        let nested = def
+            .body
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::ClassDef(c) => Some((
+                    c.name.to_string(),
+                    format!("{}.{}", self.qual.join("."), c.name),
+                )),
+                _ => None,
+            })
+            .collect();
+        self.scopes.push(Scope::Class { nested });
+        self.class_body(idx, &def.body);
+        self.scopes.pop();
+        self.qual.pop();
+    }
+
+    fn class_body(&mut self, idx: usize, body: &[Stmt]) {
+        for stmt in body {
+            match stmt {
+                Stmt::Assign(assign) => {
+                    for target in &assign.targets {
+                        if let Expr::Name(n) = target
+                            && n.id.as_str() == "__slots__"
+                        {
+                            self.summary.classes[idx].slots = Some(literal_strings(&assign.value));
+                        }
+                    }
+                    let mut names = Vec::new();
+                    for target in &assign.targets {
+                        collect_names(target, &mut names);
+                    }
+                    for name in names {
+                        self.summary.classes[idx].add_class_name(&name);
+                    }
+                    self.visit_expr(&assign.value);
+                }
+                Stmt::AnnAssign(assign) => {
+                    if let Expr::Name(n) = assign.target.as_ref() {
+                        let name = n.id.to_string();
+                        if name == "__slots__"
+                            && let Some(value) = &assign.value
+                        {
+                            self.summary.classes[idx].slots = Some(literal_strings(value));
+                        }
+                        let class = &mut self.summary.classes[idx];
+                        if !is_classvar(&assign.annotation) && name != "_" {
+                            class.fields.push(name.clone());
+                        }
+                        if assign.value.is_some() {
+                            class.add_class_name(&name);
+                        }
+                    }
+                    if let Some(value) = &assign.value {
+                        self.visit_expr(value);
+                    }
+                }
+                Stmt::FunctionDef(def) => {
+                    let class = &mut self.summary.classes[idx];
+                    class.add_class_name(&def.name);
+                    let name = class.mangle(&def.name);
+                    class.methods.push(name);
+                    self.method(idx, def);
+                }
+                Stmt::ClassDef(def) => {
+                    self.summary.classes[idx].add_class_name(&def.name);
+                    self.visit_class(def);
+                }
+                Stmt::Expr(_) | Stmt::Pass(_) => self.visit_stmt(stmt),
+                Stmt::Import(_) | Stmt::ImportFrom(_) => {
+                    let mut names = Vec::new();
+                    if let Stmt::Import(i) = stmt {
+                        for a in &i.names {
+                            names.push(a.asname.as_ref().unwrap_or(&a.name).to_string());
+                        }
+                    }
+                    if let Stmt::ImportFrom(i) = stmt {
+                        for a in &i.names {
+                            names.push(a.asname.as_ref().unwrap_or(&a.name).to_string());
+                        }
+                    }
+                    for name in names {
+                        self.summary.classes[idx].add_class_name(&name);
+                    }
+                }
+                _ => {
+                    // Conditional or looping class bodies define names we would have to
+                    // track per branch; rather than guess, leave such classes alone.
+                    self.summary.classes[idx].block(Blocker::ComplexBody);
+                    self.visit_stmt(stmt);
+                }
+            }
+        }
+    }
+
+    fn method(&mut self, idx: usize, def: &ast::StmtFunctionDef) {
+        let mut is_static = false;
+        let mut is_classmethod = false;
+        for dec in &def.decorator_list {
+            let callable = map_callable(&dec.expression);
+            let dotted = self.resolve(callable);
+            match dotted.as_deref() {
+                Some("builtins.staticmethod") => is_static = true,
+                Some("builtins.classmethod") => is_classmethod = true,
+                Some("builtins.property") | Some("abc.abstractproperty") => {
+                    let name = self.summary.classes[idx].mangle(&def.name);
+                    self.summary.classes[idx].properties.push(name);
+                }
+                Some("functools.cached_property") => {
+                    self.summary.classes[idx].block(Blocker::CachedProperty);
+                }
+                _ => {
+                    if let Expr::Attribute(a) = callable
+                        && matches!(a.attr.as_str(), "setter" | "getter" | "deleter")
+                    {
+                        let name = self.summary.classes[idx].mangle(&def.name);
+                        self.summary.classes[idx].properties.push(name);
+                    } else if let Some(d) = &dotted
+                        && d.ends_with("cached_property")
+                    {
+                        self.summary.classes[idx].block(Blocker::CachedProperty);
+                    }
+                }
+            }
+            self.visit_decorator(dec);
+        }
+        let first = def
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(def.parameters.args.iter())
+            .next()
+            .map(|p| p.parameter.name.to_string());
+        let name = def.name.as_str();
+        let class = &mut self.summary.classes[idx];
+        match name {
+            "__getstate__" | "__setstate__" | "__reduce__" | "__reduce_ex__" => {
+                class.block(Blocker::CustomPickle(name.to_string()));
+            }
+            "__setattr__" | "__delattr__" => {
+                let msg = format!("defines {name}");
+                if !class.unproven.contains(&msg) {
+                    class.unproven.push(msg);
+                }
+            }
+            _ => {}
+        }
+        // `__init_subclass__` and `__class_getitem__` are implicit classmethods.
+        let implicit_classmethod = matches!(name, "__init_subclass__" | "__class_getitem__");
+        let (self_name, cls_name) = if is_static || name == "__new__" {
+            (None, None)
+        } else if is_classmethod || implicit_classmethod {
+            (None, first.map(|f| (f, idx)))
+        } else {
+            (first.map(|f| (f, idx)), None)
+        };
+        let mut locals = call_bindings(&def.body);
+        for p in def.parameters.iter_non_variadic_params() {
+            locals.insert(p.parameter.name.to_string(), None);
+        }
+        for p in [&def.parameters.vararg, &def.parameters.kwarg]
+            .into_iter()
+            .flatten()
+        {
+            locals.insert(p.name.to_string(), None);
+        }
+        for d in def.parameters.iter_non_variadic_params() {
+            if let Some(default) = &d.default {
+                self.visit_expr(default);
+            }
+        }
+        self.scopes.push(Scope::Function {
+            self_name,
+            cls_name,
+            locals,
+        });
+        self.qual.push(format!("{}.<locals>", def.name));
+        self.visit_body(&def.body);
+        self.qual.pop();
+        self.scopes.pop();
+    }
+
+    fn call(&mut self, call: &ast::ExprCall) {
+        let args = &*call.arguments.args;
+        let callee = self.resolve(&call.func);
+        let const_str = |e: Option<&Expr>| match e {
+            Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+            _ => None,
+        };
+        match callee.as_deref() {
+            Some("builtins.setattr") | Some("builtins.delattr") if args.len() >= 2 => {
+                let recv = self.receiver(&args[0]);
+                // `delattr(Cls, "x")` removes what `Cls.x` holds, a slot descriptor
+                // included: treated as a write (on an instance it is harmless, and an
+                // extra write only makes the analysis more careful).
+                match const_str(args.get(1)) {
+                    Some(name) => self.attr_write(recv, &name),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+            Some("builtins.vars") if args.len() == 1 => {
+                let recv = self.receiver(&args[0]);
+                self.dict_access(recv, true);
+            }
+            Some(
+                "weakref.ref"
+                | "weakref.proxy"
+                | "weakref.finalize"
+                | "weakref.WeakMethod"
+                | "weakref.getweakrefcount"
+                | "weakref.getweakrefs",
+            ) => {
+                let recv = match args.first() {
+                    Some(Expr::Attribute(a)) if callee.as_deref() == Some("weakref.WeakMethod") => {
+                        self.receiver(&a.value)
+                    }
+                    Some(arg) => self.receiver(arg),
+                    None => Receiver::Unknown,
+                };
+                self.fact(Fact::Weakref(recv));
+            }
+            Some(
+                "weakref.WeakSet" | "weakref.WeakValueDictionary" | "weakref.WeakKeyDictionary",
+            ) => self.fact(Fact::Weakref(Receiver::Unknown)),
+            Some(
+                "pickle.load" | "pickle.loads" | "pickle.Unpickler" | "shelve.open" | "dill.load"
+                | "dill.loads" | "cloudpickle.load" | "cloudpickle.loads",
+            ) => {
+                // `pickle.loads(pickle.dumps(x))` round-trips in one process: slotted
+                // instances pickle fine at the default protocol. Only stored pickles,
+                // which may hold dict state, are a risk.
+                let round_trip = match args.first() {
+                    Some(Expr::Call(inner)) => self
+                        .resolve(&inner.func)
+                        .is_some_and(|d| d.ends_with(".dumps")),
+                    // `s = pickle.dumps(x)` then `pickle.loads(s)` in the same function.
+                    Some(arg) => {
+                        matches!(self.receiver(arg), Receiver::Instance(d) if d.ends_with(".dumps"))
+                    }
+                    None => false,
+                };
+                if !round_trip {
+                    self.fact(Fact::PickleLoad);
+                }
+            }
+            Some("pickle.dump" | "pickle.dumps") => {
+                let protocol = call.arguments.find_argument_value(
+                    "protocol",
+                    if callee.as_deref() == Some("pickle.dump") {
+                        2
+                    } else {
+                        1
+                    },
+                );
+                if let Some(Expr::NumberLiteral(n)) = protocol
+                    && matches!(n.value.as_int().and_then(|i| i.as_u8()), Some(0 | 1))
+                {
+                    self.fact(Fact::OldPickle);
+                }
+            }
+            Some(d) if d.starts_with("copyreg.") => self.fact(Fact::OldPickle),
+            _ => {}
+        }
+        // `x.__setattr__(...)`, `object.__setattr__(self, "x", v)`, `super().__setattr__("x", v)`.
+        if let Expr::Attribute(a) = call.func.as_ref() {
+            let attr = a.attr.as_str();
+            if attr == "__setattr__" {
+                let via_super = matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"));
+                // `object.__setattr__(obj, ...)`, `Base.__setattr__(obj, ...)`.
+                let via_type = !via_super && matches!(self.receiver(&a.value), Receiver::Global(_));
+                let (recv, name) = if via_super {
+                    (
+                        self.current_method_class()
+                            .map_or(Receiver::Unknown, Receiver::SelfOf),
+                        args.first(),
+                    )
+                } else if via_type {
+                    (
+                        args.first().map_or(Receiver::Unknown, |e| self.receiver(e)),
+                        args.get(1),
+                    )
+                } else {
+                    (self.receiver(&a.value), args.first())
+                };
+                match const_str(name) {
+                    Some(n) => self.attr_write(recv, &n),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+            // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
+            // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
+            let on_patch = match a.value.as_ref() {
+                Expr::Attribute(p) => p.attr.as_str() == "patch",
+                Expr::Name(n) => n.id.as_str() == "patch",
+                _ => false,
+            };
+            let patch_object = attr == "object" && on_patch;
+            if attr == "multiple"
+                && on_patch
+                && let Some(target) = args.first()
+            {
+                let recv = self.receiver(target);
+                for kw in &call.arguments.keywords {
+                    if let Some(name) = &kw.arg {
+                        self.attr_write(recv.clone(), name.as_str());
+                    }
+                }
+            }
+            let monkeypatch = attr == "setattr"
+                && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
+            if (patch_object || monkeypatch) && args.len() >= 2 {
+                let recv = self.receiver(&args[0]);
+                match const_str(args.get(1)) {
+                    Some(n) => self.attr_write(recv, &n),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+        }
+        // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
+        if let Expr::Name(n) = call.func.as_ref()
+            && n.id.as_str() == "super"
+            && args.is_empty()
+            && let Some(c) = self.current_method_class()
+        {
+            self.summary.classes[c].zero_arg_super = true;
+        }
+        // `self` or a possible instance handed to other code.
+        let in_project_method = match call.func.as_ref() {
+            // A method of the instance itself, or of a base (`Base.__init__(self)`,
+            // `super().__init__(...)`).
+            Expr::Attribute(a) => {
+                matches!(
+                    self.receiver(&a.value),
+                    Receiver::SelfOf(_) | Receiver::ClassOf(_)
+                ) || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+            }
+            _ => false,
+        };
+        if !in_project_method {
+            let passed: Vec<Receiver> = args
+                .iter()
+                .map(|a| match a {
+                    Expr::Starred(s) => s.value.as_ref(),
+                    a => a,
+                })
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .map(|a| self.receiver(a))
+                .filter(|r| {
+                    matches!(
+                        r,
+                        Receiver::SelfOf(_) | Receiver::Instance(_) | Receiver::Global(_)
+                    )
+                })
+                .collect();
+            for recv in passed {
+                self.fact(Fact::Escape(recv, callee.clone()));
+            }
+            let methods: Vec<(usize, String)> = args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .filter_map(|a| match a {
+                    Expr::Attribute(attr) => match self.receiver(&attr.value) {
+                        Receiver::SelfOf(c) => Some((c, attr.attr.to_string())),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            for (c, name) in methods {
+                let name = self.summary.classes[c].mangle(&name);
+                self.fact(Fact::MethodEscape(c, name, callee.clone()));
+            }
+        }
+    }
+
+    fn dynamic_setattr(&mut self, recv: Receiver) {
+        match recv {
+            Receiver::SelfOf(c) => self.summary.classes[c].block(Blocker::DynamicSetattr),
+            // A computed name set on the class may replace a slot descriptor.
+            Receiver::ClassOf(c) => self.summary.classes[c].block(Blocker::DynamicClassSetattr),
+            recv => self.fact(Fact::DynamicSetattr(recv)),
+        }
+    }
+
+    fn dict_access(&mut self, recv: Receiver, vars: bool) {
+        match recv {
+            Receiver::SelfOf(c) => self.summary.classes[c].block(if vars {
+                Blocker::Vars
+            } else {
+                Blocker::SelfDict
+            }),
+            Receiver::ClassOf(_) => {}
+            recv => self.fact(Fact::DictAccess(recv)),
+        }
+    }
+}
+
+impl<'a> Visitor<'a> for Indexer<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::ClassDef(def) => {
+                self.visit_class(def);
+            }
+            Stmt::FunctionDef(def) => {
+                for dec in &def.decorator_list {
+                    self.visit_decorator(dec);
+                }
+                let mut locals = call_bindings(&def.body);
+                for p in def.parameters.iter_non_variadic_params() {
+                    locals.insert(p.parameter.name.to_string(), None);
+                    if let Some(default) = &p.default {
+                        self.visit_expr(default);
+                    }
+                }
+                for p in [&def.parameters.vararg, &def.parameters.kwarg]
+                    .into_iter()
+                    .flatten()
+                {
+                    locals.insert(p.name.to_string(), None);
+                }
+                // A nested function keeps the enclosing method's `self` unless it
+                // rebinds the name.
+                let (self_name, cls_name) = match self.scopes.last() {
+                    Some(Scope::Function {
+                        self_name,
+                        cls_name,
+                        ..
+                    }) => (
+                        self_name.clone().filter(|(n, _)| !locals.contains_key(n)),
+                        cls_name.clone().filter(|(n, _)| !locals.contains_key(n)),
+                    ),
+                    _ => (None, None),
+                };
+                self.scopes.push(Scope::Function {
+                    self_name,
+                    cls_name,
+                    locals,
+                });
+                self.qual.push(format!("{}.<locals>", def.name));
+                self.visit_body(&def.body);
+                self.qual.pop();
+                self.scopes.pop();
+            }
+            Stmt::Assign(assign) => {
+                for target in &assign.targets {
+                    self.store_target(target);
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Delete(delete) => {
+                // `del Cls.x` removes a slot descriptor like `Cls.x = ...` replaces it.
+                for target in &delete.targets {
+                    if let Expr::Attribute(attr) = target {
+                        let recv = self.receiver(&attr.value);
+                        if matches!(recv, Receiver::ClassOf(_) | Receiver::Global(_)) {
+                            self.attr_write(recv, attr.attr.as_str());
+                        }
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AugAssign(assign) => {
+                self.store_target(&assign.target);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AnnAssign(assign) => {
+                self.store_target(&assign.target);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::For(f) => {
+                self.store_target(&f.target);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(vars) = &item.optional_vars {
+                        self.store_target(vars);
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_comprehension(&mut self, comprehension: &'a ast::Comprehension) {
+        self.store_target(&comprehension.target);
+        visitor::walk_comprehension(self, comprehension);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Call(call) => self.call(call),
+            Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
+                let recv = self.receiver(&attr.value);
+                // `Cls.__dict__` is the class namespace, not an instance dict.
+                let is_class_object = matches!(&recv, Receiver::Global(_));
+                if !is_class_object {
+                    self.dict_access(recv, false);
+                }
+            }
+            Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
+                if let Some(c) = self.current_method_class() {
+                    self.summary.classes[c].zero_arg_super = true;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// The strings of a literal `__slots__` value (`"a"`, `("a", "b")`, `["a"]`).
+fn literal_strings(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::StringLiteral(s) => Some(vec![s.value.to_str().to_string()]),
+        Expr::Tuple(ast::ExprTuple { elts, .. }) | Expr::List(ast::ExprList { elts, .. }) => elts
+            .iter()
+            .map(|e| match e {
+                Expr::StringLiteral(s) => Some(s.value.to_str().to_string()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+fn collect_names(target: &Expr, out: &mut Vec<String>) {
+    match target {
+        Expr::Name(n) => out.push(n.id.to_string()),
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_names(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| collect_names(e, out)),
+        Expr::Starred(s) => collect_names(&s.value, out),
+        _ => {}
+    }
+}
+
+/// `ClassVar`, `ClassVar[int]`, `typing.ClassVar[...]`, `InitVar[...]`, `KW_ONLY`: not fields.
+fn is_classvar(annotation: &Expr) -> bool {
+    let base = map_subscript(annotation);
+    let last = match base {
+        Expr::Name(n) => n.id.as_str(),
+        Expr::Attribute(a) => a.attr.as_str(),
+        Expr::StringLiteral(s) => {
+            let text = s.value.to_str();
+            return text.starts_with("ClassVar") || text.contains(".ClassVar");
+        }
+        _ => return false,
+    };
+    matches!(last, "ClassVar" | "InitVar" | "KW_ONLY")
+}

@@ -1,0 +1,74 @@
+//! What stops a class from taking `__slots__` (slots-safety.md), with the short, stable
+//! phrases `--explain` prints, and the per-instance saving quoted in messages
+//! (python-memory-facts.md).
+
+use ruff_python_ast::PythonVersion;
+
+/// A reason found inside one class that it cannot take slots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blocker {
+    /// `vars(self)` (slots-safety #6).
+    Vars,
+    /// `self.__dict__` (#6).
+    SelfDict,
+    /// `setattr(self, name, ...)` with a computed name (#6).
+    DynamicSetattr,
+    /// `setattr(cls, name, ...)` with a computed name: may replace a slot descriptor (#11).
+    DynamicClassSetattr,
+    /// `functools.cached_property` stores into the instance dict (#6).
+    CachedProperty,
+    /// `self.__class__ = ...` (#8).
+    ClassAssign,
+    /// `__getstate__`/`__setstate__`/`__reduce__` written for a dict-based instance (#9).
+    CustomPickle(String),
+    /// `if`/`for`/`try` at class level: names we would have to track per branch.
+    ComplexBody,
+}
+
+impl Blocker {
+    /// The phrase shown in notes.
+    pub fn reason(&self) -> String {
+        match self {
+            Blocker::Vars => "uses vars(self)".into(),
+            Blocker::SelfDict => "uses self.__dict__".into(),
+            Blocker::DynamicSetattr => "uses setattr(self, ...) with a computed name".into(),
+            Blocker::DynamicClassSetattr => {
+                "uses setattr() with a computed name on the class".into()
+            }
+            Blocker::CachedProperty => "uses cached_property".into(),
+            Blocker::ClassAssign => "assigns self.__class__".into(),
+            Blocker::CustomPickle(name) => format!("defines {name}"),
+            Blocker::ComplexBody => "class body has conditional or loop statements".into(),
+        }
+    }
+
+    /// Whether a base of a class with this blocker must stay unslotted too: these need
+    /// every attribute in the instance dict, and a slotted base would keep its own
+    /// attributes out of the subclass's dict.
+    pub fn needs_whole_dict(&self) -> bool {
+        !matches!(
+            self,
+            Blocker::CachedProperty
+                | Blocker::DynamicSetattr
+                | Blocker::DynamicClassSetattr
+                | Blocker::ComplexBody
+        )
+    }
+}
+
+/// Estimated traced bytes saved per instance for a class whose instances hold
+/// `attributes` slots in all (python-memory-facts.md, per-instance table), and the
+/// CPython version the figure was measured on. Between the measured 2 and 6
+/// attributes the smaller figure is used, so the estimate never exceeds the facts.
+pub fn saving(target: PythonVersion, attributes: usize, weakref: bool) -> (u32, &'static str) {
+    let (two, six, on) = match (target.major, target.minor) {
+        (3, ..=10) => (152 - 48, 192 - 80, "3.10"),
+        (3, 11) => (88 - 48, 128 - 80, "3.11"),
+        (3, 12) => (80 - 48, 120 - 80, "3.12"),
+        _ => (88 - 48, 120 - 80, "3.13"),
+    };
+    let figure = if attributes >= 6 { six } else { two.min(six) };
+    // A `__weakref__` slot costs one pointer per instance.
+    let figure = if weakref { figure - 8 } else { figure };
+    (figure, on)
+}

@@ -1,0 +1,227 @@
+//! Unit tests for the index and the project decision (the fixtures cover the rewrite).
+
+use crate::{FileContext, ModuleInfo, Settings, parse};
+
+use super::decide::{self, Plan, ProjectPlan};
+use super::index::{self, Fact, Receiver};
+
+fn summarise(name: &str, is_package: bool, source: &str) -> index::FileSummary {
+    let module = parse(source).expect("test source parses");
+    let info = ModuleInfo {
+        name: name.into(),
+        is_package,
+        path: format!("{name}.py"),
+    };
+    let settings = Settings::default();
+    let ctx = FileContext {
+        module: &module,
+        info: &info,
+        settings: &settings,
+        project: None,
+    };
+    index::index_file(&ctx)
+}
+
+fn decide(files: &[(&str, bool, &str)]) -> ProjectPlan {
+    let summaries: Vec<_> = files
+        .iter()
+        .map(|(name, pkg, src)| summarise(name, *pkg, src))
+        .collect();
+    decide::decide(&summaries)
+}
+
+fn plan<'p>(plan: &'p ProjectPlan, module: &str, qualname: &str) -> &'p Plan {
+    plan.classes
+        .get(&decide::key(module, qualname))
+        .unwrap_or_else(|| panic!("no plan for {module}.{qualname}"))
+}
+
+fn slots(p: &Plan) -> Vec<&str> {
+    match p {
+        Plan::Slots(s) => s.slots.iter().map(String::as_str).collect(),
+        other => panic!("not slotted: {other:?}"),
+    }
+}
+
+#[test]
+fn attributes_in_first_assignment_order_from_every_target_kind() {
+    let s = summarise(
+        "m",
+        false,
+        "class A:\n    def f(self, xs):\n        self.b = 1\n        self.a, *self.c = xs\n        self.b += 1\n        for self.d in xs: pass\n        with xs as self.e: pass\n        self.f: int = 0\n        [0 for self.g in xs]\n        setattr(self, 'h', 1)\n        object.__setattr__(self, 'i', 2)\n        def inner():\n            self.j = 3\n",
+    );
+    assert_eq!(
+        s.classes[0].attrs,
+        ["b", "a", "c", "d", "e", "f", "g", "h", "i", "j"]
+    );
+}
+
+#[test]
+fn relative_and_aliased_imports_resolve_across_modules() {
+    let p = decide(&[
+        ("pkg", true, "from .base import Base\n"),
+        (
+            "pkg.base",
+            false,
+            "class Base:\n    def __init__(self):\n        self.a = 1\n",
+        ),
+        (
+            "pkg.sub.mod",
+            false,
+            "from ..base import Base\nclass A(Base):\n    def __init__(self):\n        self.a = 2\n        self.b = 3\n",
+        ),
+        (
+            "app",
+            false,
+            "import pkg.sub.mod as m\nfrom pkg import Base as B\nclass C(m.A):\n    pass\nclass D(B):\n    pass\n",
+        ),
+    ]);
+    assert_eq!(slots(plan(&p, "pkg.base", "Base")), ["a"]);
+    assert_eq!(slots(plan(&p, "pkg.sub.mod", "A")), ["b"]);
+    assert!(slots(plan(&p, "app", "C")).is_empty());
+    assert!(slots(plan(&p, "app", "D")).is_empty());
+}
+
+#[test]
+fn receivers_are_classified() {
+    let s = summarise(
+        "m",
+        false,
+        "import other\nclass A: pass\nx = A()\ndef f(p):\n    y = A()\n    y.k = 1\n    p.u = 2\n    x.g = 3\n    A.c = 4\n    other.thing.v = 5\n",
+    );
+    let writes: Vec<&Fact> = s.facts.iter().collect();
+    assert!(writes.contains(&&Fact::AttrWrite(
+        Receiver::Instance("m.A".into()),
+        "k".into()
+    )));
+    assert!(writes.contains(&&Fact::AttrWrite(Receiver::Unknown, "u".into())));
+    assert!(writes.contains(&&Fact::AttrWrite(
+        Receiver::Instance("m.A".into()),
+        "g".into()
+    )));
+    assert!(writes.contains(&&Fact::AttrWrite(
+        Receiver::Global("m.A".into()),
+        "c".into()
+    )));
+    assert!(writes.contains(&&Fact::AttrWrite(
+        Receiver::Global("other.thing".into()),
+        "v".into()
+    )));
+}
+
+#[test]
+fn a_subclass_needing_its_dict_keeps_the_base_unslotted() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.a = 1\nclass B(A):\n    def d(self):\n        return vars(self)\n",
+    )]);
+    assert_eq!(
+        plan(&p, "m", "A"),
+        &Plan::Skip("subclass `B` needs __dict__".into())
+    );
+    assert_eq!(plan(&p, "m", "B"), &Plan::Skip("uses vars(self)".into()));
+}
+
+#[test]
+fn unknown_receiver_writes_make_other_classes_unsafe() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.a = 1\nclass B:\n    def __init__(self):\n        self.z = 1\ndef f(o):\n    o.a = 2\n",
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert!(s.unproven.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    match plan(&p, "m", "B") {
+        Plan::Slots(s) => assert_eq!(
+            s.unproven,
+            ["attribute `a` is written on an object of unknown type"]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn mixins_with_slots_would_conflict() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class Base:\n    def __init__(self):\n        self.a = 1\nclass Mixin:\n    def setup(self):\n        self.cache = {}\nclass Real(Base, Mixin):\n    pass\n",
+    )]);
+    assert_eq!(slots(plan(&p, "m", "Base")), ["a"]);
+    assert_eq!(
+        plan(&p, "m", "Mixin"),
+        &Plan::Skip("slots would cause a layout conflict in subclass `Real`".into())
+    );
+    assert_eq!(
+        plan(&p, "m", "Real"),
+        &Plan::Skip("base `Mixin` is not slotted".into())
+    );
+}
+
+#[test]
+fn private_names_are_mangled_per_class() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.__x = 1\nclass B(A):\n    def __init__(self):\n        self.__x = 2\n",
+    )]);
+    assert_eq!(slots(plan(&p, "m", "A")), ["_A__x"]);
+    assert_eq!(slots(plan(&p, "m", "B")), ["_B__x"]);
+}
+
+#[test]
+fn undecorated_definitions_are_not_instances() {
+    let p = decide(&[(
+        "m",
+        false,
+        "import click\nclass A:\n    def __init__(self):\n        self.a = 1\ndef helper(): pass\nhelper.__doc__ = 'x'\n@click.command()\ndef cli(): pass\ndef f():\n    def inner(): pass\n    inner.__doc__ = 'y'\n",
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert!(s.unproven.is_empty(), "{:?}", s.unproven),
+        other => panic!("{other:?}"),
+    }
+    let p = decide(&[(
+        "m",
+        false,
+        "import click\nclass A:\n    def __init__(self):\n        self.a = 1\n@click.command()\ndef cli(): pass\ncli.__doc__ = 'z'\n",
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert_eq!(
+            s.unproven,
+            ["attribute `__doc__` is written on an object of unknown type"]
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn files_sharing_a_module_name_are_left_alone() {
+    let p = decide(&[
+        (
+            "main",
+            false,
+            "class App:\n    def __init__(self):\n        self.a = 1\n",
+        ),
+        ("main", false, "class Other:\n    pass\n"),
+    ]);
+    assert_eq!(
+        plan(&p, "main", "App"),
+        &Plan::Skip("its module name is shared by another file".into())
+    );
+}
+
+#[test]
+fn attribute_names_that_are_not_identifiers_skip_the_class() {
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        setattr(self, 'a-b', 1)\n",
+    )]);
+    assert_eq!(
+        plan(&p, "m", "A"),
+        &Plan::Skip("attribute `a-b` is not an identifier".into())
+    );
+}
