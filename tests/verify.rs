@@ -5,10 +5,11 @@
 //! Needs a virtualenv with pytest: `bash tests/setup-test-venv.sh` creates
 //! `target/test-venv` (or set `PYSLIM_TEST_VENV`).
 //!
-//! Until the real comprehension-to-generator transform lands, candidate fixes come from
-//! `StandInGenerator` below: it rewrites `f([... for ...])` to `f(... for ...)` for
-//! `sum`/`max`/`min` (safe) and `any`/`all` (unsafe: they short-circuit), which is what
-//! the real transform does for those consumers.
+//! Library-level tests take candidate fixes from `StandInGenerator` below (exact control
+//! over names and counts, e.g. two transforms for attribution): it rewrites
+//! `f([... for ...])` to `f(... for ...)` for `sum`/`max`/`min` (safe) and `any`/`all`
+//! (unsafe: they short-circuit), as the real `generator` transform does; the CLI tests
+//! use the real transforms.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -684,4 +685,62 @@ fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
     // baseline, all fixes (fails), re-check (passes), confirmation, one memory run.
     assert_eq!(report.runs, 5);
     assert_eq!(report.bisection_runs, 2);
+}
+
+/// The whole command with the real `generator` transform: the unsafe `any(...)` rewrite
+/// breaks a test and is dropped, the others are written.
+#[test]
+fn cli_writes_only_the_rewrites_the_tests_accept() {
+    let dir = fixture("breaks");
+    let before = snapshot(dir.path());
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--dry-run",
+            "--repeat",
+            "1",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(snapshot(dir.path()), before, "--dry-run changed files");
+    assert!(
+        stderr.contains("2 of 3 rewrites kept, 1 dropped")
+            && stderr.contains("dropped shop/cart.py:16:16 generator: broke tests/test_shop.py::test_audit_sees_every_item"),
+        "{stderr}"
+    );
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        diff.contains("+    return sum(p * 2 for p in prices)"),
+        "{diff}"
+    );
+    assert!(!diff.contains("+    return any("), "{diff}");
+
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--repeat", "1", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cart = std::fs::read_to_string(dir.path().join("shop/cart.py")).unwrap();
+    assert!(cart.contains("return sum(p * 2 for p in prices)"), "{cart}");
+    assert!(
+        cart.contains("return any([_check(x, seen) for x in items])"),
+        "{cart}"
+    );
+    let stats = std::fs::read_to_string(dir.path().join("shop/stats.py")).unwrap();
+    assert!(
+        stats.contains("return max(abs(v) for v in values)"),
+        "{stats}"
+    );
 }
