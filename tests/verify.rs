@@ -744,3 +744,30 @@ fn cli_writes_only_the_rewrites_the_tests_accept() {
         "{stats}"
     );
 }
+
+#[test]
+fn cli_reads_the_verify_section_of_the_config() {
+    let dir = fixture("baseline-fail");
+    let config = format!(
+        "[verify]\nvenv = {:?}\nargs = [\"-k\", \"total\"]\nrepeat = 1\ntimeout = 60\n",
+        venv().display().to_string()
+    );
+    std::fs::write(dir.path().join("pyslim.toml"), config).unwrap();
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--dry-run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = &json["verify"];
+    assert_eq!(verify["pytest_args"], serde_json::json!(["-k", "total"]));
+    // Only test_total ran: the known bug was deselected by the configured args.
+    assert_eq!(verify["baseline_tests"], 1);
+    assert_eq!(verify["baseline_failures"], serde_json::json!([]));
+    assert_eq!(verify["memory"]["runs_per_side"], 1);
+}
