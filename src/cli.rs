@@ -47,6 +47,12 @@ enum Command {
         /// The transform's name (see `pyslim transforms`).
         name: String,
     },
+    /// Internal: one verification test run (started by `rewrite --verify`).
+    #[command(name = "__worker", hide = true)]
+    Worker {
+        /// The run's spec, written by the parent.
+        spec: PathBuf,
+    },
 }
 
 /// Output formats.
@@ -94,6 +100,36 @@ struct RewriteArgs {
     /// change nothing.
     #[arg(long, value_name = "FILE")]
     patch: Option<PathBuf>,
+    #[command(flatten)]
+    verify: VerifyArgs,
+}
+
+/// `rewrite --verify` and its options (see README.md, "Verification").
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// Run the project's tests on a copy with the rewrites applied, keep only the
+    /// rewrites that break no test (unsafe ones become candidates), and measure memory.
+    #[arg(long)]
+    verify: bool,
+    /// The project's virtualenv [default: `[verify] venv`, $VIRTUAL_ENV, .venv, venv].
+    #[arg(long, value_name = "PATH", requires = "verify")]
+    venv: Option<PathBuf>,
+    /// Arguments for pytest, replacing `[verify] args` (put it last: it takes the rest).
+    #[arg(long, value_name = "ARGS", num_args = 1.., allow_hyphen_values = true, requires = "verify", visible_alias = "pytest-args")]
+    tests: Option<Vec<String>>,
+    /// Runs before and after the rewrite for the memory figures [default: 3].
+    #[arg(long, value_name = "N", requires = "verify", value_parser = clap::value_parser!(u32).range(1..))]
+    repeat: Option<u32>,
+    /// Seconds one test run may take before it is killed as inconclusive [default: 600].
+    #[arg(long, value_name = "SECS", requires = "verify")]
+    timeout: Option<u64>,
+    /// Fail instead of using the venv's own interpreter when its Python differs from
+    /// the one pyslim embeds.
+    #[arg(long, requires = "verify")]
+    embedded: bool,
+    /// Write the verification as Markdown (a pull request description) to FILE.
+    #[arg(long, value_name = "FILE.md", requires = "verify")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +149,16 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Transforms { format } => list_transforms(format),
         Command::Explain { name } => explain(&name),
+        Command::Worker { spec } => {
+            return match crate::verify::worker::main(&spec) {
+                Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
+                Err(err) => {
+                    eprintln!("pyslim worker: {err:#}");
+                    // Not a pytest exit code: the parent reports the run inconclusive.
+                    ExitCode::from(70)
+                }
+            };
+        }
     };
     match result {
         Ok(code) => code,
@@ -179,11 +225,31 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 
 fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
     let workspace = load(&args.common)?;
+    // Under --verify the tests decide about unsafe rewrites.
+    let unsafe_fixes = args.common.unsafe_fixes || args.verify.verify;
     let policy = FixPolicy {
-        unsafe_fixes: args.common.unsafe_fixes,
+        unsafe_fixes,
         keep: None,
     };
-    let outcomes = workspace.rewrite(&policy);
+    let mut outcomes = workspace.rewrite(&policy);
+    let verification = if args.verify.verify {
+        let report = verify(&args, &workspace, unsafe_fixes)?;
+        // The fix loop again, with only the rewrites the tests accepted.
+        let kept = crate::project::rewrite_kept(
+            &workspace.files,
+            &workspace.facts,
+            unsafe_fixes,
+            &report.kept,
+        );
+        for (outcome, result) in outcomes.iter_mut().zip(kept) {
+            if let (Ok(slot), Ok(rewrite)) = (&mut outcome.result, result) {
+                *slot = rewrite;
+            }
+        }
+        Some(report)
+    } else {
+        None
+    };
     let write = !args.dry_run && args.patch.is_none();
     let diffs = diffs(&workspace, &outcomes);
     if let Some(patch) = &args.patch {
@@ -199,8 +265,18 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
         report.errors.extend(write_files(&workspace, &outcomes));
     }
     match args.common.format {
-        Format::Json => report.print_json()?,
+        Format::Json => match &verification {
+            Some(v) => {
+                let mut value = serde_json::to_value(&report)?;
+                value["verify"] = serde_json::to_value(v)?;
+                println!("{}", serde_json::to_string_pretty(&value)?);
+            }
+            None => report.print_json()?,
+        },
         Format::Text => {
+            if let Some(v) = &verification {
+                crate::report::print_summary(v, &mut anstream::stderr().lock())?;
+            }
             if args.dry_run {
                 let mut out = anstream::stdout().lock();
                 for (diff, _) in diffs.values() {
@@ -214,6 +290,58 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
         }
     }
     Ok(exit_code(&report, false))
+}
+
+/// Runs the tests and returns which candidate fixes survive.
+fn verify(
+    args: &RewriteArgs,
+    workspace: &Workspace,
+    unsafe_fixes: bool,
+) -> Result<crate::verify::VerifyReport> {
+    let resolver = ConfigResolver::new(
+        args.common.config.as_deref(),
+        Overrides::default(),
+        workspace.cwd.clone(),
+    )?;
+    let config = resolver.for_dir(&workspace.cwd)?;
+    let settings = &config.verify;
+    let v = &args.verify;
+    let request = crate::verify::VerifyRequest {
+        root: config.root.clone(),
+        venv: v
+            .venv
+            .as_ref()
+            .map(|p| workspace.cwd.join(p))
+            .or_else(|| settings.venv.clone()),
+        args: v.tests.clone().unwrap_or_else(|| settings.args.clone()),
+        repeat: v.repeat.map_or(settings.repeat, |r| r as usize),
+        timeout: std::time::Duration::from_secs(v.timeout.unwrap_or(settings.timeout)),
+        unsafe_fixes,
+        require_embedded: v.embedded || settings.embedded,
+        progress: true,
+        worker_exe: None,
+    };
+    let result = crate::verify::run(&request, &workspace.files, &workspace.facts);
+    let report = match result {
+        Err(err) if err.is::<crate::verify::runner::Interrupted>() => {
+            eprintln!("Interrupted: the workers were stopped and no file was changed.");
+            std::process::exit(130);
+        }
+        other => other?,
+    };
+    if let Some(path) = &v.report {
+        let path = workspace.cwd.join(path);
+        atomic_write_new(&path, crate::report::markdown::render(&report).as_bytes())?;
+    }
+    Ok(report)
+}
+
+/// Atomic write that also creates the file.
+fn atomic_write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    if !path.exists() {
+        std::fs::write(path, b"").with_context(|| format!("cannot create {}", path.display()))?;
+    }
+    atomic_write(path, bytes)
 }
 
 /// Unified diffs per file index: the text to show, and the bytes for a patch.

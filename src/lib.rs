@@ -9,6 +9,8 @@ pub mod discovery;
 pub mod engine;
 pub mod output;
 pub mod project;
+pub mod report;
 pub mod source;
+pub mod verify;
 pub mod workspace;
 pub mod write;

@@ -147,3 +147,31 @@ pub fn module_info(path: &Path, display: String) -> ModuleInfo {
         path: display,
     }
 }
+
+/// Runs the fix loop over every file, each with its own set of allowed fixes
+/// (`kept[i]` for `files[i]`; verification keeps only the fixes its tests accepted).
+pub fn rewrite_kept(
+    files: &[ProjectFile],
+    facts: &Facts,
+    unsafe_fixes: bool,
+    kept: &[std::collections::BTreeSet<engine::FixKey>],
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .enumerate()
+        .map(|(index, file)| {
+            let keep = |key: &engine::FixKey| kept.get(index).is_some_and(|k| k.contains(key));
+            let policy = FixPolicy {
+                unsafe_fixes,
+                keep: Some(&keep),
+            };
+            let job = FileJob {
+                info: &file.info,
+                settings: &file.settings,
+                transforms: &file.transforms,
+                facts,
+            };
+            engine::rewrite(&file.source.text, &job, &policy)
+        })
+        .collect()
+}

@@ -1,0 +1,245 @@
+//! `--report FILE.md`: the verification as a migration pull request's description: what
+//! changed and why per transform, the verification result, a memory table, and a Mermaid
+//! `xychart-beta` chart of the peak per test before and after.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use pyslim_transforms::registry;
+
+use super::{TOP_TESTS, bytes};
+use crate::verify::memory::Spread;
+use crate::verify::runner::Mode;
+use crate::verify::{FixOutcome, VerifyReport};
+
+/// Renders the report.
+pub fn render(report: &VerifyReport) -> String {
+    let mut md = String::new();
+    // Writing into a String cannot fail.
+    let _ = write_report(&mut md, report);
+    md
+}
+
+fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
+    writeln!(md, "## Memory-saving rewrites (pyslim)\n")?;
+    writeln!(
+        md,
+        "{} rewrites applied, {} dropped because the test suite caught them. Every rewrite \
+         below was checked by running the project's own tests.\n",
+        report.kept_count(),
+        report.dropped_count()
+    )?;
+
+    writeln!(md, "### What changed and why\n")?;
+    let mut by_transform: BTreeMap<&str, Vec<&FixOutcome>> = BTreeMap::new();
+    for fix in report.fixes.iter().filter(|f| f.kept) {
+        by_transform
+            .entry(fix.fix.key.transform)
+            .or_default()
+            .push(fix);
+    }
+    if by_transform.is_empty() {
+        writeln!(md, "Nothing: no rewrite survived verification.\n")?;
+    }
+    for (name, fixes) in &by_transform {
+        writeln!(md, "#### `{name}` ({} rewrites)\n", fixes.len())?;
+        if let Some(t) = registry::get(name) {
+            writeln!(md, "{}.\n", capitalize(t.summary()))?;
+        }
+        for fix in fixes {
+            writeln!(
+                md,
+                "- `{}:{}`: {} ({})",
+                fix.path, fix.fix.line, fix.fix.message, fix.fix.applicability
+            )?;
+        }
+        writeln!(md)?;
+    }
+
+    writeln!(md, "### Verification\n")?;
+    let how = match report.python.mode {
+        Mode::Embedded => "embedded in pyslim",
+        Mode::VenvInterpreter => "the virtualenv's own interpreter",
+    };
+    writeln!(
+        md,
+        "- Test suite: pytest{}, {} tests, Python {} ({how}).",
+        if report.pytest_args.is_empty() {
+            String::new()
+        } else {
+            format!(" `{}`", report.pytest_args.join(" "))
+        },
+        report.baseline_tests,
+        report.python.venv_version
+    )?;
+    if report.baseline_failures.is_empty() {
+        writeln!(md, "- Baseline (before any rewrite): all tests passed.")?;
+    } else {
+        writeln!(
+            md,
+            "- Baseline (before any rewrite): {} test(s) already failed and are not blamed on \
+             the rewrites: {}.",
+            report.baseline_failures.len(),
+            code_list(&report.baseline_failures)
+        )?;
+    }
+    if !report.flaky_tests.is_empty() {
+        writeln!(
+            md,
+            "- Flaky (failed, then passed on a re-run of the same code; not blamed): {}.",
+            code_list(&report.flaky_tests)
+        )?;
+    }
+    writeln!(
+        md,
+        "- Test runs: {} in all, of which {} to find the rewrites that broke tests.",
+        report.runs, report.bisection_runs
+    )?;
+    let dropped: Vec<&FixOutcome> = report.fixes.iter().filter(|f| !f.kept).collect();
+    if dropped.is_empty() {
+        writeln!(md, "- No rewrite broke a test.\n")?;
+    } else {
+        writeln!(md, "\nDropped rewrites:\n")?;
+        writeln!(md, "| Rewrite | Location | Why |")?;
+        writeln!(md, "|---|---|---|")?;
+        for fix in dropped {
+            let why = fix
+                .dropped_because
+                .as_ref()
+                .map_or_else(String::new, |b| b.short());
+            writeln!(
+                md,
+                "| `{}` | `{}:{}` | {} |",
+                fix.fix.key.transform,
+                fix.path,
+                fix.fix.line,
+                cell(&why)
+            )?;
+        }
+        writeln!(md)?;
+    }
+
+    let Some(memory) = &report.memory else {
+        return Ok(());
+    };
+    writeln!(md, "### Memory\n")?;
+    writeln!(
+        md,
+        "Peak traced memory (tracemalloc) per test over setup, call and teardown; median \
+         (min-max) of {} runs before and after, interleaved. A change counts only when it \
+         exceeds max(4 KiB, 3x the spread); smaller ones are marked as noise.\n",
+        memory.runs_per_side
+    )?;
+    if memory.runs_per_side < 3 {
+        writeln!(
+            md,
+            "With fewer than 3 runs a side the spread is unknown: treat these figures as \
+             indicative (use `--repeat 3` or more).\n"
+        )?;
+    }
+    writeln!(md, "| Test | Before | After | Change |")?;
+    writeln!(md, "|---|---:|---:|---:|")?;
+    for t in memory.tests.iter().take(TOP_TESTS) {
+        writeln!(
+            md,
+            "| `{}` | {} | {} | {} |",
+            t.test,
+            spread(&t.change.before),
+            spread(&t.change.after),
+            change(t.change.change, t.change.real)
+        )?;
+    }
+    if let Some(total) = &memory.total {
+        writeln!(
+            md,
+            "| **Total ({} tests)** | {} | {} | {} |",
+            memory.tests.len(),
+            spread(&total.before),
+            spread(&total.after),
+            change(total.change, total.real)
+        )?;
+    }
+    writeln!(md)?;
+    if report.attribution.len() > 1 {
+        writeln!(
+            md,
+            "Per transform (its rewrites alone, total over the tests):\n"
+        )?;
+        for a in &report.attribution {
+            let figure = a
+                .total
+                .as_ref()
+                .map_or("no figures".into(), |t| change(t.change, t.real));
+            writeln!(md, "- `{}` ({} rewrites): {figure}", a.transform, a.fixes)?;
+        }
+        writeln!(md)?;
+    }
+    let shown: Vec<_> = memory.tests.iter().take(TOP_TESTS).collect();
+    if !shown.is_empty() {
+        writeln!(md, "```mermaid")?;
+        writeln!(md, "xychart-beta")?;
+        writeln!(
+            md,
+            "    title \"Peak memory per test, KiB (bars: before, line: after)\""
+        )?;
+        let labels: Vec<String> = shown
+            .iter()
+            .map(|t| {
+                let short = t.test.rsplit("::").next().unwrap_or(&t.test);
+                format!("\"{}\"", short.replace('"', "'"))
+            })
+            .collect();
+        writeln!(md, "    x-axis [{}]", labels.join(", "))?;
+        writeln!(md, "    y-axis \"KiB\"")?;
+        let kib = |v: u64| format!("{:.1}", v as f64 / 1024.0);
+        let before: Vec<String> = shown.iter().map(|t| kib(t.change.before.median)).collect();
+        let after: Vec<String> = shown.iter().map(|t| kib(t.change.after.median)).collect();
+        writeln!(md, "    bar [{}]", before.join(", "))?;
+        writeln!(md, "    line [{}]", after.join(", "))?;
+        writeln!(md, "```")?;
+    }
+    Ok(())
+}
+
+/// The median with min-max; when both round to the same figure, the range width instead
+/// (`7.63 MiB (7.63 MiB–7.63 MiB)` says nothing).
+fn spread(s: &Spread) -> String {
+    let median = bytes(s.median as i64, false);
+    let (min, max) = (bytes(s.min as i64, false), bytes(s.max as i64, false));
+    if s.min == s.max {
+        median
+    } else if min == max {
+        format!("{median} (range {})", bytes(s.range() as i64, false))
+    } else {
+        format!("{median} ({min}–{max})")
+    }
+}
+
+fn change(value: i64, real: bool) -> String {
+    if real {
+        format!("**{}**", bytes(value, true))
+    } else {
+        format!("{} (noise)", bytes(value, true))
+    }
+}
+
+fn code_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Escapes a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
+        None => String::new(),
+    }
+}

@@ -1,0 +1,773 @@
+//! Verification end to end: `pyslim::verify::run` and the real `pyslim __worker` on the
+//! small projects in `fixtures/projects/`, and `pyslim rewrite --verify` from a clean
+//! environment.
+//!
+//! Needs a virtualenv with pytest: `bash tests/setup-test-venv.sh` creates
+//! `target/test-venv` (or set `PYSLIM_TEST_VENV`).
+//!
+//! Library-level tests take candidate fixes from `StandInGenerator` below (exact control
+//! over names and counts, e.g. two transforms for attribution): it rewrites
+//! `f([... for ...])` to `f(... for ...)` for `sum`/`max`/`min` (safe) and `any`/`all`
+//! (unsafe: they short-circuit), as the real `generator` transform does; the CLI tests
+//! use the real transforms.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyslim::project::{self, ProjectFile};
+use pyslim::source::DecodedSource;
+use pyslim::verify::runner::{Mode, RunOutcome, Runner};
+use pyslim::verify::{Blame, VerifyRequest};
+use pyslim_transforms::{Edit, FileContext, Finding, Fix, Impact, Output, Settings, Transform};
+use ruff_python_ast::visitor::{Visitor, walk_expr};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextSize};
+
+/// Rewrites comprehensions passed to `consumers`; two instances with different names
+/// stand for two transforms (per-transform attribution).
+struct StandInGenerator {
+    name: &'static str,
+    consumers: &'static [&'static str],
+}
+
+impl Transform for StandInGenerator {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn summary(&self) -> &'static str {
+        "stand-in for tests"
+    }
+    fn applicability(&self) -> &'static str {
+        "safe for sum/max/min, unsafe for any/all"
+    }
+    fn documentation(&self) -> &'static str {
+        ""
+    }
+    fn run(&self, ctx: &FileContext) -> Output {
+        let mut finder = Finder(Vec::new(), self);
+        for stmt in &ctx.module.ast().body {
+            finder.visit_stmt(stmt);
+        }
+        Output {
+            findings: finder.0,
+            notes: Vec::new(),
+        }
+    }
+}
+
+struct Finder<'t>(Vec<Finding>, &'t StandInGenerator);
+
+impl<'a> Visitor<'a> for Finder<'_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        ruff_python_ast::visitor::walk_stmt(self, stmt);
+    }
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Call(call) = expr
+            && let Expr::Name(name) = &*call.func
+            && let [Expr::ListComp(comp)] = &*call.arguments.args
+            && call.arguments.keywords.is_empty()
+        {
+            let id = name.id.as_str();
+            let safe = match id {
+                _ if !self.1.consumers.contains(&id) => None,
+                "sum" | "max" | "min" => Some(true),
+                "any" | "all" => Some(false),
+                _ => None,
+            };
+            if let Some(safe) = safe {
+                let r = comp.range();
+                let one = TextSize::new(1);
+                // The sole argument: the call's parentheses serve the generator.
+                let open = Edit::deletion(r.start(), r.start() + one);
+                let close = Edit::deletion(r.end() - one, r.end());
+                let fix = if safe {
+                    Fix::safe_edits(open, [close])
+                } else {
+                    Fix::unsafe_edits(open, [close])
+                };
+                self.0.push(Finding {
+                    transform: self.1.name,
+                    range: r,
+                    message: format!("list comprehension in `{}()` becomes a generator", name.id),
+                    fix,
+                    impact: Impact::Memory,
+                });
+            }
+        }
+        walk_expr(self, expr);
+    }
+}
+
+static STAND_IN: StandInGenerator = StandInGenerator {
+    name: "generator",
+    consumers: &["sum", "max", "min", "any", "all"],
+};
+
+/// For the attribution test: `generator` without max/min, and a second transform.
+static STAND_IN_SUM_ANY: StandInGenerator = StandInGenerator {
+    name: "generator",
+    consumers: &["sum", "any", "all"],
+};
+static STAND_IN_MAX: StandInGenerator = StandInGenerator {
+    name: "minmax",
+    consumers: &["max", "min"],
+};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("PYSLIM_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/test-venv"));
+    assert!(
+        venv.join("pyvenv.cfg").is_file() && venv.join("bin/python").exists(),
+        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first (or set \
+         PYSLIM_TEST_VENV)",
+        venv.display()
+    );
+    venv
+}
+
+/// Copies a fixture project to a temporary folder (tests must not share working files).
+fn fixture(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/projects").join(name), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The project's non-test Python files, with the stand-in transform.
+fn load(root: &Path) -> Vec<ProjectFile> {
+    load_with(root, &[&STAND_IN])
+}
+
+fn load_with(root: &Path, transforms: &[&'static dyn Transform]) -> Vec<ProjectFile> {
+    let mut paths = Vec::new();
+    collect(root, &mut paths);
+    paths.sort();
+    let settings = Arc::new(Settings::default());
+    paths
+        .into_iter()
+        .map(|path| {
+            let display = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            ProjectFile {
+                info: project::module_info(&path, display),
+                source: DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
+                settings: settings.clone(),
+                transforms: transforms.to_vec(),
+                indexed_by: transforms.to_vec(),
+                path,
+            }
+        })
+        .collect()
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            if name != "tests" && name != "__pycache__" && !name.starts_with('.') {
+                collect(&path, out);
+            }
+        } else if name.ends_with(".py") && !name.starts_with("test_") {
+            out.push(path);
+        }
+    }
+}
+
+fn request(root: &Path) -> VerifyRequest {
+    VerifyRequest {
+        root: root.to_path_buf(),
+        venv: Some(venv()),
+        args: Vec::new(),
+        repeat: 1,
+        timeout: Duration::from_secs(60),
+        unsafe_fixes: true,
+        require_embedded: true,
+        progress: false,
+        worker_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_pyslim"))),
+    }
+}
+
+/// Every file under `root` with its bytes, to prove the user's files were not touched.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
+    let dir = fixture("breaks");
+    let before = snapshot(dir.path());
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the user's files were touched"
+    );
+
+    assert!(report.baseline_failures.is_empty());
+    assert_eq!(report.baseline_tests, 3);
+    assert_eq!(report.fixes.len(), 3);
+    let dropped: Vec<_> = report.fixes.iter().filter(|f| !f.kept).collect();
+    assert_eq!(dropped.len(), 1);
+    assert_eq!(dropped[0].path, "shop/cart.py");
+    assert_eq!(dropped[0].fix.line, 16);
+    assert_eq!(
+        dropped[0].dropped_because,
+        Some(Blame::Tests {
+            tests: vec!["tests/test_shop.py::test_audit_sees_every_item".into()]
+        })
+    );
+    // baseline, all fixes, 1 step over the 2 files, 1 over cart.py's 2 fixes, the
+    // culprit's re-check, the confirmation of the survivors, then one memory run after.
+    assert_eq!(report.bisection_runs, 4);
+    assert_eq!(report.runs, 7);
+    assert!(report.flaky_tests.is_empty());
+
+    // The CLI's final step: the fix loop with only the kept fixes.
+    let texts = project::rewrite_kept(&files, &facts, true, &report.kept);
+    let output = |i: usize| texts[i].as_ref().unwrap().output.clone().unwrap();
+    let cart = output(1);
+    assert!(cart.contains("sum(p * 2 for p in prices)"));
+    assert!(cart.contains("any([_check(x, seen) for x in items])"));
+    let stats = output(2);
+    assert!(stats.contains("max(abs(v) for v in values)"));
+
+    let text = pyslim::report::markdown::render(&report);
+    assert!(text.contains("test_audit_sees_every_item"), "{text}");
+    assert_eq!(report.attribution.len(), 1);
+}
+
+#[test]
+fn savings_are_attributed_per_transform() {
+    let dir = fixture("memory");
+    let files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    assert_eq!(report.kept_count(), 3);
+    let names: Vec<_> = report
+        .attribution
+        .iter()
+        .map(|a| a.transform.as_str())
+        .collect();
+    assert_eq!(names, ["generator", "minmax"]);
+    let generator = report.attribution[0].total.as_ref().unwrap();
+    let minmax = report.attribution[1].total.as_ref().unwrap();
+    // sum over 199,000 squares vs max over 99,000: both real, the first about twice.
+    assert!(generator.real && minmax.real, "{:?}", report.attribution);
+    assert!(
+        generator.change < 2 * minmax.change / 3,
+        "{:?}",
+        report.attribution
+    );
+    // baseline, all fixes, then on the changed tests: before, and each transform alone.
+    assert_eq!(report.runs, 5);
+    let mut out = Vec::new();
+    pyslim::report::print_summary(&report, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("minmax alone (1 fixes)"), "{text}");
+}
+
+#[test]
+fn a_test_failing_at_baseline_is_not_blamed() {
+    let dir = fixture("baseline-fail");
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
+    assert_eq!(
+        report.baseline_failures,
+        vec!["test_calc.py::test_known_bug"]
+    );
+    assert_eq!(report.kept_count(), 1);
+    assert_eq!(report.dropped_count(), 0);
+    assert_eq!(report.bisection_runs, 0);
+    // Baseline and the all-fixes run are the single before/after pair.
+    assert_eq!(report.runs, 2);
+    assert_eq!(report.python.mode, Mode::Embedded);
+}
+
+#[test]
+fn memory_saving_is_measured_and_noise_is_not_a_saving() {
+    let dir = fixture("memory");
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let mut req = request(dir.path());
+    req.repeat = 3;
+    let report = pyslim::verify::run(&req, &files, &facts).unwrap();
+    assert_eq!(report.kept_count(), 3);
+    // 3 before and 3 after, interleaved; nothing else.
+    assert_eq!(report.runs, 6);
+    let memory = report.memory.as_ref().unwrap();
+    assert_eq!(memory.runs_per_side, 3);
+    let heavy = &memory.tests[0];
+    assert_eq!(heavy.test, "test_squares.py::test_sum_squares");
+    // 199,000 ints of 32 B plus the list's pointers (python-memory-facts: 32-40 MB per
+    // million items) against O(1) for the generator.
+    assert!(heavy.change.before.median > 6_000_000, "{heavy:?}");
+    assert!(heavy.change.after.median < 100_000, "{heavy:?}");
+    assert!(heavy.change.real);
+    assert_eq!(memory.tests[1].test, "test_squares.py::test_biggest_square");
+    assert!(memory.tests[1].change.real);
+    let small = &memory.tests[2];
+    assert!(!small.change.real, "{small:?}");
+    let total = memory.total.as_ref().unwrap();
+    assert!(total.real && total.change < -6_000_000);
+    assert_eq!(report.attribution.len(), 1);
+
+    let text = pyslim::report::markdown::render(&report);
+    assert!(text.contains("xychart-beta"), "{text}");
+    assert!(
+        text.contains("| `test_squares.py::test_sum_squares` |"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&report).unwrap();
+    assert!(json["memory"]["tests"][0]["real"].as_bool().unwrap());
+}
+
+fn runner(workdir: &Path, args: &[&str], timeout: Duration, scratch: &Path) -> Runner {
+    Runner {
+        worker_exe: PathBuf::from(env!("CARGO_BIN_EXE_pyslim")),
+        venv: venv(),
+        mode: Mode::Embedded,
+        workdir: workdir.to_path_buf(),
+        original_root: workdir.to_path_buf(),
+        args: args.iter().map(|s| s.to_string()).collect(),
+        timeout,
+        scratch: scratch.to_path_buf(),
+        progress: false,
+    }
+}
+
+#[test]
+fn os_exit_and_segfault_are_inconclusive() {
+    let dir = fixture("exits");
+    let scratch = tempfile::tempdir().unwrap();
+    let timeout = Duration::from_secs(60);
+    let outcome = runner(dir.path(), &["test_lib.py"], timeout, scratch.path())
+        .run("exit", false, None, 1)
+        .unwrap();
+    let RunOutcome::Inconclusive(cause) = outcome else {
+        panic!("os._exit judged: {outcome:?}")
+    };
+    assert!(
+        cause.contains("exited with code 3 without a result file"),
+        "{cause}"
+    );
+    let outcome = runner(dir.path(), &["test_segv.py"], timeout, scratch.path())
+        .run("segv", false, None, 2)
+        .unwrap();
+    let RunOutcome::Inconclusive(cause) = outcome else {
+        panic!("segfault judged: {outcome:?}")
+    };
+    assert!(cause.contains("signal 11"), "{cause}");
+    // No tests selected: exit 5.
+    let outcome = runner(
+        dir.path(),
+        &["-k", "nothing_matches"],
+        timeout,
+        scratch.path(),
+    )
+    .run("empty", false, None, 3)
+    .unwrap();
+    assert!(
+        matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("no tests")),
+        "{outcome:?}"
+    );
+
+    // A baseline that cannot be judged stops verification with the cause.
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let err = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap_err();
+    assert!(format!("{err:#}").contains("baseline run"), "{err:#}");
+}
+
+#[test]
+fn a_hanging_run_times_out_and_its_process_group_is_killed() {
+    let dir = fixture("hangs");
+    let scratch = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let outcome = runner(dir.path(), &[], Duration::from_secs(3), scratch.path())
+        .run("hang", false, None, 1)
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(
+        matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("timed out")),
+        "{outcome:?}"
+    );
+    let pid: i32 = std::fs::read_to_string(dir.path().join("child.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The test's child `sleep 600` was in the group: it must be gone (allow init a
+    // moment to reap it).
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+    });
+    assert!(gone, "the test's child process {pid} survived the timeout");
+}
+
+/// A venv whose pyvenv.cfg names another Python: an error when embedding is required,
+/// else the suite runs with the venv's own interpreter.
+#[test]
+fn a_python_mismatch_is_detected_before_start_up() {
+    let dir = fixture("baseline-fail");
+    let other = tempfile::tempdir().unwrap();
+    let fake = other.path().join("venv");
+    let status = Command::new(venv().join("bin/python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&fake)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let cfg = std::fs::read_to_string(fake.join("pyvenv.cfg")).unwrap();
+    let linked = pyslim::verify::worker::linked_version();
+    std::fs::write(
+        fake.join("pyvenv.cfg"),
+        cfg.replace(&format!("version = {linked}"), "version = 3.11.0"),
+    )
+    .unwrap();
+    // pytest from the test venv.
+    let site = std::fs::read_dir(fake.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    let test_site = std::fs::read_dir(venv().join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages");
+    std::fs::write(
+        site.join("test_venv.pth"),
+        format!("{}\n", test_site.display()),
+    )
+    .unwrap();
+
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let mut req = request(dir.path());
+    req.venv = Some(fake.clone());
+    let err = pyslim::verify::run(&req, &files, &facts).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("3.11.0") && message.contains(&linked),
+        "{message}"
+    );
+
+    req.require_embedded = false;
+    let report = pyslim::verify::run(&req, &files, &facts).unwrap();
+    assert_eq!(report.python.mode, Mode::VenvInterpreter);
+    assert_eq!(
+        report.baseline_failures,
+        vec!["test_calc.py::test_known_bug"]
+    );
+    assert_eq!(report.kept_count(), 1);
+}
+
+fn pyslim() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pyslim"));
+    // As from a plain shell on a fresh machine: the binary must find its libpython
+    // through its RUNPATH, and nothing may leak in from the test environment.
+    command.env_clear();
+    command
+}
+
+#[test]
+fn cli_verifies_from_a_clean_environment() {
+    let dir = fixture("baseline-fail");
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--repeat", "1", "--format", "json"])
+        .args(["--report", "report.md", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = &json["verify"];
+    assert_eq!(verify["python"]["mode"], "embedded");
+    assert_eq!(
+        verify["baseline_failures"][0],
+        "test_calc.py::test_known_bug"
+    );
+    assert_eq!(verify["baseline_tests"], 2);
+    let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
+    assert!(report.contains("test_known_bug"), "{report}");
+
+    // Without a venv anywhere: a clear error naming the ways to give one.
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no virtualenv found") && stderr.contains("--venv"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
+    let dir = fixture("hangs");
+    let before = snapshot(dir.path());
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = pyslim()
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--repeat",
+            "1",
+            "--timeout",
+            "120",
+            "--venv",
+        ])
+        .arg(venv())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the hanging test has started its own child.
+    let find_pid = || -> Option<i32> {
+        for entry in std::fs::read_dir(tmp.path()).ok()? {
+            let pidfile = entry
+                .ok()?
+                .path()
+                .join(dir.path().file_name()?)
+                .join("child.pid");
+            if let Ok(text) = std::fs::read_to_string(pidfile) {
+                return text.trim().parse().ok();
+            }
+        }
+        None
+    };
+    let mut pid = None;
+    for _ in 0..300 {
+        pid = find_pid();
+        if pid.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = pid.expect("the hanging test never started");
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(stderr.contains("Interrupted"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "working copy left behind: {left:?}");
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "the user's files were touched"
+    );
+    let gone = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+    });
+    assert!(gone, "the test's child process {pid} survived Ctrl-C");
+}
+
+/// A venv inside the project with an editable install (a `.pth` naming the original
+/// `src/`): the tests must import the working copy, or the breaking rewrite would pass.
+#[test]
+fn an_editable_install_runs_the_working_copy() {
+    let dir = fixture("editable");
+    let inner = dir.path().join(".venv");
+    let status = Command::new(venv().join("bin/python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(&inner)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let site = |v: &Path| {
+        std::fs::read_dir(v.join("lib"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+            .join("site-packages")
+    };
+    std::fs::write(
+        site(&inner).join("editable.pth"),
+        format!(
+            "{}\n{}\n",
+            site(&venv()).display(),
+            dir.path().join("src").display()
+        ),
+    )
+    .unwrap();
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let mut req = request(dir.path());
+    // Found as users expect: .venv in the project root (unless one is active here).
+    req.venv = std::env::var_os("VIRTUAL_ENV").map(|_| inner.clone());
+    let report = pyslim::verify::run(&req, &files, &facts).unwrap();
+    assert_eq!(report.python.venv, inner);
+    assert_eq!(report.fixes.len(), 1);
+    assert_eq!(report.dropped_count(), 1, "{:?}", report.fixes);
+}
+
+#[test]
+fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
+    let dir = fixture("flaky");
+    let files = load(dir.path());
+    let facts = project::index(&files);
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts);
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let _ = std::fs::remove_file(std::env::temp_dir().join(format!("pyslim-flaky-{name}.txt")));
+    let report = report.unwrap();
+    assert_eq!(report.flaky_tests, vec!["test_lib.py::test_flaky"]);
+    assert_eq!(report.kept_count(), 1);
+    // baseline, all fixes (fails), re-check (passes), confirmation, one memory run.
+    assert_eq!(report.runs, 5);
+    assert_eq!(report.bisection_runs, 2);
+}
+
+/// The whole command with the real `generator` transform: the unsafe `any(...)` rewrite
+/// breaks a test and is dropped, the others are written.
+#[test]
+fn cli_writes_only_the_rewrites_the_tests_accept() {
+    let dir = fixture("breaks");
+    let before = snapshot(dir.path());
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--dry-run",
+            "--repeat",
+            "1",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(snapshot(dir.path()), before, "--dry-run changed files");
+    assert!(
+        stderr.contains("2 of 3 rewrites kept, 1 dropped")
+            && stderr.contains("dropped shop/cart.py:16:16 generator: broke tests/test_shop.py::test_audit_sees_every_item"),
+        "{stderr}"
+    );
+    let diff = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        diff.contains("+    return sum(p * 2 for p in prices)"),
+        "{diff}"
+    );
+    assert!(!diff.contains("+    return any("), "{diff}");
+
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--repeat", "1", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cart = std::fs::read_to_string(dir.path().join("shop/cart.py")).unwrap();
+    assert!(cart.contains("return sum(p * 2 for p in prices)"), "{cart}");
+    assert!(
+        cart.contains("return any([_check(x, seen) for x in items])"),
+        "{cart}"
+    );
+    let stats = std::fs::read_to_string(dir.path().join("shop/stats.py")).unwrap();
+    assert!(
+        stats.contains("return max(abs(v) for v in values)"),
+        "{stats}"
+    );
+}
+
+#[test]
+fn cli_reads_the_verify_section_of_the_config() {
+    let dir = fixture("baseline-fail");
+    let config = format!(
+        "[verify]\nvenv = {:?}\nargs = [\"-k\", \"total\"]\nrepeat = 1\ntimeout = 60\n",
+        venv().display().to_string()
+    );
+    std::fs::write(dir.path().join("pyslim.toml"), config).unwrap();
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args(["rewrite", "--verify", "--dry-run", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = &json["verify"];
+    assert_eq!(verify["pytest_args"], serde_json::json!(["-k", "total"]));
+    // Only test_total ran: the known bug was deselected by the configured args.
+    assert_eq!(verify["baseline_tests"], 1);
+    assert_eq!(verify["baseline_failures"], serde_json::json!([]));
+    assert_eq!(verify["memory"]["runs_per_side"], 1);
+}
