@@ -307,7 +307,13 @@ fn verify(
     let settings = &config.verify;
     let v = &args.verify;
     let request = crate::verify::VerifyRequest {
-        root: config.root.clone(),
+        // A configuration file marks the project; without one, the same project root
+        // the analysis uses (so a run from a subfolder still copies the whole project).
+        root: match &config.path {
+            Some(_) => config.root.clone(),
+            None => crate::workspace::project_root(&workspace.cwd)
+                .unwrap_or_else(|| workspace.cwd.clone()),
+        },
         venv: v
             .venv
             .as_ref()

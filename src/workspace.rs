@@ -186,7 +186,7 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 }
 
 /// The closest folder at or above `cwd` that marks a Python project.
-fn project_root(cwd: &Path) -> Option<PathBuf> {
+pub fn project_root(cwd: &Path) -> Option<PathBuf> {
     const MARKERS: [&str; 6] = [
         ".git",
         "pyproject.toml",
