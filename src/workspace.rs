@@ -64,17 +64,33 @@ pub struct FileOutcome {
 }
 
 impl Workspace {
-    /// Finds, reads and indexes the files under `paths`. When the current folder is in a
-    /// project (a folder above it holds `.git`, `pyproject.toml`, `setup.py`,
+    /// Finds, reads and indexes the files under `paths`. When a path is in a project
+    /// (the closest folder at or above it holds `.git`, `pyproject.toml`, `setup.py`,
     /// `setup.cfg` or a pyslim configuration), the project's other Python files are read
     /// too, for the project index only: whether a class may get `__slots__` depends on
     /// every place that uses it, tests included.
     pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
         let (mut found, discovery_errors) = discover(paths, &resolver);
         let targets = found.len();
-        let root = project_root(&cwd).filter(|root| found.iter().any(|f| f.path.starts_with(root)));
-        if let Some(root) = root {
-            let (context, _) = discover(std::slice::from_ref(&root), &resolver);
+        // Each given path's own project: `pyslim check vendor/lib` from a monorepo root
+        // reads `vendor/lib`'s project, not the whole repository.
+        let mut roots: Vec<PathBuf> = Vec::new();
+        for given in paths {
+            let path = cwd.join(given);
+            let dir = if path.is_dir() {
+                path.as_path()
+            } else {
+                path.parent().unwrap_or(&cwd)
+            };
+            if let Some(root) = project_root(dir) {
+                if !roots.iter().any(|r| root.starts_with(r)) {
+                    roots.retain(|r| !r.starts_with(&root));
+                    roots.push(root);
+                }
+            }
+        }
+        if !roots.is_empty() {
+            let (context, _) = discover(&roots, &resolver);
             let known: std::collections::HashSet<PathBuf> =
                 found.iter().map(|f| f.path.clone()).collect();
             found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
@@ -185,8 +201,8 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
         .replace('\\', "/")
 }
 
-/// The closest folder at or above `cwd` that marks a Python project.
-pub fn project_root(cwd: &Path) -> Option<PathBuf> {
+/// The closest folder at or above `dir` that marks a Python project.
+pub fn project_root(dir: &Path) -> Option<PathBuf> {
     const MARKERS: [&str; 6] = [
         ".git",
         "pyproject.toml",
@@ -195,7 +211,7 @@ pub fn project_root(cwd: &Path) -> Option<PathBuf> {
         "pyslim.toml",
         ".pyslim.toml",
     ];
-    cwd.ancestors()
+    dir.ancestors()
         .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
         .map(Path::to_path_buf)
 }

@@ -331,3 +331,35 @@ fn unsafe_fixes_need_the_flag() {
         "ok = any(x > 1 for x in range(3))\n"
     );
 }
+
+#[test]
+fn the_analysis_reads_the_whole_project_but_rewrites_only_the_paths_given() {
+    let class =
+        "class Point:\n    def __init__(self, x, y):\n        self.x = x\n        self.y = y\n";
+    let test = "from pkg.geo import Point\n\n\ndef test_tag():\n    p = Point(1, 2)\n    p.tag = 'origin'\n    assert p.tag == 'origin'\n";
+    let dir = project(&[
+        ("pyproject.toml", "[project]\nname = \"pkg\"\n"),
+        ("pkg/__init__.py", ""),
+        ("pkg/geo.py", class),
+        ("tests/test_geo.py", test),
+    ]);
+    // The test sets an attribute the class does not declare: slots would break it.
+    pyslim(dir.path())
+        .args(["rewrite", "--select", "slots", "pkg"])
+        .assert()
+        .success();
+    assert_eq!(read(dir.path(), "pkg/geo.py"), class);
+    assert_eq!(
+        read(dir.path(), "tests/test_geo.py"),
+        test,
+        "only the paths given are rewritten"
+    );
+
+    // Without that test the class is slotted.
+    std::fs::remove_file(dir.path().join("tests/test_geo.py")).unwrap();
+    pyslim(dir.path())
+        .args(["rewrite", "--select", "slots", "pkg"])
+        .assert()
+        .success();
+    assert!(read(dir.path(), "pkg/geo.py").contains("__slots__ = (\"x\", \"y\")"));
+}
