@@ -82,11 +82,11 @@ impl Workspace {
             } else {
                 path.parent().unwrap_or(&cwd)
             };
-            if let Some(root) = project_root(dir) {
-                if !roots.iter().any(|r| root.starts_with(r)) {
-                    roots.retain(|r| !r.starts_with(&root));
-                    roots.push(root);
-                }
+            if let Some(root) = project_root(dir)
+                && !roots.iter().any(|r| root.starts_with(r))
+            {
+                roots.retain(|r| !r.starts_with(&root));
+                roots.push(root);
             }
         }
         if !roots.is_empty() {

@@ -41,11 +41,10 @@ for key in "${keys[@]}"; do
     (cd "$project" && tar cf "$backup/src.tar" $src)
     config=$project/.pyslim.toml
     {
-        echo "per-file-ignores = {"
+        echo "[per-file-ignores]"
         for path in $exclude; do
-            if [[ -d $project/$path ]]; then echo "  \"$path/**\" = $names,"; else echo "  \"$path\" = $names,"; fi
+            if [[ -d $project/$path ]]; then echo "\"$path/**\" = $names"; else echo "\"$path\" = $names"; fi
         done
-        echo "}"
     } > "$config"
     before=$(suite "$key")
     findings=$(cd "$project" && "$pyslim" check --format json "${args[@]}" $src 2>/dev/null | python3 -c '
