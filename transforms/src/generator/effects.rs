@@ -97,24 +97,9 @@ pub(super) fn comprehension_effects<'a>(
     source: &str,
     is_builtin: &dyn Fn(&str) -> bool,
 ) -> Effects<'a> {
-    let mut grader = Grader {
-        level: Level::Inert,
-        first_call: None,
-        is_async: false,
-        free_names: Vec::new(),
-        first_iter_names: Vec::new(),
-        bound: Vec::new(),
-        source,
-        is_builtin,
-    };
+    let mut grader = Grader::new(source, is_builtin);
     grader.comprehension(&comp.generators, &[&comp.elt], true);
-    Effects {
-        level: grader.level,
-        first_call: grader.first_call,
-        is_async: grader.is_async,
-        free_names: grader.free_names,
-        first_iter_names: grader.first_iter_names,
-    }
+    grader.finish()
 }
 
 /// Grades a single expression evaluated in the enclosing scope (a call's other
@@ -124,24 +109,9 @@ pub(super) fn expr_effects<'a>(
     source: &str,
     is_builtin: &dyn Fn(&str) -> bool,
 ) -> Effects<'a> {
-    let mut grader = Grader {
-        level: Level::Inert,
-        first_call: None,
-        is_async: false,
-        free_names: Vec::new(),
-        first_iter_names: Vec::new(),
-        bound: Vec::new(),
-        source,
-        is_builtin,
-    };
+    let mut grader = Grader::new(source, is_builtin);
     grader.visit_expr(expr);
-    Effects {
-        level: grader.level,
-        first_call: grader.first_call,
-        is_async: grader.is_async,
-        free_names: grader.free_names,
-        first_iter_names: grader.first_iter_names,
-    }
+    grader.finish()
 }
 
 struct Grader<'a, 's> {
@@ -156,7 +126,29 @@ struct Grader<'a, 's> {
     is_builtin: &'s dyn Fn(&str) -> bool,
 }
 
-impl<'a> Grader<'a, '_> {
+impl<'a, 's> Grader<'a, 's> {
+    fn new(source: &'s str, is_builtin: &'s dyn Fn(&str) -> bool) -> Self {
+        Grader {
+            level: Level::Inert,
+            first_call: None,
+            is_async: false,
+            free_names: Vec::new(),
+            first_iter_names: Vec::new(),
+            bound: Vec::new(),
+            source,
+            is_builtin,
+        }
+    }
+
+    fn finish(self) -> Effects<'a> {
+        Effects {
+            level: self.level,
+            first_call: self.first_call,
+            is_async: self.is_async,
+            free_names: self.free_names,
+            first_iter_names: self.first_iter_names,
+        }
+    }
     fn raise(&mut self, level: Level) {
         self.level = self.level.max(level);
     }
