@@ -49,6 +49,11 @@ impl Transform for TupleTransform {
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
+        // Only `name = [...]` bindings are candidates; most files have none, and the
+        // binding analysis is the costly part of a whole-tree run.
+        if !has_list_assignment(ctx.module.tokens()) {
+            return Output::default();
+        }
         let ast = ctx.module.ast();
         let project = ctx.project.and_then(|p| p.downcast_ref::<ProjectUses>());
         let exports = project::exports(ast);
@@ -205,4 +210,22 @@ fn finding(
         fix,
         impact: Impact::Memory,
     })
+}
+
+/// Whether an `=` is directly followed by `[` anywhere in the file (comments and line
+/// breaks inside brackets are not tokens that separate them).
+fn has_list_assignment(tokens: &ruff_python_ast::token::Tokens) -> bool {
+    use ruff_python_ast::token::TokenKind;
+    let mut previous = TokenKind::Newline;
+    for token in tokens.iter() {
+        let kind = token.kind();
+        if kind.is_trivia() {
+            continue;
+        }
+        if previous == TokenKind::Equal && kind == TokenKind::Lsqb {
+            return true;
+        }
+        previous = kind;
+    }
+    false
 }
