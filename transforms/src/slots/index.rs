@@ -877,9 +877,19 @@ impl Indexer<'_, '_> {
         } else {
             (first.map(|f| (f, idx)), None)
         };
+        let locals = self.function_locals(def);
+        self.visit_function_body(def, self_name, cls_name, locals);
+    }
+
+    /// The names a function binds (parameters and call results), after visiting the
+    /// parameter defaults, which run in the enclosing scope.
+    fn function_locals(&mut self, def: &ast::StmtFunctionDef) -> HashMap<String, Option<String>> {
         let mut locals = call_bindings(&def.body);
         for p in def.parameters.iter_non_variadic_params() {
             locals.insert(p.parameter.name.to_string(), None);
+            if let Some(default) = &p.default {
+                self.visit_expr(default);
+            }
         }
         for p in [&def.parameters.vararg, &def.parameters.kwarg]
             .into_iter()
@@ -887,11 +897,17 @@ impl Indexer<'_, '_> {
         {
             locals.insert(p.name.to_string(), None);
         }
-        for d in def.parameters.iter_non_variadic_params() {
-            if let Some(default) = &d.default {
-                self.visit_expr(default);
-            }
-        }
+        locals
+    }
+
+    /// Visits a function's body in its own scope.
+    fn visit_function_body(
+        &mut self,
+        def: &ast::StmtFunctionDef,
+        self_name: Option<(String, usize)>,
+        cls_name: Option<(String, usize)>,
+        locals: HashMap<String, Option<String>>,
+    ) {
         self.scopes.push(Scope::Function {
             self_name,
             cls_name,
@@ -1128,19 +1144,7 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                 for dec in &def.decorator_list {
                     self.visit_decorator(dec);
                 }
-                let mut locals = call_bindings(&def.body);
-                for p in def.parameters.iter_non_variadic_params() {
-                    locals.insert(p.parameter.name.to_string(), None);
-                    if let Some(default) = &p.default {
-                        self.visit_expr(default);
-                    }
-                }
-                for p in [&def.parameters.vararg, &def.parameters.kwarg]
-                    .into_iter()
-                    .flatten()
-                {
-                    locals.insert(p.name.to_string(), None);
-                }
+                let locals = self.function_locals(def);
                 // A nested function keeps the enclosing method's `self` unless it
                 // rebinds the name.
                 let (self_name, cls_name) = match self.scopes.last() {
@@ -1154,15 +1158,7 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                     ),
                     _ => (None, None),
                 };
-                self.scopes.push(Scope::Function {
-                    self_name,
-                    cls_name,
-                    locals,
-                });
-                self.qual.push(format!("{}.<locals>", def.name));
-                self.visit_body(&def.body);
-                self.qual.pop();
-                self.scopes.pop();
+                self.visit_function_body(def, self_name, cls_name, locals);
             }
             Stmt::Assign(assign) => {
                 for target in &assign.targets {
