@@ -439,12 +439,7 @@ fn a_hanging_run_times_out_and_its_process_group_is_killed() {
         .unwrap();
     // The test's child `sleep 600` was in the group: it must be gone (allow init a
     // moment to reap it).
-    let gone = (0..50).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        !Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.contains(") Z "))
-    });
+    let gone = process_ends(pid);
     assert!(gone, "the test's child process {pid} survived the timeout");
 }
 
@@ -616,12 +611,7 @@ fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
         before,
         "the user's files were touched"
     );
-    let gone = (0..50).any(|_| {
-        std::thread::sleep(Duration::from_millis(100));
-        !Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.contains(") Z "))
-    });
+    let gone = process_ends(pid);
     assert!(gone, "the test's child process {pid} survived Ctrl-C");
 }
 
@@ -770,4 +760,15 @@ fn cli_reads_the_verify_section_of_the_config() {
     assert_eq!(verify["baseline_tests"], 1);
     assert_eq!(verify["baseline_failures"], serde_json::json!([]));
     assert_eq!(verify["memory"]["runs_per_side"], 1);
+}
+
+/// Whether process `pid` is gone (or a zombie) within five seconds, giving init a
+/// moment to reap it.
+fn process_ends(pid: i32) -> bool {
+    (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+    })
 }
