@@ -450,12 +450,7 @@ fn a_python_mismatch_is_detected_before_start_up() {
     let dir = fixture("baseline-fail");
     let other = tempfile::tempdir().unwrap();
     let fake = other.path().join("venv");
-    let status = Command::new(venv().join("bin/python"))
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&fake)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    bare_venv(&fake);
     let cfg = std::fs::read_to_string(fake.join("pyvenv.cfg")).unwrap();
     let linked = pyslim::verify::worker::linked_version();
     std::fs::write(
@@ -464,23 +459,9 @@ fn a_python_mismatch_is_detected_before_start_up() {
     )
     .unwrap();
     // pytest from the test venv.
-    let site = std::fs::read_dir(fake.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
-    let test_site = std::fs::read_dir(venv().join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages");
     std::fs::write(
-        site.join("test_venv.pth"),
-        format!("{}\n", test_site.display()),
+        site_packages(&fake).join("test_venv.pth"),
+        format!("{}\n", site_packages(&venv()).display()),
     )
     .unwrap();
 
@@ -621,26 +602,12 @@ fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
 fn an_editable_install_runs_the_working_copy() {
     let dir = fixture("editable");
     let inner = dir.path().join(".venv");
-    let status = Command::new(venv().join("bin/python"))
-        .args(["-m", "venv", "--without-pip"])
-        .arg(&inner)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let site = |v: &Path| {
-        std::fs::read_dir(v.join("lib"))
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path()
-            .join("site-packages")
-    };
+    bare_venv(&inner);
     std::fs::write(
-        site(&inner).join("editable.pth"),
+        site_packages(&inner).join("editable.pth"),
         format!(
             "{}\n{}\n",
-            site(&venv()).display(),
+            site_packages(&venv()).display(),
             dir.path().join("src").display()
         ),
     )
@@ -771,4 +738,25 @@ fn process_ends(pid: i32) -> bool {
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .is_ok_and(|s| s.contains(") Z "))
     })
+}
+
+/// Creates a virtualenv without pip at `path`, from the test venv's Python.
+fn bare_venv(path: &Path) {
+    let status = Command::new(venv().join("bin/python"))
+        .args(["-m", "venv", "--without-pip"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The `site-packages` folder of a virtualenv (`lib/pythonX.Y/site-packages`).
+fn site_packages(venv: &Path) -> PathBuf {
+    std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path()
+        .join("site-packages")
 }
