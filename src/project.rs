@@ -102,19 +102,26 @@ pub fn rewrite_all(
 ) -> Vec<Result<Rewrite, SyntaxError>> {
     files
         .par_iter()
-        .map(|file| {
-            if file.transforms.is_empty() {
-                return Ok(crate::engine::Rewrite::default());
-            }
-            let job = FileJob {
-                info: &file.info,
-                settings: &file.settings,
-                transforms: &file.transforms,
-                facts,
-            };
-            engine::rewrite(&file.source.text, &job, policy)
-        })
+        .map(|file| rewrite_file(file, facts, policy))
         .collect()
+}
+
+/// Runs the fix loop on one file; a file read only for the index is left as it is.
+fn rewrite_file(
+    file: &ProjectFile,
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Result<Rewrite, SyntaxError> {
+    if file.transforms.is_empty() {
+        return Ok(Rewrite::default());
+    }
+    let job = FileJob {
+        info: &file.info,
+        settings: &file.settings,
+        transforms: &file.transforms,
+        facts,
+    };
+    engine::rewrite(&file.source.text, &job, policy)
 }
 
 /// Works out a file's module name: the directories above it that are packages (hold an
@@ -165,13 +172,7 @@ pub fn rewrite_kept(
                 unsafe_fixes,
                 keep: Some(&keep),
             };
-            let job = FileJob {
-                info: &file.info,
-                settings: &file.settings,
-                transforms: &file.transforms,
-                facts,
-            };
-            engine::rewrite(&file.source.text, &job, &policy)
+            rewrite_file(file, facts, &policy)
         })
         .collect()
 }
