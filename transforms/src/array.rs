@@ -8,6 +8,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::scope::{Body, LocalNames, Site, function_locals};
 use crate::bindings::{self, Escape, ScopeKind, Tracked, UseKind};
 use crate::imports::{self, Style};
+use crate::syntax::target_names;
 use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, SourceModule, Transform};
 
 /// The `array` transform.
@@ -339,9 +340,9 @@ fn comprehension_floats(
         } else {
             // Unpacking targets: unknown types that shadow locals.
             let mut names = Vec::new();
-            collect_names(&g.target, &mut names);
+            target_names(&g.target, &mut names);
             for name in names {
-                extra.insert(name, Num::Unknown);
+                extra.insert(name.to_string(), Num::Unknown);
             }
         }
     }
@@ -351,16 +352,6 @@ fn comprehension_floats(
         extra,
     };
     inner.of(elt, 0) == Num::Float
-}
-
-fn collect_names(expr: &Expr, out: &mut Vec<String>) {
-    match expr {
-        Expr::Name(n) => out.push(n.id.to_string()),
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_names(e, out)),
-        Expr::List(l) => l.elts.iter().for_each(|e| collect_names(e, out)),
-        Expr::Starred(s) => collect_names(&s.value, out),
-        _ => {}
-    }
 }
 
 /// `Ok` when the rewrite is proven; `Err(Some(reason))` for a note, `Err(None)` when

@@ -12,6 +12,7 @@ pub mod parse;
 pub mod registry;
 pub mod settings;
 pub mod suppression;
+mod syntax;
 
 pub mod array;
 pub mod bindings;

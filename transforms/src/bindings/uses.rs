@@ -723,13 +723,9 @@ struct Resolution {
 
 /// Whether an assignment target binds `name`.
 fn binds(target: &Expr, name: &str) -> bool {
-    match target {
-        Expr::Name(n) => n.id.as_str() == name,
-        Expr::Tuple(t) => t.elts.iter().any(|e| binds(e, name)),
-        Expr::List(l) => l.elts.iter().any(|e| binds(e, name)),
-        Expr::Starred(s) => binds(&s.value, name),
-        _ => false,
-    }
+    let mut names = Vec::new();
+    crate::syntax::target_names(target, &mut names);
+    names.contains(&name)
 }
 
 impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {

@@ -25,7 +25,7 @@ use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, CmpOp, Expr, ExprContext, Stmt};
 use ruff_text_size::Ranged;
 
-use super::index::target_names;
+use crate::syntax::target_names;
 
 /// How much evaluating an expression may do; ordered from least to most.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -441,17 +441,6 @@ impl<'a> Visitor<'a> for Walker<'a> {
     }
 }
 
-/// Names a comprehension target binds (`x`, `(a, b)`, `[a, *rest]`).
-pub(super) fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a str>) {
-    match target {
-        Expr::Name(n) => out.push(n.id.as_str()),
-        Expr::Tuple(t) => t.iter().for_each(|e| target_names(e, out)),
-        Expr::List(l) => l.iter().for_each(|e| target_names(e, out)),
-        Expr::Starred(s) => target_names(&s.value, out),
-        _ => {}
-    }
-}
-
 /// Distinct names, in first-seen order, for messages.
 pub(super) fn dedup<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let mut seen = HashSet::new();

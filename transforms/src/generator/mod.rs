@@ -12,10 +12,11 @@ use ruff_python_ast::{self as ast, AnyNodeRef, Expr};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 use serde::Deserialize;
 
+use crate::syntax::target_names;
 use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, Transform};
 use consumers::Consumer;
 use effects::{Effects, Level, body_hazard, comprehension_effects, expr_effects};
-use index::{CallCandidate, ForCandidate, Index, dedup, target_names};
+use index::{CallCandidate, ForCandidate, Index, dedup};
 
 /// The text `pyslim explain generator` prints; also this module's documentation.
 const DOC: &str = include_str!("doc.md");

@@ -14,6 +14,7 @@ use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
 use ruff_text_size::Ranged;
 
 use crate::suppression::Suppressions;
+use crate::syntax::target_names;
 use crate::{FileContext, SourceModule};
 
 use super::safety::Blocker;
@@ -751,10 +752,10 @@ impl Indexer<'_, '_> {
                     }
                     let mut names = Vec::new();
                     for target in &assign.targets {
-                        collect_names(target, &mut names);
+                        target_names(target, &mut names);
                     }
                     for name in names {
-                        self.summary.classes[idx].add_class_name(&name);
+                        self.summary.classes[idx].add_class_name(name);
                     }
                     self.visit_expr(&assign.value);
                 }
@@ -1241,16 +1242,6 @@ fn literal_strings(expr: &Expr) -> Option<Vec<String>> {
             })
             .collect(),
         _ => None,
-    }
-}
-
-fn collect_names(target: &Expr, out: &mut Vec<String>) {
-    match target {
-        Expr::Name(n) => out.push(n.id.to_string()),
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| collect_names(e, out)),
-        Expr::List(l) => l.elts.iter().for_each(|e| collect_names(e, out)),
-        Expr::Starred(s) => collect_names(&s.value, out),
-        _ => {}
     }
 }
 
