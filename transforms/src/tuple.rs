@@ -140,12 +140,7 @@ fn verdict(
 
 fn is_constant(expr: &Expr) -> bool {
     match expr {
-        Expr::NumberLiteral(_)
-        | Expr::StringLiteral(_)
-        | Expr::BytesLiteral(_)
-        | Expr::BooleanLiteral(_)
-        | Expr::NoneLiteral(_)
-        | Expr::EllipsisLiteral(_) => true,
+        _ if expr.is_literal_expr() => true,
         Expr::UnaryOp(u) => u.operand.is_number_literal_expr(),
         Expr::Tuple(t) => t.elts.iter().all(is_constant),
         _ => false,
