@@ -298,12 +298,7 @@ fn verify(
     workspace: &Workspace,
     unsafe_fixes: bool,
 ) -> Result<crate::verify::VerifyReport> {
-    let resolver = ConfigResolver::new(
-        args.common.config.as_deref(),
-        Overrides::default(),
-        workspace.cwd.clone(),
-    )?;
-    let config = resolver.for_dir(&workspace.cwd)?;
+    let config = workspace.resolver.for_dir(&workspace.cwd)?;
     let settings = &config.verify;
     let v = &args.verify;
     let request = crate::verify::VerifyRequest {

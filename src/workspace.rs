@@ -53,6 +53,8 @@ pub struct Workspace {
     pub facts: Facts,
     /// Files that could not be read or decoded, and configuration errors.
     pub errors: Vec<FileError>,
+    /// The configurations met, cached per folder (verification asks for its settings).
+    pub resolver: Arc<ConfigResolver>,
 }
 
 /// The fix loop's outcome for one file of the workspace.
@@ -156,6 +158,7 @@ impl Workspace {
             files,
             facts,
             errors,
+            resolver,
         })
     }
 
