@@ -39,7 +39,8 @@ pub enum Site<'a> {
     Assign(&'a ruff_python_ast::StmtAssign),
     /// `name: T = value`.
     AnnAssign(&'a ruff_python_ast::StmtAnnAssign),
-    /// `for name in iter:`.
+    /// `for name in iter:`, or `for a, b in iter:` (a flat tuple of names, each bound
+    /// with this site), which is how `enumerate` and `zip` loops bind.
     For(&'a ruff_python_ast::StmtFor),
     /// Any other binding form.
     Other,
@@ -229,7 +230,14 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
             }
             Stmt::For(for_stmt) => {
                 self.visit_expr(&for_stmt.iter);
-                self.bind_target(&for_stmt.target, Site::For(for_stmt));
+                match for_stmt.target.as_ref() {
+                    Expr::Tuple(tuple) if tuple.elts.iter().all(Expr::is_name_expr) => {
+                        for name in tuple.elts.iter().filter_map(Expr::as_name_expr) {
+                            self.bind(name.id.as_str(), Site::For(for_stmt));
+                        }
+                    }
+                    target => self.bind_target(target, Site::For(for_stmt)),
+                }
                 for stmt in &for_stmt.body {
                     self.visit_stmt(stmt);
                 }

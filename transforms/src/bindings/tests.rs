@@ -216,9 +216,11 @@ fn deque_relevant_details() {
         .map(|u| match &u.kind {
             UseKind::SubscriptDelete { index, stmt } => format!("del {index:?} {}", stmt.is_some()),
             UseKind::IndexLoad { index } => format!("load {index:?}"),
-            UseKind::SubscriptStore { index, value } => {
-                format!("store {index:?} {}", value.is_some())
-            }
+            UseKind::SubscriptStore {
+                index,
+                value,
+                augmented,
+            } => format!("store {index:?} {} {augmented:?}", value.is_some()),
             other => other.describe(),
         })
         .collect();
@@ -229,8 +231,8 @@ fn deque_relevant_details() {
             "del Const(0) false",
             "del Const(1) false",
             "load Const(0)",
-            "store Const(-1) true",
-            "store Const(0) true"
+            "store Const(-1) true None",
+            "store Const(0) true Some(Add)"
         ]
     );
 }

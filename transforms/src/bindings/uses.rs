@@ -85,12 +85,15 @@ pub enum UseKind<'a> {
         /// The whole call.
         call: &'a ExprCall,
     },
-    /// `x[i] = value`.
+    /// `x[i] = value` or `x[i] op= value`.
     SubscriptStore {
         /// The index.
         index: Index,
-        /// The stored value, when the assignment has one target.
+        /// The stored value when the assignment has one target; for `x[i] op= value`
+        /// the right-hand operand.
         value: Option<&'a Expr>,
+        /// The operator of `x[i] op= value`, `None` for a plain assignment.
+        augmented: Option<Operator>,
     },
     /// `del x[i]`; `stmt` is the statement when it deletes only this.
     SubscriptDelete {
@@ -359,15 +362,18 @@ pub fn classify<'a>(
                     }
                 }
                 ExprContext::Store => {
-                    let value = match grand {
+                    let (value, augmented) = match grand {
                         Some(AnyNodeRef::StmtAssign(a)) if a.targets.len() == 1 => {
-                            Some(a.value.as_ref())
+                            (Some(a.value.as_ref()), None)
                         }
-                        // `x[i] += v`: the operand stands in for the stored value.
-                        Some(AnyNodeRef::StmtAugAssign(a)) => Some(a.value.as_ref()),
-                        _ => None,
+                        Some(AnyNodeRef::StmtAugAssign(a)) => (Some(a.value.as_ref()), Some(a.op)),
+                        _ => (None, None),
                     };
-                    UseKind::SubscriptStore { index, value }
+                    UseKind::SubscriptStore {
+                        index,
+                        value,
+                        augmented,
+                    }
                 }
                 ExprContext::Del => {
                     let index = if sub.slice.is_slice_expr() {
