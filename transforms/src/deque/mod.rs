@@ -1,4 +1,4 @@
-#![doc = include_str!("deque.md")]
+#![doc = include_str!("doc.md")]
 
 use ruff_python_ast::{Expr, ExprCall, Number};
 use ruff_text_size::{Ranged, TextRange};
@@ -26,7 +26,7 @@ impl Transform for DequeTransform {
     }
 
     fn documentation(&self) -> &'static str {
-        include_str!("deque.md")
+        include_str!("doc.md")
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
