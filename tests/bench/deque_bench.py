@@ -1,7 +1,9 @@
-"""Drain a queue of 100,000 items: list.pop(0) vs deque.popleft().
+"""Drain a queue of 100,000 items: list.pop(0) vs deque.popleft(); and keep the last
+k of 100,000 appended items: a list trimmed by hand with pop(0) vs deque(maxlen=k).
 
 Reports time (best of 3 runs, and all runs) and the tracemalloc peak of building and
-draining the queue, measured in separate runs without timing. Run:
+draining the queue (for the window: peak and bytes kept at the end), measured in
+separate runs without timing. Run:
     python3 tests/bench/deque_bench.py
 """
 import time
@@ -25,6 +27,38 @@ def drain_deque():
     while q:
         total += q.popleft()
     return total
+
+
+def window_list(k):
+    def run():
+        q = []
+        for i in range(N):
+            q.append(i)
+            if len(q) > k:
+                q.pop(0)
+        return q
+
+    return run
+
+
+def window_deque(k):
+    def run():
+        q = deque(maxlen=k)
+        for i in range(N):
+            q.append(i)
+        return q
+
+    return run
+
+
+def kept(fn):
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    result = fn()
+    current, top = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    return top, current
 
 
 def timed(fn):
@@ -54,3 +88,15 @@ if __name__ == "__main__":
             f" (runs {', '.join(f'{r * 1000:.1f}' for r in runs)})"
             f"  tracemalloc peak {peak(fn) / 1024:8.1f} KiB"
         )
+    for k in (10, 100, 1000, 10_000):
+        assert list(window_list(k)()) == list(window_deque(k)())
+        for name, fn in (
+            (f"k={k} list trimmed", window_list(k)),
+            (f"k={k} deque(maxlen)", window_deque(k)),
+        ):
+            runs = timed(fn)
+            top, current = kept(fn)
+            print(
+                f"{name:22} time best {min(runs) * 1000:7.1f} ms"
+                f"  peak {top / 1024:7.1f} KiB  kept {current / 1024:7.1f} KiB"
+            )
