@@ -128,17 +128,6 @@ enum Kind {
     Int,
 }
 
-/// An expression CPython evaluates at compile time: the list then refers to a
-/// constant shared with the code object, and an array saves nothing on it.
-fn is_constant(expr: &Expr) -> bool {
-    match expr {
-        Expr::NumberLiteral(_) => true,
-        Expr::UnaryOp(u) => is_constant(&u.operand),
-        Expr::BinOp(b) => is_constant(&b.left) && is_constant(&b.right),
-        _ => false,
-    }
-}
-
 /// The kinds of the elements `extend(iterable)` adds, when they are known.
 fn extended(types: &Types, iterable: &Expr) -> Vec<Num> {
     match iterable {
@@ -251,11 +240,10 @@ fn check(
     } else {
         return Err(None);
     };
-    if let Shape::Display(l) = shape
-        && !filled
-        && l.elts.iter().all(is_constant)
-    {
-        // A fixed display of constants: nothing to save, and too common to note.
+    if matches!(shape, Shape::Display(_)) && !filled {
+        // A display never filled keeps its few elements: at most a few dozen bytes to
+        // save, less than the array's larger header when they are constants (shared
+        // with the code object) or small cached ints. Too common to note.
         return Err(None);
     }
     for input in &inputs {
