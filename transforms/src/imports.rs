@@ -186,25 +186,39 @@ fn insert_line(source: &SourceModule, line: &str, ending: &str) -> Edit {
 
 /// How many binding sites `name` has in the whole file, in any scope.
 pub fn binding_sites(source: &SourceModule, name: &str) -> u32 {
+    binding_counts(source, &[name])[0]
+}
+
+/// How many binding sites each of `names` has in the whole file, in any scope: one
+/// pass over the scopes for all of them.
+pub fn binding_counts(source: &SourceModule, names: &[&str]) -> Vec<u32> {
     let body = &source.ast().body;
-    let mut count = body_locals(body).get(name).map_or(0, |l| l.bindings);
+    let mut counts = vec![0; names.len()];
+    let mut add = |locals: crate::bindings::scope::LocalNames| {
+        for (count, name) in counts.iter_mut().zip(names) {
+            *count += locals.get(name).map_or(0, |l| l.bindings);
+        }
+    };
+    add(body_locals(body));
     let mut functions = Vec::new();
     crate::bindings::collect_functions(body, &mut functions);
     for function in functions {
-        let locals = function_locals(Some(&function.parameters), Body::Stmts(&function.body));
-        count += locals.get(name).map_or(0, |l| l.bindings);
+        add(function_locals(
+            Some(&function.parameters),
+            Body::Stmts(&function.body),
+        ));
         for stmt in &function.body {
             if let Stmt::ClassDef(class) = stmt {
-                count += body_locals(&class.body).get(name).map_or(0, |l| l.bindings);
+                add(body_locals(&class.body));
             }
         }
     }
     for stmt in body {
         if let Stmt::ClassDef(class) = stmt {
-            count += body_locals(&class.body).get(name).map_or(0, |l| l.bindings);
+            add(body_locals(&class.body));
         }
     }
-    count
+    counts
 }
 
 /// Whether `name` is read anywhere as a bare name (a builtin or a global from

@@ -38,9 +38,13 @@ impl Transform for ArrayTransform {
     fn run(&self, ctx: &FileContext) -> Output {
         let ast = ctx.module.ast();
         let want = |e: &Expr| shape(e).is_some();
-        let math = MathNames::new(ctx.module);
         let mut out = Output::default();
-        for tracked in bindings::analyze(ast, &want, false, true) {
+        let candidates = bindings::analyze(ast, &want, false, true);
+        if candidates.is_empty() {
+            return out;
+        }
+        let math = MathNames::new(ctx.module);
+        for tracked in candidates {
             let ScopeKind::Function(function) = tracked.scope else {
                 continue;
             };

@@ -229,13 +229,15 @@ const TYPED_BUILTINS: &[&str] = &[
 
 impl MathNames {
     pub(super) fn new(module: &SourceModule) -> Self {
+        let counts = imports::binding_counts(module, TYPED_BUILTINS);
         let mut out = MathNames {
             module: None,
             functions: Vec::new(),
             shadowed: TYPED_BUILTINS
                 .iter()
-                .copied()
-                .filter(|b| imports::binding_sites(module, b) > 0)
+                .zip(counts)
+                .filter(|(_, count)| *count > 0)
+                .map(|(name, _)| *name)
                 .collect(),
         };
         for stmt in &module.ast().body {

@@ -34,8 +34,8 @@ impl Transform for DequeTransform {
 
     fn run(&self, ctx: &FileContext) -> Output {
         let ast = ctx.module.ast();
-        let list_shadowed = imports::binding_sites(ctx.module, "list") > 0;
-        let len_is_builtin = imports::binding_sites(ctx.module, "len") == 0;
+        let counts = imports::binding_counts(ctx.module, &["list", "len"]);
+        let (list_shadowed, len_is_builtin) = (counts[0] > 0, counts[1] == 0);
         let want = |e: &Expr| match e {
             Expr::List(_) => true,
             Expr::Call(call) => !list_shadowed && is_list_call(call),
