@@ -332,7 +332,13 @@ fn verify(
     };
     if let Some(path) = &v.report {
         let path = workspace.cwd.join(path);
-        atomic_write_new(&path, crate::report::markdown::render(&report).as_bytes())?;
+        use crate::report::markdown::{Written, render};
+        let written = match (&args.patch, args.dry_run) {
+            (Some(_), _) => Written::Patch,
+            (None, true) => Written::Nothing,
+            (None, false) => Written::Files,
+        };
+        atomic_write_new(&path, render(&report, written).as_bytes())?;
     }
     Ok(report)
 }

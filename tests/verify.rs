@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pyslim::project::{self, ProjectFile};
+use pyslim::report::markdown::Written;
 use pyslim::source::DecodedSource;
 use pyslim::verify::runner::{Mode, RunOutcome, Runner};
 use pyslim::verify::{Blame, VerifyRequest};
@@ -271,8 +272,12 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     let stats = output(2);
     assert!(stats.contains("max(abs(v) for v in values)"));
 
-    let text = pyslim::report::markdown::render(&report);
+    let text = pyslim::report::markdown::render(&report, Written::Nothing);
     assert!(text.contains("test_audit_sees_every_item"), "{text}");
+    assert!(
+        text.contains("rewrites kept but not written (dry run)"),
+        "{text}"
+    );
     assert_eq!(report.attribution.len(), 1);
 }
 
@@ -352,8 +357,9 @@ fn memory_saving_is_measured_and_noise_is_not_a_saving() {
     assert!(total.real && total.change < -6_000_000);
     assert_eq!(report.attribution.len(), 1);
 
-    let text = pyslim::report::markdown::render(&report);
+    let text = pyslim::report::markdown::render(&report, Written::Patch);
     assert!(text.contains("xychart-beta"), "{text}");
+    assert!(text.contains("3 rewrites in the patch"), "{text}");
     assert!(
         text.contains("| `test_squares.py::test_sum_squares` |"),
         "{text}"
@@ -516,6 +522,7 @@ fn cli_verifies_from_a_clean_environment() {
     assert_eq!(verify["baseline_tests"], 2);
     let report = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
     assert!(report.contains("test_known_bug"), "{report}");
+    assert!(report.contains("rewrites applied"), "{report}");
 
     // Without a venv anywhere: a clear error naming the ways to give one.
     let out = pyslim()

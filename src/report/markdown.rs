@@ -12,20 +12,36 @@ use crate::verify::memory::Spread;
 use crate::verify::runner::Mode;
 use crate::verify::{FixOutcome, VerifyReport};
 
+/// Where the kept rewrites went, for the report's first sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The files were rewritten.
+    Files,
+    /// The rewrites went into a patch (`--patch`).
+    Patch,
+    /// Nothing was written (`--dry-run`).
+    Nothing,
+}
+
 /// Renders the report.
-pub fn render(report: &VerifyReport) -> String {
+pub fn render(report: &VerifyReport, written: Written) -> String {
     let mut md = String::new();
     // Writing into a String cannot fail.
-    let _ = write_report(&mut md, report);
+    let _ = write_report(&mut md, report, written);
     md
 }
 
-fn write_report(md: &mut String, report: &VerifyReport) -> std::fmt::Result {
+fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std::fmt::Result {
     writeln!(md, "## Memory-saving rewrites (pyslim)\n")?;
+    let outcome = match written {
+        Written::Files => "applied",
+        Written::Patch => "in the patch",
+        Written::Nothing => "kept but not written (dry run)",
+    };
     writeln!(
         md,
-        "{} rewrites applied, {} dropped because the test suite caught them. Every rewrite \
-         below was checked by running the project's own tests.\n",
+        "{} rewrites {outcome}, {} dropped because the test suite caught them. Every \
+         rewrite below was checked by running the project's own tests.\n",
         report.kept_count(),
         report.dropped_count()
     )?;
