@@ -5,8 +5,8 @@ transform quotes (transforms/src/array/typecode.rs). Run:
     python3 tests/bench/array_bench.py
 """
 import array
-import time
-import tracemalloc
+
+from measure import timed, traced
 
 N = 1_000_000
 
@@ -49,28 +49,9 @@ def int_array(code, small):
     return lambda: array.array(code, (1000 + i for i in range(N)))
 
 
-def timed(fn):
-    runs = []
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return runs
-
-
-def peak_and_kept(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    kept = fn()
-    current, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del kept
-    return top, current
-
-
 def report(name, fn):
     runs = timed(fn)
-    top, current = peak_and_kept(fn)
+    top, current = traced(fn)
     print(
         f"{name:28} build best {min(runs) * 1000:7.1f} ms"
         f" (runs {', '.join(f'{r * 1000:.1f}' for r in runs)})"

@@ -6,9 +6,9 @@ draining the queue (for the window: peak and bytes kept at the end), measured in
 separate runs without timing. Run:
     python3 tests/bench/deque_bench.py
 """
-import time
-import tracemalloc
 from collections import deque
+
+from measure import timed, traced
 
 N = 100_000
 
@@ -51,34 +51,6 @@ def window_deque(k):
     return run
 
 
-def kept(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    result = fn()
-    current, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    del result
-    return top, current
-
-
-def timed(fn):
-    runs = []
-    for _ in range(3):
-        start = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - start)
-    return runs
-
-
-def peak(fn):
-    tracemalloc.start()
-    tracemalloc.reset_peak()
-    fn()
-    _, top = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return top
-
-
 if __name__ == "__main__":
     assert drain_list() == drain_deque()
     for name, fn in (("list.pop(0)", drain_list), ("deque.popleft()", drain_deque)):
@@ -86,7 +58,7 @@ if __name__ == "__main__":
         print(
             f"{name:16} time best {min(runs) * 1000:8.1f} ms"
             f" (runs {', '.join(f'{r * 1000:.1f}' for r in runs)})"
-            f"  tracemalloc peak {peak(fn) / 1024:8.1f} KiB"
+            f"  tracemalloc peak {traced(fn)[0] / 1024:8.1f} KiB"
         )
     for k in (10, 100, 1000, 10_000):
         assert list(window_list(k)()) == list(window_deque(k)())
@@ -95,7 +67,7 @@ if __name__ == "__main__":
             (f"k={k} deque(maxlen)", window_deque(k)),
         ):
             runs = timed(fn)
-            top, current = kept(fn)
+            top, current = traced(fn)
             print(
                 f"{name:22} time best {min(runs) * 1000:7.1f} ms"
                 f"  peak {top / 1024:7.1f} KiB  kept {current / 1024:7.1f} KiB"
