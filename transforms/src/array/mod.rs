@@ -282,22 +282,17 @@ fn check(
                     Operator::Sub => step.negate(),
                     _ => Some(*step),
                 };
-                match step.and_then(|s| {
-                    Some(Span::new(
-                        drift
-                            .lo
-                            .checked_add(s.lo.min(0).checked_mul(COUNTED_MAX)?)?,
-                        drift
-                            .hi
-                            .checked_add(s.hi.max(0).checked_mul(COUNTED_MAX)?)?,
+                // Each execution moves the item by at most `step`.
+                let widened = step.and_then(|s| {
+                    drift.checked_add(Span::new(
+                        s.lo.min(0).checked_mul(COUNTED_MAX)?,
+                        s.hi.max(0).checked_mul(COUNTED_MAX)?,
                     ))
-                }) {
-                    Some(widened) => {
-                        drift = widened;
-                        true
-                    }
-                    None => false,
+                });
+                if let Some(widened) = widened {
+                    drift = widened;
                 }
+                widened.is_some()
             }
             _ => false,
         };
@@ -342,12 +337,7 @@ fn check(
             _ => None,
         })
         .reduce(Span::union)
-        .and_then(|s| {
-            Some(Span::new(
-                s.lo.checked_add(drift.lo)?,
-                s.hi.checked_add(drift.hi)?,
-            ))
-        });
+        .and_then(|s| s.checked_add(drift));
     match span.and_then(|s| TypeCode::for_ints(s).map(|code| (code, s))) {
         Some((code, span)) => Ok(Proven {
             code,

@@ -55,6 +55,14 @@ impl Span {
         self.lo >= lo && self.hi <= hi
     }
 
+    /// The span of `a + b` for `a` in `self` and `b` in `other`; `None` on overflow.
+    pub(super) fn checked_add(self, other: Span) -> Option<Span> {
+        Some(Span::new(
+            self.lo.checked_add(other.lo)?,
+            self.hi.checked_add(other.hi)?,
+        ))
+    }
+
     /// The span of `-x`.
     pub(super) fn negate(self) -> Option<Span> {
         Some(Span::new(self.hi.checked_neg()?, self.lo.checked_neg()?))
@@ -136,7 +144,7 @@ fn int_binop(op: Operator, a: Option<Span>, b: Option<Span>) -> Num {
     let both = a.zip(b);
     let span = match op {
         Operator::Div => return Num::Float,
-        Operator::Add => both.and_then(|(a, b)| a.corners(b, i128::checked_add)),
+        Operator::Add => both.and_then(|(a, b)| a.checked_add(b)),
         Operator::Sub => both.and_then(|(a, b)| a.corners(b, i128::checked_sub)),
         Operator::Mult => both.and_then(|(a, b)| a.corners(b, i128::checked_mul)),
         // Floor division is monotone in each argument while the divisor keeps one sign.
@@ -229,26 +237,16 @@ const TYPED_BUILTINS: &[&str] = &[
 
 impl MathNames {
     pub(super) fn new(module: &SourceModule) -> Self {
-        let counts = imports::binding_counts(module, TYPED_BUILTINS);
-        let mut out = MathNames {
-            module: None,
-            functions: Vec::new(),
-            shadowed: TYPED_BUILTINS
-                .iter()
-                .zip(counts)
-                .filter(|(_, count)| *count > 0)
-                .map(|(name, _)| *name)
-                .collect(),
-        };
+        // What the top-level imports bind: `(bound name, math member)`, with `None` for
+        // the module itself.
+        let mut imported: Vec<(&str, Option<&str>)> = Vec::new();
         for stmt in &module.ast().body {
             match stmt {
                 Stmt::Import(import) => {
                     for alias in &import.names {
                         if alias.name.id.as_str() == "math" {
-                            let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.to_string();
-                            if imports::binding_sites(module, &bound) == 1 {
-                                out.module = Some(bound);
-                            }
+                            let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                            imported.push((bound.id.as_str(), None));
                         }
                     }
                 }
@@ -260,13 +258,39 @@ impl MathNames {
                             .is_some_and(|m| m.id.as_str() == "math") =>
                 {
                     for alias in &import.names {
-                        let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.to_string();
-                        if imports::binding_sites(module, &bound) == 1 {
-                            out.functions.push((bound, alias.name.id.to_string()));
-                        }
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        imported.push((bound.id.as_str(), Some(alias.name.id.as_str())));
                     }
                 }
                 _ => {}
+            }
+        }
+        // One pass over the file's scopes counts the bindings of every name involved.
+        let names: Vec<&str> = TYPED_BUILTINS
+            .iter()
+            .copied()
+            .chain(imported.iter().map(|(bound, _)| *bound))
+            .collect();
+        let counts = imports::binding_counts(module, &names);
+        let (builtin_counts, import_counts) = counts.split_at(TYPED_BUILTINS.len());
+        let mut out = MathNames {
+            module: None,
+            functions: Vec::new(),
+            shadowed: TYPED_BUILTINS
+                .iter()
+                .zip(builtin_counts)
+                .filter(|(_, count)| **count > 0)
+                .map(|(name, _)| *name)
+                .collect(),
+        };
+        // A name bound anywhere else too may not be the math one where it is used.
+        for ((bound, member), count) in imported.into_iter().zip(import_counts) {
+            if *count != 1 {
+                continue;
+            }
+            match member {
+                None => out.module = Some(bound.to_string()),
+                Some(member) => out.functions.push((bound.to_string(), member.to_string())),
             }
         }
         out
