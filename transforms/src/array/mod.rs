@@ -358,39 +358,35 @@ fn finding(
     let quote = ctx.module.stylist().quote().as_char();
     let code = proven.code.letter();
     let prefix = format!("{reference}({quote}{code}{quote}, ");
-    let mut edits = Vec::new();
-    match shape {
-        Shape::Empty => edits.push(Edit::range_replacement(
-            format!("{reference}({quote}{code}{quote})"),
-            tracked.value.range(),
-        )),
-        Shape::Display(l) | Shape::Repeat(l) => {
-            edits.push(Edit::insertion(prefix, l.start()));
-            edits.push(Edit::insertion(")".to_string(), l.end()));
-        }
-        Shape::Comprehension(c) => {
-            edits.push(Edit::range_replacement(
+    // The opening edit, and the closing one where the list is wrapped.
+    let (open, close) = match shape {
+        Shape::Empty => (
+            Edit::range_replacement(
+                format!("{reference}({quote}{code}{quote})"),
+                tracked.value.range(),
+            ),
+            None,
+        ),
+        Shape::Display(l) | Shape::Repeat(l) => (
+            Edit::insertion(prefix, l.start()),
+            Some(Edit::insertion(")".to_string(), l.end())),
+        ),
+        Shape::Comprehension(c) => (
+            Edit::range_replacement(
                 format!("{prefix}("),
                 TextRange::at(c.start(), TextSize::new(1)),
-            ));
-            edits.push(Edit::range_replacement(
+            ),
+            Some(Edit::range_replacement(
                 "))".to_string(),
                 TextRange::new(c.end() - TextSize::new(1), c.end()),
-            ));
-        }
-    }
-    if let Some(edit) = import.edit {
-        edits.push(edit);
-    }
-    let mut edits = edits.into_iter();
-    let first = edits
-        .next()
-        .unwrap_or_else(|| Edit::insertion(String::new(), tracked.value.start()));
+            )),
+        ),
+    };
     Finding {
         transform: NAME,
         range: tracked.value.range(),
         message: typecode::message(tracked.name, proven.code, proven.span),
-        fix: Fix::unsafe_edits(first, edits),
+        fix: Fix::unsafe_edits(open, close.into_iter().chain(import.edit)),
         impact: Impact::Memory,
     }
 }

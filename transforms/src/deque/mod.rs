@@ -185,41 +185,34 @@ fn finding(
 ) -> Finding {
     let source = ctx.module.source();
     let reference = &import.reference;
-    let mut edits = Vec::new();
     let trimmed = |range: TextRange| {
         trimming.is_some_and(|t| t.statements.iter().any(|s| s.range().contains_range(range)))
     };
-    match tracked.value {
-        _ if let Some(trimming) = trimming => {
-            edits.push(Edit::range_replacement(
-                format!("{reference}(maxlen={})", trimming.maxlen),
-                tracked.value.range(),
-            ));
+    // The constructor edit, then every other one.
+    let mut rest = Vec::new();
+    let constructor = match (trimming, tracked.value) {
+        (Some(trimming), value) => {
             // A compound statement starts its own line and ends one: its lines go.
-            for stmt in &trimming.statements {
-                edits.push(Edit::range_deletion(TextRange::new(
+            rest.extend(trimming.statements.iter().map(|stmt| {
+                Edit::range_deletion(TextRange::new(
                     source.line_start(stmt.start()),
                     source.full_line_end(stmt.end()),
-                )));
-            }
+                ))
+            }));
+            Edit::range_replacement(
+                format!("{reference}(maxlen={})", trimming.maxlen),
+                value.range(),
+            )
         }
-        Expr::List(list) if list.elts.is_empty() => {
-            edits.push(Edit::range_replacement(
-                format!("{reference}()"),
-                list.range,
-            ));
+        (None, Expr::List(list)) if list.elts.is_empty() => {
+            Edit::range_replacement(format!("{reference}()"), list.range)
         }
-        Expr::Call(call) => {
-            edits.push(Edit::range_replacement(
-                reference.clone(),
-                call.func.range(),
-            ));
+        (None, Expr::Call(call)) => Edit::range_replacement(reference.clone(), call.func.range()),
+        (None, value) => {
+            rest.push(Edit::insertion(")".to_string(), value.end()));
+            Edit::insertion(format!("{reference}("), value.start())
         }
-        value => {
-            edits.push(Edit::insertion(format!("{reference}("), value.start()));
-            edits.push(Edit::insertion(")".to_string(), value.end()));
-        }
-    }
+    };
     for op in front {
         let range = match op {
             Front::Pop(call) | Front::Insert(call) => call.range(),
@@ -231,7 +224,7 @@ fn finding(
         match op {
             Front::Pop(call) => {
                 if let Expr::Attribute(attr) = call.func.as_ref() {
-                    edits.push(Edit::range_replacement(
+                    rest.push(Edit::range_replacement(
                         "popleft()".to_string(),
                         TextRange::new(attr.attr.start(), call.end()),
                     ));
@@ -241,7 +234,7 @@ fn finding(
                 if let (Expr::Attribute(attr), Some(value)) =
                     (call.func.as_ref(), call.arguments.args.get(1))
                 {
-                    edits.push(Edit::range_replacement(
+                    rest.push(Edit::range_replacement(
                         "appendleft(".to_string(),
                         TextRange::new(attr.attr.start(), value.start()),
                     ));
@@ -249,7 +242,7 @@ fn finding(
             }
             Front::Del(stmt) => {
                 if let Some(Expr::Subscript(sub)) = stmt.targets.first() {
-                    edits.push(Edit::range_replacement(
+                    rest.push(Edit::range_replacement(
                         format!("{}.popleft()", &source[sub.value.range()]),
                         stmt.range,
                     ));
@@ -257,13 +250,7 @@ fn finding(
             }
         }
     }
-    if let Some(edit) = import.edit {
-        edits.push(edit);
-    }
-    let mut edits = edits.into_iter();
-    let first = edits
-        .next()
-        .unwrap_or_else(|| Edit::insertion(String::new(), tracked.value.start()));
+    rest.extend(import.edit);
     Finding {
         transform: NAME,
         range: tracked.value.range(),
@@ -277,7 +264,7 @@ fn finding(
                 tracked.name
             ),
         },
-        fix: Fix::safe_edits(first, edits),
+        fix: Fix::safe_edits(constructor, rest),
         impact: Impact::Time,
     }
 }
