@@ -44,6 +44,8 @@ impl Transform for ArrayTransform {
             return out;
         }
         let math = MathNames::new(ctx.module);
+        // The same for every list in the file: planned once, when first needed.
+        let import = std::cell::OnceCell::new();
         for tracked in candidates {
             let ScopeKind::Function(function) = tracked.scope else {
                 continue;
@@ -55,8 +57,16 @@ impl Transform for ArrayTransform {
             let types = Types::new(&locals, &math);
             match check(ctx.module, &tracked, shape, &types) {
                 Ok(proven) => {
-                    let Some(import) =
-                        imports::import_member(ctx.module, "array", "array", Style::ModuleImport)
+                    let Some(import) = import
+                        .get_or_init(|| {
+                            imports::import_member(
+                                ctx.module,
+                                "array",
+                                "array",
+                                Style::ModuleImport,
+                            )
+                        })
+                        .clone()
                     else {
                         out.notes.push(note(
                             &tracked,

@@ -42,6 +42,8 @@ impl Transform for DequeTransform {
             _ => false,
         };
         let mut out = Output::default();
+        // The same for every queue in the file: planned once, when first needed.
+        let import = std::cell::OnceCell::new();
         for tracked in bindings::analyze(ast, &want, false, true) {
             match plan(&tracked) {
                 Plan::NotAQueue => {}
@@ -51,12 +53,17 @@ impl Transform for DequeTransform {
                     reason: format!("`{}` stays a list: {reason}", tracked.name),
                 }),
                 Plan::Rewrite(front) => {
-                    let Some(import) = imports::import_member(
-                        ctx.module,
-                        "collections",
-                        "deque",
-                        Style::FromImport,
-                    ) else {
+                    let Some(import) = import
+                        .get_or_init(|| {
+                            imports::import_member(
+                                ctx.module,
+                                "collections",
+                                "deque",
+                                Style::FromImport,
+                            )
+                        })
+                        .clone()
+                    else {
                         out.notes.push(Note {
                             transform: NAME,
                             range: tracked.value.range(),
