@@ -351,7 +351,7 @@ impl<'t, 'a> Types<'t, 'a> {
                 // `~x == -x - 1`.
                 (UnaryOp::Invert, Num::Int(span)) => Num::Int(
                     span.and_then(Span::negate)
-                        .and_then(|s| Some(Span::new(s.lo.checked_sub(1)?, s.hi - 1))),
+                        .and_then(|s| s.checked_add(Span::exact(-1))),
                 ),
                 _ => Num::Unknown,
             },
