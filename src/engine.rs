@@ -245,7 +245,7 @@ fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize
         column,
         message: finding.message.clone(),
         applicability: applicability_name(finding.fix.applicability()),
-        impact: finding.impact,
+        impact: finding.impact(),
     }
 }
 

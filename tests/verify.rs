@@ -21,7 +21,9 @@ use pyslim::report::markdown::Written;
 use pyslim::source::DecodedSource;
 use pyslim::verify::runner::{Mode, RunOutcome, Runner};
 use pyslim::verify::{Blame, VerifyRequest};
-use pyslim_transforms::{Edit, FileContext, Finding, Fix, Impact, Output, Settings, Transform};
+use pyslim_transforms::{
+    Avoided, Edit, FileContext, Finding, Fix, Output, PerUnit, Saving, Settings, Subject, Transform,
+};
 use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
@@ -93,7 +95,10 @@ impl<'a> Visitor<'a> for Finder<'_> {
                     range: r,
                     message: format!("list comprehension in `{}()` becomes a generator", name.id),
                     fix,
-                    impact: Impact::Memory,
+                    saving: Saving {
+                        subject: Subject::Transient { range: r },
+                        per_unit: PerUnit::Generator(Avoided::ListAndItems),
+                    },
                 });
             }
         }

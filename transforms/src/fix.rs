@@ -4,6 +4,8 @@
 pub use ruff_diagnostics::{Applicability, Edit, Fix};
 use ruff_text_size::TextRange;
 
+use crate::saving::Saving;
+
 /// What a rewrite buys. Reports must not present a time rewrite as a memory saving
 /// (python-memory-facts: a deque is slightly larger than a list).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -27,8 +29,16 @@ pub struct Finding {
     pub message: String,
     /// The edits and their applicability.
     pub fix: Fix,
-    /// What kind of gain the rewrite brings.
-    pub impact: Impact,
+    /// What the rewrite acts on and saves per unit of it, for ranking against a
+    /// profile (and whether it is a memory or a time rewrite).
+    pub saving: Saving,
+}
+
+impl Finding {
+    /// Memory or time.
+    pub fn impact(&self) -> Impact {
+        self.saving.impact()
+    }
 }
 
 /// A candidate a transform considered and left alone, with the reason (`--explain`).

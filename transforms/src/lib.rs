@@ -7,9 +7,11 @@
 
 use std::any::Any;
 
+pub mod figures;
 pub mod fix;
 pub mod parse;
 pub mod registry;
+pub mod saving;
 pub mod settings;
 pub mod suppression;
 mod syntax;
@@ -25,6 +27,7 @@ pub mod tuple;
 pub use fix::{Applicability, Edit, Finding, Fix, Impact, Note, Output};
 pub use parse::{SourceModule, SyntaxError, parse};
 pub use ruff_python_ast::PythonVersion;
+pub use saving::{Avoided, Element, PerUnit, Saving, Subject};
 pub use settings::{Settings, TransformOptions};
 
 /// Facts one transform gathered from one file for its project-wide view. They must be

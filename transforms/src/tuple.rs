@@ -7,8 +7,8 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::project::{self, FileUses, ProjectUses};
 use crate::bindings::{self, ScopeKind, Site, Tracked, UseClass};
 use crate::{
-    Edit, FileContext, FileFacts, Finding, Fix, Impact, ModuleInfo, Note, Output, ProjectFacts,
-    Transform,
+    Edit, FileContext, FileFacts, Finding, Fix, ModuleInfo, Note, Output, PerUnit, ProjectFacts,
+    Saving, Subject, Transform,
 };
 
 /// The `tuple` transform.
@@ -203,7 +203,13 @@ fn finding(
         range: list.range,
         message,
         fix,
-        impact: Impact::Memory,
+        saving: Saving {
+            subject: Subject::Lists {
+                created: list.range,
+                filled: Vec::new(),
+            },
+            per_unit: PerUnit::Tuple,
+        },
     })
 }
 

@@ -9,7 +9,10 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::scope::{Body, Site, function_locals};
 use crate::bindings::{self, Escape, ScopeKind, Tracked, UseKind};
 use crate::imports::{self, Style};
-use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, SourceModule, Transform};
+use crate::{
+    Edit, Element, FileContext, Finding, Fix, Note, Output, PerUnit, Saving, SourceModule, Subject,
+    Transform,
+};
 use typecode::TypeCode;
 use types::{COUNTED_MAX, MathNames, Num, Span, Types};
 
@@ -397,6 +400,35 @@ fn finding(
         range: tracked.value.range(),
         message: typecode::message(tracked.name, proven.code, proven.span),
         fix: Fix::unsafe_edits(open, close.into_iter().chain(import.edit)),
-        impact: Impact::Memory,
+        saving: Saving {
+            subject: Subject::Lists {
+                created: tracked.value.range(),
+                filled: filling_uses(tracked),
+            },
+            per_unit: PerUnit::Array {
+                code: proven.code.letter(),
+                element: match proven.span {
+                    None => Element::Float,
+                    Some(span) => Element::Int {
+                        cached: span
+                            .within(crate::figures::CACHED_INTS.0, crate::figures::CACHED_INTS.1),
+                    },
+                },
+            },
+        },
     }
+}
+
+/// The uses that add elements to a tracked list: where a profile sees its storage grow.
+fn filling_uses(tracked: &Tracked) -> Vec<TextRange> {
+    tracked
+        .uses
+        .iter()
+        .filter(|u| match &u.kind {
+            UseKind::Method { name, .. } => matches!(*name, "append" | "extend" | "insert"),
+            UseKind::SubscriptStore { .. } => true,
+            _ => false,
+        })
+        .map(|u| u.range)
+        .collect()
 }

@@ -9,9 +9,10 @@
 //! Ints in -5..256 are cached and shared, so for them the list pays the pointer only.
 
 use super::types::Span;
-
-/// The smallest and largest int CPython caches (every `5` is the same object).
-const CACHED_INTS: (i128, i128) = (-5, 256);
+use crate::figures::{
+    CACHED_INTS, LIST_OF_FLOATS as LIST_FLOAT_TRACED, LIST_OF_INTS as LIST_INT_TRACED,
+    LIST_POINTER as LIST_POINTER_TRACED,
+};
 
 /// An `array` type code pyslim writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,18 +66,9 @@ impl TypeCode {
 
     /// Traced bytes per element of the array (measured, 1M elements).
     fn traced(self) -> f64 {
-        match self {
-            TypeCode::Byte => 1.0,
-            TypeCode::Short => 2.0,
-            TypeCode::Int => 4.1,
-            TypeCode::Double | TypeCode::LongLong => 8.2,
-        }
+        crate::figures::array_per_element(self.letter()).unwrap_or(8.2)
     }
 }
-
-const LIST_FLOAT_TRACED: f64 = 32.5;
-const LIST_INT_TRACED: f64 = 40.4;
-const LIST_POINTER_TRACED: f64 = 8.4;
 
 fn saving(before: f64, after: f64) -> String {
     format!(

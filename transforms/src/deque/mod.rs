@@ -8,7 +8,7 @@ use ruff_text_size::{Ranged, TextRange};
 
 use crate::bindings::{self, Index, Tracked, UseKind};
 use crate::imports::{self, Style};
-use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, Transform};
+use crate::{Edit, FileContext, Finding, Fix, Note, Output, PerUnit, Saving, Subject, Transform};
 
 /// The `deque` transform.
 pub struct DequeTransform;
@@ -272,6 +272,18 @@ fn finding(
             ),
         },
         fix: Fix::safe_edits(constructor, rest),
-        impact: Impact::Time,
+        saving: Saving {
+            subject: Subject::Queue {
+                created: tracked.value.range(),
+                calls: front
+                    .iter()
+                    .map(|op| match op {
+                        Front::Pop(call) | Front::Insert(call) => call.range(),
+                        Front::Del(stmt) => stmt.range(),
+                    })
+                    .collect(),
+            },
+            per_unit: PerUnit::Time,
+        },
     }
 }

@@ -13,7 +13,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use super::effects::body_hazard;
 use super::index::ForCandidate;
 use super::{Checker, NAME};
-use crate::{Edit, Finding, Fix, Impact};
+use crate::{Avoided, Edit, Finding, Fix, PerUnit, Saving, Subject};
 
 /// `errors=` handlers that never raise on bad input.
 const LENIENT_ERRORS: &[&str] = &["ignore", "replace", "surrogateescape", "backslashreplace"];
@@ -139,7 +139,12 @@ pub(super) fn check_readlines(
         range: stmt.iter.range(),
         message,
         fix,
-        impact: Impact::Memory,
+        saving: Saving {
+            subject: Subject::Transient {
+                range: call.range(),
+            },
+            per_unit: PerUnit::Generator(Avoided::ListAndItems),
+        },
     });
 }
 

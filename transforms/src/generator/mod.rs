@@ -13,7 +13,9 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use serde::Deserialize;
 
 use crate::syntax::target_names;
-use crate::{Edit, FileContext, Finding, Fix, Impact, Note, Output, Transform};
+use crate::{
+    Avoided, Edit, FileContext, Finding, Fix, Note, Output, PerUnit, Saving, Subject, Transform,
+};
 use consumers::Consumer;
 use effects::{Effects, Level, body_hazard, comprehension_effects, expr_effects};
 use index::{CallCandidate, ForCandidate, Index, dedup};
@@ -521,7 +523,12 @@ impl<'a> Checker<'_, '_, 'a> {
             range,
             message,
             fix,
-            impact: Impact::Memory,
+            saving: Saving {
+                subject: Subject::Transient {
+                    range: comp.range(),
+                },
+                per_unit: PerUnit::Generator(avoided(use_)),
+            },
         });
     }
 }
@@ -533,6 +540,16 @@ fn alone_on_line(source: &str, range: TextRange) -> bool {
     let after = &source[range.end().to_usize()..];
     let line_end = after.find(['\n', '\r']).unwrap_or(after.len());
     before[line_start..].trim().is_empty() && after[..line_end].trim().is_empty()
+}
+
+/// What the list never built held: its items too, unless the consumer keeps them.
+fn avoided(use_: Use) -> Avoided {
+    match use_ {
+        Use::Eager(Consumer::Sorted | Consumer::Set | Consumer::Frozenset | Consumer::Dict) => {
+            Avoided::ListOnly
+        }
+        _ => Avoided::ListAndItems,
+    }
 }
 
 /// What the rewrite saves, with the figures measured in python-memory-facts.md.

@@ -10,7 +10,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::{
-    FileContext, FileFacts, Finding, Fix, Impact, ModuleInfo, Note, Output, ProjectFacts, Transform,
+    FileContext, FileFacts, Finding, Fix, ModuleInfo, Note, Output, PerUnit, ProjectFacts, Saving,
+    Subject, Transform,
 };
 
 use decide::{Plan, ProjectPlan, SlotPlan};
@@ -111,7 +112,9 @@ impl Runner<'_, '_> {
     fn slot(&mut self, def: &ast::StmtClassDef, plan: &SlotPlan) {
         let module = self.ctx.module;
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
-        let (saving, on) = safety::saving(plan.target, plan.total, plan.weakref);
+        let attributes_total = u32::try_from(plan.total).unwrap_or(u32::MAX);
+        let (saving, on) =
+            crate::figures::slots_per_instance(plan.target, attributes_total, plan.weakref);
         let (edit, what) = if let Some(position) = plan.dataclass {
             // The index resolved the decorator through the imports (`import dataclasses
             // as dc`, `from dataclasses import dataclass as dc`); its position is stable.
@@ -164,7 +167,15 @@ impl Runner<'_, '_> {
             range: TextRange::new(def.name.start(), def.end()),
             message,
             fix,
-            impact: Impact::Memory,
+            saving: Saving {
+                subject: Subject::Class {
+                    qualname: self.qual.join("."),
+                },
+                per_unit: PerUnit::Slots {
+                    attributes: attributes_total,
+                    weakref: plan.weakref,
+                },
+            },
         });
     }
 }

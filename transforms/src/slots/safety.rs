@@ -1,8 +1,6 @@
 //! What stops a class from taking `__slots__` (slots-safety.md), with the short, stable
-//! phrases `--explain` prints, and the per-instance saving quoted in messages
-//! (python-memory-facts.md).
-
-use ruff_python_ast::PythonVersion;
+//! phrases `--explain` prints. The per-instance saving quoted in messages lives in
+//! [`crate::figures`].
 
 /// A reason found inside one class that it cannot take slots.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,21 +52,4 @@ impl Blocker {
                 | Blocker::ComplexBody
         )
     }
-}
-
-/// Estimated traced bytes saved per instance for a class whose instances hold
-/// `attributes` slots in all (python-memory-facts.md, per-instance table), and the
-/// CPython version the figure was measured on. Between the measured 2 and 6
-/// attributes the smaller figure is used, so the estimate never exceeds the facts.
-pub fn saving(target: PythonVersion, attributes: usize, weakref: bool) -> (u32, &'static str) {
-    let (two, six, on) = match (target.major, target.minor) {
-        (3, ..=10) => (152 - 48, 192 - 80, "3.10"),
-        (3, 11) => (88 - 48, 128 - 80, "3.11"),
-        (3, 12) => (80 - 48, 120 - 80, "3.12"),
-        _ => (88 - 48, 120 - 80, "3.13"),
-    };
-    let figure = if attributes >= 6 { six } else { two.min(six) };
-    // A `__weakref__` slot costs one pointer per instance.
-    let figure = if weakref { figure - 8 } else { figure };
-    (figure, on)
 }
