@@ -1,16 +1,18 @@
-//! The pyslim tool: everything with side effects around the pure transforms crate:
-//! configuration, file discovery, the fix loop, diffs and patches, atomic writes,
-//! verification and reports.
+//! The pyslim tool: everything with side effects around the pure transforms crate,
+//! grouped by the stage of the data flow:
+//!
+//! - [`load`]: finding the files and their configuration, decoding them, the workspace;
+//! - [`engine`]: the project index and the fix loop over every file;
+//! - [`mod@write`]: diffs, patches and atomic writes;
+//! - [`python`]: running the project's Python (venv, working copy, worker, runner);
+//! - [`verify`]: proving rewrites with the project's tests;
+//! - [`report`]: what the user reads: findings, verification reports;
+//! - [`cli`]: the command line, which wires the stages together.
 
 pub mod cli;
-pub mod config;
-pub mod diff;
-pub mod discovery;
 pub mod engine;
-pub mod output;
-pub mod project;
+pub mod load;
+pub mod python;
 pub mod report;
-pub mod source;
 pub mod verify;
-pub mod workspace;
 pub mod write;

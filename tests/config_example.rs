@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pyslim::config::{Config, FileConfig, Overrides, VerifyConfig};
+use pyslim::load::config::{Config, FileConfig, Overrides, VerifyConfig};
 use pyslim_transforms::{TransformOptions, registry};
 
 fn example_path() -> std::path::PathBuf {
@@ -125,7 +125,7 @@ fn example_values_are_the_defaults() {
         .iter()
         .map(|s| s.as_str())
         .collect();
-    assert_eq!(exclude, pyslim::config::DEFAULT_EXCLUDE);
+    assert_eq!(exclude, pyslim::load::config::DEFAULT_EXCLUDE);
     assert_eq!(file.target_version.as_deref(), Some("3.10"));
     assert_eq!(file.respect_gitignore, Some(true));
 }

@@ -18,8 +18,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use pyslim::engine::FixPolicy;
-use pyslim::project::{self, ProjectFile};
-use pyslim::source::DecodedSource;
+use pyslim::load::decode::DecodedSource;
+use pyslim::load::{ProjectFile, module_info};
 use pyslim_transforms::{PythonVersion, Settings, parse, registry};
 
 struct Case {
@@ -101,7 +101,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
         .iter()
         .map(|(rel, text)| ProjectFile {
             path: case.root.join(rel),
-            info: project::module_info(
+            info: module_info(
                 &case.root.join(rel),
                 rel.to_string_lossy().replace('\\', "/"),
             ),
@@ -111,12 +111,12 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
             indexed_by: vec![transform],
         })
         .collect();
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let policy = FixPolicy {
         unsafe_fixes: true,
         keep: None,
     };
-    let results = project::rewrite_all(&files, &facts, &policy);
+    let results = pyslim::engine::rewrite_all(&files, &facts, &policy);
     let mut outputs = Vec::new();
     let mut log = String::new();
     for (file, result) in files.iter().zip(results) {

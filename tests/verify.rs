@@ -16,10 +16,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pyslim::project::{self, ProjectFile};
+use pyslim::load::decode::DecodedSource;
+use pyslim::load::{ProjectFile, module_info};
+use pyslim::python::runner::{Mode, RunOutcome, Runner};
 use pyslim::report::markdown::Written;
-use pyslim::source::DecodedSource;
-use pyslim::verify::runner::{Mode, RunOutcome, Runner};
 use pyslim::verify::{Blame, VerifyRequest};
 use pyslim_transforms::{
     Avoided, Edit, FileContext, Finding, Fix, Output, PerUnit, Saving, Settings, Subject, Transform,
@@ -179,7 +179,7 @@ fn load_with(root: &Path, transforms: &[&'static dyn Transform]) -> Vec<ProjectF
                 .to_string_lossy()
                 .into_owned();
             ProjectFile {
-                info: project::module_info(&path, display),
+                info: module_info(&path, display),
                 source: DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
                 settings: settings.clone(),
                 transforms: transforms.to_vec(),
@@ -241,7 +241,7 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     let dir = fixture("breaks");
     let before = snapshot(dir.path());
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
     assert_eq!(
         snapshot(dir.path()),
@@ -269,7 +269,7 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     assert!(report.flaky_tests.is_empty());
 
     // The CLI's final step: the fix loop with only the kept fixes.
-    let texts = project::rewrite_kept(&files, &facts, true, &report.kept);
+    let texts = pyslim::engine::rewrite_kept(&files, &facts, true, &report.kept);
     let output = |i: usize| texts[i].as_ref().unwrap().output.clone().unwrap();
     let cart = output(1);
     assert!(cart.contains("sum(p * 2 for p in prices)"));
@@ -290,7 +290,7 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
 fn savings_are_attributed_per_transform() {
     let dir = fixture("memory");
     let files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
     assert_eq!(report.kept_count(), 3);
     let names: Vec<_> = report
@@ -311,7 +311,7 @@ fn savings_are_attributed_per_transform() {
     // baseline, all fixes, then on the changed tests: before, and each transform alone.
     assert_eq!(report.runs, 5);
     let mut out = Vec::new();
-    pyslim::report::print_summary(&report, &mut out).unwrap();
+    pyslim::report::verify::print_summary(&report, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("minmax alone (1 fixes)"), "{text}");
 }
@@ -320,7 +320,7 @@ fn savings_are_attributed_per_transform() {
 fn a_test_failing_at_baseline_is_not_blamed() {
     let dir = fixture("baseline-fail");
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap();
     assert_eq!(
         report.baseline_failures,
@@ -338,7 +338,7 @@ fn a_test_failing_at_baseline_is_not_blamed() {
 fn memory_saving_is_measured_and_noise_is_not_a_saving() {
     let dir = fixture("memory");
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let mut req = request(dir.path());
     req.repeat = 3;
     let report = pyslim::verify::run(&req, &files, &facts).unwrap();
@@ -425,7 +425,7 @@ fn os_exit_and_segfault_are_inconclusive() {
 
     // A baseline that cannot be judged stops verification with the cause.
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let err = pyslim::verify::run(&request(dir.path()), &files, &facts).unwrap_err();
     assert!(format!("{err:#}").contains("baseline run"), "{err:#}");
 }
@@ -463,7 +463,7 @@ fn a_python_mismatch_is_detected_before_start_up() {
     let fake = other.path().join("venv");
     bare_venv(&fake);
     let cfg = std::fs::read_to_string(fake.join("pyvenv.cfg")).unwrap();
-    let linked = pyslim::verify::worker::linked_version();
+    let linked = pyslim::python::worker::linked_version();
     std::fs::write(
         fake.join("pyvenv.cfg"),
         cfg.replace(&format!("version = {linked}"), "version = 3.11.0"),
@@ -477,7 +477,7 @@ fn a_python_mismatch_is_detected_before_start_up() {
     .unwrap();
 
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let mut req = request(dir.path());
     req.venv = Some(fake.clone());
     let err = pyslim::verify::run(&req, &files, &facts).unwrap_err();
@@ -625,7 +625,7 @@ fn an_editable_install_runs_the_working_copy() {
     )
     .unwrap();
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let mut req = request(dir.path());
     // Found as users expect: .venv in the project root (unless one is active here).
     req.venv = std::env::var_os("VIRTUAL_ENV").map(|_| inner.clone());
@@ -639,7 +639,7 @@ fn an_editable_install_runs_the_working_copy() {
 fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
     let dir = fixture("flaky");
     let files = load(dir.path());
-    let facts = project::index(&files);
+    let facts = pyslim::engine::index(&files);
     let report = pyslim::verify::run(&request(dir.path()), &files, &facts);
     let name = dir
         .path()

@@ -8,8 +8,8 @@ use std::fmt::Write;
 use pyslim_transforms::registry;
 
 use super::{TOP_TESTS, bytes};
-use crate::verify::memory::Spread;
-use crate::verify::runner::Mode;
+use crate::python::Mode;
+use crate::python::stats::Spread;
 use crate::verify::{FixOutcome, VerifyReport};
 
 /// Where the kept rewrites went, for the report's first sentence.

@@ -16,8 +16,8 @@
 //!    each transform's fixes alone (a test's peak depends on what ran before it in the
 //!    session, so focused runs are compared with focused runs).
 //!
-//! Every run is a fresh worker process ([`worker`]). Only pytest exit 0 or 1 with a
-//! complete result file and at least one test is a verdict ([`runner`]).
+//! Every run is a fresh worker process ([`crate::python::worker`]). Only pytest exit 0 or 1 with a
+//! complete result file and at least one test is a verdict ([`crate::python::runner`]).
 //!
 //! # JSON (`rewrite --verify --format json`, key `"verify"`)
 //!
@@ -54,11 +54,7 @@
 //! says whether `|change|` exceeds it.
 
 pub mod bisect;
-pub mod copy;
 pub mod memory;
-pub mod runner;
-pub mod venv;
-pub mod worker;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -66,11 +62,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::engine::{FixKey, ReportedFix};
-use crate::project::{self, Facts, ProjectFile};
+use crate::engine::{self, Facts, FixKey, ReportedFix};
+use crate::load::ProjectFile;
+use crate::python::stats::Change;
+use crate::python::{Candidate, Mode, RunOutcome, Runner, Session, runner, venv, workcopy, worker};
 use bisect::Purpose;
-use memory::{Change, MemoryReport};
-use runner::{Mode, RunOutcome, Runner};
+use memory::MemoryReport;
 
 /// What to verify and how.
 #[derive(Debug, Clone)]
@@ -228,7 +225,7 @@ pub struct VerifyReport {
     /// Memory or attribution runs whose figures were not used.
     pub skipped_runs: Vec<SkippedRun>,
     /// The surviving fixes per file index (of the `files` passed in), for
-    /// [`project::rewrite_kept`].
+    /// [`engine::rewrite_kept`].
     #[serde(skip)]
     pub kept: Vec<BTreeSet<FixKey>>,
 }
@@ -244,9 +241,6 @@ impl VerifyReport {
         self.fixes.len() - self.kept_count()
     }
 }
-
-/// One candidate: index into `files` and its key.
-type Candidate = (usize, FixKey);
 
 /// Verifies the candidate fixes for `files` (the fix loop's output with `keep: None`)
 /// by running the project's tests. Returns an error when the tests cannot be run at all
@@ -288,7 +282,7 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         unsafe_fixes: request.unsafe_fixes,
         keep: None,
     };
-    let rewrites = project::rewrite_all(files, facts, &all_policy);
+    let rewrites = engine::rewrite_all(files, facts, &all_policy);
     let mut fixes = Vec::new();
     let mut groups: Vec<Vec<Candidate>> = Vec::new();
     for (index, rewrite) in rewrites.iter().enumerate() {
@@ -333,7 +327,7 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         .collect::<Result<_>>()?;
 
     runner::install_interrupt_handler()?;
-    let copy = copy::WorkingCopy::new(&root, &venv.path)?;
+    let copy = workcopy::WorkingCopy::new(&root, &venv.path)?;
     let scratch = tempfile::Builder::new()
         .prefix("pyslim-runs-")
         .tempdir()
@@ -370,7 +364,7 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
     session.apply(&[])?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (baseline_outcome, mut all_outcome) = if !all.is_empty() && cores >= 2 {
-        let second = copy::WorkingCopy::new(&root, &venv.path)?;
+        let second = workcopy::WorkingCopy::new(&root, &venv.path)?;
         let second_scratch = scratch.path().join("second");
         std::fs::create_dir_all(&second_scratch)?;
         let second_runner = Runner {
@@ -631,72 +625,6 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         skipped_runs,
         kept,
     })
-}
-
-/// The working copy and the runs made on it.
-struct Session<'a> {
-    runner: &'a Runner,
-    files: &'a [ProjectFile],
-    facts: &'a Facts,
-    unsafe_fixes: bool,
-    relative: &'a BTreeMap<usize, PathBuf>,
-    copy_root: PathBuf,
-    runs: usize,
-    /// What each candidate file currently holds in the copy (its kept keys).
-    written: BTreeMap<usize, BTreeSet<FixKey>>,
-}
-
-impl Session<'_> {
-    /// Makes every candidate file in the copy hold exactly the fixes in `set`.
-    fn apply(&mut self, set: &[Candidate]) -> Result<()> {
-        let mut wanted: BTreeMap<usize, BTreeSet<FixKey>> = self
-            .relative
-            .keys()
-            .map(|i| (*i, BTreeSet::new()))
-            .collect();
-        for (index, key) in set {
-            wanted.entry(*index).or_default().insert(key.clone());
-        }
-        for (index, keys) in wanted {
-            if self.written.get(&index) == Some(&keys) {
-                continue;
-            }
-            let file = &self.files[index];
-            let text = if keys.is_empty() {
-                file.source.text.clone()
-            } else {
-                let keep = |k: &FixKey| keys.contains(k);
-                let policy = crate::engine::FixPolicy {
-                    unsafe_fixes: self.unsafe_fixes,
-                    keep: Some(&keep),
-                };
-                let job = crate::engine::FileJob {
-                    info: &file.info,
-                    settings: &file.settings,
-                    transforms: &file.transforms,
-                    facts: self.facts,
-                };
-                crate::engine::rewrite(&file.source.text, &job, &policy)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", file.info.path, e.message))?
-                    .output
-                    .unwrap_or_else(|| file.source.text.clone())
-            };
-            let bytes = file
-                .source
-                .encode(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.info.path))?;
-            let target = self.copy_root.join(&self.relative[&index]);
-            std::fs::write(&target, bytes)
-                .with_context(|| format!("cannot write {}", target.display()))?;
-            self.written.insert(index, keys);
-        }
-        Ok(())
-    }
-
-    fn run(&mut self, label: &str, memory: bool, only: Option<&[String]>) -> Result<RunOutcome> {
-        self.runs += 1;
-        self.runner.run(label, memory, only, self.runs)
-    }
 }
 
 #[cfg(test)]

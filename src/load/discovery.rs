@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
 
-use crate::config::{Config, Overrides, find_config_file_in};
+use super::config::{Config, Overrides, find_config_file_in};
 
 /// Resolves the configuration for a folder, once per configuration file.
 pub struct ConfigResolver {

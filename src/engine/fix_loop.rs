@@ -1,110 +1,18 @@
-//! The fix loop: parse → run transforms → pick non-overlapping fixes → apply → re-parse,
-//! until nothing changes.
+//! The fix loop on one file: parse → run transforms → pick non-overlapping fixes →
+//! apply → re-parse, until nothing changes.
 //!
-//! Works on text only; reading, writing and discovery live elsewhere. Every pass is
-//! re-parsed, and a fix whose result does not parse is dropped and reported as an
-//! internal error, never written.
-
-use std::any::Any;
-use std::collections::HashMap;
+//! Every pass is re-parsed, and a fix whose result does not parse is dropped and
+//! reported as an internal error, never written.
 
 use pyslim_transforms::{
-    Applicability, Edit, FileContext, Finding, Impact, ModuleInfo, Settings, SourceModule,
-    SyntaxError, Transform, parse, suppression::Suppressions,
+    Edit, FileContext, Finding, SourceModule, SyntaxError, parse, suppression::Suppressions,
 };
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
-/// Passes before the loop gives up. Each pass applies every non-overlapping fix, so only
-/// nested rewrites need a second pass; ten means something keeps undoing itself.
-pub const MAX_PASSES: usize = 10;
-
-/// Identifies one fix across runs: the transform and where its construct starts in the
-/// original text. Verification drops fixes by key and re-runs the loop without them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-pub struct FixKey {
-    /// The transform's name.
-    pub transform: &'static str,
-    /// Byte offset of the construct in the original text.
-    pub offset: u32,
-}
-
-/// Which fixes the loop may apply.
-pub struct FixPolicy<'a> {
-    /// Apply `unsafe` fixes too (`--unsafe`, or under `--verify`).
-    pub unsafe_fixes: bool,
-    /// Further filter by key (verification drops culprits through this).
-    pub keep: Option<&'a (dyn Fn(&FixKey) -> bool + Sync)>,
-}
-
-impl FixPolicy<'_> {
-    fn allows(&self, finding: &Finding, key: &FixKey) -> bool {
-        let applicability_ok = match finding.fix.applicability() {
-            Applicability::Safe => true,
-            Applicability::Unsafe => self.unsafe_fixes,
-            Applicability::DisplayOnly => false,
-        };
-        applicability_ok && self.keep.is_none_or(|keep| keep(key))
-    }
-}
-
-/// One fix as reported to the user, in the original file's coordinates.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ReportedFix {
-    /// Stable identity of the fix.
-    pub key: FixKey,
-    /// 1-based line in the original file.
-    pub line: usize,
-    /// 1-based column in the original file.
-    pub column: usize,
-    /// The transform's message.
-    pub message: String,
-    /// `safe` or `unsafe`.
-    pub applicability: &'static str,
-    /// Memory or time.
-    pub impact: Impact,
-}
-
-/// A candidate a transform left alone, in original coordinates.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct ReportedNote {
-    /// The transform's name.
-    pub transform: &'static str,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// Why it was left alone.
-    pub reason: String,
-}
-
-/// The outcome of the fix loop on one file.
-#[derive(Debug, Clone, Default)]
-pub struct Rewrite {
-    /// The rewritten text; `None` when nothing applied (most files: not copying them
-    /// keeps a whole-tree run's memory to one copy of the sources).
-    pub output: Option<String>,
-    /// Fixes applied, in source order.
-    pub applied: Vec<ReportedFix>,
-    /// Fixes found but not allowed by the policy (unsafe without `--unsafe`).
-    pub withheld: Vec<ReportedFix>,
-    /// Candidates left alone (from the first pass).
-    pub notes: Vec<ReportedNote>,
-    /// Fixes dropped because their result did not parse, or a loop that did not settle.
-    pub internal_errors: Vec<String>,
-}
-
-/// What the loop needs to know about one file besides its text.
-pub struct FileJob<'a> {
-    /// Its place in the project.
-    pub info: &'a ModuleInfo,
-    /// Its settings (the closest config file's).
-    pub settings: &'a Settings,
-    /// The transforms enabled for it, in registry order.
-    pub transforms: &'a [&'static dyn Transform],
-    /// Project-wide facts per transform name.
-    pub facts: &'a HashMap<&'static str, Box<dyn Any + Send + Sync>>,
-}
+use super::{
+    FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite, applicability_name,
+};
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].
@@ -246,15 +154,6 @@ fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize
         message: finding.message.clone(),
         applicability: applicability_name(finding.fix.applicability()),
         impact: finding.impact(),
-    }
-}
-
-/// The user-facing name of an applicability level.
-pub fn applicability_name(applicability: Applicability) -> &'static str {
-    match applicability {
-        Applicability::Safe => "safe",
-        Applicability::Unsafe => "unsafe",
-        Applicability::DisplayOnly => "display-only",
     }
 }
 

@@ -8,7 +8,7 @@ use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
 use crate::engine::{ReportedFix, ReportedNote};
-use crate::workspace::{FileError, FileOutcome, Workspace};
+use crate::load::{FileError, FileOutcome, Workspace};
 
 /// One file's results, as printed.
 #[derive(Debug, Serialize)]

@@ -14,13 +14,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use pyslim_transforms::registry;
 
-use crate::config::Overrides;
-use crate::diff;
-use crate::discovery::ConfigResolver;
 use crate::engine::FixPolicy;
-use crate::output::RunReport;
-use crate::workspace::{FileOutcome, Workspace};
-use crate::write::atomic_write;
+use crate::load::Workspace;
+use crate::load::config::Overrides;
+use crate::load::discovery::ConfigResolver;
+use crate::report::findings::RunReport;
+use crate::write::{self, atomic_write_new, diff};
 
 /// Codemods that make Python programs use less memory, proven by their own tests.
 #[derive(Debug, Parser)]
@@ -150,7 +149,7 @@ pub fn main() -> ExitCode {
         Command::Transforms { format } => list_transforms(format),
         Command::Explain { name } => explain(&name),
         Command::Worker { spec } => {
-            return match crate::verify::worker::main(&spec) {
+            return match crate::python::worker::main(&spec) {
                 Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
                 Err(err) => {
                     eprintln!("pyslim worker: {err:#}");
@@ -235,7 +234,7 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
     let verification = if args.verify.verify {
         let report = verify(&args, &workspace, unsafe_fixes)?;
         // The fix loop again, with only the rewrites the tests accepted.
-        let kept = crate::project::rewrite_kept(
+        let kept = crate::engine::rewrite_kept(
             &workspace.files,
             &workspace.facts,
             unsafe_fixes,
@@ -251,9 +250,9 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
         None
     };
     let write = !args.dry_run && args.patch.is_none();
-    let diffs = diffs(&workspace, &outcomes);
+    let diffs = write::diffs(&workspace, &outcomes);
     if let Some(patch) = &args.patch {
-        write_patch(&workspace, &diffs, patch)?;
+        write::write_patch(&workspace, &diffs, patch)?;
     }
     let shown_diffs = if args.dry_run {
         diffs.iter().map(|(i, (d, _))| (*i, d.clone())).collect()
@@ -262,7 +261,9 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
     };
     let mut report = RunReport::new("rewrite", &workspace, &outcomes, &shown_diffs, false, write);
     if write {
-        report.errors.extend(write_files(&workspace, &outcomes));
+        report
+            .errors
+            .extend(write::write_files(&workspace, &outcomes));
     }
     match args.common.format {
         Format::Json => match &verification {
@@ -275,7 +276,7 @@ fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
         },
         Format::Text => {
             if let Some(v) = &verification {
-                crate::report::print_summary(v, &mut anstream::stderr().lock())?;
+                crate::report::verify::print_summary(v, &mut anstream::stderr().lock())?;
             }
             if args.dry_run {
                 let mut out = anstream::stdout().lock();
@@ -306,8 +307,9 @@ fn verify(
         // the analysis uses (so a run from a subfolder still copies the whole project).
         root: match &config.path {
             Some(_) => config.root.clone(),
-            None => crate::workspace::project_root(&workspace.cwd)
-                .unwrap_or_else(|| workspace.cwd.clone()),
+            None => {
+                crate::load::project_root(&workspace.cwd).unwrap_or_else(|| workspace.cwd.clone())
+            }
         },
         venv: v
             .venv
@@ -324,7 +326,7 @@ fn verify(
     };
     let result = crate::verify::run(&request, &workspace.files, &workspace.facts);
     let report = match result {
-        Err(err) if err.is::<crate::verify::runner::Interrupted>() => {
+        Err(err) if err.is::<crate::python::runner::Interrupted>() => {
             eprintln!("Interrupted: the workers were stopped and no file was changed.");
             std::process::exit(130);
         }
@@ -341,77 +343,6 @@ fn verify(
         atomic_write_new(&path, render(&report, written).as_bytes())?;
     }
     Ok(report)
-}
-
-/// Atomic write that also creates the file.
-fn atomic_write_new(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    if !path.exists() {
-        std::fs::write(path, b"").with_context(|| format!("cannot create {}", path.display()))?;
-    }
-    atomic_write(path, bytes)
-}
-
-/// Unified diffs per file index: the text to show, and the bytes for a patch.
-fn diffs(workspace: &Workspace, outcomes: &[FileOutcome]) -> BTreeMap<usize, (String, Vec<u8>)> {
-    let mut out = BTreeMap::new();
-    for outcome in outcomes {
-        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
-            continue;
-        };
-        let file = &workspace.files[outcome.index];
-        let old = file.source.for_diff(&file.source.text);
-        let new = file.source.for_diff(output);
-        if let Some(text) = diff::unified(&workspace.patch_path(outcome.index), &old, &new) {
-            let bytes = file.source.encode_fragment(&text);
-            out.insert(outcome.index, (text, bytes));
-        }
-    }
-    out
-}
-
-fn write_patch(
-    workspace: &Workspace,
-    diffs: &BTreeMap<usize, (String, Vec<u8>)>,
-    patch: &std::path::Path,
-) -> Result<()> {
-    let bytes: Vec<u8> = diffs
-        .values()
-        .flat_map(|(_, b)| b.iter().copied())
-        .collect();
-    let path = workspace.cwd.join(patch);
-    if !path.exists() {
-        std::fs::write(&path, b"")
-            .with_context(|| format!("{}: cannot create the patch", patch.display()))?;
-    }
-    atomic_write(&path, &bytes)
-}
-
-/// Writes every changed file; a failure is reported and the others are still written.
-fn write_files(
-    workspace: &Workspace,
-    outcomes: &[FileOutcome],
-) -> Vec<crate::workspace::FileError> {
-    let mut errors = Vec::new();
-    for outcome in outcomes {
-        let Ok(Some(output)) = outcome.result.as_ref().map(|r| r.output.as_ref()) else {
-            continue;
-        };
-        let file = &workspace.files[outcome.index];
-        let result = file
-            .source
-            .encode(output)
-            .map_err(anyhow::Error::from)
-            .and_then(|bytes| atomic_write(&file.path, &bytes));
-        if let Err(e) = result {
-            errors.push(crate::workspace::FileError {
-                path: file.info.path.clone(),
-                line: None,
-                column: None,
-                message: format!("not written: {e:#}"),
-            });
-        }
-    }
-    errors
 }
 
 fn exit_code(report: &RunReport, found: bool) -> ExitCode {

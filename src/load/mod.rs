@@ -1,6 +1,14 @@
-//! A run's view of the user's project: the files found, decoded and paired with their
-//! configuration, the project index, and the fix loop's outcome per file. `rewrite`,
-//! `check` and verification all start here.
+//! Loading the user's project: the files found ([`discovery`]), decoded ([`decode`])
+//! and paired with their configuration ([`config`]), and the [`Workspace`] holding them
+//! with the project index and the fix loop's outcome per file. `rewrite`, `check`,
+//! `profile` and verification all start here.
+
+pub mod config;
+pub mod decode;
+pub mod discovery;
+mod file;
+
+pub use file::{ProjectFile, module_info};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,10 +18,9 @@ use pyslim_transforms::SyntaxError;
 use rayon::prelude::*;
 use ruff_source_file::LineIndex;
 
-use crate::discovery::{ConfigResolver, discover};
-use crate::engine::{FixPolicy, Rewrite};
-use crate::project::{self, Facts, ProjectFile};
-use crate::source::DecodedSource;
+use crate::engine::{self, Facts, FixPolicy, Rewrite};
+use decode::DecodedSource;
+use discovery::{ConfigResolver, discover};
 
 /// A problem with one file (or a configuration), reported and skipped while the other
 /// files are still processed.
@@ -125,7 +132,7 @@ impl Workspace {
                     message: format!("skipped: {e}"),
                 })?;
                 Ok(ProjectFile {
-                    info: project::module_info(&file.path, display),
+                    info: module_info(&file.path, display),
                     transforms: if is_target {
                         file.config.transforms_for(&file.path)
                     } else {
@@ -150,7 +157,7 @@ impl Workspace {
         // Path order, with context files among the targets, so the index sees the
         // project the same way whichever paths were given.
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        let facts = project::index(&files);
+        let facts = engine::index(&files);
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
             cwd,
@@ -164,7 +171,7 @@ impl Workspace {
 
     /// Runs the fix loop on every file.
     pub fn rewrite(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        project::rewrite_all(&self.files, &self.facts, policy)
+        engine::rewrite_all(&self.files, &self.facts, policy)
             .into_iter()
             .enumerate()
             .map(|(index, result)| FileOutcome {

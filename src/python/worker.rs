@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyModule;
 
 /// The Python side of the worker, shipped inside the binary.
-pub const PLUGIN_SOURCE: &str = include_str!("plugin.py");
+pub const PLUGIN_SOURCE: &str = include_str!("worker.py");
 
 /// What one worker run needs; written by the parent as JSON.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

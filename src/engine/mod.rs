@@ -1,0 +1,173 @@
+//! The engine: the fix loop on each file (`fix_loop.rs`), run over a whole project in
+//! parallel after its index is built ([`mod@index`]), with the keys and policies that let
+//! verification and profiles choose which fixes apply.
+//!
+//! Works on text only; reading, writing and discovery live elsewhere.
+
+mod fix_loop;
+pub mod index;
+
+pub use fix_loop::{apply_edits, rewrite};
+pub use index::{Facts, index};
+
+use std::any::Any;
+use std::collections::HashMap;
+
+use pyslim_transforms::{
+    Applicability, Finding, Impact, ModuleInfo, Settings, SyntaxError, Transform,
+};
+use rayon::prelude::*;
+
+use crate::load::ProjectFile;
+
+/// Passes before the loop gives up. Each pass applies every non-overlapping fix, so only
+/// nested rewrites need a second pass; ten means something keeps undoing itself.
+pub const MAX_PASSES: usize = 10;
+
+/// Identifies one fix across runs: the transform and where its construct starts in the
+/// original text. Verification drops fixes by key and re-runs the loop without them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct FixKey {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// Byte offset of the construct in the original text.
+    pub offset: u32,
+}
+
+/// Which fixes the loop may apply.
+pub struct FixPolicy<'a> {
+    /// Apply `unsafe` fixes too (`--unsafe`, or under `--verify`).
+    pub unsafe_fixes: bool,
+    /// Further filter by key (verification drops culprits through this).
+    pub keep: Option<&'a (dyn Fn(&FixKey) -> bool + Sync)>,
+}
+
+impl FixPolicy<'_> {
+    fn allows(&self, finding: &Finding, key: &FixKey) -> bool {
+        let applicability_ok = match finding.fix.applicability() {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            Applicability::DisplayOnly => false,
+        };
+        applicability_ok && self.keep.is_none_or(|keep| keep(key))
+    }
+}
+
+/// One fix as reported to the user, in the original file's coordinates.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedFix {
+    /// Stable identity of the fix.
+    pub key: FixKey,
+    /// 1-based line in the original file.
+    pub line: usize,
+    /// 1-based column in the original file.
+    pub column: usize,
+    /// The transform's message.
+    pub message: String,
+    /// `safe` or `unsafe`.
+    pub applicability: &'static str,
+    /// Memory or time.
+    pub impact: Impact,
+}
+
+/// A candidate a transform left alone, in original coordinates.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ReportedNote {
+    /// The transform's name.
+    pub transform: &'static str,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// Why it was left alone.
+    pub reason: String,
+}
+
+/// The outcome of the fix loop on one file.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    /// The rewritten text; `None` when nothing applied (most files: not copying them
+    /// keeps a whole-tree run's memory to one copy of the sources).
+    pub output: Option<String>,
+    /// Fixes applied, in source order.
+    pub applied: Vec<ReportedFix>,
+    /// Fixes found but not allowed by the policy (unsafe without `--unsafe`).
+    pub withheld: Vec<ReportedFix>,
+    /// Candidates left alone (from the first pass).
+    pub notes: Vec<ReportedNote>,
+    /// Fixes dropped because their result did not parse, or a loop that did not settle.
+    pub internal_errors: Vec<String>,
+}
+
+/// What the loop needs to know about one file besides its text.
+pub struct FileJob<'a> {
+    /// Its place in the project.
+    pub info: &'a ModuleInfo,
+    /// Its settings (the closest config file's).
+    pub settings: &'a Settings,
+    /// The transforms enabled for it, in registry order.
+    pub transforms: &'a [&'static dyn Transform],
+    /// Project-wide facts per transform name.
+    pub facts: &'a HashMap<&'static str, Box<dyn Any + Send + Sync>>,
+}
+
+/// The user-facing name of an applicability level.
+pub fn applicability_name(applicability: Applicability) -> &'static str {
+    match applicability {
+        Applicability::Safe => "safe",
+        Applicability::Unsafe => "unsafe",
+        Applicability::DisplayOnly => "display-only",
+    }
+}
+
+/// Runs the fix loop over every file in parallel; results come back in `files` order.
+pub fn rewrite_all(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| rewrite_file(file, facts, policy))
+        .collect()
+}
+
+/// Runs the fix loop on one file; a file read only for the index is left as it is.
+fn rewrite_file(
+    file: &ProjectFile,
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Result<Rewrite, SyntaxError> {
+    if file.transforms.is_empty() {
+        return Ok(Rewrite::default());
+    }
+    let job = FileJob {
+        info: &file.info,
+        settings: &file.settings,
+        transforms: &file.transforms,
+        facts,
+    };
+    rewrite(&file.source.text, &job, policy)
+}
+
+/// Runs the fix loop over every file, each with its own set of allowed fixes
+/// (`kept[i]` for `files[i]`; verification keeps only the fixes its tests accepted).
+pub fn rewrite_kept(
+    files: &[ProjectFile],
+    facts: &Facts,
+    unsafe_fixes: bool,
+    kept: &[std::collections::BTreeSet<FixKey>],
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .enumerate()
+        .map(|(index, file)| {
+            let keep = |key: &FixKey| kept.get(index).is_some_and(|k| k.contains(key));
+            let policy = FixPolicy {
+                unsafe_fixes,
+                keep: Some(&keep),
+            };
+            rewrite_file(file, facts, &policy)
+        })
+        .collect()
+}
