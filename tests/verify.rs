@@ -744,11 +744,7 @@ fn cli_reads_the_verify_section_of_the_config() {
     );
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let verify = &json["verify"];
-    // pyslim's own flag first: an import error in one test module is narrowed to it.
-    assert_eq!(
-        verify["pytest_args"],
-        serde_json::json!(["--continue-on-collection-errors", "-k", "total"])
-    );
+    assert_eq!(verify["pytest_args"], serde_json::json!(["-k", "total"]));
     // Only test_total ran: the known bug was deselected by the configured args.
     assert_eq!(verify["baseline_tests"], 1);
     assert_eq!(verify["baseline_failures"], serde_json::json!([]));

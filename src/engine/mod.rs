@@ -43,13 +43,18 @@ pub struct FixPolicy<'a> {
 }
 
 impl FixPolicy<'_> {
-    fn allows(&self, finding: &Finding, key: &FixKey) -> bool {
-        let applicability_ok = match finding.fix.applicability() {
+    /// Whether the fix's applicability allows it (`--unsafe`).
+    fn applicable(&self, finding: &Finding) -> bool {
+        match finding.fix.applicability() {
             Applicability::Safe => true,
             Applicability::Unsafe => self.unsafe_fixes,
             Applicability::DisplayOnly => false,
-        };
-        applicability_ok && self.keep.is_none_or(|keep| keep(key))
+        }
+    }
+
+    /// Whether the caller keeps it (verification, a profile).
+    fn keeps(&self, key: &FixKey) -> bool {
+        self.keep.is_none_or(|keep| keep(key))
     }
 }
 
@@ -187,9 +192,38 @@ pub fn rewrite_all(
         .collect()
 }
 
+/// Runs the fix loop over every file in parallel with a profile's observations in
+/// each file's settings (results in `files` order).
+pub fn rewrite_all_observed(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+    observed: &std::sync::Arc<pyslim_transforms::observed::Observed>,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| {
+            let settings = Settings {
+                observed: Some(observed.clone()),
+                ..(*file.settings).clone()
+            };
+            rewrite_file_with(file, &settings, facts, policy)
+        })
+        .collect()
+}
+
 /// Runs the fix loop on one file; a file read only for the index is left as it is.
 fn rewrite_file(
     file: &ProjectFile,
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Result<Rewrite, SyntaxError> {
+    rewrite_file_with(file, &file.settings, facts, policy)
+}
+
+fn rewrite_file_with(
+    file: &ProjectFile,
+    settings: &Settings,
     facts: &Facts,
     policy: &FixPolicy,
 ) -> Result<Rewrite, SyntaxError> {
@@ -198,7 +232,7 @@ fn rewrite_file(
     }
     let job = FileJob {
         info: &file.info,
-        settings: &file.settings,
+        settings,
         transforms: &file.transforms,
         facts,
     };

@@ -297,7 +297,13 @@ fn lists(c: &mut Candidate, lines: &BTreeSet<usize>, per_unit: PerUnit, evidence
     };
     let sites = sites_at(census, &c.path, lines);
     if sites.is_empty() {
-        c.estimate = "no such list was live near the peak".into();
+        c.estimate = if census.lists.iter().any(|s| s.estimated) {
+            "no list made here was seen near the peak (lists under 2,048 items are found \
+             by sampling, so a few small ones can go unseen: they hold little)"
+                .into()
+        } else {
+            "no list made here was live near the peak".into()
+        };
         return;
     }
     let count: f64 = sites.iter().map(|s| s.lists).sum();

@@ -22,6 +22,7 @@ pub mod deque;
 pub mod generator;
 pub mod imports;
 pub mod instrument;
+pub mod observed;
 pub mod slots;
 pub mod tuple;
 

@@ -110,6 +110,21 @@ pub(super) fn message(name: &str, code: TypeCode, span: Option<Span>) -> String 
     }
 }
 
+/// The message of a finding made from a profile's observation (`count` elements seen
+/// near the peak): a run shows what happened, not what must, so it stays unsafe.
+pub(super) fn observed_message(name: &str, code: TypeCode, count: u64) -> String {
+    let letter = code.letter();
+    let size = code.size();
+    let what = if code == TypeCode::Double {
+        "floats"
+    } else {
+        "ints in its range"
+    };
+    format!(
+        "`{name}` was observed at run time holding only {what} ({count} elements near the peak): `array('{letter}')` stores {size} B per element; unsafe: not proven statically, so the tests decide"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
