@@ -133,7 +133,7 @@ fn run(case: &Case, texts: &[(PathBuf, String)]) -> (Vec<String>, String) {
                 fix.line,
                 fix.column,
                 fix.key.transform,
-                fix.applicability,
+                pyslim::engine::applicability_name(fix.applicability),
                 fix.message
             ));
         }

@@ -11,7 +11,7 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
 use super::{
-    FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite, applicability_name,
+    FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite,
 };
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
@@ -152,7 +152,7 @@ fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize
         line,
         column,
         message: finding.message.clone(),
-        applicability: applicability_name(finding.fix.applicability()),
+        applicability: finding.fix.applicability(),
         impact: finding.impact(),
     }
 }

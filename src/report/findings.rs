@@ -7,7 +7,9 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::engine::{ReportedFix, ReportedNote};
+use pyslim_transforms::Applicability;
+
+use crate::engine::{ReportedFix, ReportedNote, applicability_name};
 use crate::load::{FileError, FileOutcome, Workspace};
 
 /// One file's results, as printed.
@@ -98,10 +100,9 @@ impl RunReport {
             }
             for fix in &rewrite.applied {
                 let count = report.by_transform.entry(fix.key.transform).or_default();
-                if fix.applicability == "safe" {
-                    count.safe += 1;
-                } else {
-                    count.r#unsafe += 1;
+                match fix.applicability {
+                    Applicability::Safe => count.safe += 1,
+                    Applicability::Unsafe | Applicability::DisplayOnly => count.r#unsafe += 1,
                 }
             }
             report.fixes += rewrite.applied.len();
@@ -143,10 +144,9 @@ impl RunReport {
         let warn = AnsiColor::Yellow.on_default();
         for file in &self.files {
             for fix in &file.fixes {
-                let tag = if fix.applicability == "safe" {
-                    String::new()
-                } else {
-                    format!(" {warn}[unsafe]{warn:#}")
+                let tag = match fix.applicability {
+                    Applicability::Safe => String::new(),
+                    other => format!(" {warn}[{}]{warn:#}", applicability_name(other)),
                 };
                 writeln!(
                     out,

@@ -419,7 +419,8 @@ impl<'a> Checker<'_, '_, 'a> {
             // The loop variable is assigned between items too.
             let hazard = match receivers.iter().find(|t| watched.contains(*t)) {
                 Some(t) => Some(format!("the loop variable rebinds `{t}`")),
-                None => body_hazard(&stmt.body, &watched, &receivers, self.source(), &is_builtin),
+                None => body_hazard(&stmt.body, &watched, &receivers, self.source(), &is_builtin)
+                    .map(|hazard| hazard.to_string()),
             };
             reason = hazard
                 .map(|hazard| {
