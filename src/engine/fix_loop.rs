@@ -10,9 +10,7 @@ use pyslim_transforms::{
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
-use super::{
-    FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite,
-};
+use super::{FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite};
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].

@@ -370,7 +370,10 @@ impl std::fmt::Display for Hazard {
             Hazard::Calls {
                 callee,
                 watched: Some(root),
-            } => write!(f, "the loop body calls `{callee}()`, which may modify `{root}`"),
+            } => write!(
+                f,
+                "the loop body calls `{callee}()`, which may modify `{root}`"
+            ),
             Hazard::Calls {
                 callee,
                 watched: None,

@@ -197,14 +197,19 @@ fn file_mode_decides_readlines_safety() {
     );
     assert_eq!(applied(binary, &run(binary)), (lazily(binary), vec![Safe]));
     let lenient = text.replace("open(p)", "open(p, errors='replace')");
-    assert_eq!(applied(&lenient, &run(&lenient)), (lazily(&lenient), vec![Safe]));
+    assert_eq!(
+        applied(&lenient, &run(&lenient)),
+        (lazily(&lenient), vec![Safe])
+    );
     assert!(run(aliased_io).findings.is_empty());
 }
 
 #[test]
 fn readlines_is_unsafe_where_the_body_yields_or_awaits() {
     let with_body = |body: &str| {
-        format!("def g(p):\n    with open(p, 'rb') as f:\n        for line in f.readlines():\n{body}")
+        format!(
+            "def g(p):\n    with open(p, 'rb') as f:\n        for line in f.readlines():\n{body}"
+        )
     };
     // The yield comes after a call: the call is not what makes it unsafe, the yield is.
     let yields = with_body("            process(line)\n            yield line\n");
@@ -221,10 +226,7 @@ fn readlines_is_unsafe_where_the_body_yields_or_awaits() {
         "{}",
         output.findings[0].message
     );
-    let awaits = format!(
-        "async {}",
-        with_body("            await process(line)\n")
-    );
+    let awaits = format!("async {}", with_body("            await process(line)\n"));
     let output = run(&awaits);
     assert!(
         output.findings[0].message.ends_with(
