@@ -200,10 +200,14 @@ fn apply_checked(
             Ok(_) => kept.push((key, finding)),
             Err(err) => {
                 let (line, column) = locate(key.offset);
-                errors.push(format!(
+                let error = format!(
                     "internal error: the {} fix at {line}:{column} produced invalid syntax ({err}); dropped",
                     key.transform
-                ));
+                );
+                // A later pass proposes the same fix again when other fixes applied.
+                if !errors.contains(&error) {
+                    errors.push(error);
+                }
             }
         }
     }
