@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use pyslim::load::config::{Config, FileConfig, Overrides, VerifyConfig};
-use pyslim_transforms::{TransformOptions, registry};
+use pyslim_transforms::{Settings, TransformOptions, registry};
 
 fn example_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml")
@@ -89,8 +89,37 @@ fn documented_keys() -> BTreeSet<String> {
 
 #[test]
 fn example_loads() {
-    let config = Config::load(&example_path(), &Overrides::default());
-    assert!(config.is_ok(), "{:#}", config.err().unwrap());
+    let path = example_path();
+    let config = match Config::load(&path, &Overrides::default()) {
+        Ok(config) => config,
+        Err(err) => panic!("{err:#}"),
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(config.path.as_deref(), Some(path.as_path()));
+    assert_eq!(config.root, root);
+    // Loaded, the example is the defaults: what a project with no configuration gets.
+    let defaults = Config::defaults(root, &Overrides::default()).expect("the defaults");
+    assert_eq!(*config.settings, *defaults.settings);
+    assert_eq!(*config.settings, Settings::default());
+    let names = |c: &Config| c.transforms.iter().map(|t| t.name()).collect::<Vec<_>>();
+    assert_eq!(names(&config), registry::names());
+    assert_eq!(names(&config), names(&defaults));
+    assert_eq!(config.verify, VerifyConfig::default());
+    assert!(config.respect_gitignore);
+    for excluded in [".venv", "build", "src/node_modules"] {
+        assert!(config.is_excluded(&root.join(excluded)), "{excluded}");
+    }
+    assert!(!config.is_excluded(&root.join("src")));
+    let file = root.join("tests/test_a.py");
+    assert_eq!(
+        config
+            .transforms_for(&file)
+            .iter()
+            .map(|t| t.name())
+            .collect::<Vec<_>>(),
+        registry::names(),
+        "no per-file ignores"
+    );
 }
 
 #[test]
