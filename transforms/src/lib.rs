@@ -15,6 +15,8 @@ pub mod saving;
 pub mod settings;
 pub mod suppression;
 mod syntax;
+#[cfg(test)]
+mod testing;
 
 pub mod array;
 pub mod bindings;

@@ -287,3 +287,6 @@ fn finding(
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

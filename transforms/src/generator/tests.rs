@@ -1,44 +1,17 @@
 //! Analysis details that the fixtures cannot reach (options) or show less directly.
 
 use super::*;
-use crate::{ModuleInfo, Settings, parse};
+use crate::testing::applied;
+use crate::{Settings, parse};
 
 fn run_with(source: &str, settings: &Settings) -> Output {
-    let module = parse(source).expect("test source parses");
-    let info = ModuleInfo {
-        name: "m".to_string(),
-        is_package: false,
-        path: "m.py".to_string(),
-    };
-    let ctx = FileContext {
-        module: &module,
-        info: &info,
-        settings,
-        project: None,
-    };
-    Generator.run(&ctx)
+    crate::testing::run_modules(&Generator, &[("m", false, source)], settings)
+        .pop()
+        .expect("one output")
 }
 
 fn run(source: &str) -> Output {
-    run_with(source, &Settings::default())
-}
-
-/// The source with every finding's fix applied, and each finding's applicability in
-/// source order (the findings of these tests never overlap).
-fn applied(source: &str, output: &Output) -> (String, Vec<crate::Applicability>) {
-    let mut findings: Vec<&Finding> = output.findings.iter().collect();
-    findings.sort_by_key(|f| f.range.start());
-    let mut edits: Vec<&Edit> = findings.iter().flat_map(|f| f.fix.edits()).collect();
-    edits.sort_by_key(|e| e.start());
-    let mut text = source.to_string();
-    for edit in edits.iter().rev() {
-        text.replace_range(
-            edit.start().to_usize()..edit.end().to_usize(),
-            edit.content().unwrap_or(""),
-        );
-    }
-    let applicability = findings.iter().map(|f| f.fix.applicability()).collect();
-    (text, applicability)
+    crate::testing::run(&Generator, source)
 }
 
 fn safe_count(output: &Output) -> usize {
