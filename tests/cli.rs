@@ -288,7 +288,7 @@ fn json_output() {
         "key": {"transform": "generator", "offset": 12},
         "line": 1,
         "column": 13,
-        "message": "list comprehension → generator: peak memory O(n) → O(1): sum() consumes the items one at a time (measured on 1M items: 32-40 MB → about 0.5 KB, and faster)",
+        "message": "list comprehension → generator: peak memory O(n) → O(1): sum() consumes the items one at a time (measured on 1M ints: 35-39 MiB → under 0.5 KiB)",
         "applicability": "safe",
         "impact": "memory"
     });
