@@ -23,7 +23,8 @@ pub struct FileReport {
     pub withheld: Vec<ReportedFix>,
     /// Candidates left alone, with reasons.
     pub notes: Vec<ReportedNote>,
-    /// The unified diff (`rewrite --dry-run` and `--patch` only).
+    /// The unified diff, present with `rewrite --dry-run` only: `check` shows none, and
+    /// `--patch` writes it to the patch file instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
