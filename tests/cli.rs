@@ -290,7 +290,11 @@ fn json_output() {
         "column": 13,
         "message": "list comprehension → generator: peak memory O(n) → O(1): sum() consumes the items one at a time (measured on 1M ints: 35-39 MiB → under 0.5 KiB)",
         "applicability": "safe",
-        "impact": "memory"
+        "impact": "memory",
+        "saving": {
+            "subject": {"kind": "transient", "at": {"start": 12, "end": 38, "line": 1}},
+            "per_unit": {"kind": "generator", "avoided": "list-and-items"}
+        }
     });
     let any = serde_json::json!({
         "key": {"transform": "generator", "offset": 49},
@@ -298,7 +302,11 @@ fn json_output() {
         "column": 10,
         "message": "list comprehension → generator: peak memory O(n) → O(1): any() consumes the items one at a time; unsafe: any() stops at the first true item, so the side effects and exceptions of later items no longer happen",
         "applicability": "unsafe",
-        "impact": "memory"
+        "impact": "memory",
+        "saving": {
+            "subject": {"kind": "transient", "at": {"start": 49, "end": 74, "line": 2}},
+            "per_unit": {"kind": "generator", "avoided": "list-and-items"}
+        }
     });
     let note = serde_json::json!({
         "transform": "generator",

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use clap::CommandFactory;
 use pyslim::cli::Cli;
-use pyslim::load::config::{Config, FileConfig, Overrides, VerifyConfig};
+use pyslim::load::config::{Config, FileConfig, Overrides, ProfileConfig, VerifyConfig};
 use pyslim_transforms::{Settings, TransformOptions, registry};
 
 fn example_path() -> std::path::PathBuf {
@@ -146,6 +146,7 @@ fn example_values_are_the_defaults() {
     let file: FileConfig = toml::from_str(&text).unwrap();
     assert_eq!(file.transforms, TransformOptions::default());
     assert_eq!(file.verify, VerifyConfig::default());
+    assert_eq!(file.profile, ProfileConfig::default());
     assert_eq!(file.select.unwrap(), registry::names());
     assert!(
         file.ignore.is_empty()

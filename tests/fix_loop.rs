@@ -53,7 +53,9 @@ impl Transform for Scripted {
                     fix: Fix::safe_edit(Edit::range_replacement(content, range)),
                     saving: Saving {
                         subject: Subject::Transient { range },
-                        per_unit: PerUnit::Generator(Avoided::ListOnly),
+                        per_unit: PerUnit::Generator {
+                            avoided: Avoided::ListOnly,
+                        },
                     },
                 }
             })

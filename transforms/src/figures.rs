@@ -102,8 +102,12 @@ pub fn per_unit(per_unit: PerUnit, version: PythonVersion) -> Option<f64> {
         )),
         PerUnit::Array { code, element } => array_per_element(code)
             .map(|after| (list_per_element(element, version) - after).max(0.0)),
-        PerUnit::Generator(Avoided::ListOnly) => Some(LIST_POINTER),
-        PerUnit::Generator(Avoided::ListAndItems) => Some(list_of_ints(version).0),
+        PerUnit::Generator {
+            avoided: Avoided::ListOnly,
+        } => Some(LIST_POINTER),
+        PerUnit::Generator {
+            avoided: Avoided::ListAndItems,
+        } => Some(list_of_ints(version).0),
         PerUnit::Tuple | PerUnit::Time => None,
     }
 }
@@ -157,7 +161,9 @@ mod tests {
     fn int_lists_cost_more_from_3_11() {
         assert_eq!(list_of_ints(PythonVersion::PY310), (36.4, "3.9-3.10"));
         assert_eq!(list_of_ints(PythonVersion::PY311), (40.4, "3.11-3.13"));
-        let ints = PerUnit::Generator(Avoided::ListAndItems);
+        let ints = PerUnit::Generator {
+            avoided: Avoided::ListAndItems,
+        };
         assert_eq!(per_unit(ints, PythonVersion::PY39), Some(36.4));
         assert_eq!(per_unit(ints, PythonVersion::PY313), Some(40.4));
     }
