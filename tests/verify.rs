@@ -358,8 +358,8 @@ fn memory_saving_is_measured_and_noise_is_not_a_saving() {
     assert_eq!(memory.runs_per_side, 3);
     let heavy = &memory.tests[0];
     assert_eq!(heavy.test, "test_squares.py::test_sum_squares");
-    // 199,000 ints of 32 B plus the list's pointers (python-memory-facts: 32-40 MB per
-    // million items) against O(1) for the generator.
+    // 199,000 ints of 32 B plus the list's pointers (docs/memory-figures.md: 35-39 MiB
+    // per million ints) against O(1) for the generator.
     assert!(heavy.change.before.median > 6_000_000, "{heavy:?}");
     assert!(heavy.change.after.median < 100_000, "{heavy:?}");
     assert!(heavy.change.real);

@@ -16,7 +16,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
     FileJob, FixKey, FixPolicy, MAX_PASSES, Place, ReportedFix, ReportedNote, ReportedSaving,
-    ReportedSubject, Rewrite, applicability_name,
+    ReportedSubject, Rewrite,
 };
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
@@ -221,7 +221,7 @@ fn report(
         line,
         column,
         message: finding.message.clone(),
-        applicability: applicability_name(finding.fix.applicability()),
+        applicability: finding.fix.applicability(),
         impact: finding.impact(),
         saving: ReportedSaving {
             subject,
@@ -275,10 +275,14 @@ fn apply_checked(
             Ok(_) => kept.push((key, finding)),
             Err(err) => {
                 let (line, column) = locate(key.offset);
-                errors.push(format!(
+                let error = format!(
                     "internal error: the {} fix at {line}:{column} produced invalid syntax ({err}); dropped",
                     key.transform
-                ));
+                );
+                // A later pass proposes the same fix again when other fixes applied.
+                if !errors.contains(&error) {
+                    errors.push(error);
+                }
             }
         }
     }

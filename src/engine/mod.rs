@@ -69,8 +69,10 @@ pub struct ReportedFix {
     pub column: usize,
     /// The transform's message.
     pub message: String,
-    /// `safe` or `unsafe`.
-    pub applicability: &'static str,
+    /// Whether the fix is applied by default (`safe`) or only with `--unsafe` or under
+    /// `--verify` (`unsafe`); spelled [`applicability_name`] in JSON and text.
+    #[serde(serialize_with = "serialize_applicability")]
+    pub applicability: Applicability,
     /// Memory or time.
     pub impact: Impact,
     /// What the rewrite acts on, in the original file's coordinates, and what it saves
@@ -171,13 +173,22 @@ pub struct FileJob<'a> {
     pub facts: &'a HashMap<&'static str, Box<dyn Any + Send + Sync>>,
 }
 
-/// The user-facing name of an applicability level.
+/// The user-facing name of an applicability level: `safe`, `unsafe`, `display-only`.
 pub fn applicability_name(applicability: Applicability) -> &'static str {
     match applicability {
         Applicability::Safe => "safe",
         Applicability::Unsafe => "unsafe",
         Applicability::DisplayOnly => "display-only",
     }
+}
+
+/// Writes an applicability as its user-facing name: ruff's own serde spelling
+/// (`displayonly`) is not the one pyslim's JSON schema documents.
+fn serialize_applicability<S: serde::Serializer>(
+    applicability: &Applicability,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(applicability_name(*applicability))
 }
 
 /// Runs the fix loop over every file in parallel; results come back in `files` order.

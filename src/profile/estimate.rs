@@ -190,7 +190,7 @@ fn one(
         line: fix.line,
         transform: fix.key.transform.to_string(),
         offset: fix.key.offset,
-        applicability: fix.applicability.to_string(),
+        applicability: crate::engine::applicability_name(fix.applicability).to_string(),
         impact: format!("{:?}", fix.impact).to_lowercase(),
         message: fix.message.clone(),
         measured: Measured::NotReached,
@@ -363,7 +363,7 @@ fn lists(c: &mut Candidate, lines: &BTreeSet<usize>, per_unit: PerUnit, evidence
                 thousands(elements),
                 fmt_count(count),
                 if count == 1.0 { "" } else { "s" },
-                figures::list_per_element(observed),
+                figures::list_per_element(observed, evidence.version),
                 figures::array_per_element(code).unwrap_or(0.0)
             );
         }

@@ -8,6 +8,7 @@ use std::fmt::Write;
 use pyslim_transforms::registry;
 
 use super::{TOP_TESTS, bytes};
+use crate::engine::applicability_name;
 use crate::python::Mode;
 use crate::python::stats::{Change, Spread};
 use crate::verify::workload::{OutputCheck, WorkloadReport};
@@ -71,7 +72,10 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
             writeln!(
                 md,
                 "- `{}:{}`: {} ({})",
-                fix.path, fix.fix.line, fix.fix.message, fix.fix.applicability
+                fix.path,
+                fix.fix.line,
+                fix.fix.message,
+                applicability_name(fix.fix.applicability)
             )?;
         }
         writeln!(md)?;

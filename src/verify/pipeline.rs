@@ -375,7 +375,7 @@ impl<'a> Verifier<'a> {
             };
             self.fixes[i].tests = reached.as_ref().map(BTreeSet::len);
             if reached.as_ref().is_some_and(BTreeSet::is_empty)
-                && self.fixes[i].fix.applicability != "safe"
+                && self.fixes[i].fix.applicability != pyslim_transforms::Applicability::Safe
             {
                 self.drop_fix(i, Blame::NotExercised);
             }

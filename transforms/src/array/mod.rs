@@ -435,7 +435,12 @@ fn finding(
     Finding {
         transform: NAME,
         range: tracked.value.range(),
-        message: typecode::message(tracked.name, proven.code, proven.span),
+        message: typecode::message(
+            tracked.name,
+            proven.code,
+            proven.span,
+            ctx.settings.target_version,
+        ),
         fix: Fix::unsafe_edits(open, close.into_iter().chain(import.edit)),
         saving: Saving {
             subject: Subject::Lists {
