@@ -242,7 +242,7 @@ fn command_of(line: &str, at: usize) -> &'static str {
     for word in before[span_start..].split_whitespace() {
         command = match word {
             "pyslim" | "--" => "pyslim",
-            "cargo" | "git" | "python3" | "bash" | "pip" => "other",
+            "cargo" | "git" | "python3" | "bash" | "pip" | "pytest" => "other",
             // A workload's own arguments: `"bench.py --n 200000"`.
             _ if word.trim_start_matches('"').ends_with(".py") => "other",
             _ => command,
@@ -373,7 +373,7 @@ fn every_flag_and_key_the_texts_name_exists() {
     Cli::command()
         .write_long_help(&mut help)
         .expect("help renders");
-    for name in ["rewrite", "check", "transforms", "explain"] {
+    for name in ["rewrite", "check", "profile", "transforms", "explain"] {
         let mut command = Cli::command();
         let sub = command
             .find_subcommand_mut(name)
