@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::{
     CommonArgs, Format, PythonArgs, RankArgs, config_here, exit_code, load, load_profile,
-    min_saving, observe, project_root, selection,
+    min_saving, observe, project_root, quote_venv_figures, selection,
 };
 use crate::engine::{FixPolicy, ReportedFix};
 use crate::load::{FileOutcome, Workspace};
@@ -63,6 +63,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         bail!("--venv, --tests, --timeout and --embedded run the project's Python: add --verify");
     }
     let mut workspace = load(&args.common)?;
+    if args.verify {
+        quote_venv_figures(&mut workspace, &args.python)?;
+    }
     let config = config_here(&workspace)?;
     // Under --verify the tests decide about unsafe rewrites.
     let unsafe_fixes = args.common.unsafe_fixes || args.verify;
