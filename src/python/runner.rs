@@ -64,6 +64,12 @@ pub struct TestRecord {
     /// The instrumented code units the test reached (instrumented runs only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hits: Option<Vec<u32>>,
+    /// For a failure: the `.py` files its traceback goes through, innermost last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
+    /// For a failure: its last error line (`AttributeError: ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// Test records of one run, by node id.
@@ -76,6 +82,9 @@ pub struct CollectionError {
     pub nodeid: String,
     /// pytest's report, shortened.
     pub text: String,
+    /// The `.py` files its traceback goes through, innermost last.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// The whole run's traced memory.

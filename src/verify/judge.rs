@@ -2,8 +2,8 @@
 //! that passed there and fail now (or no longer ran), test modules that were
 //! collected there and no longer import, or a run that cannot be judged at all.
 
-use std::cell::RefCell;
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use super::Blame;
 use crate::python::{Finished, RunOutcome, TestRecords};
@@ -15,7 +15,7 @@ pub struct Judge {
     /// Test modules that failed to import at baseline (not blamed).
     pub broken_at_baseline: BTreeSet<String>,
     /// Tests seen failing and then passing on the same code: never blamed again.
-    pub flaky: RefCell<BTreeSet<String>>,
+    pub flaky: Mutex<BTreeSet<String>>,
 }
 
 impl Judge {
@@ -28,7 +28,7 @@ impl Judge {
                 .map(|(id, _)| id.clone())
                 .collect(),
             broken_at_baseline: collection_errors.iter().cloned().collect(),
-            flaky: RefCell::new(BTreeSet::new()),
+            flaky: Mutex::new(BTreeSet::new()),
         }
     }
 
@@ -60,7 +60,7 @@ impl Judge {
                 cause: cause.clone(),
             }),
             RunOutcome::Verdict(tests) => {
-                let flaky = self.flaky.borrow();
+                let flaky = self.flaky.lock().unwrap_or_else(|e| e.into_inner());
                 let expected = |id: &String| {
                     self.passed.contains(id)
                         && !flaky.contains(id)
@@ -79,9 +79,22 @@ impl Judge {
         }
     }
 
+    /// The tests seen flaking.
+    pub fn flaky_tests(&self) -> Vec<String> {
+        self.flaky
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
     /// Marks tests as flaky.
     pub fn flaked(&self, tests: &[String]) {
-        self.flaky.borrow_mut().extend(tests.iter().cloned());
+        self.flaky
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(tests.iter().cloned());
     }
 }
 

@@ -127,6 +127,8 @@ mod tests {
                         duration: 0.0,
                         peak: Some(*peak),
                         hits: None,
+                        files: Vec::new(),
+                        error: None,
                     },
                 )
             })

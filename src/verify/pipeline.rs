@@ -25,6 +25,9 @@ use crate::python::{
 /// Test runs the culprit search may make before it gives up on a group.
 const CONFIRM_ROUNDS: usize = 4;
 
+/// Rounds of following the failures' hints before a group is bisected in full.
+const HINT_ROUNDS: usize = 6;
+
 /// A set of tests to run: all, or these.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Tests {
@@ -58,6 +61,10 @@ pub struct Verifier<'a> {
     /// What the all-candidates run said, when it ran beside the baseline.
     all_run: Option<Finished>,
     initial_blame: Option<Blame>,
+    /// What the latest failures point at, by test id or test module: the files their
+    /// tracebacks went through, and their error text (`'Image' object has no
+    /// attribute 'x'` names a class that got slots).
+    hints: BTreeMap<String, (Vec<String>, String)>,
     /// The limit for runs after the baseline.
     pub(super) timeout: Duration,
     /// How `timeout` was chosen, for timeout messages.
@@ -175,6 +182,7 @@ impl<'a> Verifier<'a> {
             baseline_failures: Vec::new(),
             all_run: None,
             initial_blame: None,
+            hints: BTreeMap::new(),
             timeout: request.timeout.unwrap_or(Duration::from_secs(600)),
             timeout_basis: match request.timeout {
                 Some(t) => format!("the {}s limit set", t.as_secs()),
@@ -232,18 +240,7 @@ impl<'a> Verifier<'a> {
 
     /// A test-suite run spec for `tests`.
     pub(super) fn spec(&self, label: &str, tests: &Tests, meter: MeterMode) -> RunSpec {
-        let only = match tests {
-            Tests::All => None,
-            Tests::Only(ids) => Some(ids.iter().cloned().collect::<Vec<_>>()),
-        };
-        let mut spec = RunSpec::new(
-            label,
-            Target::Pytest {
-                args: self.sessions[0].runner.args.clone(),
-                only,
-            },
-        );
-        spec.meter = meter;
+        let mut spec = pytest_spec(label, tests, meter, &self.sessions[0].runner.args);
         spec.timeout = Some(self.timeout);
         spec.limit_basis = Some(self.timeout_basis.clone());
         spec
@@ -389,8 +386,70 @@ impl<'a> Verifier<'a> {
             Some(run) => run,
             None => self.run_on(0, &kept, "all rewrites", &Tests::All, MeterMode::Off)?,
         };
+        self.note_hints(&run);
         self.initial_blame = self.judge().blame(&run, None);
         Ok(())
+    }
+
+    /// Remembers where the run's failures happened (see `hints`).
+    fn note_hints(&mut self, run: &Finished) {
+        self.hints.clear();
+        let Some(result) = &run.result else {
+            return;
+        };
+        for (id, record) in &result.tests {
+            if !record.files.is_empty() || record.error.is_some() {
+                let error = record.error.clone().unwrap_or_default();
+                self.hints.insert(id.clone(), (record.files.clone(), error));
+            }
+        }
+        for error in &result.collection_errors {
+            self.hints.insert(
+                error.nodeid.clone(),
+                (error.files.clone(), error.text.clone()),
+            );
+        }
+    }
+
+    /// The fixes among `fixes` the latest failures of `failures` point at.
+    fn hinted(&self, fixes: &[usize], failures: &BTreeSet<String>) -> Vec<usize> {
+        let hints: Vec<(Vec<String>, String)> = failures
+            .iter()
+            .filter_map(|f| self.hints.get(f).cloned())
+            .collect();
+        self.hinter().pointed_at(fixes, &hints)
+    }
+
+    /// What maps a failure's traceback and error text to candidates.
+    fn hinter(&self) -> Hinter {
+        Hinter {
+            roots: self
+                .sessions
+                .iter()
+                .map(|s| s.copy_root().to_path_buf())
+                .collect(),
+            paths: self
+                .candidates
+                .iter()
+                .map(|(index, _)| {
+                    self.sessions[0]
+                        .relative
+                        .get(index)
+                        .map(|p| p.to_string_lossy().replace('\\', "/"))
+                        .unwrap_or_default()
+                })
+                .collect(),
+            classes: self
+                .fixes
+                .iter()
+                .map(|f| match &f.fix.saving.subject {
+                    crate::engine::ReportedSubject::Class { qualname, .. } => {
+                        Some(qualname.rsplit('.').next().unwrap_or(qualname).to_string())
+                    }
+                    _ => None,
+                })
+                .collect(),
+        }
     }
 
     pub(super) fn judge(&self) -> &Judge {
@@ -444,6 +503,7 @@ impl<'a> Verifier<'a> {
             }
             let set = self.set(&kept);
             let run = self.run_on(0, &set, "confirm", &tests, MeterMode::Off)?;
+            self.note_hints(&run);
             let only = match &tests {
                 Tests::All => None,
                 Tests::Only(ids) => Some(ids),
@@ -518,13 +578,17 @@ impl<'a> Verifier<'a> {
             };
             return self.search_group(suspects, blame, Tests::Only(broken.clone()));
         }
-        for (fixes, tests) in reach::groups(&known, broken) {
-            let blame = Blame::Tests {
-                tests: tests.iter().cloned().collect(),
-            };
-            self.search_group(fixes, blame, Tests::Only(tests))?;
-        }
-        Ok(())
+        let groups = reach::groups(&known, broken)
+            .into_iter()
+            .map(|(fixes, tests)| {
+                let blame = Blame::Tests {
+                    tests: tests.iter().cloned().collect(),
+                };
+                let hinted = self.hinted(&fixes, &tests);
+                (fixes, blame, Probe::Tests(Tests::Only(tests)), hinted)
+            })
+            .collect();
+        self.search_groups(groups)
     }
 
     /// A test module that no longer imports: the culprit is among the fixes in the
@@ -548,42 +612,9 @@ impl<'a> Verifier<'a> {
             modules: vec![module.to_string()],
             text: String::new(),
         };
-        let groups = self.by_file(&suspects);
-        let module = module.to_string();
-        let search = bisect::drop_culprits(groups, blame, |set, _purpose| {
-            let set: Vec<Candidate> = set.iter().map(|i| self.candidates[*i].clone()).collect();
-            let mut spec = self.collect_spec(&module);
-            spec.label = format!("collect {} ({} fixes)", module, set.len());
-            self.tests_run += 1;
-            let session = &mut self.sessions[0];
-            session.apply(&set)?;
-            let run = session.launch(spec)?;
-            Ok(match &run.result {
-                None => Some(Blame::Inconclusive {
-                    cause: match run.pytest_verdict() {
-                        crate::python::RunOutcome::Inconclusive(cause) => cause,
-                        crate::python::RunOutcome::Verdict(_) => "no result".to_string(),
-                    },
-                }),
-                Some(result) if result.collection_errors.is_empty() => None,
-                Some(result) => Some(Blame::Collection {
-                    modules: result
-                        .collection_errors
-                        .iter()
-                        .map(|e| e.nodeid.clone())
-                        .collect(),
-                    text: result
-                        .collection_errors
-                        .first()
-                        .map(|e| super::judge::short_error(&e.text))
-                        .unwrap_or_default(),
-                }),
-            })
-        })?;
-        for dropped in search.dropped {
-            self.drop_fix(dropped.item, dropped.blame);
-        }
-        Ok(())
+        let hinted = self.hinted(&suspects, &BTreeSet::from([module.to_string()]));
+        let probe = Probe::Collect(self.collect_spec(module));
+        self.search_groups(vec![(suspects, blame, probe, hinted)])
     }
 
     /// A spec that only collects `module`: the user's options, no test paths.
@@ -606,15 +637,6 @@ impl<'a> Verifier<'a> {
         spec
     }
 
-    /// Candidate indexes grouped by file, in file order.
-    fn by_file(&self, indexes: &[usize]) -> Vec<Vec<usize>> {
-        let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for i in indexes {
-            groups.entry(self.candidates[*i].0).or_default().push(*i);
-        }
-        groups.into_values().collect()
-    }
-
     /// Drops the culprits among `fixes` for `blame`; search steps run the tests in the
     /// current blame, confirmations `confirm_tests` (plus whatever the fixes reach).
     fn search_group(
@@ -623,38 +645,100 @@ impl<'a> Verifier<'a> {
         blame: Blame,
         confirm_tests: Tests,
     ) -> Result<()> {
-        if fixes.is_empty() {
+        let failures: BTreeSet<String> = match &blame {
+            Blame::Tests { tests } => tests.iter().cloned().collect(),
+            _ => BTreeSet::new(),
+        };
+        let hinted = self.hinted(&fixes, &failures);
+        self.search_groups(vec![(fixes, blame, Probe::Tests(confirm_tests), hinted)])
+    }
+
+    /// Searches independent groups (they share no test), two at a time on the two
+    /// copies, and drops what they find.
+    fn search_groups(&mut self, groups: Vec<(Vec<usize>, Blame, Probe, Vec<usize>)>) -> Result<()> {
+        let groups: Vec<_> = groups.into_iter().filter(|g| !g.0.is_empty()).collect();
+        if groups.is_empty() {
             return Ok(());
         }
-        let groups = self.by_file(&fixes);
-        let search = bisect::drop_culprits(groups, blame, |set, purpose| {
-            let (label, tests) = match purpose {
-                Purpose::Search(Blame::Tests { tests }) => {
-                    ("bisect", Tests::Only(tests.iter().cloned().collect()))
-                }
-                Purpose::Recheck(Blame::Tests { tests }) => {
-                    ("re-check", Tests::Only(tests.iter().cloned().collect()))
-                }
-                Purpose::Search(_) => ("bisect", confirm_tests.clone()),
-                Purpose::Recheck(_) => ("re-check", confirm_tests.clone()),
-                Purpose::Confirm => ("confirm", confirm_tests.clone()),
-            };
-            let candidates: Vec<Candidate> =
-                set.iter().map(|i| self.candidates[*i].clone()).collect();
-            let label = format!("{label} ({} fixes)", set.len());
-            let run = self.run_on(0, &candidates, &label, &tests, MeterMode::Off)?;
-            let only = match &tests {
-                Tests::All => None,
-                Tests::Only(ids) => Some(ids),
-            };
-            let blame = self.judge().blame(&run, only);
-            if let (Purpose::Recheck(Blame::Tests { tests }), None) = (purpose, &blame) {
-                self.judge().flaked(tests);
+        let judge = self.judge.take().expect("the baseline ran first");
+        let context = SearchContext {
+            candidates: &self.candidates,
+            hinter: self.hinter(),
+            judge: &judge,
+            args: self.sessions[0].runner.args.clone(),
+            timeout: self.timeout,
+            basis: self.timeout_basis.clone(),
+            baseline: self.baseline.len(),
+        };
+        let kept = self.kept();
+        let queue = std::sync::Mutex::new(
+            groups
+                .into_iter()
+                .map(|(fixes, blame, probe, hinted)| {
+                    // A hint that names every fix (or none) says nothing.
+                    let hinted = if hinted.len() < fixes.len() {
+                        hinted
+                    } else {
+                        Vec::new()
+                    };
+                    // Every run applies the kept fixes outside the group as well: the
+                    // group's culprits are found in the company they will keep.
+                    let base: Vec<usize> = kept
+                        .iter()
+                        .copied()
+                        .filter(|i| !fixes.contains(i))
+                        .collect();
+                    Group {
+                        fixes,
+                        blame,
+                        probe,
+                        hinted,
+                        base,
+                    }
+                })
+                .collect::<std::collections::VecDeque<_>>(),
+        );
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let workers = if cores >= 2 { self.sessions.len() } else { 1 };
+        let results: Vec<Result<GroupResult>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = self
+                .sessions
+                .iter_mut()
+                .take(workers)
+                .map(|session| {
+                    let queue = &queue;
+                    let context = &context;
+                    scope.spawn(move || {
+                        let mut dropped = Vec::new();
+                        let mut tests = 0;
+                        loop {
+                            let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
+                            let Some(group) = next else {
+                                break;
+                            };
+                            let (found, ran) = search_on(session, context, group)?;
+                            dropped.extend(found);
+                            tests += ran;
+                        }
+                        Ok((dropped, tests))
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow::anyhow!("a search thread panicked")))
+                })
+                .collect()
+        });
+        self.judge = Some(judge);
+        for result in results {
+            let (dropped, tests) = result?;
+            self.tests_run += tests;
+            for d in dropped {
+                self.drop_fix(d.item, d.blame);
             }
-            Ok(blame)
-        })?;
-        for dropped in search.dropped {
-            self.drop_fix(dropped.item, dropped.blame);
         }
         Ok(())
     }
@@ -863,7 +947,7 @@ impl<'a> Verifier<'a> {
         let flaky_tests = self
             .judge
             .as_ref()
-            .map_or_else(Vec::new, |j| j.flaky.borrow().iter().cloned().collect());
+            .map_or_else(Vec::new, Judge::flaky_tests);
         VerifyReport {
             python: self.python,
             pytest_args: self.request.args.clone(),
@@ -883,4 +967,270 @@ impl<'a> Verifier<'a> {
             kept,
         }
     }
+}
+
+/// What one worker's group searches dropped, and the tests they ran.
+type GroupResult = (Vec<bisect::Dropped<usize, Blame>>, usize);
+
+/// What a culprit search needs besides its session.
+struct SearchContext<'c> {
+    candidates: &'c [Candidate],
+    hinter: Hinter,
+    judge: &'c Judge,
+    args: Vec<String>,
+    timeout: Duration,
+    basis: String,
+    baseline: usize,
+}
+
+/// What failures showed: per failure, the files its traceback went through and its
+/// error text.
+type Hints = Vec<(Vec<String>, String)>;
+
+/// Maps what a failure shows (the files its traceback went through, its error text) to
+/// the candidates it points at.
+struct Hinter {
+    /// The copies' roots (tracebacks may name files by absolute path).
+    roots: Vec<PathBuf>,
+    /// Each candidate's file, relative to the project root.
+    paths: Vec<String>,
+    /// Each candidate's class name, for slots rewrites.
+    classes: Vec<Option<String>>,
+}
+
+impl Hinter {
+    /// The fixes among `fixes` that `hints` (files, error text) point at: the classes an
+    /// AttributeError names (`'Image' object has no attribute 'x'`, `... is
+    /// read-only`: a class that lost its __dict__) when there are any, else the fixes
+    /// in the files the tracebacks went through.
+    fn pointed_at(&self, fixes: &[usize], hints: &[(Vec<String>, String)]) -> Vec<usize> {
+        let classes: BTreeSet<&str> = hints
+            .iter()
+            .flat_map(|(_, error)| {
+                error.match_indices("' object ").filter_map(|(at, _)| {
+                    let start = error[..at].rfind('\'')? + 1;
+                    Some(&error[start..at])
+                })
+            })
+            .collect();
+        let by_class: Vec<usize> = fixes
+            .iter()
+            .copied()
+            .filter(|i| {
+                self.classes[*i]
+                    .as_deref()
+                    .is_some_and(|c| classes.contains(c))
+            })
+            .collect();
+        if !by_class.is_empty() {
+            return by_class;
+        }
+        let files: BTreeSet<String> = hints
+            .iter()
+            .flat_map(|(files, _)| files.iter())
+            .map(|file| {
+                let path = std::path::Path::new(file);
+                self.roots
+                    .iter()
+                    .find_map(|r| reach::relative_to(path, r))
+                    .unwrap_or_else(|| file.replace('\\', "/"))
+            })
+            .collect();
+        fixes
+            .iter()
+            .copied()
+            .filter(|i| files.contains(&self.paths[*i]))
+            .collect()
+    }
+}
+
+/// How a search step is judged: by running tests, or by collecting one test module
+/// (an import that failed).
+enum Probe {
+    /// Run the tests in the current blame; confirmations run these.
+    Tests(Tests),
+    /// Collect only this module (the spec of that run).
+    Collect(RunSpec),
+}
+
+/// One group of suspects to search.
+struct Group {
+    fixes: Vec<usize>,
+    blame: Blame,
+    probe: Probe,
+    /// The suspects the failures' tracebacks point at (empty: no hint).
+    hinted: Vec<usize>,
+    /// Kept fixes outside the group, applied in every run.
+    base: Vec<usize>,
+}
+
+/// Candidate indexes grouped by file, in file order.
+fn by_file(candidates: &[Candidate], fixes: &[usize]) -> Vec<Vec<usize>> {
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in fixes {
+        out.entry(candidates[*i].0).or_default().push(*i);
+    }
+    out.into_values().collect()
+}
+
+/// One run of the group's probe with `set` (and the base) applied: what it says
+/// against them, and the tests it ran.
+fn probe_once(
+    session: &mut Session,
+    context: &SearchContext,
+    probe: &Probe,
+    set: &[usize],
+    purpose: Purpose<'_, Blame>,
+) -> Result<(Option<Blame>, usize, Hints)> {
+    let candidates: Vec<Candidate> = set.iter().map(|i| context.candidates[*i].clone()).collect();
+    session.apply(&candidates)?;
+    let step = match purpose {
+        Purpose::Search(_) => "bisect",
+        Purpose::Recheck(_) => "re-check",
+        Purpose::Confirm => "confirm",
+    };
+    match probe {
+        Probe::Collect(spec) => {
+            let mut spec = spec.clone();
+            spec.label = format!("{step} collect ({} fixes)", set.len());
+            let run = session.launch(spec)?;
+            let hints = run
+                .result
+                .iter()
+                .flat_map(|r| r.collection_errors.iter())
+                .map(|e| (e.files.clone(), e.text.clone()))
+                .collect();
+            let blame = match &run.result {
+                None => Some(Blame::Inconclusive {
+                    cause: match run.pytest_verdict() {
+                        crate::python::RunOutcome::Inconclusive(cause) => cause,
+                        crate::python::RunOutcome::Verdict(_) => "no result".to_string(),
+                    },
+                }),
+                Some(result) if result.collection_errors.is_empty() => None,
+                Some(result) => Some(Blame::Collection {
+                    modules: result
+                        .collection_errors
+                        .iter()
+                        .map(|e| e.nodeid.clone())
+                        .collect(),
+                    text: result
+                        .collection_errors
+                        .first()
+                        .map(|e| super::judge::short_error(&e.text))
+                        .unwrap_or_default(),
+                }),
+            };
+            Ok((blame, 1, hints))
+        }
+        Probe::Tests(confirm) => {
+            let tests = match purpose {
+                Purpose::Search(Blame::Tests { tests })
+                | Purpose::Recheck(Blame::Tests { tests }) => {
+                    Tests::Only(tests.iter().cloned().collect())
+                }
+                _ => confirm.clone(),
+            };
+            let ran = match &tests {
+                Tests::All => context.baseline,
+                Tests::Only(ids) => ids.len(),
+            };
+            let label = format!("{step} ({} fixes)", set.len());
+            let mut spec = pytest_spec(&label, &tests, MeterMode::Off, &context.args);
+            spec.timeout = Some(context.timeout);
+            spec.limit_basis = Some(context.basis.clone());
+            let run = session.launch(spec)?;
+            let only = match &tests {
+                Tests::All => None,
+                Tests::Only(ids) => Some(ids),
+            };
+            let blame = context.judge.blame(&run, only);
+            if let (Purpose::Recheck(Blame::Tests { tests }), None) = (purpose, &blame) {
+                context.judge.flaked(tests);
+            }
+            let hints = run
+                .result
+                .iter()
+                .flat_map(|r| r.tests.values())
+                .filter(|t| matches!(t.outcome.as_str(), "failed" | "error"))
+                .map(|t| (t.files.clone(), t.error.clone().unwrap_or_default()))
+                .collect();
+            Ok((blame, ran, hints))
+        }
+    }
+}
+
+/// One group's culprit search on one session. Returns what it dropped and the tests
+/// it ran.
+fn search_on(session: &mut Session, context: &SearchContext, group: Group) -> Result<GroupResult> {
+    let mut ran = 0;
+    let Group {
+        fixes,
+        blame,
+        probe,
+        hinted,
+        mut base,
+    } = group;
+    // The failures point at some suspects (their files, the class an AttributeError
+    // names): when the failure goes away with every other suspect applied, the
+    // culprits are among those, and the others join the base. A run that still fails
+    // points further (another class, another file): a few rounds of that cost less
+    // than a bisection over every suspect.
+    let mut suspects = fixes;
+    let mut pointed = hinted;
+    for _ in 0..HINT_ROUNDS {
+        if pointed.is_empty() || pointed.len() >= suspects.len() {
+            break;
+        }
+        let mut others = base.clone();
+        others.extend(suspects.iter().copied().filter(|i| !pointed.contains(i)));
+        let (found, tests, hints) =
+            probe_once(session, context, &probe, &others, Purpose::Search(&blame))?;
+        ran += tests;
+        if found.is_none() {
+            base.extend(suspects.iter().copied().filter(|i| !pointed.contains(i)));
+            suspects = pointed;
+            break;
+        }
+        let more = context.hinter.pointed_at(&suspects, &hints);
+        let before = pointed.len();
+        for i in more {
+            if !pointed.contains(&i) {
+                pointed.push(i);
+            }
+        }
+        if pointed.len() == before {
+            // Nothing new to point at: search every suspect.
+            break;
+        }
+    }
+    let search = bisect::drop_culprits(
+        by_file(context.candidates, &suspects),
+        blame,
+        |set, purpose| {
+            let mut with_base = base.clone();
+            with_base.extend_from_slice(set);
+            let (found, tests, _) = probe_once(session, context, &probe, &with_base, purpose)?;
+            ran += tests;
+            Ok(found)
+        },
+    )?;
+    Ok((search.dropped, ran))
+}
+
+/// A test-suite run of `tests` with the user's arguments.
+fn pytest_spec(label: &str, tests: &Tests, meter: MeterMode, args: &[String]) -> RunSpec {
+    let only = match tests {
+        Tests::All => None,
+        Tests::Only(ids) => Some(ids.iter().cloned().collect::<Vec<_>>()),
+    };
+    let mut spec = RunSpec::new(
+        label,
+        Target::Pytest {
+            args: args.to_vec(),
+            only,
+        },
+    );
+    spec.meter = meter;
+    spec
 }

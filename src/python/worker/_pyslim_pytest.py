@@ -32,8 +32,9 @@ class Recorder:
             if reached:
                 self.collect_hits.setdefault(report.nodeid, []).extend(reached)
         if report.failed:
+            text = str(report.longrepr)
             self.collection_errors.append(
-                {"nodeid": report.nodeid, "text": str(report.longrepr)[-4000:]}
+                {"nodeid": report.nodeid, "text": text[-4000:], "files": traceback_files(text)}
             )
 
     def pytest_collection_modifyitems(self, session, config, items):
@@ -81,8 +82,35 @@ class Recorder:
         # The worst phase decides: a passing call with a failing teardown is an error.
         if report.failed:
             rec["outcome"] = "failed" if report.when == "call" else "error"
+            # The files its traceback goes through: where a culprit is likely to be.
+            rec.setdefault("files", [])
+            text = str(report.longrepr)
+            for name in traceback_files(text):
+                if name not in rec["files"]:
+                    rec["files"].append(name)
+            errors = [line[1:].strip() for line in text.splitlines() if line.startswith("E ")]
+            if errors:
+                rec["error"] = errors[-1][:300]
         elif report.skipped and rec["outcome"] == "passed":
             rec["outcome"] = "skipped"
+
+
+_FRAME = None
+
+
+def traceback_files(text):
+    """The `.py` files a pytest report's traceback names (`path/to/x.py:12: in f`),
+    innermost last."""
+    global _FRAME
+    import re
+
+    if _FRAME is None:
+        _FRAME = re.compile(r"^([^\s:][^:\n]*\.py):\d+", re.MULTILINE)
+    seen = []
+    for name in _FRAME.findall(text):
+        if name not in seen:
+            seen.append(name)
+    return seen
 
 
 def module_references(items, is_project_file):
@@ -159,9 +187,37 @@ class Hits:
         return out
 
 
+def narrowed(args, only):
+    """The user's arguments with their test paths replaced by the modules of `only`:
+    pytest then collects just those modules. A path right after an option is kept (it
+    may be the option's value, as in `-c tox.ini`)."""
+    import os
+
+    modules = sorted({test.split("::", 1)[0] for test in only})
+    if not all(os.path.exists(m) for m in modules):
+        # Node ids relative to a rootdir elsewhere: collect as the user would.
+        return list(args)
+    kept = []
+    previous = None
+    for arg in args:
+        positional = not arg.startswith("-")
+        value_of_option = previous is not None and previous.startswith("-") and "=" not in previous
+        if positional and not value_of_option and os.path.exists(arg.split("::", 1)[0]):
+            previous = arg
+            continue
+        kept.append(arg)
+        previous = arg
+    return kept + modules
+
+
 def run_pytest(spec, meter, hits, is_project_file):
     recorder = Recorder(meter, spec.get("progress"), spec.get("only"), hits, is_project_file)
-    args = ["-p", "no:cacheprovider"] + list(spec["args"])
+    user_args = list(spec["args"])
+    if spec.get("only"):
+        # Only some tests run: collect only their modules (collecting a large suite
+        # costs more than the few tests a culprit search runs).
+        user_args = narrowed(user_args, spec["only"])
+    args = ["-p", "no:cacheprovider"] + user_args
     started = time.monotonic()
     code = int(pytest.main(args, plugins=[recorder]))
     return code, {
