@@ -128,4 +128,5 @@ fn example_values_are_the_defaults() {
     assert_eq!(exclude, pyslim::load::config::DEFAULT_EXCLUDE);
     assert_eq!(file.target_version.as_deref(), Some("3.10"));
     assert_eq!(file.respect_gitignore, Some(true));
+    assert_eq!(file.rewrite_tests, Some(false));
 }

@@ -18,7 +18,7 @@ use crate::engine::FixPolicy;
 use crate::load::Workspace;
 use crate::load::config::Overrides;
 use crate::load::discovery::ConfigResolver;
-use crate::report::findings::RunReport;
+use crate::report::findings::{self, RunReport};
 use crate::write::{self, atomic_write_new, diff};
 
 /// Codemods that make Python programs use less memory, proven by their own tests.
@@ -199,6 +199,7 @@ fn load(common: &CommonArgs) -> Result<Workspace> {
 
 fn check(args: CheckArgs) -> Result<ExitCode> {
     let workspace = load(&args.common)?;
+    findings::warn_named_test_files(&workspace)?;
     let policy = FixPolicy {
         unsafe_fixes: args.common.unsafe_fixes,
         keep: None,
@@ -224,6 +225,7 @@ fn check(args: CheckArgs) -> Result<ExitCode> {
 
 fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
     let workspace = load(&args.common)?;
+    findings::warn_named_test_files(&workspace)?;
     // Under --verify the tests decide about unsafe rewrites.
     let unsafe_fixes = args.common.unsafe_fixes || args.verify.verify;
     let policy = FixPolicy {

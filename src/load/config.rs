@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub target_version: Option<String>,
     /// Whether `.gitignore` and similar files are respected.
     pub respect_gitignore: Option<bool>,
+    /// Whether test files are rewritten too (default: only read for the analysis).
+    pub rewrite_tests: Option<bool>,
     /// Per-transform options.
     pub transforms: TransformOptions,
     /// Verification settings.
@@ -127,6 +129,9 @@ pub struct Config {
     per_file_ignores: Vec<(GlobSet, GlobSet, Vec<&'static str>)>,
     /// Whether `.gitignore` files are respected.
     pub respect_gitignore: bool,
+    /// Whether test files (see [`super::testfiles`]) may be rewritten; by default they
+    /// are only read for the analysis.
+    pub rewrite_tests: bool,
     /// Verification settings, with `venv` made absolute.
     pub verify: VerifyConfig,
 }
@@ -250,6 +255,7 @@ impl Config {
             exclude_names,
             per_file_ignores,
             respect_gitignore: file.respect_gitignore.unwrap_or(true),
+            rewrite_tests: file.rewrite_tests.unwrap_or(false),
             verify,
             root,
         })

@@ -7,6 +7,8 @@ pub mod config;
 pub mod decode;
 pub mod discovery;
 mod file;
+pub mod pytest;
+pub mod testfiles;
 
 pub use file::{ProjectFile, module_info};
 
@@ -21,6 +23,7 @@ use ruff_source_file::LineIndex;
 use crate::engine::{self, Facts, FixPolicy, Rewrite};
 use decode::DecodedSource;
 use discovery::{ConfigResolver, discover};
+use testfiles::TestFiles;
 
 /// A problem with one file (or a configuration), reported and skipped while the other
 /// files are still processed.
@@ -60,6 +63,13 @@ pub struct Workspace {
     pub facts: Facts,
     /// Files that could not be read or decoded, and configuration errors.
     pub errors: Vec<FileError>,
+    /// The test files among the paths given (see [`testfiles`]), read for the analysis
+    /// and not rewritten because their configuration leaves `rewrite-tests` off; paths
+    /// as shown to the user, in path order.
+    pub test_files: Vec<String>,
+    /// Those of [`Self::test_files`] named on the command line one by one: the user
+    /// asked for them, so they are told why nothing changes there.
+    pub named_test_files: Vec<String>,
     /// The configurations met, cached per folder (verification asks for its settings).
     pub resolver: Arc<ConfigResolver>,
 }
@@ -77,10 +87,18 @@ impl Workspace {
     /// (the closest folder at or above it holds `.git`, `pyproject.toml`, `setup.py`,
     /// `setup.cfg` or a pyslim configuration), the project's other Python files are read
     /// too, for the project index only: whether a class may get `__slots__` depends on
-    /// every place that uses it, tests included.
+    /// every place that uses it, tests included. Test files are read the same way, even
+    /// when among the paths given, unless their configuration sets `rewrite-tests`.
     pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
         let (mut found, discovery_errors) = discover(paths, &resolver);
         let targets = found.len();
+        // Named one by one, as `discover` records them.
+        let named: std::collections::HashSet<PathBuf> = paths
+            .iter()
+            .map(|p| discovery::normalize(&cwd.join(p)))
+            .filter(|p| p.is_file())
+            .collect();
+        let tests = TestFiles::new(cwd.clone());
         // Each given path's own project: `pyslim check vendor/lib` from a monorepo root
         // reads `vendor/lib`'s project, not the whole repository.
         let mut roots: Vec<PathBuf> = Vec::new();
@@ -113,11 +131,14 @@ impl Workspace {
                 message: format!("{e:#}"),
             })
             .collect();
-        let loaded: Vec<std::result::Result<ProjectFile, FileError>> = found
+        let loaded: Vec<std::result::Result<(ProjectFile, bool), FileError>> = found
             .into_par_iter()
             .enumerate()
             .map(|(position, file)| {
-                let is_target = position < targets;
+                // A test file is read like the files outside the paths given.
+                let held_back =
+                    position < targets && !file.config.rewrite_tests && tests.is_test(&file.path);
+                let is_target = position < targets && !held_back;
                 let display = display_path(&file.path, &cwd);
                 let bytes = std::fs::read(&file.path).map_err(|e| FileError {
                     path: display.clone(),
@@ -131,7 +152,7 @@ impl Workspace {
                     column: None,
                     message: format!("skipped: {e}"),
                 })?;
-                Ok(ProjectFile {
+                let file = ProjectFile {
                     info: module_info(&file.path, display),
                     transforms: if is_target {
                         file.config.transforms_for(&file.path)
@@ -142,13 +163,30 @@ impl Workspace {
                     settings: file.config.settings.clone(),
                     path: file.path,
                     source,
-                })
+                };
+                Ok((file, held_back))
             })
             .collect();
+        errors.extend(tests.take_errors().into_iter().map(|e| FileError {
+            path: String::new(),
+            line: None,
+            column: None,
+            message: format!("{e:#}"),
+        }));
         let mut files = Vec::new();
+        let mut test_files = Vec::new();
+        let mut named_test_files = Vec::new();
         for (position, item) in loaded.into_iter().enumerate() {
             match item {
-                Ok(file) => files.push(file),
+                Ok((file, held_back)) => {
+                    if held_back {
+                        test_files.push(file.info.path.clone());
+                        if named.contains(&file.path) {
+                            named_test_files.push(file.info.path.clone());
+                        }
+                    }
+                    files.push(file);
+                }
                 // A context file that cannot be read is not the user's concern here.
                 Err(e) if position < targets => errors.push(e),
                 Err(_) => {}
@@ -157,6 +195,8 @@ impl Workspace {
         // Path order, with context files among the targets, so the index sees the
         // project the same way whichever paths were given.
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        test_files.sort();
+        named_test_files.sort();
         let facts = engine::index(&files);
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -165,6 +205,8 @@ impl Workspace {
             files,
             facts,
             errors,
+            test_files,
+            named_test_files,
             resolver,
         })
     }
@@ -213,6 +255,14 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 
 /// The closest folder at or above `dir` that marks a Python project.
 pub fn project_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| is_project_root(d))
+        .map(Path::to_path_buf)
+}
+
+/// Whether `dir` holds `.git`, `pyproject.toml`, `setup.py`, `setup.cfg` or a pyslim
+/// configuration.
+pub fn is_project_root(dir: &Path) -> bool {
     const MARKERS: [&str; 6] = [
         ".git",
         "pyproject.toml",
@@ -221,9 +271,7 @@ pub fn project_root(dir: &Path) -> Option<PathBuf> {
         "pyslim.toml",
         ".pyslim.toml",
     ];
-    dir.ancestors()
-        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
-        .map(Path::to_path_buf)
+    MARKERS.iter().any(|m| dir.join(m).exists())
 }
 
 fn git_root(cwd: &Path) -> Option<PathBuf> {
