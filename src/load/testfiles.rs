@@ -114,9 +114,14 @@ impl TestFiles {
     }
 
     /// The pytest configuration files that could not be read, each error naming the
-    /// file and the cause (each once).
+    /// file and the cause (each once: two threads may meet a folder at the same time).
     pub fn take_errors(&self) -> Vec<anyhow::Error> {
-        std::mem::take(&mut *self.errors.lock().unwrap_or_else(|e| e.into_inner()))
+        let errors = std::mem::take(&mut *self.errors.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut seen = std::collections::HashSet::new();
+        errors
+            .into_iter()
+            .filter(|e| seen.insert(format!("{e:#}")))
+            .collect()
     }
 
     fn dir_rules(&self, dir: &Path) -> Arc<DirRules> {
