@@ -4,21 +4,13 @@ use std::path::Path;
 use std::process::Command as Std;
 
 use assert_cmd::Command;
+use common::project;
 use predicates::prelude::*;
-use tempfile::TempDir;
+
+mod common;
 
 const WASTEFUL: &str = "total = sum([x * 2 for x in range(10)])\n";
 const SLIM: &str = "total = sum(x * 2 for x in range(10))\n";
-
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
 
 fn pyslim(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("pyslim").unwrap();

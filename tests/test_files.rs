@@ -8,21 +8,14 @@
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use common::project;
 use tempfile::TempDir;
+
+mod common;
 
 const WASTEFUL: &str = "total = sum([x * 2 for x in range(10)])\n";
 const SLIM: &str = "total = sum(x * 2 for x in range(10))\n";
 const MARKER: (&str, &str) = ("pyproject.toml", "[project]\nname = \"p\"\n");
-
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
 
 fn pyslim(dir: &Path, args: &[&str]) -> std::process::Output {
     Command::cargo_bin("pyslim")

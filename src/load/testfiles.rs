@@ -311,32 +311,36 @@ mod tests {
         found
     }
 
-    const LAYOUT: [&str; 10] = [
-        "pkg/core.py",
+    /// Test files by pytest's conventions alone, whatever the configuration says.
+    const CONVENTIONAL: [&str; 5] = [
         "pkg/test_core.py",
         "pkg/core_test.py",
         "pkg/conftest.py",
-        "pkg/testing.py",
         "tests/helpers.py",
         "test/data/make.py",
+    ];
+
+    /// The files a configuration may make tests.
+    const OTHERS: [&str; 5] = [
+        "pkg/core.py",
+        "pkg/testing.py",
         "testing/helpers.py",
         "src/lib/check_lib.py",
         "src/lib/lib.py",
     ];
 
+    /// Which of [`OTHERS`] are tests for a project with `config` (the conventional
+    /// test files always are).
+    fn configured_tests(config: (&str, &str)) -> Vec<String> {
+        let dir = tree(&[config]);
+        assert_eq!(tests_among(dir.path(), &CONVENTIONAL), CONVENTIONAL);
+        tests_among(dir.path(), &OTHERS)
+    }
+
     #[test]
     fn pytests_default_conventions() {
-        let dir = tree(&[("pyproject.toml", "[project]\nname = \"x\"\n")]);
-        assert_eq!(
-            tests_among(dir.path(), &LAYOUT),
-            [
-                "pkg/test_core.py",
-                "pkg/core_test.py",
-                "pkg/conftest.py",
-                "tests/helpers.py",
-                "test/data/make.py",
-            ]
-        );
+        let marker = ("pyproject.toml", "[project]\nname = \"x\"\n");
+        assert_eq!(configured_tests(marker), [] as [&str; 0]);
     }
 
     #[test]
@@ -356,58 +360,31 @@ mod tests {
 
     #[test]
     fn python_files_add_patterns() {
-        let dir = tree(&[("pytest.ini", "[pytest]\npython_files = check_*.py\n")]);
-        assert_eq!(
-            tests_among(dir.path(), &LAYOUT),
-            [
-                "pkg/test_core.py",
-                "pkg/core_test.py",
-                "pkg/conftest.py",
-                "tests/helpers.py",
-                "test/data/make.py",
-                "src/lib/check_lib.py",
-            ]
-        );
+        let ini = ("pytest.ini", "[pytest]\npython_files = check_*.py\n");
+        assert_eq!(configured_tests(ini), ["src/lib/check_lib.py"]);
         // A pattern with a `/` matches the end of the path.
-        let dir = tree(&[("pytest.ini", "[pytest]\npython_files = lib/*.py\n")]);
+        let ini = ("pytest.ini", "[pytest]\npython_files = lib/*.py\n");
         assert_eq!(
-            tests_among(dir.path(), &["src/lib/lib.py", "pkg/core.py"]),
-            ["src/lib/lib.py"]
+            configured_tests(ini),
+            ["src/lib/check_lib.py", "src/lib/lib.py"]
         );
     }
 
     #[test]
     fn python_files_apply_below_testpaths_only() {
         let ini = "[pytest]\npython_files = *.py\ntestpaths = src/lib\n";
-        let dir = tree(&[("pytest.ini", ini)]);
         assert_eq!(
-            tests_among(dir.path(), &LAYOUT),
-            [
-                "pkg/test_core.py",
-                "pkg/core_test.py",
-                "pkg/conftest.py",
-                "tests/helpers.py",
-                "test/data/make.py",
-                "src/lib/check_lib.py",
-                "src/lib/lib.py",
-            ]
+            configured_tests(("pytest.ini", ini)),
+            ["src/lib/check_lib.py", "src/lib/lib.py"]
         );
     }
 
     #[test]
     fn testpaths_that_name_test_folders() {
         let toml = "[tool.pytest.ini_options]\ntestpaths = [\"src\", \"./testing/\", \"doc\"]\n";
-        let dir = tree(&[("pyproject.toml", toml)]);
         assert_eq!(
-            tests_among(dir.path(), &LAYOUT),
-            [
-                "pkg/test_core.py",
-                "pkg/core_test.py",
-                "pkg/conftest.py",
-                "tests/helpers.py",
-                "test/data/make.py",
-                "testing/helpers.py",
-            ]
+            configured_tests(("pyproject.toml", toml)),
+            ["testing/helpers.py"]
         );
         let globbed = "[pytest]\ntestpaths = */unit_tests\n";
         let dir = tree(&[("pytest.ini", globbed)]);
