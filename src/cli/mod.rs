@@ -46,9 +46,11 @@ enum Command {
         /// The transform's name (see `pyslim transforms`).
         name: String,
     },
-    /// Internal: one verification test run (started by `rewrite --verify`).
+    /// Internal: one run of the project's Python (started by `--verify` and `profile`).
     #[command(name = "__worker", hide = true)]
     Worker {
+        /// The worker's Python entry point, written by the parent.
+        entry: PathBuf,
         /// The run's spec, written by the parent.
         spec: PathBuf,
     },
@@ -148,8 +150,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Transforms { format } => list_transforms(format),
         Command::Explain { name } => explain(&name),
-        Command::Worker { spec } => {
-            return match crate::python::worker::main(&spec) {
+        Command::Worker { entry, spec } => {
+            return match crate::python::worker::main(&entry, &spec) {
                 Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
                 Err(err) => {
                     eprintln!("pyslim worker: {err:#}");
@@ -170,6 +172,16 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
+            if let Some(stop) = err.downcast_ref::<crate::python::signals::Interrupted>() {
+                // Every temporary folder was removed on the way out (destructors).
+                let _ = writeln!(
+                    anstream::stderr(),
+                    "Interrupted (signal {}): the workers were stopped, their temporary \
+                     folders removed, and no file was changed.",
+                    stop.signal
+                );
+                return ExitCode::from(stop.exit_code());
+            }
             let red = anstyle::AnsiColor::Red.on_default().bold();
             let _ = writeln!(anstream::stderr(), "{red}error{red:#}: {err:#}");
             ExitCode::from(2)
@@ -326,14 +338,7 @@ fn verify(
         progress: true,
         worker_exe: None,
     };
-    let result = crate::verify::run(&request, &workspace.files, &workspace.facts);
-    let report = match result {
-        Err(err) if err.is::<crate::python::runner::Interrupted>() => {
-            eprintln!("Interrupted: the workers were stopped and no file was changed.");
-            std::process::exit(130);
-        }
-        other => other?,
-    };
+    let report = crate::verify::run(&request, &workspace.files, &workspace.facts)?;
     if let Some(path) = &v.report {
         let path = workspace.cwd.join(path);
         use crate::report::markdown::{Written, render};

@@ -8,12 +8,14 @@
 //! Verification and profiles both build on this: one design for every run of the
 //! user's code.
 
+pub mod native;
 pub mod runner;
 pub mod session;
+pub mod signals;
 pub mod stats;
 pub mod venv;
 pub mod workcopy;
 pub mod worker;
 
-pub use runner::{Mode, RunOutcome, Runner, TestRecord, TestRecords};
+pub use runner::{Finished, Mode, RunOutcome, RunSpec, Runner, TestRecord, TestRecords};
 pub use session::{Candidate, Session};

@@ -326,7 +326,7 @@ pub fn run(request: &VerifyRequest, files: &[ProjectFile], facts: &Facts) -> Res
         })
         .collect::<Result<_>>()?;
 
-    runner::install_interrupt_handler()?;
+    crate::python::signals::install()?;
     let copy = workcopy::WorkingCopy::new(&root, &venv.path)?;
     let scratch = tempfile::Builder::new()
         .prefix("pyslim-runs-")

@@ -1,0 +1,125 @@
+# pyslim worker: probes for a profiling run whose memory is never reported.
+#
+# pyslim instruments its working copy for this run: a list that one expression builds
+# and a consumer takes once is wrapped in `__pyslim_probe__.t(ID, <expr>)`, which
+# records the largest such list and returns it unchanged; `q.pop(0)`,
+# `q.insert(0, x)` and `del q[0]` on a queue candidate go through
+# `__pyslim_probe__.pop0/ins0/del0(ID, q, ...)`, which count the calls and the lengths
+# they moved. Every class a project file defines is watched: its instances'
+# attribute writes are recorded per concrete class, so an attribute set at run time
+# outside the static slot set is seen.
+import builtins
+import sys
+
+
+class Probes:
+    def __init__(self, is_project_file):
+        self.is_project_file = is_project_file
+        # id -> [runs, largest length, bytes of the largest]
+        self.transient = {}
+        # id -> [calls, total length at the call, longest]
+        self.queues = {}
+        # class -> set of attribute names written on its instances
+        self.attributes = {}
+        self._build_class = builtins.__build_class__
+
+    def install(self):
+        builtins.__pyslim_probe__ = self
+        builtins.__build_class__ = self._watching_build_class
+
+    def t(self, site, value):
+        entry = self.transient.get(site)
+        if entry is None:
+            entry = self.transient[site] = [0, -1, 0]
+        entry[0] += 1
+        try:
+            n = len(value)
+        except TypeError:
+            return value
+        if n > entry[1]:
+            entry[1] = n
+            entry[2] = _held_bytes(value)
+        return value
+
+    def _queue(self, site, q):
+        entry = self.queues.get(site)
+        if entry is None:
+            entry = self.queues[site] = [0, 0, 0]
+        n = len(q)
+        entry[0] += 1
+        entry[1] += n
+        entry[2] = max(entry[2], n)
+
+    def pop0(self, site, q):
+        self._queue(site, q)
+        return q.pop(0)
+
+    def ins0(self, site, q, value):
+        self._queue(site, q)
+        return q.insert(0, value)
+
+    def del0(self, site, q):
+        self._queue(site, q)
+        del q[0]
+
+    def _watching_build_class(self, func, name, *bases, **kwargs):
+        cls = self._build_class(func, name, *bases, **kwargs)
+        code = getattr(func, "__code__", None)
+        if isinstance(cls, type) and code is not None and self.is_project_file(code.co_filename):
+            self._watch(cls)
+        return cls
+
+    def _watch(self, cls):
+        original = cls.__setattr__
+        seen = self.attributes
+
+        def __setattr__(obj, name, value):
+            original(obj, name, value)
+            kind = type(obj)
+            names = seen.get(kind)
+            if names is None:
+                names = seen[kind] = set()
+            names.add(name)
+
+        try:
+            cls.__setattr__ = __setattr__
+        except (TypeError, AttributeError):
+            pass  # a metaclass that refuses: the class goes unwatched
+
+    def report(self):
+        attributes = []
+        for kind, names in self.attributes.items():
+            module = sys.modules.get(kind.__module__)
+            attributes.append(
+                {
+                    "file": getattr(module, "__file__", None),
+                    "module": kind.__module__,
+                    "qualname": kind.__qualname__,
+                    "attributes": sorted(names),
+                }
+            )
+        return {
+            "transient": {
+                str(k): {"runs": v[0], "largest": max(v[1], 0), "bytes": v[2]}
+                for k, v in self.transient.items()
+            },
+            "queues": {
+                str(k): {"calls": v[0], "moved": v[1], "longest": v[2]}
+                for k, v in self.queues.items()
+            },
+            "attributes": attributes,
+        }
+
+
+def _held_bytes(value):
+    """The list's own size plus the items only it holds (they go with it)."""
+    size = sys.getsizeof(value)
+    if not isinstance(value, list):
+        return size
+    getrefcount = sys.getrefcount
+    getsizeof = sys.getsizeof
+    # Held by the list, the loop variable and getrefcount's argument.
+    for item in value:
+        if getrefcount(item) <= 3:
+            size += getsizeof(item)
+    return size

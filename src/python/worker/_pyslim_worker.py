@@ -1,0 +1,210 @@
+# pyslim's worker, Python side. Shipped inside the pyslim binary, written next to the
+# run's spec, and run either in the embedded interpreter (`pyslim __worker SPEC.json`)
+# or, when the venv's Python differs from the linked libpython, as
+# `<venv>/bin/python _pyslim_worker.py SPEC.json`.
+#
+# One run, one target: the project's pytest suite (with a plugin recording each test)
+# or the user's workload (a script or `-m module`, run as `python <workload>` would).
+# Optionally under a meter (per-test peaks, or the whole run's peak with the sites at
+# the peak), with a census of the heap when memory reaches a given level, with probes
+# in an instrumented working copy, or recording which instrumented code each test
+# reached. The result file is written last and renamed into place, so its presence
+# means the target returned normally.
+import json
+import os
+import sys
+import time
+import traceback
+
+# Imported while the worker's own folder is first on sys.path; it moves to the end
+# before the project's code runs.
+import _pyslim_meter
+
+
+def _remap_paths(original, copy, venv):
+    # An editable install points at the user's files; make it point at the working copy
+    # so the target imports the rewritten code. The venv (often inside the project) and
+    # anything the copy lacks keep their place.
+    original = os.path.realpath(original)
+    venv = os.path.realpath(venv)
+
+    def under(path, folder):
+        return path == folder or path.startswith(folder + os.sep)
+
+    def remap(path):
+        if not isinstance(path, str) or not path:
+            return path
+        real = os.path.realpath(path)
+        if under(real, original) and not under(real, venv):
+            moved = copy + real[len(original):]
+            if os.path.exists(moved):
+                return moved
+        return path
+
+    sys.path[:] = [remap(p) for p in sys.path]
+    for finder in sys.meta_path:
+        mapping = getattr(finder, "MAPPING", None)
+        if isinstance(mapping, dict):
+            for key in list(mapping):
+                mapping[key] = remap(mapping[key])
+    return remap
+
+
+def _project_files(workdir, venv, code_dir):
+    """A predicate: is this file the project's code (in the working copy, outside the
+    venv and pyslim's own folder)?"""
+    root = os.path.realpath(workdir) + os.sep
+    skip = [os.path.realpath(venv) + os.sep, os.path.realpath(code_dir) + os.sep]
+    cache = {}
+
+    def is_project_file(path):
+        hit = cache.get(path)
+        if hit is None:
+            real = os.path.realpath(path)
+            hit = real.startswith(root) and not any(real.startswith(s) for s in skip)
+            cache[path] = hit
+        return hit
+
+    return is_project_file
+
+
+def _run_workload(argv):
+    """Runs the workload as `python argv...` would; returns its exit code."""
+    import runpy
+
+    try:
+        if argv[0] == "-m":
+            sys.argv = [argv[1]] + list(argv[2:])
+            # As `python -m`: the current folder first on sys.path.
+            sys.path.insert(0, os.getcwd())
+            runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
+        else:
+            script = os.path.abspath(argv[0])
+            sys.argv = [argv[0]] + list(argv[1:])
+            # As `python script.py`: the script's folder first on sys.path.
+            sys.path.insert(0, os.path.dirname(script))
+            runpy.run_path(script, run_name="__main__")
+        return 0, None
+    except SystemExit as exit:
+        code = exit.code
+        if code is None:
+            return 0, None
+        if isinstance(code, int):
+            return code, None
+        print(code, file=sys.stderr)
+        return 1, None
+    except BaseException:
+        text = traceback.format_exc()
+        sys.stderr.write(text)
+        return 1, text[-4000:]
+
+
+def main(spec_path):
+    with open(spec_path) as f:
+        spec = json.load(f)
+    code_dir = os.path.dirname(os.path.abspath(__file__))
+    # pyslim's modules stay importable (some load lazily), but last: the project's
+    # own modules always win.
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != code_dir]
+    sys.path.append(code_dir)
+    sys.dont_write_bytecode = True
+    workdir = spec["workdir"]
+    os.chdir(workdir)
+    _remap_paths(spec["original_root"], workdir, spec["venv"])
+    is_project_file = _project_files(workdir, spec["venv"], code_dir)
+
+    meter_mode = spec.get("meter", "off")
+    meter = None
+    if meter_mode != "off":
+        meter = _pyslim_meter.Meter(sample_sites=meter_mode == "peak")
+    census = trigger = None
+    if spec.get("census") is not None:
+        import _pyslim_census
+
+        mine = code_dir + os.sep
+        census = _pyslim_census.Census(meter, is_project_file, lambda f: f.startswith(mine))
+        trigger = _pyslim_meter.Trigger(meter, census.take, at=spec["census"].get("at"))
+    probes = None
+    if spec.get("probes"):
+        import _pyslim_probes
+
+        probes = _pyslim_probes.Probes(is_project_file)
+        probes.install()
+    hits = None
+    if spec.get("hits"):
+        import builtins
+
+        import _pyslim_pytest
+
+        hits = _pyslim_pytest.Hits(_pyslim_meter._native)
+        builtins.__pyslim_hit__ = hits.hit
+
+    target = spec["target"]
+    started = time.monotonic()
+    result = {}
+    if trigger is not None:
+        trigger.start()
+    if "pytest" in target:
+        import _pyslim_pytest
+
+        # As `python -m pytest` does: the current folder first on sys.path.
+        sys.path.insert(0, workdir)
+
+        per_test = meter if meter_mode == "per-test" else None
+        code, result = _pyslim_pytest.run_pytest(
+            dict(target["pytest"], progress=spec.get("progress")),
+            per_test,
+            hits,
+            is_project_file,
+        )
+    else:
+        if meter is not None:
+            meter.reset_peak()
+        code, error = _run_workload(target["workload"]["argv"])
+        result["error"] = error
+        if hits is not None:
+            result["hits"] = hits.take()
+    seconds = time.monotonic() - started
+    if trigger is not None:
+        trigger.stop()
+    # Everything below is pyslim's own work: measured figures are read first.
+    if meter is not None:
+        result["traced"] = {
+            "meter": meter.name,
+            "start": meter.start,
+            "peak": meter.peak(),
+            "end": meter.current(),
+        }
+        if meter_mode == "peak":
+            token = meter.pause()
+            mine = code_dir + os.sep
+            result["peak_sites"] = meter.peak_sites(50, lambda file: file.startswith(mine))
+            meter.resume(token)
+        meter.stop()
+    if census is not None:
+        result["census"] = census.result
+    if probes is not None:
+        result["probes"] = probes.report()
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result.update(
+        {
+            "exit_code": code,
+            "seconds": seconds,
+            "python": sys.version.split()[0],
+            "executable": sys.executable,
+            "maxrss_kib": usage.ru_maxrss,
+        }
+    )
+    tmp = spec["result"] + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f)
+    os.replace(tmp, spec["result"])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))
