@@ -281,6 +281,24 @@ fn test_files_only_read_still_count_for_the_analysis() {
     );
 }
 
+/// Like the files outside the paths given, a test file that does not decode or parse
+/// is not an error: test suites keep such files on purpose, as data.
+#[test]
+fn a_test_file_that_does_not_decode_or_parse_is_no_error() {
+    let dir = project(&[
+        MARKER,
+        ("lib.py", WASTEFUL),
+        ("tests/data/bad_syntax.py", "def f(:\n"),
+    ]);
+    std::fs::write(dir.path().join("tests/data/latin1.py"), b"s = '\xe9'\n").unwrap();
+    let out = pyslim(dir.path(), &["rewrite"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "Applied 1 rewrite in 1 file (generator 1); 1 test file read, not rewritten.\n"
+    );
+}
+
 #[test]
 fn a_malformed_pytest_configuration_names_the_file_and_line() {
     let dir = project(&[

@@ -410,7 +410,7 @@ fn compile_excludes(patterns: &[String]) -> Result<(GlobSet, GlobSet)> {
 }
 
 /// toml's message already names the key; keep it, and the line it points at.
-fn describe_toml_error(err: &toml::de::Error) -> String {
+pub(super) fn describe_toml_error(err: &toml::de::Error) -> String {
     err.to_string().trim_end().replace('\n', "\n  ")
 }
 

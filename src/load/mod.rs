@@ -1,7 +1,8 @@
 //! Loading the user's project: the files found ([`discovery`]), decoded ([`decode`])
-//! and paired with their configuration ([`config`]), and the [`Workspace`] holding them
-//! with the project index and the fix loop's outcome per file. `rewrite`, `check`,
-//! `profile` and verification all start here.
+//! and paired with their configuration ([`config`]), the test files among them, which
+//! are only read ([`testfiles`], with pytest's configuration from [`pytest`]), and the
+//! [`Workspace`] holding them with the project index and the fix loop's outcome per
+//! file. `rewrite`, `check`, `profile` and verification all start here.
 
 pub mod config;
 pub mod decode;
@@ -92,13 +93,14 @@ impl Workspace {
     pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
         let (mut found, discovery_errors) = discover(paths, &resolver);
         let targets = found.len();
-        // Named one by one, as `discover` records them.
-        let named: std::collections::HashSet<PathBuf> = paths
+        // As `discover` records them; the files among them were named one by one.
+        let given: Vec<PathBuf> = paths
             .iter()
             .map(|p| discovery::normalize(&cwd.join(p)))
-            .filter(|p| p.is_file())
             .collect();
-        let tests = TestFiles::new(cwd.clone());
+        let named: std::collections::HashSet<&PathBuf> =
+            given.iter().filter(|p| p.is_file()).collect();
+        let tests = TestFiles::new(cwd.clone(), &given);
         // Each given path's own project: `pyslim check vendor/lib` from a monorepo root
         // reads `vendor/lib`'s project, not the whole repository.
         let mut roots: Vec<PathBuf> = Vec::new();
@@ -122,8 +124,24 @@ impl Workspace {
                 found.iter().map(|f| f.path.clone()).collect();
             found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
         }
+        let loaded: Vec<(Role, std::result::Result<ProjectFile, FileError>)> = found
+            .into_par_iter()
+            .enumerate()
+            .map(|(position, file)| {
+                let role = if position >= targets {
+                    Role::Context
+                } else if !file.config.rewrite_tests && tests.is_test(&file.path) {
+                    Role::Test
+                } else {
+                    Role::Target
+                };
+                (role, read_file(file, role, &cwd))
+            })
+            .collect();
+        // Then the pytest configurations met on the way that pytest would refuse.
         let mut errors: Vec<FileError> = discovery_errors
             .into_iter()
+            .chain(tests.take_errors())
             .map(|e| FileError {
                 path: String::new(),
                 line: None,
@@ -131,55 +149,13 @@ impl Workspace {
                 message: format!("{e:#}"),
             })
             .collect();
-        let loaded: Vec<std::result::Result<(ProjectFile, bool), FileError>> = found
-            .into_par_iter()
-            .enumerate()
-            .map(|(position, file)| {
-                // A test file is read like the files outside the paths given.
-                let held_back =
-                    position < targets && !file.config.rewrite_tests && tests.is_test(&file.path);
-                let is_target = position < targets && !held_back;
-                let display = display_path(&file.path, &cwd);
-                let bytes = std::fs::read(&file.path).map_err(|e| FileError {
-                    path: display.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("cannot read: {e}"),
-                })?;
-                let source = DecodedSource::decode(&bytes).map_err(|e| FileError {
-                    path: display.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("skipped: {e}"),
-                })?;
-                let file = ProjectFile {
-                    info: module_info(&file.path, display),
-                    transforms: if is_target {
-                        file.config.transforms_for(&file.path)
-                    } else {
-                        Vec::new()
-                    },
-                    indexed_by: file.config.transforms.clone(),
-                    settings: file.config.settings.clone(),
-                    path: file.path,
-                    source,
-                };
-                Ok((file, held_back))
-            })
-            .collect();
-        errors.extend(tests.take_errors().into_iter().map(|e| FileError {
-            path: String::new(),
-            line: None,
-            column: None,
-            message: format!("{e:#}"),
-        }));
         let mut files = Vec::new();
         let mut test_files = Vec::new();
         let mut named_test_files = Vec::new();
-        for (position, item) in loaded.into_iter().enumerate() {
+        for (role, item) in loaded {
             match item {
-                Ok((file, held_back)) => {
-                    if held_back {
+                Ok(file) => {
+                    if role == Role::Test {
                         test_files.push(file.info.path.clone());
                         if named.contains(&file.path) {
                             named_test_files.push(file.info.path.clone());
@@ -187,8 +163,9 @@ impl Workspace {
                     }
                     files.push(file);
                 }
-                // A context file that cannot be read is not the user's concern here.
-                Err(e) if position < targets => errors.push(e),
+                Err(e) if role == Role::Target => errors.push(e),
+                // A file only read for the index that cannot be read is not the user's
+                // concern here, no more than its syntax errors are.
                 Err(_) => {}
             }
         }
@@ -243,6 +220,45 @@ impl Workspace {
             .to_string_lossy()
             .replace('\\', "/")
     }
+}
+
+/// What a found file is for in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Among the paths given: rewritten.
+    Target,
+    /// A test file among the paths given: only read for the index, like a context file.
+    Test,
+    /// Elsewhere in the project: only read for the index.
+    Context,
+}
+
+/// Reads and decodes one found file; only a [`Role::Target`] gets its transforms.
+fn read_file(
+    file: discovery::FoundFile,
+    role: Role,
+    cwd: &Path,
+) -> std::result::Result<ProjectFile, FileError> {
+    let display = display_path(&file.path, cwd);
+    let error = |message: String| FileError {
+        path: display.clone(),
+        line: None,
+        column: None,
+        message,
+    };
+    let bytes = std::fs::read(&file.path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
+    Ok(ProjectFile {
+        info: module_info(&file.path, display),
+        transforms: match role {
+            Role::Target => file.config.transforms_for(&file.path),
+            Role::Test | Role::Context => Vec::new(),
+        },
+        indexed_by: file.config.transforms.clone(),
+        settings: file.config.settings.clone(),
+        path: file.path,
+        source,
+    })
 }
 
 /// `path` relative to `cwd` when it is below it, else as it is.

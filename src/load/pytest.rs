@@ -172,8 +172,13 @@ fn split_args(path: &Path, key: &str, text: &str) -> Result<Vec<String>> {
 }
 
 fn parse_toml(path: &Path, text: &str) -> Result<toml::Table> {
-    text.parse::<toml::Table>()
-        .map_err(|e| anyhow!("{}: {}", path.display(), e.message()))
+    text.parse::<toml::Table>().map_err(|e| {
+        anyhow!(
+            "{}: {}",
+            path.display(),
+            super::config::describe_toml_error(&e)
+        )
+    })
 }
 
 /// `pytest.toml`: the `[pytest]` table, in TOML mode; the file counts even when empty.
@@ -508,6 +513,14 @@ mod tests {
 
         let err = read_only("pytest.ini", "[pytest]\npython_files = 'open\n").unwrap_err();
         assert!(format!("{err}").contains("no closing quotation"), "{err}");
+        let err = read_only("pyproject.toml", "[tool.pytest\n").unwrap_err();
+        assert!(
+            format!("{err}").starts_with(&format!(
+                "{}: TOML parse error at line 1",
+                d.join("pyproject.toml").display()
+            )),
+            "{err}"
+        );
         let err = read_only("pytest.ini", "[pytest]\n  stray\n").unwrap_err();
         assert_eq!(
             format!("{err}"),

@@ -4,8 +4,9 @@
 //! - it is named as pytest names test modules by default, `test_*.py` or `*_test.py`,
 //!   or it is a `conftest.py`;
 //! - it is below a folder named `tests` or `test` inside its project (the closest
-//!   folder above it that holds a project marker or pytest's configuration; folders
-//!   above the project do not count, so a checkout under `~/test/` is not all tests);
+//!   folder above it that holds a project marker or pytest's configuration, else the
+//!   folder given on the command line it was found in, else the current folder;
+//!   folders above do not count, so a checkout under `~/test/` is not all tests);
 //! - it matches the project's own `python_files` patterns (these add to the defaults);
 //!   when the project also sets `testpaths`, only below those, as pytest collects them:
 //!   `python_files = *.py` with `testpaths = src/test` makes `src/test` test code, not
@@ -36,8 +37,9 @@ pub const TEST_FOLDERS: [&str; 2] = ["tests", "test"];
 
 /// Decides which files are test code, reading each folder's pytest configuration once.
 pub struct TestFiles {
-    /// Where the folder rule counts from when no project is found above a file.
-    cwd: PathBuf,
+    /// Where the folder rule counts from when no project is found above a file: the
+    /// folders given on the command line, deepest first, then the current folder.
+    roots: Vec<PathBuf>,
     defaults: GlobSet,
     dirs: Mutex<HashMap<PathBuf, Arc<DirRules>>>,
     errors: Mutex<Vec<anyhow::Error>>,
@@ -68,8 +70,11 @@ struct PytestRules {
 }
 
 impl TestFiles {
-    /// A classifier for files found from `cwd`.
-    pub fn new(cwd: PathBuf) -> Self {
+    /// A classifier for files found in the folders `given` (absolute) from `cwd`.
+    pub fn new(cwd: PathBuf, given: &[PathBuf]) -> Self {
+        let mut roots: Vec<PathBuf> = given.iter().filter(|p| p.is_dir()).cloned().collect();
+        roots.sort_by_key(|r| std::cmp::Reverse(r.components().count()));
+        roots.push(cwd);
         let mut defaults = GlobSetBuilder::new();
         for pattern in DEFAULT_PYTHON_FILES {
             if let Ok(glob) = fnmatch(pattern) {
@@ -77,7 +82,7 @@ impl TestFiles {
             }
         }
         Self {
-            cwd,
+            roots,
             defaults: defaults.build().unwrap_or_else(|_| GlobSet::empty()),
             dirs: Mutex::new(HashMap::new()),
             errors: Mutex::new(Vec::new()),
@@ -101,10 +106,12 @@ impl TestFiles {
         {
             return true;
         }
-        let base = rules
-            .base
-            .as_deref()
-            .or_else(|| dir.starts_with(&self.cwd).then_some(self.cwd.as_path()));
+        let base = rules.base.as_deref().or_else(|| {
+            self.roots
+                .iter()
+                .find(|r| dir.starts_with(r))
+                .map(PathBuf::as_path)
+        });
         base.and_then(|base| dir.strip_prefix(base).ok())
             .is_some_and(|below| {
                 below.components().any(
@@ -300,7 +307,7 @@ mod tests {
 
     /// The files of `paths` that are tests, for a project in `dir`.
     fn tests_among(dir: &Path, paths: &[&str]) -> Vec<String> {
-        let files = TestFiles::new(dir.to_path_buf());
+        let files = TestFiles::new(dir.to_path_buf(), &[]);
         let found: Vec<String> = paths
             .iter()
             .filter(|p| files.is_test(&dir.join(p)))
@@ -351,11 +358,20 @@ mod tests {
             tests_among(&root, &["lib.py", "tests/t.py", "sub/test/x.py"]),
             ["tests/t.py", "sub/test/x.py"]
         );
-        // Without any project marker, the folder rule counts from the current folder.
-        let loose = tree(&[]);
-        let files = TestFiles::new(loose.path().join("test"));
-        assert!(!files.is_test(&loose.path().join("test/a.py")));
-        assert!(files.is_test(&loose.path().join("test/tests/a.py")));
+        // Without any project marker, the folder rule counts from the folder given, else
+        // from the current folder.
+        let loose = tree(&[("test/a.py", ""), ("test/tests/a.py", "")]);
+        let test = loose.path().join("test");
+        let elsewhere = tempfile::tempdir().unwrap();
+        for files in [
+            TestFiles::new(test.clone(), &[]),
+            TestFiles::new(elsewhere.path().to_path_buf(), std::slice::from_ref(&test)),
+        ] {
+            assert!(!files.is_test(&test.join("a.py")));
+            assert!(files.is_test(&test.join("tests/a.py")));
+        }
+        let nowhere = TestFiles::new(elsewhere.path().to_path_buf(), &[]);
+        assert!(!nowhere.is_test(&test.join("tests/a.py")));
     }
 
     #[test]
@@ -423,7 +439,7 @@ mod tests {
     #[test]
     fn a_broken_configuration_is_an_error_and_the_defaults_apply() {
         let dir = tree(&[("pytest.ini", "[pytest]\n  stray\n")]);
-        let files = TestFiles::new(dir.path().to_path_buf());
+        let files = TestFiles::new(dir.path().to_path_buf(), &[]);
         assert!(files.is_test(&dir.path().join("test_a.py")));
         assert!(!files.is_test(&dir.path().join("a.py")));
         assert!(files.is_test(&dir.path().join("tests/a.py")));
