@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod engine;
 pub mod load;
+pub mod profile;
 pub mod python;
 pub mod report;
 pub mod verify;

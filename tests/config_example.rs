@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pyslim::load::config::{Config, FileConfig, Overrides, VerifyConfig};
+use pyslim::load::config::{Config, FileConfig, Overrides, ProfileConfig, VerifyConfig};
 use pyslim_transforms::{TransformOptions, registry};
 
 fn example_path() -> std::path::PathBuf {
@@ -112,6 +112,7 @@ fn example_values_are_the_defaults() {
     let file: FileConfig = toml::from_str(&text).unwrap();
     assert_eq!(file.transforms, TransformOptions::default());
     assert_eq!(file.verify, VerifyConfig::default());
+    assert_eq!(file.profile, ProfileConfig::default());
     assert_eq!(file.select.unwrap(), registry::names());
     assert!(
         file.ignore.is_empty()

@@ -1,25 +1,29 @@
-//! The command line: `rewrite`, `check`, `transforms`, `explain`.
+//! The command line: `rewrite`, `check`, `profile`, `transforms`, `explain`.
 //!
 //! Exit codes, as in ruff: 0 nothing to do or everything applied, 1 `check` found
 //! rewrites, 2 usage, configuration or I/O errors (a file that does not parse counts:
-//! the other files are still processed).
+//! the other files are still processed), a workload or test suite that fails or cannot
+//! be run. Stopped by a signal: 128 + its number.
 
-use std::collections::BTreeMap;
+mod check;
+mod info;
+mod profile;
+mod rewrite;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use pyslim_transforms::registry;
 
-use crate::engine::FixPolicy;
 use crate::load::Workspace;
-use crate::load::config::Overrides;
+use crate::load::config::{Config, Overrides};
 use crate::load::discovery::ConfigResolver;
-use crate::report::findings::{self, RunReport};
-use crate::write::{self, atomic_write_new, diff};
+use crate::profile::schema::Profile;
+use crate::profile::select::Selection;
+use crate::report::findings::RunReport;
 
 /// Codemods that make Python programs use less memory, proven by their own tests.
 #[derive(Debug, Parser)]
@@ -32,9 +36,12 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Apply the rewrites (safe ones by default) to the files in place.
-    Rewrite(RewriteArgs),
+    Rewrite(rewrite::RewriteArgs),
     /// List what would be rewritten; exit 1 when anything is found (for CI).
-    Check(CheckArgs),
+    Check(check::CheckArgs),
+    /// Run a workload (or the test suite) under measurement and rank every rewrite by
+    /// the memory it would save at the peak.
+    Profile(profile::ProfileArgs),
     /// List every transform with its summary and applicability.
     Transforms {
         /// Output format.
@@ -65,7 +72,7 @@ pub enum Format {
     Json,
 }
 
-/// Options shared by `rewrite` and `check`.
+/// Options shared by `rewrite`, `check` and `profile`.
 #[derive(Debug, Args)]
 struct CommonArgs {
     /// Files or folders to process [default: .]
@@ -90,66 +97,54 @@ struct CommonArgs {
     format: Format,
 }
 
+/// How the project's Python is run (`--verify`, `profile`).
 #[derive(Debug, Args)]
-struct RewriteArgs {
-    #[command(flatten)]
-    common: CommonArgs,
-    /// Print the unified diff and change nothing.
-    #[arg(long, visible_alias = "diff")]
-    dry_run: bool,
-    /// Write the diff to FILE as a patch (`git apply FILE` from the project root) and
-    /// change nothing.
-    #[arg(long, value_name = "FILE")]
-    patch: Option<PathBuf>,
-    #[command(flatten)]
-    verify: VerifyArgs,
-}
-
-/// `rewrite --verify` and its options (see README.md, "Verification").
-#[derive(Debug, Args)]
-struct VerifyArgs {
-    /// Run the project's tests on a copy with the rewrites applied, keep only the
-    /// rewrites that break no test (unsafe ones become candidates), and measure memory.
-    #[arg(long)]
-    verify: bool,
+struct PythonArgs {
     /// The project's virtualenv [default: `[verify] venv`, $VIRTUAL_ENV, .venv, venv].
-    #[arg(long, value_name = "PATH", requires = "verify")]
+    #[arg(long, value_name = "PATH")]
     venv: Option<PathBuf>,
     /// Arguments for pytest, replacing `[verify] args` (put it last: it takes the rest).
-    #[arg(long, value_name = "ARGS", num_args = 1.., allow_hyphen_values = true, requires = "verify", visible_alias = "pytest-args")]
+    #[arg(long, value_name = "ARGS", num_args = 1.., allow_hyphen_values = true, visible_alias = "pytest-args")]
     tests: Option<Vec<String>>,
-    /// Runs before and after the rewrite for the memory figures [default: 3].
-    #[arg(long, value_name = "N", requires = "verify", value_parser = clap::value_parser!(u32).range(1..))]
-    repeat: Option<u32>,
-    /// Seconds one test run may take before it is killed as inconclusive [default: 600].
-    #[arg(long, value_name = "SECS", requires = "verify")]
+    /// Seconds one run may take before it is killed as inconclusive [default: 600 for
+    /// the first runs, then 10x the measured plain run, at least 60].
+    #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
     /// Fail instead of using the venv's own interpreter when its Python differs from
     /// the one pyslim embeds.
-    #[arg(long, requires = "verify")]
+    #[arg(long)]
     embedded: bool,
-    /// Write the verification as Markdown (a pull request description) to FILE.
-    #[arg(long, value_name = "FILE.md", requires = "verify")]
-    report: Option<PathBuf>,
 }
 
+impl PythonArgs {
+    fn given(&self) -> bool {
+        self.venv.is_some() || self.tests.is_some() || self.timeout.is_some() || self.embedded
+    }
+}
+
+/// Ranking by a profile (`check`, `rewrite`).
 #[derive(Debug, Args)]
-struct CheckArgs {
-    #[command(flatten)]
-    common: CommonArgs,
-    /// Also list candidates that were left alone, with the reason.
-    #[arg(long)]
-    explain: bool,
+struct RankArgs {
+    /// Rank the rewrites by this profile (written by `pyslim profile`) and apply only
+    /// those that save at least `--min-saving` at the peak.
+    #[arg(long, value_name = "FILE")]
+    profile: Option<PathBuf>,
+    /// With a profile: the smallest estimated saving at the peak a rewrite must make to
+    /// be applied, e.g. 512KiB, 2MB; 0 keeps everything [default: `[profile]
+    /// min-saving`, 64KiB].
+    #[arg(long, value_name = "SIZE")]
+    min_saving: Option<String>,
 }
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Rewrite(args) => rewrite(args),
-        Command::Check(args) => check(args),
-        Command::Transforms { format } => list_transforms(format),
-        Command::Explain { name } => explain(&name),
+        Command::Rewrite(args) => rewrite::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Profile(args) => profile::run(args),
+        Command::Transforms { format } => info::list_transforms(format),
+        Command::Explain { name } => info::explain(&name),
         Command::Worker { entry, spec } => {
             return match crate::python::worker::main(&entry, &spec) {
                 Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
@@ -209,147 +204,47 @@ fn load(common: &CommonArgs) -> Result<Workspace> {
     Workspace::load(&paths, resolver, cwd)
 }
 
-fn check(args: CheckArgs) -> Result<ExitCode> {
-    let workspace = load(&args.common)?;
-    findings::warn_named_test_files(&workspace)?;
-    let policy = FixPolicy {
-        unsafe_fixes: args.common.unsafe_fixes,
-        keep: None,
-    };
-    let outcomes = workspace.rewrite(&policy);
-    let report = RunReport::new(
-        "check",
-        &workspace,
-        &outcomes,
-        &BTreeMap::new(),
-        args.explain,
-        false,
-    );
-    match args.common.format {
-        Format::Json => report.print_json()?,
-        Format::Text => {
-            report.print_findings()?;
-            report.print_summary("Found")?;
-        }
-    }
-    Ok(exit_code(&report, report.fixes > 0))
+/// The configuration of the current folder (verification and profile settings).
+fn config_here(workspace: &Workspace) -> Result<Arc<Config>> {
+    workspace.resolver.for_dir(&workspace.cwd)
 }
 
-fn rewrite(args: RewriteArgs) -> Result<ExitCode> {
-    let workspace = load(&args.common)?;
-    findings::warn_named_test_files(&workspace)?;
-    // Under --verify the tests decide about unsafe rewrites.
-    let unsafe_fixes = args.common.unsafe_fixes || args.verify.verify;
-    let policy = FixPolicy {
-        unsafe_fixes,
-        keep: None,
-    };
-    let mut outcomes = workspace.rewrite(&policy);
-    let verification = if args.verify.verify {
-        let report = verify(&args, &workspace, unsafe_fixes)?;
-        // The fix loop again, with only the rewrites the tests accepted.
-        let kept = crate::engine::rewrite_kept(
-            &workspace.files,
-            &workspace.facts,
-            unsafe_fixes,
-            &report.kept,
-        );
-        for (outcome, result) in outcomes.iter_mut().zip(kept) {
-            if let (Ok(slot), Ok(rewrite)) = (&mut outcome.result, result) {
-                *slot = rewrite;
-            }
-        }
-        Some(report)
-    } else {
-        None
-    };
-    let write = !args.dry_run && args.patch.is_none();
-    let diffs = write::diffs(&workspace, &outcomes);
-    if let Some(patch) = &args.patch {
-        write::write_patch(&workspace, &diffs, patch)?;
+/// The project root runs happen in: the configuration file's folder when there is one,
+/// else the same project root the analysis uses (so a run from a subfolder still copies
+/// the whole project).
+fn project_root(workspace: &Workspace, config: &Config) -> PathBuf {
+    match &config.path {
+        Some(_) => config.root.clone(),
+        None => crate::load::project_root(&workspace.cwd).unwrap_or_else(|| workspace.cwd.clone()),
     }
-    let shown_diffs = if args.dry_run {
-        diffs.iter().map(|(i, (d, _))| (*i, d.clone())).collect()
-    } else {
-        BTreeMap::new()
-    };
-    let mut report = RunReport::new("rewrite", &workspace, &outcomes, &shown_diffs, false, write);
-    if write {
-        report
-            .errors
-            .extend(write::write_files(&workspace, &outcomes));
-    }
-    match args.common.format {
-        Format::Json => match &verification {
-            Some(v) => {
-                let mut value = serde_json::to_value(&report)?;
-                value["verify"] = serde_json::to_value(v)?;
-                println!("{}", serde_json::to_string_pretty(&value)?);
-            }
-            None => report.print_json()?,
-        },
-        Format::Text => {
-            if let Some(v) = &verification {
-                crate::report::verify::print_summary(v, &mut anstream::stderr().lock())?;
-            }
-            if args.dry_run {
-                let mut out = anstream::stdout().lock();
-                for (diff, _) in diffs.values() {
-                    out.write_all(diff::colorize(diff).as_bytes())?;
-                }
-            }
-            report.print_summary(if write { "Applied" } else { "Would apply" })?;
-            if let Some(patch) = &args.patch {
-                writeln!(anstream::stderr(), "Patch written to {}.", patch.display())?;
-            }
-        }
-    }
-    Ok(exit_code(&report, false))
 }
 
-/// Runs the tests and returns which candidate fixes survive.
-fn verify(
-    args: &RewriteArgs,
+/// The profile named by `--profile`, loaded.
+fn load_profile(workspace: &Workspace, rank: &RankArgs) -> Result<Option<Profile>> {
+    rank.profile
+        .as_ref()
+        .map(|path| Profile::load(&workspace.cwd.join(path)))
+        .transpose()
+}
+
+/// `--min-saving`, else `[profile] min-saving`.
+fn min_saving(rank: &RankArgs, config: &Config) -> Result<u64> {
+    match &rank.min_saving {
+        Some(text) => crate::profile::size::parse(text).context("option --min-saving"),
+        None => Ok(config.min_saving),
+    }
+}
+
+/// Matches a profile against the workspace's files.
+fn selection<'p>(
     workspace: &Workspace,
-    unsafe_fixes: bool,
-) -> Result<crate::verify::VerifyReport> {
-    let config = workspace.resolver.for_dir(&workspace.cwd)?;
-    let settings = &config.verify;
-    let v = &args.verify;
-    let request = crate::verify::VerifyRequest {
-        // A configuration file marks the project; without one, the same project root
-        // the analysis uses (so a run from a subfolder still copies the whole project).
-        root: match &config.path {
-            Some(_) => config.root.clone(),
-            None => {
-                crate::load::project_root(&workspace.cwd).unwrap_or_else(|| workspace.cwd.clone())
-            }
-        },
-        venv: v
-            .venv
-            .as_ref()
-            .map(|p| workspace.cwd.join(p))
-            .or_else(|| settings.venv.clone()),
-        args: v.tests.clone().unwrap_or_else(|| settings.args.clone()),
-        repeat: v.repeat.map_or(settings.repeat, |r| r as usize),
-        timeout: std::time::Duration::from_secs(v.timeout.unwrap_or(settings.timeout)),
-        unsafe_fixes,
-        require_embedded: v.embedded || settings.embedded,
-        progress: true,
-        worker_exe: None,
-    };
-    let report = crate::verify::run(&request, &workspace.files, &workspace.facts)?;
-    if let Some(path) = &v.report {
-        let path = workspace.cwd.join(path);
-        use crate::report::markdown::{Written, render};
-        let written = match (&args.patch, args.dry_run) {
-            (Some(_), _) => Written::Patch,
-            (None, true) => Written::Nothing,
-            (None, false) => Written::Files,
-        };
-        atomic_write_new(&path, render(&report, written).as_bytes())?;
-    }
-    Ok(report)
+    profile: &'p Profile,
+    min_saving: u64,
+) -> Result<Selection<'p>> {
+    let config = config_here(workspace)?;
+    let root = project_root(workspace, &config);
+    let root = std::path::absolute(&root).unwrap_or(root);
+    Ok(Selection::new(profile, &workspace.files, &root, min_saving))
 }
 
 fn exit_code(report: &RunReport, found: bool) -> ExitCode {
@@ -360,51 +255,4 @@ fn exit_code(report: &RunReport, found: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn list_transforms(format: Format) -> Result<ExitCode> {
-    match format {
-        Format::Json => {
-            let list: Vec<_> = registry::TRANSFORMS
-                .iter()
-                .map(|t| {
-                    serde_json::json!({
-                        "name": t.name(),
-                        "summary": t.summary(),
-                        "applicability": t.applicability(),
-                    })
-                })
-                .collect();
-            writeln!(
-                std::io::stdout(),
-                "{}",
-                serde_json::to_string_pretty(&list)?
-            )?;
-        }
-        Format::Text => {
-            let width = registry::names().iter().map(|n| n.len()).max().unwrap_or(0);
-            let mut out = anstream::stdout().lock();
-            let bold = anstyle::Style::new().bold();
-            for t in registry::TRANSFORMS {
-                writeln!(out, "{bold}{:width$}{bold:#}  {}", t.name(), t.summary())?;
-                writeln!(out, "{:width$}  applicability: {}", "", t.applicability())?;
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-fn explain(name: &str) -> Result<ExitCode> {
-    let Some(transform) = registry::get(name) else {
-        bail!(
-            "unknown transform {name:?}; the transforms are: {}",
-            registry::names().join(", ")
-        );
-    };
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "# {}\n", transform.name())?;
-    writeln!(out, "{}\n", transform.summary())?;
-    writeln!(out, "Applicability: {}\n", transform.applicability())?;
-    writeln!(out, "{}", transform.documentation().trim_end())?;
-    Ok(ExitCode::SUCCESS)
 }

@@ -4,14 +4,18 @@
 //! Every pass is re-parsed, and a fix whose result does not parse is dropped and
 //! reported as an internal error, never written.
 
+use std::collections::HashMap;
+
 use pyslim_transforms::{
-    Edit, FileContext, Finding, SourceModule, SyntaxError, parse, suppression::Suppressions,
+    Edit, FileContext, Finding, SourceModule, Subject, SyntaxError, parse,
+    suppression::Suppressions,
 };
 use ruff_source_file::LineIndex;
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
-    FileJob, FixKey, FixPolicy, MAX_PASSES, ReportedFix, ReportedNote, Rewrite, applicability_name,
+    FileJob, FixKey, FixPolicy, MAX_PASSES, Place, ReportedFix, ReportedNote, ReportedSaving,
+    ReportedSubject, Rewrite, applicability_name,
 };
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
@@ -66,6 +70,7 @@ fn run_pass(
     {
         let module = parse(text)?;
         let mut candidates = Vec::new();
+        let mut reported: HashMap<FixKey, ReportedFix> = HashMap::new();
         // Built on first need: most files have nothing to report.
         let suppressions = std::sync::OnceLock::new();
         let suppressed = |offset: TextSize, transform: &str| {
@@ -87,6 +92,9 @@ fn run_pass(
                         transform: finding.transform,
                         offset: to_original(finding.range.start().to_u32(), history),
                     };
+                    // Reported in this pass's coordinates mapped back, before this
+                    // pass's own edits join the history.
+                    reported.insert(key.clone(), report(&key, &finding, locate, history));
                     candidates.push((key, finding));
                 }
             }
@@ -108,7 +116,10 @@ fn run_pass(
             .into_iter()
             .partition(|(key, finding)| policy.allows(finding, key));
         if pass == 0 {
-            result.withheld = withheld.iter().map(|(k, f)| report(k, f, locate)).collect();
+            result.withheld = withheld
+                .iter()
+                .filter_map(|(k, _)| reported.get(k).cloned())
+                .collect();
         }
         let chosen = non_overlapping(allowed);
         if chosen.is_empty() {
@@ -140,13 +151,42 @@ fn run_pass(
         history.push(edits);
         result
             .applied
-            .extend(kept.iter().map(|(k, f)| report(k, f, locate)));
+            .extend(kept.iter().filter_map(|(k, _)| reported.remove(k)));
         Ok(Some(output))
     }
 }
 
-fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize)) -> ReportedFix {
+fn report(
+    key: &FixKey,
+    finding: &Finding,
+    locate: impl Fn(u32) -> (usize, usize),
+    history: &[Vec<(u32, u32, u32)>],
+) -> ReportedFix {
     let (line, column) = locate(key.offset);
+    let place = |range: TextRange| {
+        let start = to_original(range.start().to_u32(), history);
+        let end = to_original(range.end().to_u32(), history).max(start);
+        Place {
+            line: locate(start).0,
+            start,
+            end,
+        }
+    };
+    let subject = match &finding.saving.subject {
+        Subject::Class { qualname, slots } => ReportedSubject::Class {
+            qualname: qualname.clone(),
+            slots: slots.clone(),
+        },
+        Subject::Lists { created, filled } => ReportedSubject::Lists {
+            created: place(*created),
+            filled: filled.iter().map(|r| place(*r)).collect(),
+        },
+        Subject::Transient { range } => ReportedSubject::Transient { at: place(*range) },
+        Subject::Queue { created, calls } => ReportedSubject::Queue {
+            created: place(*created),
+            calls: calls.iter().map(|r| place(*r)).collect(),
+        },
+    };
     ReportedFix {
         key: key.clone(),
         line,
@@ -154,6 +194,10 @@ fn report(key: &FixKey, finding: &Finding, locate: impl Fn(u32) -> (usize, usize
         message: finding.message.clone(),
         applicability: applicability_name(finding.fix.applicability()),
         impact: finding.impact(),
+        saving: ReportedSaving {
+            subject,
+            per_unit: finding.saving.per_unit,
+        },
     }
 }
 

@@ -14,7 +14,7 @@ use std::any::Any;
 use std::collections::HashMap;
 
 use pyslim_transforms::{
-    Applicability, Finding, Impact, ModuleInfo, Settings, SyntaxError, Transform,
+    Applicability, Finding, Impact, ModuleInfo, PerUnit, Settings, SyntaxError, Transform,
 };
 use rayon::prelude::*;
 
@@ -68,6 +68,61 @@ pub struct ReportedFix {
     pub applicability: &'static str,
     /// Memory or time.
     pub impact: Impact,
+    /// What the rewrite acts on, in the original file's coordinates, and what it saves
+    /// per unit of it: what a profile ranks it by.
+    pub saving: ReportedSaving,
+}
+
+/// A span of the original file: its first line and its byte range.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Place {
+    /// 1-based line of the start.
+    pub line: usize,
+    /// Byte offset of the start.
+    pub start: u32,
+    /// Byte offset of the end.
+    pub end: u32,
+}
+
+/// [`pyslim_transforms::Subject`] in the original file's coordinates.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum ReportedSubject {
+    /// The instances of a class of this file's module.
+    Class {
+        /// Its `__qualname__`.
+        qualname: String,
+        /// The attributes its own slots will hold.
+        slots: Vec<String>,
+    },
+    /// The lists made at `created` and grown at `filled`.
+    Lists {
+        /// The expression that makes them.
+        created: Place,
+        /// Where elements are added.
+        filled: Vec<Place>,
+    },
+    /// The list one expression builds each time it runs, consumed once.
+    Transient {
+        /// The expression.
+        at: Place,
+    },
+    /// A list used as a queue.
+    Queue {
+        /// The expression that makes it.
+        created: Place,
+        /// Its front operations.
+        calls: Vec<Place>,
+    },
+}
+
+/// A fix's saving as reported: its subject and the saving per unit.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ReportedSaving {
+    /// What it acts on.
+    pub subject: ReportedSubject,
+    /// What it saves per unit of that.
+    pub per_unit: PerUnit,
 }
 
 /// A candidate a transform left alone, in original coordinates.

@@ -66,6 +66,30 @@ pub struct FileConfig {
     pub transforms: TransformOptions,
     /// Verification settings.
     pub verify: VerifyConfig,
+    /// Profile settings.
+    pub profile: ProfileConfig,
+}
+
+/// `[profile]`: the workload `pyslim profile` and `rewrite --verify` measure, and how a
+/// profile selects rewrites.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ProfileConfig {
+    /// The workload, as after `python` (`"bench.py --n 200000"`, `"-m app.bench"`);
+    /// `None`: the test suite.
+    pub workload: Option<String>,
+    /// Rewrites whose estimated saving at the peak is smaller are not applied when a
+    /// profile is in use (`"64KiB"`, `"2MB"`, `"0"` keeps everything).
+    pub min_saving: String,
+}
+
+impl Default for ProfileConfig {
+    fn default() -> Self {
+        Self {
+            workload: None,
+            min_saving: "64KiB".to_string(),
+        }
+    }
 }
 
 /// `[verify]`: how `pyslim rewrite --verify` runs the project's tests.
@@ -78,8 +102,9 @@ pub struct VerifyConfig {
     pub args: Vec<String>,
     /// Runs before and after the rewrite, interleaved, for the memory figures.
     pub repeat: usize,
-    /// Seconds one test run may take before it is stopped and called inconclusive.
-    pub timeout: u64,
+    /// Seconds one run may take before it is stopped and called inconclusive; `None`:
+    /// 600 for the first runs, then derived from their measured time.
+    pub timeout: Option<u64>,
     /// Refuse to fall back to the venv's own interpreter when its Python differs from
     /// the one pyslim embeds.
     pub embedded: bool,
@@ -91,7 +116,7 @@ impl Default for VerifyConfig {
             venv: None,
             args: Vec::new(),
             repeat: 3,
-            timeout: 600,
+            timeout: None,
             embedded: false,
         }
     }
@@ -134,6 +159,10 @@ pub struct Config {
     pub rewrite_tests: bool,
     /// Verification settings, with `venv` made absolute.
     pub verify: VerifyConfig,
+    /// Profile settings.
+    pub profile: ProfileConfig,
+    /// `[profile] min-saving`, parsed.
+    pub min_saving: u64,
 }
 
 /// What the command line adds on top of the files.
@@ -244,6 +273,8 @@ impl Config {
         if verify.repeat == 0 {
             bail!("key `verify.repeat` must be at least 1");
         }
+        let min_saving = crate::profile::size::parse(&file.profile.min_saving)
+            .context("key `profile.min-saving`")?;
         Ok(Self {
             path,
             settings: Arc::new(Settings {
@@ -257,6 +288,8 @@ impl Config {
             respect_gitignore: file.respect_gitignore.unwrap_or(true),
             rewrite_tests: file.rewrite_tests.unwrap_or(false),
             verify,
+            profile: file.profile,
+            min_saving,
             root,
         })
     }

@@ -93,6 +93,11 @@ impl DecodedSource {
         }
     }
 
+    /// The file's bytes as read (decoding round-trips them exactly).
+    pub fn original_bytes(&self) -> Vec<u8> {
+        self.encode(&self.text).unwrap_or_default()
+    }
+
     /// Encodes part of a patch in the file's encoding, so `git apply` matches its bytes.
     pub fn encode_fragment(&self, text: &str) -> Vec<u8> {
         if self.encoding == UTF_8 {

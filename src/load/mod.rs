@@ -200,6 +200,23 @@ impl Workspace {
             .collect()
     }
 
+    /// Runs the fix loop on every file with only the fixes in `kept[i]` allowed for
+    /// file `i` (what verification or a profile kept).
+    pub fn rewrite_kept(
+        &self,
+        unsafe_fixes: bool,
+        kept: &[std::collections::BTreeSet<engine::FixKey>],
+    ) -> Vec<FileOutcome> {
+        engine::rewrite_kept(&self.files, &self.facts, unsafe_fixes, kept)
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| FileOutcome {
+                index,
+                result: result.map_err(|e| self.syntax_error(index, &e)),
+            })
+            .collect()
+    }
+
     fn syntax_error(&self, index: usize, err: &SyntaxError) -> FileError {
         let file = &self.files[index];
         let text = &file.source.text;

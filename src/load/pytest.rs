@@ -159,11 +159,11 @@ impl Values {
     }
 }
 
-/// pytest reads an INI value of type `args` with Python's `shlex.split`. The `shlex`
-/// crate splits the same way except that a word starting with `#` begins a comment (in
+/// pytest reads an INI value of type `args` with Python's `shlex.split`. `shell-words`
+/// splits the same way except that a word starting with `#` begins a comment (in
 /// Python's default it is a word); either way such words match no file.
 fn split_args(path: &Path, key: &str, text: &str) -> Result<Vec<String>> {
-    shlex::split(text).ok_or_else(|| {
+    shell_words::split(text).map_err(|_| {
         anyhow!(
             "{}: pytest option `{key}`: no closing quotation in {text:?}",
             path.display()

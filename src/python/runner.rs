@@ -165,6 +165,8 @@ pub struct RunSpec {
     pub hits: bool,
     /// This run's limit, when not the runner's.
     pub timeout: Option<Duration>,
+    /// How the limit was chosen (`10x the baseline's 4.2s`), for the timeout message.
+    pub limit_basis: Option<String>,
 }
 
 impl RunSpec {
@@ -178,6 +180,7 @@ impl RunSpec {
             probes: false,
             hits: false,
             timeout: None,
+            limit_basis: None,
         }
     }
 }
@@ -246,8 +249,12 @@ pub enum WorkloadOutcome {
 
 impl Finished {
     fn timeout_cause(&self, after: Duration) -> String {
+        let basis = match &self.spec.limit_basis {
+            Some(basis) => format!(", {basis}"),
+            None => String::new(),
+        };
         format!(
-            "the {} run ({}) timed out after {} (the whole process group was killed)",
+            "the {} run ({}) timed out after {}{basis} (the whole process group was killed)",
             self.spec.label,
             describe_mode(&self.spec),
             seconds(after)

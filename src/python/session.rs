@@ -1,13 +1,14 @@
 //! A working copy and the runs made on it: [`Session::apply`] makes the copy hold exactly
-//! a set of candidate fixes (re-running the fix loop with only those allowed), and
-//! [`Session::run`] starts the next run there.
+//! a set of candidate fixes (re-running the fix loop with only those allowed),
+//! [`Session::write_texts`] puts instrumented texts in place for one run, and
+//! [`Session::launch`] starts the next run there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-use super::runner::{RunOutcome, Runner};
+use super::runner::{Finished, RunSpec, Runner};
 use crate::engine::{self, Facts, FileJob, FixKey, FixPolicy};
 use crate::load::ProjectFile;
 
@@ -16,8 +17,8 @@ pub type Candidate = (usize, FixKey);
 
 /// The working copy and the runs made on it.
 pub struct Session<'a> {
-    /// Starts the runs.
-    pub runner: &'a Runner,
+    /// Starts the runs (its `workdir` is this copy).
+    pub runner: Runner,
     /// The project's files (candidate indexes point here).
     pub files: &'a [ProjectFile],
     /// The project index the fixes were found with.
@@ -25,16 +26,41 @@ pub struct Session<'a> {
     /// Whether unsafe fixes may apply.
     pub unsafe_fixes: bool,
     /// Candidate files by index, relative to the project root.
-    pub relative: &'a BTreeMap<usize, PathBuf>,
-    /// The working copy's root.
-    pub copy_root: PathBuf,
-    /// Runs started so far.
+    pub relative: BTreeMap<usize, PathBuf>,
+    /// Runs started so far (numbers the run files; unique across sessions when the
+    /// first run number differs).
     pub runs: usize,
-    /// What each candidate file currently holds in the copy (its kept keys).
-    pub written: BTreeMap<usize, BTreeSet<FixKey>>,
+    /// What each candidate file currently holds in the copy (its kept keys); a file
+    /// holding something else (instrumented text) is absent.
+    written: BTreeMap<usize, BTreeSet<FixKey>>,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A session on the copy `runner.workdir`, which holds the original files.
+    pub fn new(
+        runner: Runner,
+        files: &'a [ProjectFile],
+        facts: &'a Facts,
+        unsafe_fixes: bool,
+        relative: BTreeMap<usize, PathBuf>,
+    ) -> Session<'a> {
+        let written = relative.keys().map(|i| (*i, BTreeSet::new())).collect();
+        Session {
+            runner,
+            files,
+            facts,
+            unsafe_fixes,
+            relative,
+            runs: 0,
+            written,
+        }
+    }
+
+    /// The working copy's root.
+    pub fn copy_root(&self) -> &std::path::Path {
+        &self.runner.workdir
+    }
+
     /// Makes every candidate file in the copy hold exactly the fixes in `set`.
     pub fn apply(&mut self, set: &[Candidate]) -> Result<()> {
         let mut wanted: BTreeMap<usize, BTreeSet<FixKey>> = self
@@ -69,26 +95,35 @@ impl Session<'_> {
                     .output
                     .unwrap_or_else(|| file.source.text.clone())
             };
-            let bytes = file
-                .source
-                .encode(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", file.info.path))?;
-            let target = self.copy_root.join(&self.relative[&index]);
-            std::fs::write(&target, bytes)
-                .with_context(|| format!("cannot write {}", target.display()))?;
+            self.write(index, &text)?;
             self.written.insert(index, keys);
         }
         Ok(())
     }
 
-    /// Starts one run on the copy as it is now (see [`Runner::run`]).
-    pub fn run(
-        &mut self,
-        label: &str,
-        memory: bool,
-        only: Option<&[String]>,
-    ) -> Result<RunOutcome> {
+    /// Writes `texts` (by file index) into the copy as they are: the next
+    /// [`Session::apply`] puts those files back.
+    pub fn write_texts(&mut self, texts: &BTreeMap<usize, String>) -> Result<()> {
+        for (index, text) in texts {
+            self.write(*index, text)?;
+            self.written.remove(index);
+        }
+        Ok(())
+    }
+
+    fn write(&self, index: usize, text: &str) -> Result<()> {
+        let file = &self.files[index];
+        let bytes = file
+            .source
+            .encode(text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.info.path))?;
+        let target = self.runner.workdir.join(&self.relative[&index]);
+        std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))
+    }
+
+    /// Starts one run on the copy as it is now.
+    pub fn launch(&mut self, spec: RunSpec) -> Result<Finished> {
         self.runs += 1;
-        self.runner.run(label, memory, only, self.runs)
+        self.runner.launch(spec, self.runs)
     }
 }

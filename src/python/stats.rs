@@ -51,23 +51,33 @@ pub struct Change {
     pub change: i64,
     /// max(4 KiB, 3x the larger spread): what a change must exceed to be real.
     pub threshold: u64,
-    /// Whether |change| exceeds the threshold.
+    /// Whether |change| exceeds the threshold, with at least [`MIN_RUNS`] runs on
+    /// each side: with fewer there is no spread to judge by, and the figures are only
+    /// indicative.
     pub real: bool,
+    /// Runs on the smaller side.
+    pub runs: usize,
 }
+
+/// Runs per side a change needs before it can be called real.
+pub const MIN_RUNS: usize = 3;
 
 impl Change {
     /// Compares two series of measurements.
     pub fn new(before: &[u64], after: &[u64]) -> Change {
+        let (before_runs, after_runs) = (before.len(), after.len());
         let before = Spread::of(before);
         let after = Spread::of(after);
         let change = after.median as i64 - before.median as i64;
         let threshold = NOISE_FLOOR.max(3 * before.range().max(after.range()));
+        let runs = before_runs.min(after_runs);
         Change {
             before,
             after,
             change,
             threshold,
-            real: change.unsigned_abs() > threshold,
+            real: runs >= MIN_RUNS && change.unsigned_abs() > threshold,
+            runs,
         }
     }
 }
@@ -91,6 +101,9 @@ mod tests {
 
     #[test]
     fn small_changes_are_noise() {
+        // One run per side: no spread, nothing is real however large.
+        let c = Change::new(&[100_000], &[50_000]);
+        assert!(!c.real && c.runs == 1);
         let c = Change::new(&[10_000, 10_100, 10_050], &[7_000, 7_050, 7_000]);
         assert_eq!(c.change, -3050);
         assert!(!c.real, "below 4 KiB");

@@ -59,6 +59,9 @@ pub struct RunReport {
     /// Number of test files among the paths given that were read for the analysis and
     /// not rewritten (`rewrite-tests` is off).
     pub test_files: usize,
+    /// With `--profile`: every finding ranked by its saving at the peak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<super::ranking::RankingReport>,
 }
 
 impl RunReport {
@@ -82,6 +85,7 @@ impl RunReport {
             fixes: 0,
             withheld: 0,
             test_files: workspace.test_files.len(),
+            profile: None,
         };
         for outcome in outcomes {
             let rewrite = match &outcome.result {
@@ -137,6 +141,23 @@ impl RunReport {
         let mut out = std::io::stdout().lock();
         serde_json::to_writer_pretty(&mut out, self)?;
         writeln!(out)
+    }
+
+    /// Prints the notes (`--explain`) as `path:line:col: transform skipped: reason`.
+    pub fn print_notes(&self) -> std::io::Result<()> {
+        let mut out = anstream::stdout().lock();
+        let bold = Style::new().bold();
+        let name = AnsiColor::Cyan.on_default().bold();
+        for file in &self.files {
+            for note in &file.notes {
+                writeln!(
+                    out,
+                    "{bold}{}:{}:{}:{bold:#} {name}{}{name:#} skipped: {}",
+                    file.path, note.line, note.column, note.transform, note.reason
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// Prints the findings of `check` as `path:line:col: transform message`, then notes.

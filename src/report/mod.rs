@@ -5,6 +5,8 @@
 
 pub mod findings;
 pub mod markdown;
+pub mod profile;
+pub mod ranking;
 pub mod verify;
 
 /// Tests shown in the terminal and in the Markdown table.

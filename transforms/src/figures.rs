@@ -88,8 +88,12 @@ pub fn per_unit(per_unit: PerUnit, version: PythonVersion) -> Option<f64> {
         PerUnit::Array { code, element } => {
             array_per_element(code).map(|after| (list_per_element(element) - after).max(0.0))
         }
-        PerUnit::Generator(Avoided::ListOnly) => Some(LIST_POINTER),
-        PerUnit::Generator(Avoided::ListAndItems) => Some(LIST_OF_INTS),
+        PerUnit::Generator {
+            avoided: Avoided::ListOnly,
+        } => Some(LIST_POINTER),
+        PerUnit::Generator {
+            avoided: Avoided::ListAndItems,
+        } => Some(LIST_OF_INTS),
         PerUnit::Tuple | PerUnit::Time => None,
     }
 }

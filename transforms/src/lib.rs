@@ -21,6 +21,7 @@ pub mod bindings;
 pub mod deque;
 pub mod generator;
 pub mod imports;
+pub mod instrument;
 pub mod slots;
 pub mod tuple;
 

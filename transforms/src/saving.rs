@@ -19,6 +19,9 @@ pub enum Subject {
     Class {
         /// The class's `__qualname__`.
         qualname: String,
+        /// The attributes its own slots will hold (without `__weakref__`): an instance
+        /// seen with another attribute (not slotted by a base) would break.
+        slots: Vec<String>,
     },
     /// The lists made at `created` (a display, a comprehension, `[x] * n`, an empty
     /// list) and grown at `filled` (`append`, `extend`, `insert`, index stores).
@@ -45,7 +48,8 @@ pub enum Subject {
 }
 
 /// The element kind of a list an `array` rewrite replaces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Element {
     /// Floats: each element is its own 24 B object.
     Float,
@@ -58,7 +62,8 @@ pub enum Element {
 }
 
 /// What a generator rewrite avoids building.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Avoided {
     /// The list and the items only it holds (`sum`, `min`, `any`, a `for` loop): the
     /// items are made and dropped one at a time instead.
@@ -69,7 +74,8 @@ pub enum Avoided {
 }
 
 /// What a rewrite saves per unit of its [`Subject`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PerUnit {
     /// `__slots__` or `slots=True`: bytes per instance of a class with `attributes`
     /// slots (one more pointer when it keeps `__weakref__`).
@@ -89,7 +95,10 @@ pub enum PerUnit {
     /// list → tuple: the list's header and spare capacity, per list.
     Tuple,
     /// list comprehension → generator: the list never built.
-    Generator(Avoided),
+    Generator {
+        /// What is not built.
+        avoided: Avoided,
+    },
     /// No memory: a time rewrite (`deque`).
     Time,
 }

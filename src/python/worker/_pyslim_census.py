@@ -24,6 +24,9 @@ class Census:
         self.result = None
 
     def take(self, level):
+        # Without `at`, a census is taken at each 10% of growth; the highest wins.
+        if self.result is not None and self.result["level"] >= level:
+            return
         token = self.meter.pause()
         try:
             self.result = self._take(level)

@@ -127,19 +127,31 @@ def _rows(sites, limit, exclude):
 
 
 class Trigger:
-    """A thread that calls `action(level)` when traced memory reaches `at` bytes (once),
-    or, without `at`, each time it grows 10% past the last call (at most a quarter of
-    the run's time goes to the action)."""
+    """Calls `action(level)` in the main thread when traced memory reaches `at` bytes
+    (once), or, without `at`, each time it grows 10% past the last call (at most a
+    quarter of the run's time goes to the action).
+
+    A thread watches the meter; when the level is reached it interrupts the main thread
+    as a signal would (`_thread.interrupt_main` with a signal number nobody uses, no OS
+    signal is sent), and the handler runs the action there at the next safe point: the
+    workload is paused while the heap is read, and the objects are in a consistent
+    state.
+    """
 
     def __init__(self, meter, action, at=None, floor=1 << 20):
+        import signal
+
         self.meter = meter
         self.action = action
         self.at = at
         self.floor = floor
         self.done = False
+        self.pending = False
         self.last = 0
         self.busy = 0.0
         self.started = time.monotonic()
+        self._signal = signal.SIGRTMIN + 7
+        self._previous = signal.signal(self._signal, self._handler)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pyslim-census", daemon=True)
 
@@ -147,10 +159,15 @@ class Trigger:
         self._thread.start()
 
     def stop(self):
+        import signal
+
         self._stop.set()
         self._thread.join()
+        signal.signal(self._signal, self._previous)
 
     def _due(self, level):
+        if self.pending:
+            return False
         if self.at is not None:
             return not self.done and level >= self.at
         if level < max(self.floor, self.last * 1.1):
@@ -159,18 +176,21 @@ class Trigger:
         return self.busy <= 0.25 * elapsed
 
     def _run(self):
-        while not self._stop.wait(0.004):
-            level = self.meter.current()
-            if not self._due(level):
-                continue
-            # Keep the workload still while the census runs: no thread switch.
-            interval = sys.getswitchinterval()
-            sys.setswitchinterval(30.0)
-            began = time.monotonic()
-            try:
+        import _thread
+
+        while not self._stop.wait(0.002):
+            if self._due(self.meter.current()):
+                self.pending = True
+                _thread.interrupt_main(self._signal)
+
+    def _handler(self, signum, frame):
+        began = time.monotonic()
+        level = self.meter.current()
+        try:
+            if self.at is None or level >= self.at:
                 self.action(level)
-            finally:
-                sys.setswitchinterval(interval)
+                self.last = level
+                self.done = True
+        finally:
             self.busy += time.monotonic() - began
-            self.last = level
-            self.done = True
+            self.pending = False

@@ -90,12 +90,22 @@ class Probes:
         attributes = []
         for kind, names in self.attributes.items():
             module = sys.modules.get(kind.__module__)
+            mro = []
+            slotted = set()
+            for base in kind.__mro__:
+                declared = base.__dict__.get("__slots__", ())
+                slotted.update((declared,) if isinstance(declared, str) else declared)
+                if base is not kind and base is not object:
+                    where = sys.modules.get(base.__module__)
+                    mro.append([getattr(where, "__file__", None), base.__qualname__])
             attributes.append(
                 {
                     "file": getattr(module, "__file__", None),
                     "module": kind.__module__,
                     "qualname": kind.__qualname__,
                     "attributes": sorted(names),
+                    "mro": mro,
+                    "slotted": sorted(slotted),
                 }
             )
         return {

@@ -143,7 +143,9 @@ pub(super) fn check_readlines(
             subject: Subject::Transient {
                 range: call.range(),
             },
-            per_unit: PerUnit::Generator(Avoided::ListAndItems),
+            per_unit: PerUnit::Generator {
+                avoided: Avoided::ListAndItems,
+            },
         },
     });
 }

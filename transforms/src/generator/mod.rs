@@ -527,7 +527,9 @@ impl<'a> Checker<'_, '_, 'a> {
                 subject: Subject::Transient {
                     range: comp.range(),
                 },
-                per_unit: PerUnit::Generator(avoided(use_)),
+                per_unit: PerUnit::Generator {
+                    avoided: avoided(use_),
+                },
             },
         });
     }

@@ -170,6 +170,12 @@ impl Runner<'_, '_> {
             saving: Saving {
                 subject: Subject::Class {
                     qualname: self.qual.join("."),
+                    slots: plan
+                        .slots
+                        .iter()
+                        .filter(|s| *s != "__weakref__")
+                        .cloned()
+                        .collect(),
                 },
                 per_unit: PerUnit::Slots {
                     attributes: attributes_total,

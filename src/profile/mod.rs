@@ -1,0 +1,496 @@
+//! `pyslim profile`: runs the user's workload under measurement, finds which rewrite
+//! candidates hold the memory at the peak, and writes a profile ([`schema::Profile`])
+//! that `check --profile` and `rewrite --profile` rank and select by.
+//!
+//! Four runs of the workload, each a fresh worker on a working copy (never the user's
+//! files), two at a time when there are two cores:
+//!
+//! 1. plain: nothing measured inside the process; its wall time, peak RSS and output
+//!    are the workload's own;
+//! 2. peak: the allocation meter (native, or tracemalloc with the venv's own
+//!    interpreter) finds the traced peak and the allocation sites at it;
+//! 3. census: the same again, and when traced memory first reaches 97% of the peak
+//!    run 2 found, a census of the heap is taken (instances per project class, lists
+//!    per allocating line with their element types). Running twice is how the census
+//!    lands at the peak without keeping every allocation's history (memray's way);
+//! 4. probes: on a copy instrumented with probes (the largest list each consumed-once
+//!    comprehension builds, the front operations on queue candidates) and with every
+//!    project class's attribute writes watched. Nothing of this run is reported as
+//!    memory.
+//!
+//! Then every candidate of every transform (safe and unsafe) gets the quantity it acts
+//! on and an estimated saving at the peak ([`estimate`]).
+
+pub mod estimate;
+pub mod schema;
+pub mod select;
+pub mod size;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use pyslim_transforms::PythonVersion;
+use pyslim_transforms::instrument::{ProbeAt, probe_edits};
+use ruff_text_size::{TextRange, TextSize};
+
+use crate::engine::{self, Facts, FixPolicy, ReportedFix, ReportedSubject};
+use crate::load::ProjectFile;
+use crate::python::runner::{Finished, RunSpec, WorkloadOutcome};
+use crate::python::worker::{CensusSpec, MeterMode, Target};
+use crate::python::{PythonInfo, Runner, signals, workcopy};
+use estimate::{Evidence, Proposed, RawAttributes, RawCensus, RawProbes};
+use schema::{Profile, Site, WorkloadInfo};
+
+/// What to profile and how.
+#[derive(Debug, Clone)]
+pub struct ProfileRequest {
+    /// The project root: copied as the working copy; the workload runs there.
+    pub root: PathBuf,
+    /// The venv given by `--venv` or `[verify] venv` (else found as users expect).
+    pub venv: Option<PathBuf>,
+    /// The workload's command line after `python` (see [`workload_argv`]); `None`: the
+    /// test suite.
+    pub workload: Option<Vec<String>>,
+    /// pytest arguments, when the test suite is the workload.
+    pub pytest_args: Vec<String>,
+    /// The limit per run the user set; `None`: 600 s for the first run, then derived
+    /// from its measured time.
+    pub timeout: Option<Duration>,
+    /// Stop instead of falling back to the venv's interpreter.
+    pub require_embedded: bool,
+    /// Show progress on stderr (when it is a terminal).
+    pub progress: bool,
+    /// The pyslim binary providing `__worker` (default: the current executable).
+    pub worker_exe: Option<PathBuf>,
+}
+
+/// Splits `--workload "bench.py --n 200000"` or `"-m app.bench"` as a shell would and
+/// resolves a script path against `cwd` (as `python bench.py` from there would): a
+/// script inside `root` is named relative to it (it runs in the working copy), one
+/// outside by its absolute path.
+pub fn workload_argv(text: &str, cwd: &Path, root: &Path) -> Result<Vec<String>> {
+    let mut argv = shell_words::split(text)
+        .with_context(|| format!("cannot read the workload {text:?} as a command line"))?;
+    match argv.first().map(String::as_str) {
+        None => bail!("the workload is empty: give a script (`bench.py --n 9`) or `-m module`"),
+        Some("-m") => {
+            if argv.len() < 2 {
+                bail!("the workload {text:?} names no module after -m");
+            }
+        }
+        Some(script) if script.starts_with('-') => bail!(
+            "the workload {text:?} starts with the option {script}: give a script or `-m module`"
+        ),
+        Some(script) => {
+            let path = cwd.join(script);
+            if !path.is_file() {
+                bail!("the workload script {} does not exist", path.display());
+            }
+            let path = std::path::absolute(&path).unwrap_or(path);
+            let root = std::path::absolute(root).unwrap_or_else(|_| root.to_path_buf());
+            argv[0] = match path.strip_prefix(&root) {
+                Ok(inside) => inside.to_string_lossy().into_owned(),
+                Err(_) => path.to_string_lossy().into_owned(),
+            };
+        }
+    }
+    Ok(argv)
+}
+
+/// Every candidate fix with its file index, from the fix loop with unsafe fixes
+/// allowed (what `check --unsafe` lists).
+pub fn candidates(files: &[ProjectFile], facts: &Facts) -> Vec<(usize, ReportedFix)> {
+    let policy = FixPolicy {
+        unsafe_fixes: true,
+        keep: None,
+    };
+    engine::rewrite_all(files, facts, &policy)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, result)| result.ok().map(|r| (index, r)))
+        .flat_map(|(index, rewrite)| rewrite.applied.into_iter().map(move |f| (index, f)))
+        .collect()
+}
+
+/// The test suite's or the workload's target.
+fn target(request: &ProfileRequest) -> Target {
+    match &request.workload {
+        Some(argv) => Target::Workload { argv: argv.clone() },
+        None => Target::Pytest {
+            args: request.pytest_args.clone(),
+            only: None,
+        },
+    }
+}
+
+/// Whether a run of the workload completed; the error says how it failed, with its
+/// output's tail.
+pub fn require_completed(run: &Finished) -> Result<()> {
+    let cause = match &run.spec.target {
+        Target::Workload { argv } => match run.workload_verdict() {
+            WorkloadOutcome::Completed => return Ok(()),
+            WorkloadOutcome::Failed(cause) | WorkloadOutcome::Inconclusive(cause) => {
+                format!(
+                    "the workload `python {}` failed in the {} run: {cause}",
+                    argv.join(" "),
+                    run.spec.label
+                )
+            }
+        },
+        Target::Pytest { .. } => match run.pytest_verdict() {
+            crate::python::RunOutcome::Verdict(_) => return Ok(()),
+            crate::python::RunOutcome::Inconclusive(cause) => format!(
+                "the test suite, the workload when none is given, could not be run ({} run): {cause}",
+                run.spec.label
+            ),
+        },
+    };
+    bail!("{cause}; nothing was written")
+}
+
+/// Runs the workload four times (see the module doc) and builds the profile.
+pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Result<Profile> {
+    let started = Instant::now();
+    let root = std::path::absolute(&request.root).context("cannot resolve the project root")?;
+    let python = crate::python::prepare(request.venv.as_deref(), &root, request.require_embedded)?;
+    let proposed_fixes = candidates(files, facts);
+    signals::install()?;
+    let copy = workcopy::WorkingCopy::new(&root, &python.venv)?;
+    let second = workcopy::WorkingCopy::new(&root, &python.venv)?;
+    let scratch = tempfile::Builder::new()
+        .prefix("pyslim-runs-")
+        .tempdir()
+        .context("cannot create a scratch folder")?;
+    let runner = runner(request, &python, &root, copy.root.clone(), scratch.path())?;
+    let second_scratch = scratch.path().join("second");
+    std::fs::create_dir_all(&second_scratch)?;
+    let second_runner = Runner {
+        workdir: second.root.clone(),
+        scratch: second_scratch,
+        progress: false,
+        ..runner.clone()
+    };
+    let target = target(request);
+
+    // 1 and 2: the plain run beside the peak run.
+    let plain = RunSpec::new("plain", target.clone());
+    let mut peak_spec = RunSpec::new("peak", target.clone());
+    peak_spec.meter = MeterMode::Peak;
+    let (plain, peak) = both(
+        || runner.launch(plain, 1),
+        || second_runner.launch(peak_spec, 2),
+    )?;
+    require_completed(&plain)?;
+    require_completed(&peak)?;
+    let timeout = request
+        .timeout
+        .unwrap_or_else(|| derived_timeout(plain.wall.max(peak.wall)));
+    let plain_result = plain.result.clone().unwrap_or_default();
+    let peak_result = peak.result.clone().unwrap_or_default();
+    let traced = peak_result
+        .traced
+        .clone()
+        .context("the peak run reported no traced memory")?;
+    let peak_bytes = traced.peak_above_start();
+
+    // 3 and 4: the census at 97% of that peak beside the probe run.
+    let mut census_spec = RunSpec::new("census", target.clone());
+    census_spec.meter = MeterMode::Peak;
+    census_spec.census = Some(CensusSpec {
+        at: Some(traced.start + (peak_bytes as f64 * 0.97) as i64),
+    });
+    census_spec.timeout = Some(timeout);
+    let probed = instrument(&second.root, &root, files, &proposed_fixes)?;
+    let mut probe_spec = RunSpec::new("probes", target.clone());
+    probe_spec.probes = true;
+    probe_spec.timeout = Some(timeout);
+    let (census_run, probe_run) = both(
+        || runner.launch(census_spec, 3),
+        || second_runner.launch(probe_spec, 4),
+    )?;
+    require_completed(&census_run)?;
+    let census_result = census_run.result.clone().unwrap_or_default();
+    let raw_census: Option<RawCensus> = census_result
+        .census
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok());
+    // The probes add evidence; a workload the probes broke is still profiled without.
+    let raw_probes: RawProbes = match require_completed(&probe_run) {
+        Ok(()) => probe_run
+            .result
+            .as_ref()
+            .and_then(|r| r.probes.clone())
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default(),
+        Err(e) => {
+            eprintln!("note: the probe run failed, so no probe figures ({e:#})");
+            RawProbes::default()
+        }
+    };
+    signals::check()?;
+
+    let copy_root = copy.root.clone();
+    let second_root = second.root.clone();
+    let relative = |file: &str| -> Option<String> {
+        let path = Path::new(file);
+        [&copy_root, &second_root]
+            .iter()
+            .find_map(|r| path.strip_prefix(r).ok())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+    };
+    let attributes: BTreeMap<(String, String), RawAttributes> = raw_probes
+        .attributes
+        .iter()
+        .filter_map(|a| {
+            let path = relative(a.file.as_deref()?)?;
+            let mut a = a.clone();
+            a.mro = a
+                .mro
+                .iter()
+                .map(|(file, q)| (file.as_deref().and_then(relative), q.clone()))
+                .collect();
+            Some(((path, a.qualname.clone()), a))
+        })
+        .collect();
+    let native = traced.meter == "native";
+    let census = raw_census.as_ref().map(|raw| {
+        estimate::census(
+            raw,
+            peak_bytes,
+            traced.start,
+            &relative,
+            &attributes,
+            native,
+        )
+    });
+    let version = parse_version(&census_result.python).unwrap_or(PythonVersion::PY311);
+    let proposed: Vec<Proposed> = proposed_fixes
+        .iter()
+        .filter_map(|(index, fix)| {
+            Some(Proposed {
+                path: relative_path(&files[*index].path, &root)?,
+                fix,
+            })
+        })
+        .collect();
+    let evidence = Evidence {
+        version,
+        census,
+        attributes,
+        transient: probe_ids(&raw_probes.transient),
+        queues: probe_ids(&raw_probes.queues),
+        probed,
+    };
+    let candidates = estimate::estimate(&proposed, &evidence);
+    let sites_source: Vec<(String, u32, u64, u64)> = if native {
+        peak_result.peak_sites.clone()
+    } else {
+        raw_census.map(|c| c.sites).unwrap_or_default()
+    };
+    let sites = sites_source
+        .into_iter()
+        .take(20)
+        .map(|(file, line, bytes, count)| Site {
+            path: relative(&file).unwrap_or(file),
+            line: line as usize,
+            bytes,
+            count,
+        })
+        .collect();
+    let files_hashes = files
+        .iter()
+        .filter_map(|f| {
+            Some((
+                relative_path(&f.path, &root)?,
+                sha256(&f.source.original_bytes()),
+            ))
+        })
+        .collect();
+    drop(copy);
+    drop(second);
+    Ok(Profile {
+        version: schema::VERSION,
+        pyslim: env!("CARGO_PKG_VERSION").to_string(),
+        workload: workload_info(request),
+        python: census_result.python.clone(),
+        mode: match python.mode {
+            crate::python::Mode::Embedded => "embedded".into(),
+            crate::python::Mode::VenvInterpreter => "venv-interpreter".into(),
+        },
+        meter: traced.meter.clone(),
+        plain_seconds: plain_result.seconds,
+        profile_seconds: started.elapsed().as_secs_f64(),
+        traced_peak: peak_bytes,
+        rss_peak: plain_result.maxrss_kib * 1024,
+        census: evidence.census,
+        sites,
+        sites_estimated: native,
+        candidates,
+        files: files_hashes,
+    })
+}
+
+/// The runner every profile and workload run starts from.
+pub fn runner(
+    request: &ProfileRequest,
+    python: &PythonInfo,
+    root: &Path,
+    workdir: PathBuf,
+    scratch: &Path,
+) -> Result<Runner> {
+    Ok(Runner {
+        worker_exe: match &request.worker_exe {
+            Some(p) => p.clone(),
+            None => std::env::current_exe().context("cannot find the pyslim binary")?,
+        },
+        venv: python.venv.clone(),
+        mode: python.mode.clone(),
+        workdir,
+        original_root: root.to_path_buf(),
+        args: request.pytest_args.clone(),
+        timeout: request.timeout.unwrap_or(Duration::from_secs(600)),
+        scratch: scratch.to_path_buf(),
+        progress: request.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    })
+}
+
+/// A limit for later runs from the first runs' wall time: measuring runs may be a few
+/// times slower than a plain one, and a machine may be busy; never below a minute.
+pub fn derived_timeout(measured: Duration) -> Duration {
+    (measured * 10).max(Duration::from_secs(60))
+}
+
+/// Runs two closures at once (two cores: two workers), or one after the other.
+pub fn both<A, B>(
+    a: impl FnOnce() -> Result<A> + Send,
+    b: impl FnOnce() -> Result<B> + Send,
+) -> Result<(A, B)>
+where
+    A: Send,
+    B: Send,
+{
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 {
+        let a = a()?;
+        return Ok((a, b()?));
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(b);
+        let a = a();
+        let b = handle
+            .join()
+            .unwrap_or_else(|_| Err(anyhow::anyhow!("a worker thread panicked")));
+        Ok((a?, b?))
+    })
+}
+
+fn workload_info(request: &ProfileRequest) -> WorkloadInfo {
+    match &request.workload {
+        Some(argv) => WorkloadInfo {
+            kind: if argv.first().is_some_and(|a| a == "-m") {
+                "module".into()
+            } else {
+                "script".into()
+            },
+            argv: argv.clone(),
+        },
+        None => WorkloadInfo {
+            kind: "tests".into(),
+            argv: std::iter::once("-m".to_string())
+                .chain(std::iter::once("pytest".to_string()))
+                .chain(request.pytest_args.iter().cloned())
+                .collect(),
+        },
+    }
+}
+
+/// `path` relative to `root` with `/` separators, or `None` outside it.
+pub fn relative_path(path: &Path, root: &Path) -> Option<String> {
+    let path = std::path::absolute(path).ok()?;
+    Some(
+        path.strip_prefix(root)
+            .ok()?
+            .to_string_lossy()
+            .replace('\\', "/"),
+    )
+}
+
+/// The SHA-256 of `bytes` in hex.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_version(text: &str) -> Option<PythonVersion> {
+    let mut parts = text.split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some(PythonVersion { major, minor })
+}
+
+fn probe_ids<T: Copy>(raw: &BTreeMap<String, T>) -> BTreeMap<usize, T> {
+    raw.iter()
+        .filter_map(|(k, v)| Some((k.parse().ok()?, *v)))
+        .collect()
+}
+
+/// Writes the probe-instrumented files into the copy at `copy_root`; returns the
+/// candidate indexes (into `fixes`) that were instrumented.
+fn instrument(
+    copy_root: &Path,
+    root: &Path,
+    files: &[ProjectFile],
+    fixes: &[(usize, ReportedFix)],
+) -> Result<BTreeSet<usize>> {
+    let mut by_file: BTreeMap<usize, Vec<(u32, ProbeAt)>> = BTreeMap::new();
+    for (id, (index, fix)) in fixes.iter().enumerate() {
+        let range =
+            |p: &crate::engine::Place| TextRange::new(TextSize::new(p.start), TextSize::new(p.end));
+        let probes: Vec<ProbeAt> = match &fix.saving.subject {
+            ReportedSubject::Transient { at } => vec![ProbeAt::Transient(range(at))],
+            ReportedSubject::Queue { calls, .. } => {
+                calls.iter().map(|c| ProbeAt::Queue(range(c))).collect()
+            }
+            _ => continue,
+        };
+        let id = u32::try_from(id).unwrap_or(u32::MAX);
+        by_file
+            .entry(*index)
+            .or_default()
+            .extend(probes.into_iter().map(|p| (id, p)));
+    }
+    let mut probed = BTreeSet::new();
+    for (index, probes) in by_file {
+        let file = &files[index];
+        let Some(rel) = relative_path(&file.path, root) else {
+            continue;
+        };
+        let text = &file.source.text;
+        let Ok(module) = pyslim_transforms::parse(text) else {
+            continue;
+        };
+        let (edits, missing) = probe_edits(&module, &probes);
+        let instrumented = engine::apply_edits(text, edits.iter());
+        if pyslim_transforms::parse(&instrumented).is_err() {
+            // Never run a copy that does not parse: this file goes unprobed.
+            continue;
+        }
+        let bytes = file
+            .source
+            .encode(&instrumented)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.info.path))?;
+        let target = copy_root.join(&rel);
+        std::fs::write(&target, bytes)
+            .with_context(|| format!("cannot write {}", target.display()))?;
+        probed.extend(
+            probes
+                .iter()
+                .map(|(id, _)| *id as usize)
+                .filter(|id| !missing.contains(&(*id as u32))),
+        );
+    }
+    Ok(probed)
+}

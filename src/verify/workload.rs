@@ -1,0 +1,445 @@
+//! The workload before and after the kept rewrites (`rewrite --verify --workload`):
+//! plain runs for peak RSS and output, metered runs for the traced peak and the
+//! allocation sites at it, `repeat` of each per side, before and after side by side.
+//!
+//! The output (stdout) must be the same after as before; when it differs, the
+//! rewrites are searched for the culprits as for a failing test and dropped. A
+//! transform whose measured effect on the traced peak is a real increase is dropped
+//! too. The noise rule is the tests' (at least 3 runs per side, max(4 KiB, 3x spread)).
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+
+use super::bisect::{self, Purpose};
+use super::pipeline::Verifier;
+use super::{Blame, SkippedRun};
+use crate::python::runner::{RunSpec, WorkloadOutcome};
+use crate::python::stats::Change;
+use crate::python::worker::{MeterMode, Target};
+use crate::python::{Candidate, Finished};
+
+/// What to measure: the workload, and what a profile estimated per rewrite.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadRequest {
+    /// The command line after `python`.
+    pub argv: Vec<String>,
+    /// Estimated bytes saved at the peak, by (file as shown, transform, offset).
+    pub estimates: BTreeMap<(String, String, u32), u64>,
+}
+
+/// Live bytes at one line at the peak of a run (estimated from sampled allocations
+/// with the native meter).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeakSite {
+    /// `file:line`, relative to the project root when inside it.
+    pub site: String,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// One kept rewrite's figures on the workload.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RewriteFigures {
+    /// The file as shown.
+    pub path: String,
+    /// The line.
+    pub line: usize,
+    /// The transform.
+    pub transform: String,
+    /// The profile's estimate of its saving at the peak, bytes.
+    pub estimated: Option<u64>,
+    /// Its measured change of the traced peak, when it can be told apart (the only
+    /// kept rewrite of its transform).
+    pub measured: Option<Change>,
+}
+
+/// How the output compared.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputCheck {
+    /// Identical before and after in every run.
+    Identical,
+    /// It differs between two runs of the same code (timestamps, timings): not
+    /// compared.
+    Nondeterministic,
+}
+
+/// The workload before and after.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct WorkloadReport {
+    /// The command line after `python`.
+    pub argv: Vec<String>,
+    /// Runs per side and kind (plain and metered).
+    pub runs_per_side: usize,
+    /// Traced peak before/after (meter runs), bytes above the start.
+    pub traced: Option<Change>,
+    /// Peak RSS before/after (plain runs), bytes.
+    pub rss: Option<Change>,
+    /// Workload seconds before/after (plain runs), milliseconds.
+    pub wall_ms: Option<Change>,
+    /// How the output compared.
+    pub output: OutputCheck,
+    /// The largest sites at the peak, before.
+    pub sites_before: Vec<PeakSite>,
+    /// The same sites (and any new large ones) after.
+    pub sites_after: Vec<PeakSite>,
+    /// Whether the sites are estimates from sampled allocations.
+    pub sites_estimated: bool,
+    /// Per kept rewrite, largest estimate first.
+    pub rewrites: Vec<RewriteFigures>,
+    /// Per transform, when more than one: the traced peak with its rewrites alone.
+    pub transforms: BTreeMap<String, Option<Change>>,
+}
+
+fn spec(label: String, argv: &[String], meter: MeterMode, v: &Verifier) -> RunSpec {
+    let mut spec = RunSpec::new(
+        label,
+        Target::Workload {
+            argv: argv.to_vec(),
+        },
+    );
+    spec.meter = meter;
+    spec.timeout = Some(v.timeout);
+    spec.limit_basis = Some(v.timeout_basis.clone());
+    spec
+}
+
+/// Runs on session 0 (before) and 1 (after) at once.
+fn pair(
+    v: &mut Verifier,
+    after: &[Candidate],
+    label: &str,
+    meter: MeterMode,
+    argv: &[String],
+) -> Result<(Finished, Finished)> {
+    let before_spec = spec(format!("workload before {label}"), argv, meter, v);
+    let after_spec = spec(format!("workload after {label}"), argv, meter, v);
+    let (first, second) = v.sessions.split_at_mut(1);
+    let (s0, s1) = (&mut first[0], &mut second[0]);
+    s0.apply(&[])?;
+    s1.apply(after)?;
+    crate::profile::both(|| s0.launch(before_spec), || s1.launch(after_spec))
+}
+
+/// Phase 6.
+pub fn run(v: &mut Verifier) -> Result<()> {
+    let Some(request) = v.request.workload.clone() else {
+        return Ok(());
+    };
+    let argv = request.argv.clone();
+    let repeat = v.request.repeat.max(1);
+    let mut kept = v.kept();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    // Plain runs: output and RSS.
+    let mut reference: Option<Vec<u8>> = None;
+    let mut output = OutputCheck::Identical;
+    let mut plain_before = Vec::new();
+    let mut plain_after = Vec::new();
+    let mut n = 0;
+    while n < repeat.max(2) {
+        let after = v.set(&kept);
+        let (before, after_run) = pair(v, &after, &format!("#{}", n + 1), MeterMode::Off, &argv)?;
+        if !matches!(before.workload_verdict(), WorkloadOutcome::Completed) {
+            bail!(
+                "the workload `python {}` failed without any rewrite: {}",
+                argv.join(" "),
+                cause(&before)
+            );
+        }
+        let stdout = before.stdout.clone().unwrap_or_default();
+        match &reference {
+            None => reference = Some(stdout),
+            Some(first) if *first != stdout => output = OutputCheck::Nondeterministic,
+            Some(_) => {}
+        }
+        let broke = match after_run.workload_verdict() {
+            WorkloadOutcome::Completed => {
+                output == OutputCheck::Identical && reference.as_ref() != after_run.stdout.as_ref()
+            }
+            _ => true,
+        };
+        if broke {
+            let blame = blame_of(&after_run, reference.as_deref(), output.clone());
+            search(
+                v,
+                &kept,
+                blame.unwrap_or(Blame::WorkloadOutput {
+                    detail: "it changed".into(),
+                }),
+                &argv,
+                reference.clone(),
+                output.clone(),
+            )?;
+            kept = v.kept();
+            plain_before.clear();
+            plain_after.clear();
+            n = 0;
+            if kept.is_empty() {
+                return Ok(());
+            }
+            continue;
+        }
+        plain_before.push(before);
+        plain_after.push(after_run);
+        n += 1;
+    }
+    // Metered runs: the traced peak and its sites.
+    let after = v.set(&kept);
+    let mut traced_before = Vec::new();
+    let mut traced_after = Vec::new();
+    for n in 0..repeat {
+        let (before, after_run) = pair(
+            v,
+            &after,
+            &format!("metered #{}", n + 1),
+            MeterMode::Peak,
+            &argv,
+        )?;
+        for (run, side) in [(before, &mut traced_before), (after_run, &mut traced_after)] {
+            if matches!(run.workload_verdict(), WorkloadOutcome::Completed)
+                && run.result.as_ref().is_some_and(|r| r.traced.is_some())
+            {
+                side.push(run);
+            } else {
+                v.skipped.push(SkippedRun {
+                    run: run.spec.label.clone(),
+                    cause: cause(&run),
+                });
+            }
+        }
+    }
+    let peak = |runs: &[Finished]| -> Vec<u64> {
+        runs.iter()
+            .filter_map(|r| {
+                r.result
+                    .as_ref()?
+                    .traced
+                    .as_ref()
+                    .map(|t| t.peak_above_start())
+            })
+            .collect()
+    };
+    let rss = |runs: &[Finished]| -> Vec<u64> {
+        runs.iter()
+            .filter_map(|r| Some(r.result.as_ref()?.maxrss_kib * 1024))
+            .collect()
+    };
+    let wall = |runs: &[Finished]| -> Vec<u64> {
+        runs.iter()
+            .filter_map(|r| Some((r.result.as_ref()?.seconds * 1000.0) as u64))
+            .collect()
+    };
+    let change =
+        |b: Vec<u64>, a: Vec<u64>| (!b.is_empty() && !a.is_empty()).then(|| Change::new(&b, &a));
+    let traced = change(peak(&traced_before), peak(&traced_after));
+    // Per transform, when several: which one moved the peak.
+    let mut by_transform: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for i in &kept {
+        by_transform
+            .entry(v.candidates[*i].1.transform.to_string())
+            .or_default()
+            .push(*i);
+    }
+    let mut transforms = BTreeMap::new();
+    if by_transform.len() > 1 {
+        for (name, set) in &by_transform {
+            let alone = v.set(set);
+            let mut after_alone = Vec::new();
+            let mut before_alone = Vec::new();
+            for n in 0..repeat {
+                let (b, a) = pair(
+                    v,
+                    &alone,
+                    &format!("{name} alone #{}", n + 1),
+                    MeterMode::Peak,
+                    &argv,
+                )?;
+                before_alone.push(b);
+                after_alone.push(a);
+            }
+            transforms.insert(
+                name.clone(),
+                change(peak(&before_alone), peak(&after_alone)),
+            );
+        }
+    } else if let Some((name, _)) = by_transform.iter().next() {
+        transforms.insert(name.clone(), traced.clone());
+    }
+    // The gate: a real increase drops the transform's rewrites.
+    for (name, figure) in &transforms {
+        if let Some(c) = figure
+            && c.real
+            && c.change > 0
+        {
+            for i in by_transform.get(name).cloned().unwrap_or_default() {
+                v.drop_fix(i, Blame::WorkloadIncrease { change: c.change });
+            }
+        }
+    }
+    let rewrites = figures(v, &request, &by_transform, &transforms);
+    let relative = |file: &str| -> String {
+        v.sessions
+            .iter()
+            .find_map(|s| super::reach::relative_to(std::path::Path::new(file), s.copy_root()))
+            .unwrap_or_else(|| file.to_string())
+    };
+    let sites_before = sites(traced_before.first(), &relative);
+    let sites_after = sites(traced_after.first(), &relative);
+    let estimated = traced_before
+        .first()
+        .and_then(|r| {
+            r.result
+                .as_ref()?
+                .traced
+                .as_ref()
+                .map(|t| t.meter == "native")
+        })
+        .unwrap_or(false);
+    v.workload = Some(WorkloadReport {
+        argv,
+        runs_per_side: repeat,
+        traced,
+        rss: change(rss(&plain_before), rss(&plain_after)),
+        wall_ms: change(wall(&plain_before), wall(&plain_after)),
+        output,
+        sites_before,
+        sites_after,
+        sites_estimated: estimated,
+        rewrites,
+        transforms,
+    });
+    Ok(())
+}
+
+fn cause(run: &Finished) -> String {
+    match run.workload_verdict() {
+        WorkloadOutcome::Completed => "it completed".to_string(),
+        WorkloadOutcome::Failed(c) | WorkloadOutcome::Inconclusive(c) => c,
+    }
+}
+
+/// What a run with rewrites says against them: it failed, or its output changed.
+fn blame_of(run: &Finished, reference: Option<&[u8]>, output: OutputCheck) -> Option<Blame> {
+    match run.workload_verdict() {
+        WorkloadOutcome::Completed => {
+            let out = run.stdout.as_deref().unwrap_or_default();
+            match reference {
+                Some(reference) if output == OutputCheck::Identical && reference != out => {
+                    Some(Blame::WorkloadOutput {
+                        detail: first_difference(reference, out),
+                    })
+                }
+                _ => None,
+            }
+        }
+        WorkloadOutcome::Failed(cause) => Some(Blame::WorkloadOutput {
+            detail: format!(
+                "the workload failed: {}",
+                cause.split("; last output:").next().unwrap_or(&cause)
+            ),
+        }),
+        WorkloadOutcome::Inconclusive(cause) => Some(Blame::Inconclusive { cause }),
+    }
+}
+
+/// `line 3 was "a" and is now "b"`.
+fn first_difference(before: &[u8], after: &[u8]) -> String {
+    let before = String::from_utf8_lossy(before);
+    let after = String::from_utf8_lossy(after);
+    for (n, (b, a)) in before.lines().zip(after.lines()).enumerate() {
+        if b != a {
+            return format!("line {} was {:?} and is now {:?}", n + 1, clip(b), clip(a));
+        }
+    }
+    format!(
+        "{} lines before, {} after",
+        before.lines().count(),
+        after.lines().count()
+    )
+}
+
+fn clip(line: &str) -> String {
+    line.chars().take(80).collect()
+}
+
+/// Drops the rewrites that make the workload fail or change its output.
+fn search(
+    v: &mut Verifier,
+    kept: &[usize],
+    blame: Blame,
+    argv: &[String],
+    reference: Option<Vec<u8>>,
+    output: OutputCheck,
+) -> Result<()> {
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in kept {
+        groups.entry(v.candidates[*i].0).or_default().push(*i);
+    }
+    let found = bisect::drop_culprits(groups.into_values().collect(), blame, |set, purpose| {
+        let candidates = v.set(set);
+        let label = match purpose {
+            Purpose::Confirm => format!("workload confirm ({} fixes)", set.len()),
+            _ => format!("workload bisect ({} fixes)", set.len()),
+        };
+        let spec = spec(label, argv, MeterMode::Off, v);
+        let session = &mut v.sessions[1];
+        session.apply(&candidates)?;
+        let run = session.launch(spec)?;
+        Ok(blame_of(&run, reference.as_deref(), output.clone()))
+    })?;
+    for dropped in found.dropped {
+        v.drop_fix(dropped.item, dropped.blame);
+    }
+    Ok(())
+}
+
+fn figures(
+    v: &Verifier,
+    request: &WorkloadRequest,
+    by_transform: &BTreeMap<String, Vec<usize>>,
+    transforms: &BTreeMap<String, Option<Change>>,
+) -> Vec<RewriteFigures> {
+    let mut out: Vec<RewriteFigures> = v
+        .kept()
+        .into_iter()
+        .map(|i| {
+            let fix = &v.fixes[i];
+            let transform = fix.fix.key.transform.to_string();
+            let alone = by_transform.get(&transform).is_some_and(|s| s.len() == 1);
+            RewriteFigures {
+                path: fix.path.clone(),
+                line: fix.fix.line,
+                estimated: request
+                    .estimates
+                    .get(&(fix.path.clone(), transform.clone(), fix.fix.key.offset))
+                    .copied(),
+                measured: if alone {
+                    transforms.get(&transform).cloned().flatten()
+                } else {
+                    None
+                },
+                transform,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.estimated.cmp(&a.estimated).then(a.path.cmp(&b.path)));
+    out
+}
+
+fn sites(run: Option<&Finished>, relative: &dyn Fn(&str) -> String) -> Vec<PeakSite> {
+    let Some(result) = run.and_then(|r| r.result.as_ref()) else {
+        return Vec::new();
+    };
+    result
+        .peak_sites
+        .iter()
+        .take(8)
+        .map(|(file, line, bytes, _)| PeakSite {
+            site: format!("{}:{line}", relative(file)),
+            bytes: *bytes,
+        })
+        .collect()
+}

@@ -1,0 +1,396 @@
+//! Edits that instrument a working copy for a measuring run (never the user's files):
+//! probes around the constructs a profile measures, and a call at the start of the
+//! code units whose tests verification wants to know.
+//!
+//! Every edit keeps line numbers: text is only inserted within existing lines, so
+//! tracebacks, `inspect` and line-based allocation sites still point at the user's
+//! lines.
+//!
+//! - A transient list `[... for ...]` or `f.readlines()` becomes
+//!   `__pyslim_probe__.t(ID, [... for ...])`: the probe records its length and returns
+//!   it unchanged.
+//! - A queue's `q.pop(0)` becomes `__pyslim_probe__.pop0(ID, q)`, `q.insert(0, x)`
+//!   `__pyslim_probe__.ins0(ID, q, x)`, and `del q[0]` `__pyslim_probe__.del0(ID, q)`.
+//! - A function's body starts with `__pyslim_hit__(ID); ` on its first statement's line
+//!   (after the docstring, inside the test of a leading `if`/`while`, the iterable of a
+//!   leading `for`, ...), so the unit is recorded whenever the function runs.
+//!
+//! The names are dunders so that no class body mangles them; the worker puts them in
+//! `builtins`.
+
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::{Edit, SourceModule};
+
+/// What to probe at a place of the original text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeAt {
+    /// The expression at this range builds a list that is consumed once.
+    Transient(TextRange),
+    /// The front operation (`pop(0)` call, `insert(0, x)` call, `del q[0]` statement)
+    /// at this range.
+    Queue(TextRange),
+}
+
+/// The edits for `probes` (with their ids); a probe whose construct is not found at
+/// its range is returned in the second list (the code changed).
+pub fn probe_edits(module: &SourceModule, probes: &[(u32, ProbeAt)]) -> (Vec<Edit>, Vec<u32>) {
+    let source = module.source();
+    let mut finder = Finder::default();
+    finder.visit_body(&module.ast().body);
+    let mut edits = Vec::new();
+    let mut missing = Vec::new();
+    for (id, probe) in probes {
+        match probe {
+            ProbeAt::Transient(range) => {
+                if finder.exprs.contains(range) {
+                    edits.push(Edit::insertion(
+                        format!("__pyslim_probe__.t({id}, "),
+                        range.start(),
+                    ));
+                    edits.push(Edit::insertion(")".to_string(), range.end()));
+                } else {
+                    missing.push(*id);
+                }
+            }
+            ProbeAt::Queue(range) => match finder.front(*range, source) {
+                Some(text) => edits.push(Edit::range_replacement(
+                    text.replace("{id}", &id.to_string()),
+                    *range,
+                )),
+                None => missing.push(*id),
+            },
+        }
+    }
+    (edits, missing)
+}
+
+/// Expressions and statements by range, for the probes.
+#[derive(Default)]
+struct Finder<'a> {
+    exprs: Vec<TextRange>,
+    calls: Vec<&'a ast::ExprCall>,
+    deletes: Vec<&'a ast::StmtDelete>,
+}
+
+impl<'a> Finder<'a> {
+    /// The replacement text for the front operation at `range` (with `{id}` to fill).
+    fn front(&self, range: TextRange, source: &str) -> Option<String> {
+        if let Some(call) = self.calls.iter().find(|c| c.range() == range) {
+            let Expr::Attribute(attr) = call.func.as_ref() else {
+                return None;
+            };
+            let receiver = &source[attr.value.range()];
+            let args = &call.arguments.args;
+            return match (attr.attr.as_str(), args.len()) {
+                ("pop", 1) => Some(format!("__pyslim_probe__.pop0({{id}}, {receiver})")),
+                ("insert", 2) => Some(format!(
+                    "__pyslim_probe__.ins0({{id}}, {receiver}, {})",
+                    &source[args[1].range()]
+                )),
+                _ => None,
+            };
+        }
+        let stmt = self.deletes.iter().find(|d| d.range() == range)?;
+        let [Expr::Subscript(sub)] = stmt.targets.as_slice() else {
+            return None;
+        };
+        Some(format!(
+            "__pyslim_probe__.del0({{id}}, {})",
+            &source[sub.value.range()]
+        ))
+    }
+}
+
+impl<'a> Visitor<'a> for Finder<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if let Stmt::Delete(d) = stmt {
+            self.deletes.push(d);
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::ListComp(_) => self.exprs.push(expr.range()),
+            Expr::Call(call) => {
+                self.exprs.push(expr.range());
+                self.calls.push(call);
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+/// The edit that records unit `id` whenever the function defined at `def_range`
+/// (a `def` statement's range, decorators excluded or not) starts running; `None` when
+/// no edit keeps the lines (a body made only of nested definitions).
+pub fn hit_edit(module: &SourceModule, def_start: TextSize, id: u32) -> Option<Edit> {
+    let def = find_def(&module.ast().body, def_start)?;
+    entry_edit(module, &def.body, id)
+}
+
+fn find_def(body: &[Stmt], start: TextSize) -> Option<&ast::StmtFunctionDef> {
+    for stmt in body {
+        if !stmt.range().contains_inclusive(start) {
+            continue;
+        }
+        match stmt {
+            Stmt::FunctionDef(def)
+                if def.range.start() == start || def.name.range().start() == start =>
+            {
+                return Some(def);
+            }
+            Stmt::FunctionDef(def) => return find_def(&def.body, start),
+            Stmt::ClassDef(class) => return find_def(&class.body, start),
+            Stmt::If(s) => {
+                return find_def(&s.body, start).or_else(|| {
+                    s.elif_else_clauses
+                        .iter()
+                        .find_map(|c| find_def(&c.body, start))
+                });
+            }
+            Stmt::Try(s) => {
+                return find_def(&s.body, start)
+                    .or_else(|| find_def(&s.orelse, start))
+                    .or_else(|| find_def(&s.finalbody, start))
+                    .or_else(|| {
+                        s.handlers.iter().find_map(|h| {
+                            let ast::ExceptHandler::ExceptHandler(h) = h;
+                            find_def(&h.body, start)
+                        })
+                    });
+            }
+            Stmt::With(s) => return find_def(&s.body, start),
+            Stmt::For(s) => return find_def(&s.body, start).or_else(|| find_def(&s.orelse, start)),
+            Stmt::While(s) => {
+                return find_def(&s.body, start).or_else(|| find_def(&s.orelse, start));
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The call placed so it runs first in `body`, without adding a line.
+fn entry_edit(module: &SourceModule, body: &[Stmt], id: u32) -> Option<Edit> {
+    let call = format!("__pyslim_hit__({id})");
+    let mut rest = body;
+    // A docstring stays the docstring: the call follows it on its line.
+    if let Some(Stmt::Expr(e)) = rest.first()
+        && e.value.is_string_literal_expr()
+    {
+        return Some(Edit::insertion(format!("; {call}"), e.end()));
+    }
+    // Definitions without decorators, defaults or bases run nothing: the first
+    // statement after them is where the body's own work starts.
+    while let Some(stmt) = rest.first() {
+        let inert = match stmt {
+            Stmt::FunctionDef(d) => {
+                d.decorator_list.is_empty()
+                    && d.parameters
+                        .iter_non_variadic_params()
+                        .all(|p| p.default.is_none())
+                    && d.returns.is_none()
+            }
+            Stmt::ClassDef(c) => c.decorator_list.is_empty() && c.arguments.is_none(),
+            _ => false,
+        };
+        if !inert {
+            break;
+        }
+        rest = &rest[1..];
+    }
+    let first = rest.first()?;
+    let wrap = |expr: &Expr| {
+        // `__pyslim_hit__(ID) or (expr)`: the hit returns None, so the value is `expr`.
+        let text = &module.source()[expr.range()];
+        Edit::range_replacement(format!("{call} or ({text})"), expr.range())
+    };
+    match first {
+        Stmt::If(s) => Some(wrap(&s.test)),
+        Stmt::While(s) => Some(wrap(&s.test)),
+        Stmt::For(s) => Some(wrap(&s.iter)),
+        Stmt::With(s) => s.items.first().map(|item| wrap(&item.context_expr)),
+        Stmt::Match(s) => Some(wrap(&s.subject)),
+        Stmt::Try(s) => entry_edit(module, &s.body, id),
+        Stmt::FunctionDef(d) => d.decorator_list.first().map(|dec| wrap(&dec.expression)),
+        Stmt::ClassDef(c) => c.decorator_list.first().map(|dec| wrap(&dec.expression)),
+        // Every simple statement can follow `call; ` on its own line.
+        _ => Some(Edit::insertion(format!("{call}; "), first.start())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse;
+
+    fn apply(source: &str, edits: Vec<Edit>) -> String {
+        let mut edits = edits;
+        edits.sort_by_key(|e| std::cmp::Reverse(e.start()));
+        let mut out = source.to_string();
+        for e in edits {
+            out.replace_range(
+                e.start().to_usize()..e.end().to_usize(),
+                e.content().unwrap_or(""),
+            );
+        }
+        out
+    }
+
+    fn hit(source: &str, def: &str) -> String {
+        let module = parse(source).unwrap();
+        let at = TextSize::new(source.find(def).unwrap() as u32);
+        let edit = hit_edit(&module, at, 7).expect("an edit");
+        let out = apply(source, vec![edit]);
+        assert!(parse(&out).is_ok(), "{out}");
+        assert_eq!(out.lines().count(), source.lines().count(), "{out}");
+        out
+    }
+
+    #[test]
+    fn hits_keep_lines_and_docstrings() {
+        assert_eq!(
+            hit("def f(x):\n    return x\n", "def f"),
+            "def f(x):\n    __pyslim_hit__(7); return x\n"
+        );
+        assert_eq!(
+            hit("def f(x):\n    \"\"\"Doc.\"\"\"\n    return x\n", "def f"),
+            "def f(x):\n    \"\"\"Doc.\"\"\"; __pyslim_hit__(7)\n    return x\n"
+        );
+        assert_eq!(
+            hit("class C:\n    def m(self): return 1\n", "def m"),
+            "class C:\n    def m(self): __pyslim_hit__(7); return 1\n"
+        );
+    }
+
+    #[test]
+    fn hits_enter_compound_statements() {
+        assert_eq!(
+            hit("def f(xs):\n    for x in xs:\n        pass\n", "def f"),
+            "def f(xs):\n    for x in __pyslim_hit__(7) or (xs):\n        pass\n"
+        );
+        assert_eq!(
+            hit("def f(a):\n    if a > 1:\n        return 2\n", "def f"),
+            "def f(a):\n    if __pyslim_hit__(7) or (a > 1):\n        return 2\n"
+        );
+        assert_eq!(
+            hit(
+                "def f():\n    try:\n        g()\n    finally:\n        h()\n",
+                "def f"
+            ),
+            "def f():\n    try:\n        __pyslim_hit__(7); g()\n    finally:\n        h()\n"
+        );
+        assert_eq!(
+            hit(
+                "def f():\n    def g():\n        pass\n    return g\n",
+                "def f"
+            ),
+            "def f():\n    def g():\n        pass\n    __pyslim_hit__(7); return g\n"
+        );
+    }
+
+    #[test]
+    fn scopes() {
+        let source = "X = [1]\nclass C:\n    def m(self):\n        return [2]\n    def n(self): pass\ndef f():\n    def g():\n        return [3]\n    return [4]\n";
+        let module = parse(source).unwrap();
+        let at = |text: &str| TextSize::new(source.find(text).unwrap() as u32);
+        assert_eq!(scope_of(&module, at("[1]")), Scope::Module);
+        assert_eq!(
+            scope_of(&module, at("C:")),
+            Scope::Class(vec![at("def m"), at("def n")])
+        );
+        assert_eq!(scope_of(&module, at("[2]")), Scope::Function(at("def m")));
+        assert_eq!(scope_of(&module, at("[3]")), Scope::Function(at("def g")));
+        assert_eq!(scope_of(&module, at("[4]")), Scope::Function(at("def f")));
+    }
+
+    #[test]
+    fn probes_wrap_and_replace() {
+        let source = "import x\ndef f(q, xs):\n    s = sum([a for a in xs])\n    q.pop(0)\n    q.insert(0, s)\n    del q[0]\n";
+        let module = parse(source).unwrap();
+        let range = |text: &str| {
+            let at = source.find(text).unwrap() as u32;
+            TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
+        };
+        let probes = [
+            (1, ProbeAt::Transient(range("[a for a in xs]"))),
+            (2, ProbeAt::Queue(range("q.pop(0)"))),
+            (3, ProbeAt::Queue(range("q.insert(0, s)"))),
+            (4, ProbeAt::Queue(range("del q[0]"))),
+            (5, ProbeAt::Transient(range("import x"))),
+        ];
+        let (edits, missing) = probe_edits(&module, &probes);
+        assert_eq!(missing, vec![5]);
+        assert_eq!(
+            apply(source, edits),
+            "import x\ndef f(q, xs):\n    s = sum(__pyslim_probe__.t(1, [a for a in xs]))\n    __pyslim_probe__.pop0(2, q)\n    __pyslim_probe__.ins0(3, q, s)\n    __pyslim_probe__.del0(4, q)\n"
+        );
+    }
+}
+
+/// Where a fix's code runs, for choosing the tests that reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Inside this function (the innermost `def` around the construct).
+    Function(TextSize),
+    /// A class: its methods, by their `def` starts (empty: it has none).
+    Class(Vec<TextSize>),
+    /// Module level: runs when the module is imported.
+    Module,
+}
+
+/// The scope of the construct at `offset`: for a class statement's name, the class
+/// (its methods); otherwise the innermost function around it, else the module.
+pub fn scope_of(module: &SourceModule, offset: TextSize) -> Scope {
+    let mut finder = ScopeFinder {
+        offset,
+        function: None,
+        class: None,
+    };
+    finder.visit_body(&module.ast().body);
+    if let Some(class) = finder.class {
+        return Scope::Class(
+            class
+                .body
+                .iter()
+                .filter_map(|s| match s {
+                    Stmt::FunctionDef(d) => Some(d.range.start()),
+                    _ => None,
+                })
+                .collect(),
+        );
+    }
+    match finder.function {
+        Some(start) => Scope::Function(start),
+        None => Scope::Module,
+    }
+}
+
+struct ScopeFinder<'a> {
+    offset: TextSize,
+    function: Option<TextSize>,
+    class: Option<&'a ast::StmtClassDef>,
+}
+
+impl<'a> Visitor<'a> for ScopeFinder<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        if !stmt.range().contains_inclusive(self.offset) {
+            return;
+        }
+        match stmt {
+            Stmt::ClassDef(class) if class.name.range().start() == self.offset => {
+                self.class = Some(class);
+            }
+            Stmt::FunctionDef(def) => {
+                self.function = Some(def.range.start());
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+}
