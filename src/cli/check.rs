@@ -7,7 +7,8 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{
-    CommonArgs, Format, RankArgs, config_here, exit_code, load, load_profile, min_saving, selection,
+    CommonArgs, Format, RankArgs, config_here, exit_code, load, load_profile, min_saving, observe,
+    selection,
 };
 use crate::engine::FixPolicy;
 use crate::report::findings::{self, RunReport};
@@ -27,14 +28,17 @@ pub struct CheckArgs {
 
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
-    let workspace = load(&args.common)?;
+    let mut workspace = load(&args.common)?;
     findings::warn_named_test_files(&workspace)?;
+    let profile = load_profile(&workspace, &args.rank)?;
+    if let Some(profile) = &profile {
+        observe(&mut workspace, profile)?;
+    }
     let policy = FixPolicy {
         unsafe_fixes: args.common.unsafe_fixes,
         keep: None,
     };
     let mut outcomes = workspace.rewrite(&policy);
-    let profile = load_profile(&workspace, &args.rank)?;
     let mut ranking = None;
     if let Some(profile) = &profile {
         let config = config_here(&workspace)?;

@@ -227,6 +227,19 @@ fn load_profile(workspace: &Workspace, rank: &RankArgs) -> Result<Option<Profile
         .transpose()
 }
 
+/// Hands the profile's observations to the transforms (before the fix loop runs).
+fn observe(workspace: &mut Workspace, profile: &Profile) -> Result<()> {
+    let Some(census) = &profile.census else {
+        return Ok(());
+    };
+    let config = config_here(workspace)?;
+    let root = project_root(workspace, &config);
+    let root = std::path::absolute(&root).unwrap_or(root);
+    let observed = crate::profile::observed(census, &workspace.files, &root);
+    workspace.observe(Arc::new(observed));
+    Ok(())
+}
+
 /// `--min-saving`, else `[profile] min-saving`.
 fn min_saving(rank: &RankArgs, config: &Config) -> Result<u64> {
     match &rank.min_saving {

@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::{
     CommonArgs, Format, PythonArgs, RankArgs, config_here, exit_code, load, load_profile,
-    min_saving, project_root, selection,
+    min_saving, observe, project_root, selection,
 };
 use crate::engine::{FixPolicy, ReportedFix};
 use crate::load::{FileOutcome, Workspace};
@@ -62,7 +62,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     if args.python.given() && !args.verify {
         bail!("--venv, --tests, --timeout and --embedded run the project's Python: add --verify");
     }
-    let workspace = load(&args.common)?;
+    let mut workspace = load(&args.common)?;
     findings::warn_named_test_files(&workspace)?;
     let config = config_here(&workspace)?;
     // Under --verify the tests decide about unsafe rewrites.
@@ -71,8 +71,6 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         unsafe_fixes,
         keep: None,
     };
-    let mut outcomes = workspace.rewrite(&policy);
-
     // The profile that ranks: the one given, or one of the workload taken now.
     let workload = match (&args.workload, args.verify) {
         (Some(text), _) => Some(text.clone()),
@@ -84,6 +82,10 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         (None, Some(text)) => Some(take_profile(&workspace, &args, text)?),
         (None, None) => None,
     };
+    if let Some(profile) = &profile {
+        observe(&mut workspace, profile)?;
+    }
+    let mut outcomes = workspace.rewrite(&policy);
     let mut ranking = None;
     if let Some(profile) = &profile {
         let selection = selection(&workspace, profile, min_saving(&args.rank, &config)?)?;

@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use pyslim_transforms::observed::{Observed, ObservedList};
 use pyslim_transforms::{
-    Edit, FileContext, Finding, SourceModule, Subject, SyntaxError, parse,
+    Edit, FileContext, Finding, Settings, SourceModule, Subject, SyntaxError, parse,
     suppression::Suppressions,
 };
 use ruff_source_file::LineIndex;
@@ -15,7 +16,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::{
     FileJob, FixKey, FixPolicy, MAX_PASSES, Place, ReportedFix, ReportedNote, ReportedSaving,
-    ReportedSubject, Rewrite, applicability_name,
+    ReportedSubject, Rewrite,
 };
 
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
@@ -38,6 +39,7 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
         let source = current.take();
         let next = run_pass(
             pass,
+            text,
             source.as_deref().unwrap_or(text),
             job,
             policy,
@@ -58,8 +60,10 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
 }
 
 /// One pass of the loop: returns the rewritten text, or `None` when nothing applied.
+#[allow(clippy::too_many_arguments)] // the loop's state, passed down once per pass
 fn run_pass(
     pass: usize,
+    original: &str,
     text: &str,
     job: &FileJob,
     policy: &FixPolicy,
@@ -78,11 +82,30 @@ fn run_pass(
                 .get_or_init(|| Suppressions::from_module(&module))
                 .is_suppressed(&module, offset, transform)
         };
+        // A profile's observations name the original file's lines; a later pass sees
+        // them where those lines moved to.
+        let moved;
+        let settings = match &job.settings.observed {
+            Some(observed) if !history.is_empty() => {
+                moved = Settings {
+                    observed: Some(std::sync::Arc::new(move_observed(
+                        observed,
+                        &job.info.path,
+                        original,
+                        &module,
+                        history,
+                    ))),
+                    ..job.settings.clone()
+                };
+                &moved
+            }
+            _ => job.settings,
+        };
         for transform in job.transforms {
             let ctx = FileContext {
                 module: &module,
                 info: job.info,
-                settings: job.settings,
+                settings,
                 project: job.facts.get(transform.name()).map(|b| b.as_ref()),
             };
             let output = transform.run(&ctx);
@@ -112,9 +135,15 @@ fn run_pass(
                 }
             }
         }
-        let (allowed, withheld): (Vec<_>, Vec<_>) = candidates
+        // Withheld: unsafe without `--unsafe`. Fixes the caller does not keep (the
+        // tests or a profile dropped them) are simply not applied.
+        let (applicable, withheld): (Vec<_>, Vec<_>) = candidates
             .into_iter()
-            .partition(|(key, finding)| policy.allows(finding, key));
+            .partition(|(_, finding)| policy.applicable(finding));
+        let allowed: Vec<_> = applicable
+            .into_iter()
+            .filter(|(key, _)| policy.keeps(key))
+            .collect();
         if pass == 0 {
             result.withheld = withheld
                 .iter()
@@ -192,7 +221,7 @@ fn report(
         line,
         column,
         message: finding.message.clone(),
-        applicability: applicability_name(finding.fix.applicability()),
+        applicability: finding.fix.applicability(),
         impact: finding.impact(),
         saving: ReportedSaving {
             subject,
@@ -246,10 +275,14 @@ fn apply_checked(
             Ok(_) => kept.push((key, finding)),
             Err(err) => {
                 let (line, column) = locate(key.offset);
-                errors.push(format!(
+                let error = format!(
                     "internal error: the {} fix at {line}:{column} produced invalid syntax ({err}); dropped",
                     key.transform
-                ));
+                );
+                // A later pass proposes the same fix again when other fixes applied.
+                if !errors.contains(&error) {
+                    errors.push(error);
+                }
             }
         }
     }
@@ -279,6 +312,62 @@ pub fn apply_edits<'e>(source: &str, edits: impl Iterator<Item = &'e Edit>) -> S
     }
     out.push_str(&source[at..]);
     out
+}
+
+/// `observed`'s lines of `path` in the current pass's text (`module`), moved through the
+/// earlier passes' edits.
+fn move_observed(
+    observed: &Observed,
+    path: &str,
+    original: &str,
+    module: &SourceModule,
+    history: &[Vec<(u32, u32, u32)>],
+) -> Observed {
+    let Some(lists) = observed.lists.get(path) else {
+        return Observed::default();
+    };
+    let index = LineIndex::from_source_text(original);
+    let moved = lists
+        .iter()
+        .map(|list| {
+            let start = index.line_start(
+                ruff_source_file::OneIndexed::new(list.line)
+                    .unwrap_or(ruff_source_file::OneIndexed::MIN),
+                original,
+            );
+            let now = from_original(start.to_u32(), history);
+            ObservedList {
+                line: module.line_column(TextSize::new(now)).0,
+                ..*list
+            }
+        })
+        .collect();
+    Observed {
+        lists: std::iter::once((path.to_string(), moved)).collect(),
+    }
+}
+
+/// Maps an offset of the original text forward through the passes in `history`: an
+/// offset inside replaced text goes to the start of its replacement.
+fn from_original(mut offset: u32, history: &[Vec<(u32, u32, u32)>]) -> u32 {
+    for edits in history {
+        let mut delta: i64 = 0;
+        let mut inside = None;
+        for &(start, end, new_len) in edits {
+            if start > offset {
+                break;
+            }
+            if end <= offset {
+                // Before it (an insertion right at it too: the text moves behind it).
+                delta += new_len as i64 - (end - start) as i64;
+            } else {
+                inside = Some(start);
+                break;
+            }
+        }
+        offset = (i64::from(inside.unwrap_or(offset)) + delta) as u32;
+    }
+    offset
 }
 
 /// Maps an offset in the text after the passes in `history` back to the original text.
@@ -316,6 +405,17 @@ mod tests {
         assert_eq!(to_original(2, &history), 2);
         assert_eq!(to_original(3, &history), 4);
         assert_eq!(to_original(10, &history), 11);
+    }
+
+    #[test]
+    fn maps_forward_through_passes() {
+        use super::from_original;
+        // Pass 1 inserted 13 bytes at 0 (an import line) and replaced 20..22 by 1 byte.
+        let history = vec![vec![(0, 0, 13), (20, 22, 1)]];
+        assert_eq!(from_original(0, &history), 13);
+        assert_eq!(from_original(10, &history), 23);
+        assert_eq!(from_original(21, &history), 33);
+        assert_eq!(from_original(30, &history), 42);
     }
 
     #[test]

@@ -43,13 +43,18 @@ pub struct FixPolicy<'a> {
 }
 
 impl FixPolicy<'_> {
-    fn allows(&self, finding: &Finding, key: &FixKey) -> bool {
-        let applicability_ok = match finding.fix.applicability() {
+    /// Whether the fix's applicability allows it (`--unsafe`).
+    fn applicable(&self, finding: &Finding) -> bool {
+        match finding.fix.applicability() {
             Applicability::Safe => true,
             Applicability::Unsafe => self.unsafe_fixes,
             Applicability::DisplayOnly => false,
-        };
-        applicability_ok && self.keep.is_none_or(|keep| keep(key))
+        }
+    }
+
+    /// Whether the caller keeps it (verification, a profile).
+    fn keeps(&self, key: &FixKey) -> bool {
+        self.keep.is_none_or(|keep| keep(key))
     }
 }
 
@@ -64,8 +69,10 @@ pub struct ReportedFix {
     pub column: usize,
     /// The transform's message.
     pub message: String,
-    /// `safe` or `unsafe`.
-    pub applicability: &'static str,
+    /// Whether the fix is applied by default (`safe`) or only with `--unsafe` or under
+    /// `--verify` (`unsafe`); spelled [`applicability_name`] in JSON and text.
+    #[serde(serialize_with = "serialize_applicability")]
+    pub applicability: Applicability,
     /// Memory or time.
     pub impact: Impact,
     /// What the rewrite acts on, in the original file's coordinates, and what it saves
@@ -166,13 +173,22 @@ pub struct FileJob<'a> {
     pub facts: &'a HashMap<&'static str, Box<dyn Any + Send + Sync>>,
 }
 
-/// The user-facing name of an applicability level.
+/// The user-facing name of an applicability level: `safe`, `unsafe`, `display-only`.
 pub fn applicability_name(applicability: Applicability) -> &'static str {
     match applicability {
         Applicability::Safe => "safe",
         Applicability::Unsafe => "unsafe",
         Applicability::DisplayOnly => "display-only",
     }
+}
+
+/// Writes an applicability as its user-facing name: ruff's own serde spelling
+/// (`displayonly`) is not the one pyslim's JSON schema documents.
+fn serialize_applicability<S: serde::Serializer>(
+    applicability: &Applicability,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(applicability_name(*applicability))
 }
 
 /// Runs the fix loop over every file in parallel; results come back in `files` order.
@@ -187,9 +203,38 @@ pub fn rewrite_all(
         .collect()
 }
 
+/// Runs the fix loop over every file in parallel with a profile's observations in
+/// each file's settings (results in `files` order).
+pub fn rewrite_all_observed(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+    observed: &std::sync::Arc<pyslim_transforms::observed::Observed>,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| {
+            let settings = Settings {
+                observed: Some(observed.clone()),
+                ..(*file.settings).clone()
+            };
+            rewrite_file_with(file, &settings, facts, policy)
+        })
+        .collect()
+}
+
 /// Runs the fix loop on one file; a file read only for the index is left as it is.
 fn rewrite_file(
     file: &ProjectFile,
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Result<Rewrite, SyntaxError> {
+    rewrite_file_with(file, &file.settings, facts, policy)
+}
+
+fn rewrite_file_with(
+    file: &ProjectFile,
+    settings: &Settings,
     facts: &Facts,
     policy: &FixPolicy,
 ) -> Result<Rewrite, SyntaxError> {
@@ -198,7 +243,7 @@ fn rewrite_file(
     }
     let job = FileJob {
         info: &file.info,
-        settings: &file.settings,
+        settings,
         transforms: &file.transforms,
         facts,
     };

@@ -280,6 +280,7 @@ impl Config {
             settings: Arc::new(Settings {
                 target_version,
                 options: file.transforms,
+                observed: None,
             }),
             transforms,
             exclude: exclude_paths,

@@ -186,6 +186,45 @@ mod tests {
     }
 
     #[test]
+    fn rewritten_text_is_encoded_back_in_the_cookie_encoding() {
+        let bytes = b"# coding: cp1252\ns = '\x80 \xe9'\nt = sum([1 for _ in s])\n";
+        let src = DecodedSource::decode(bytes).unwrap();
+        assert_eq!(
+            src.text,
+            "# coding: cp1252\ns = '\u{20ac} \u{e9}'\nt = sum([1 for _ in s])\n"
+        );
+        let rewritten = src.text.replace("sum([1 for _ in s])", "sum(1 for _ in s)");
+        assert_eq!(
+            src.encode(&rewritten).unwrap(),
+            b"# coding: cp1252\ns = '\x80 \xe9'\nt = sum(1 for _ in s)\n"
+        );
+        // A patch fragment is in the file's encoding too, so `git apply` matches it.
+        assert_eq!(src.encode_fragment("+s = '\u{e9}'\n"), b"+s = '\xe9'\n");
+        assert_eq!(src.for_diff("x"), "x", "no BOM to show");
+    }
+
+    #[test]
+    fn text_the_encoding_cannot_hold_is_an_error_not_a_lossy_write() {
+        let src = DecodedSource::decode(b"# coding: latin-1\ns = '\xe9'\n").unwrap();
+        assert_eq!(
+            src.encode("# coding: latin-1\ns = '\u{4e2d}'\n"),
+            Err(DecodeError::Malformed("windows-1252"))
+        );
+        assert_eq!(
+            DecodeError::Malformed("windows-1252").to_string(),
+            "bytes are not valid windows-1252"
+        );
+    }
+
+    #[test]
+    fn a_cookie_that_does_not_round_trip_is_refused() {
+        // Big5 has two codes for U+2550 (`═`): 0xA2A4 decodes to it, but encoding
+        // writes 0xF9F9, so writing the file back would change bytes nobody edited.
+        let err = DecodedSource::decode(b"# coding: big5\ns = '\xa2\xa4'\n").unwrap_err();
+        assert_eq!(err, DecodeError::NoRoundTrip("Big5"));
+    }
+
+    #[test]
     fn invalid_utf8_names_the_offset() {
         let err = DecodedSource::decode(b"x = '\xff'\n").unwrap_err();
         assert_eq!(err, DecodeError::InvalidUtf8 { offset: 5 });

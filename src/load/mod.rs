@@ -200,6 +200,18 @@ impl Workspace {
             .collect()
     }
 
+    /// Gives every file's transforms what a profile observed (array rewrites of lists
+    /// the analysis could not type).
+    pub fn observe(&mut self, observed: Arc<pyslim_transforms::observed::Observed>) {
+        for file in &mut self.files {
+            let settings = pyslim_transforms::Settings {
+                observed: Some(observed.clone()),
+                ..(*file.settings).clone()
+            };
+            file.settings = Arc::new(settings);
+        }
+    }
+
     /// Runs the fix loop on every file with only the fixes in `kept[i]` allowed for
     /// file `i` (what verification or a profile kept).
     pub fn rewrite_kept(

@@ -190,7 +190,7 @@ fn one(
         line: fix.line,
         transform: fix.key.transform.to_string(),
         offset: fix.key.offset,
-        applicability: fix.applicability.to_string(),
+        applicability: crate::engine::applicability_name(fix.applicability).to_string(),
         impact: format!("{:?}", fix.impact).to_lowercase(),
         message: fix.message.clone(),
         measured: Measured::NotReached,
@@ -297,7 +297,13 @@ fn lists(c: &mut Candidate, lines: &BTreeSet<usize>, per_unit: PerUnit, evidence
     };
     let sites = sites_at(census, &c.path, lines);
     if sites.is_empty() {
-        c.estimate = "no such list was live near the peak".into();
+        c.estimate = if census.lists.iter().any(|s| s.estimated) {
+            "no list made here was seen near the peak (lists under 2,048 items are found \
+             by sampling, so a few small ones can go unseen: they hold little)"
+                .into()
+        } else {
+            "no list made here was live near the peak".into()
+        };
         return;
     }
     let count: f64 = sites.iter().map(|s| s.lists).sum();
@@ -357,7 +363,7 @@ fn lists(c: &mut Candidate, lines: &BTreeSet<usize>, per_unit: PerUnit, evidence
                 thousands(elements),
                 fmt_count(count),
                 if count == 1.0 { "" } else { "s" },
-                figures::list_per_element(observed),
+                figures::list_per_element(observed, evidence.version),
                 figures::array_per_element(code).unwrap_or(0.0)
             );
         }

@@ -33,6 +33,8 @@ pub struct Session<'a> {
     /// What each candidate file currently holds in the copy (its kept keys); a file
     /// holding something else (instrumented text) is absent.
     written: BTreeMap<usize, BTreeSet<FixKey>>,
+    /// The text of each file written with fixes, for [`Session::original_line`].
+    texts: BTreeMap<usize, String>,
 }
 
 impl<'a> Session<'a> {
@@ -53,6 +55,7 @@ impl<'a> Session<'a> {
             relative,
             runs: 0,
             written,
+            texts: BTreeMap::new(),
         }
     }
 
@@ -96,6 +99,11 @@ impl<'a> Session<'a> {
                     .unwrap_or_else(|| file.source.text.clone())
             };
             self.write(index, &text)?;
+            if keys.is_empty() {
+                self.texts.remove(&index);
+            } else {
+                self.texts.insert(index, text);
+            }
             self.written.insert(index, keys);
         }
         Ok(())
@@ -119,6 +127,32 @@ impl<'a> Session<'a> {
             .map_err(|e| anyhow::anyhow!("{}: {e}", file.info.path))?;
         let target = self.runner.workdir.join(&self.relative[&index]);
         std::fs::write(&target, bytes).with_context(|| format!("cannot write {}", target.display()))
+    }
+
+    /// The line of the original file that line `line` of file `index`, as the copy
+    /// holds it now, came from (rewrites add lines: an import).
+    pub fn original_line(&self, index: usize, line: usize) -> usize {
+        let Some(text) = self.texts.get(&index) else {
+            return line;
+        };
+        let original = &self.files[index].source.text;
+        let diff = similar::TextDiff::from_lines(original.as_str(), text.as_str());
+        for op in diff.ops() {
+            let new = op.new_range();
+            if (new.start + 1..=new.end).contains(&line) {
+                let old = op.old_range();
+                return (old.start + 1 + (line - new.start - 1)).min(old.end.max(old.start + 1));
+            }
+        }
+        line
+    }
+
+    /// The file index whose copy is at `relative` (a path relative to the copy root).
+    pub fn file_at(&self, relative: &str) -> Option<usize> {
+        self.relative
+            .iter()
+            .find(|(_, p)| p.to_string_lossy().replace('\\', "/") == relative)
+            .map(|(i, _)| *i)
     }
 
     /// Starts one run on the copy as it is now.

@@ -7,7 +7,9 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::engine::{ReportedFix, ReportedNote};
+use pyslim_transforms::Applicability;
+
+use crate::engine::{ReportedFix, ReportedNote, applicability_name};
 use crate::load::{FileError, FileOutcome, Workspace};
 
 /// One file's results, as printed.
@@ -21,7 +23,8 @@ pub struct FileReport {
     pub withheld: Vec<ReportedFix>,
     /// Candidates left alone, with reasons.
     pub notes: Vec<ReportedNote>,
-    /// The unified diff (`rewrite --dry-run` and `--patch` only).
+    /// The unified diff, present with `rewrite --dry-run` only: `check` shows none, and
+    /// `--patch` writes it to the patch file instead.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
 }
@@ -106,10 +109,9 @@ impl RunReport {
             }
             for fix in &rewrite.applied {
                 let count = report.by_transform.entry(fix.key.transform).or_default();
-                if fix.applicability == "safe" {
-                    count.safe += 1;
-                } else {
-                    count.r#unsafe += 1;
+                match fix.applicability {
+                    Applicability::Safe => count.safe += 1,
+                    Applicability::Unsafe | Applicability::DisplayOnly => count.r#unsafe += 1,
                 }
             }
             report.fixes += rewrite.applied.len();
@@ -168,10 +170,9 @@ impl RunReport {
         let warn = AnsiColor::Yellow.on_default();
         for file in &self.files {
             for fix in &file.fixes {
-                let tag = if fix.applicability == "safe" {
-                    String::new()
-                } else {
-                    format!(" {warn}[unsafe]{warn:#}")
+                let tag = match fix.applicability {
+                    Applicability::Safe => String::new(),
+                    other => format!(" {warn}[{}]{warn:#}", applicability_name(other)),
                 };
                 writeln!(
                     out,

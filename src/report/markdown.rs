@@ -8,8 +8,10 @@ use std::fmt::Write;
 use pyslim_transforms::registry;
 
 use super::{TOP_TESTS, bytes};
+use crate::engine::applicability_name;
 use crate::python::Mode;
-use crate::python::stats::Spread;
+use crate::python::stats::{Change, Spread};
+use crate::verify::workload::{OutputCheck, WorkloadReport};
 use crate::verify::{FixOutcome, VerifyReport};
 
 /// Where the kept rewrites went, for the report's first sentence.
@@ -46,6 +48,10 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
         report.dropped_count()
     )?;
 
+    if let Some(workload) = &report.workload {
+        write_workload(md, workload)?;
+    }
+
     writeln!(md, "### What changed and why\n")?;
     let mut by_transform: BTreeMap<&str, Vec<&FixOutcome>> = BTreeMap::new();
     for fix in report.fixes.iter().filter(|f| f.kept) {
@@ -66,7 +72,10 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
             writeln!(
                 md,
                 "- `{}:{}`: {} ({})",
-                fix.path, fix.fix.line, fix.fix.message, fix.fix.applicability
+                fix.path,
+                fix.fix.line,
+                fix.fix.message,
+                applicability_name(fix.fix.applicability)
             )?;
         }
         writeln!(md)?;
@@ -108,9 +117,27 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
     }
     writeln!(
         md,
-        "- Test runs: {} in all, of which {} to find the rewrites that broke tests.",
-        report.runs, report.bisection_runs
+        "- Runs: {} in all, of which {} to find the rewrites that broke tests; by phase: {}.",
+        report.runs,
+        report.bisection_runs,
+        report
+            .phases
+            .iter()
+            .filter(|p| p.runs > 0)
+            .map(|p| format!(
+                "{} {} ({} tests, {:.1}s)",
+                p.phase, p.runs, p.tests, p.seconds
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     )?;
+    if !report.noisy_tests.is_empty() {
+        writeln!(
+            md,
+            "- Noisy (their peak varies between identical runs; not in the memory totals): {}.",
+            code_list(&report.noisy_tests)
+        )?;
+    }
     let dropped: Vec<&FixOutcome> = report.fixes.iter().filter(|f| !f.kept).collect();
     if dropped.is_empty() {
         writeln!(md, "- No rewrite broke a test.\n")?;
@@ -141,10 +168,12 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
     writeln!(md, "### Memory\n")?;
     writeln!(
         md,
-        "Peak traced memory (tracemalloc) per test over setup, call and teardown; median \
-         (min-max) of {} runs before and after, interleaved. A change counts only when it \
-         exceeds max(4 KiB, 3x the spread); smaller ones are marked as noise.\n",
-        memory.runs_per_side
+        "Peak traced memory per test over setup, call and teardown (bytes requested from \
+         Python's allocators, as tracemalloc counts them), for the {} tests that reach a \
+         kept memory rewrite; median (min-max) of {} runs before and after, side by side. \
+         A change counts only with at least 3 runs a side and when it exceeds max(4 KiB, \
+         3x the spread); smaller ones are marked as noise.\n",
+        memory.tests_measured, memory.runs_per_side
     )?;
     if memory.runs_per_side < 3 {
         writeln!(
@@ -228,6 +257,113 @@ fn spread(s: &Spread) -> String {
         format!("{median} (range {})", bytes(s.range() as i64, false))
     } else {
         format!("{median} ({min}–{max})")
+    }
+}
+
+/// The workload's figures: the report leads with them.
+fn write_workload(md: &mut String, w: &WorkloadReport) -> std::fmt::Result {
+    writeln!(md, "### The workload: `python {}`\n", w.argv.join(" "))?;
+    writeln!(
+        md,
+        "Median (min-max) of {} runs before and {} after, side by side: the traced peak \
+         from runs with the allocation meter, the peak RSS and time from runs without it.\n",
+        w.runs_per_side, w.runs_per_side
+    )?;
+    writeln!(md, "| | Before | After | Change |")?;
+    writeln!(md, "|---|---:|---:|---:|")?;
+    let row = |md: &mut String, name: &str, c: &Option<Change>| -> std::fmt::Result {
+        match c {
+            Some(c) => writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                spread(&c.before),
+                spread(&c.after),
+                change_of(c)
+            ),
+            None => writeln!(md, "| {name} | no figures | | |"),
+        }
+    };
+    row(md, "Traced peak", &w.traced)?;
+    row(md, "Peak RSS", &w.rss)?;
+    if let Some(t) = &w.wall_ms {
+        writeln!(
+            md,
+            "| Time | {} ms | {} ms | {:+} ms |",
+            t.before.median, t.after.median, t.change
+        )?;
+    }
+    writeln!(
+        md,
+        "\nOutput: {}.\n",
+        match w.output {
+            OutputCheck::Identical => "identical before and after in every run",
+            OutputCheck::Nondeterministic =>
+                "it differs between two runs of the same code, so it was not compared",
+        }
+    )?;
+    if !w.rewrites.is_empty() {
+        writeln!(md, "| Rewrite | Estimated saving at the peak | Measured |")?;
+        writeln!(md, "|---|---:|---:|")?;
+        for r in &w.rewrites {
+            writeln!(
+                md,
+                "| `{}` `{}:{}` | {} | {} |",
+                r.transform,
+                r.path,
+                r.line,
+                r.estimated
+                    .map_or("-".to_string(), |b| format!("~{}", bytes(b as i64, false))),
+                r.measured
+                    .as_ref()
+                    .map_or("not told apart".to_string(), change_of)
+            )?;
+        }
+        writeln!(md)?;
+    }
+    if !w.sites_before.is_empty() {
+        writeln!(md, "```mermaid")?;
+        writeln!(md, "xychart-beta")?;
+        writeln!(
+            md,
+            "    title \"Largest allocation sites at the peak, KiB (bars: before, line: after{})\"",
+            if w.sites_estimated { "; sampled" } else { "" }
+        )?;
+        let shown: Vec<_> = w.sites_before.iter().take(8).collect();
+        let labels: Vec<String> = shown
+            .iter()
+            .map(|s| format!("\"{}\"", short_site(&s.site)))
+            .collect();
+        writeln!(md, "    x-axis [{}]", labels.join(", "))?;
+        writeln!(md, "    y-axis \"KiB\"")?;
+        let kib = |v: u64| format!("{:.1}", v as f64 / 1024.0);
+        let before: Vec<String> = shown.iter().map(|s| kib(s.bytes)).collect();
+        let after: Vec<String> = shown
+            .iter()
+            .map(|s| {
+                kib(w
+                    .sites_after
+                    .iter()
+                    .find(|a| a.site == s.site)
+                    .map_or(0, |a| a.bytes))
+            })
+            .collect();
+        writeln!(md, "    bar [{}]", before.join(", "))?;
+        writeln!(md, "    line [{}]", after.join(", "))?;
+        writeln!(md, "```\n")?;
+    }
+    Ok(())
+}
+
+/// `pkg/mod.py:12` → `mod.py:12`.
+fn short_site(site: &str) -> String {
+    site.rsplit('/').next().unwrap_or(site).replace('"', "'")
+}
+
+fn change_of(c: &Change) -> String {
+    if c.runs < crate::python::stats::MIN_RUNS {
+        format!("{} (indicative: {} run(s))", bytes(c.change, true), c.runs)
+    } else {
+        change(c.change, c.real)
     }
 }
 

@@ -5,14 +5,19 @@ use std::io::Write;
 use anyhow::Result;
 
 use super::{TOP_TESTS, bytes};
+use crate::python::stats::Change;
 use crate::verify::VerifyReport;
+use crate::verify::workload::{OutputCheck, WorkloadReport};
 
 /// Writes the terminal summary: fixes kept and dropped (with the test that dropped
 /// each), the tests whose memory changed most, totals, runs used.
 pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
+    if let Some(workload) = &report.workload {
+        print_workload(workload, out)?;
+    }
     writeln!(
         out,
-        "Verification: {} of {} rewrites kept, {} dropped; {} test runs ({} to find culprits), {:.1}s.",
+        "Verification: {} of {} rewrites kept, {} dropped; {} runs ({} to find culprits), {:.1}s.",
         report.kept_count(),
         report.fixes.len(),
         report.dropped_count(),
@@ -30,6 +35,34 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
         },
         report.python.venv.display()
     )?;
+    let phases: Vec<String> = report
+        .phases
+        .iter()
+        .filter(|p| p.runs > 0)
+        .map(|p| {
+            format!(
+                "{} {} runs/{} tests/{:.1}s",
+                p.phase, p.runs, p.tests, p.seconds
+            )
+        })
+        .collect();
+    if !phases.is_empty() {
+        writeln!(out, "  phases: {}", phases.join(", "))?;
+    }
+    let unexercised = report.fixes.iter().filter(|f| f.tests == Some(0)).count();
+    if unexercised > 0 {
+        writeln!(
+            out,
+            "  {unexercised} rewrite(s) not exercised by the tests (kept only when safe)"
+        )?;
+    }
+    if !report.noisy_tests.is_empty() {
+        writeln!(
+            out,
+            "  noisy (peak varies between identical runs; out of the memory totals): {}",
+            report.noisy_tests.join(", ")
+        )?;
+    }
     if !report.baseline_failures.is_empty() {
         writeln!(
             out,
@@ -59,7 +92,8 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
     if let Some(memory) = &report.memory {
         writeln!(
             out,
-            "Memory (tracemalloc peak per test, median of {} runs each side{}):",
+            "Memory (traced peak per test, {} tests that reach a kept rewrite, median of {} runs each side{}):",
+            memory.tests_measured,
             memory.runs_per_side,
             if memory.runs_per_side < 3 {
                 "; spread unknown below 3 runs, figures indicative"
@@ -75,7 +109,15 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
                 bytes(t.change.before.median as i64, false),
                 bytes(t.change.after.median as i64, false),
                 bytes(t.change.change, true),
-                if t.change.real { "" } else { "  (noise)" }
+                if t.change.real {
+                    ""
+                } else if t.noisy {
+                    "  (noisy test)"
+                } else if t.change.runs < crate::python::stats::MIN_RUNS {
+                    "  (indicative)"
+                } else {
+                    "  (noise)"
+                }
             )?;
         }
         if let Some(total) = &memory.total {
@@ -86,7 +128,13 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
                 bytes(total.before.median as i64, false),
                 bytes(total.after.median as i64, false),
                 bytes(total.change, true),
-                if total.real { "" } else { ", within noise" }
+                if total.real {
+                    ""
+                } else if total.runs < crate::python::stats::MIN_RUNS {
+                    ", indicative: fewer than 3 runs a side"
+                } else {
+                    ", within noise"
+                }
             )?;
         }
     }
@@ -104,6 +152,57 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
             out,
             "  note: run {} not used: {}",
             skipped.run, skipped.cause
+        )?;
+    }
+    Ok(())
+}
+
+/// The workload's figures, first: they are what the rewrites were chosen for.
+fn print_workload(w: &WorkloadReport, out: &mut dyn Write) -> Result<()> {
+    let figure = |c: &Option<Change>| match c {
+        Some(c) => format!(
+            "{} -> {} ({}{})",
+            bytes(c.before.median as i64, false),
+            bytes(c.after.median as i64, false),
+            bytes(c.change, true),
+            if c.real {
+                ""
+            } else if c.runs < crate::python::stats::MIN_RUNS {
+                ", indicative"
+            } else {
+                ", within noise"
+            }
+        ),
+        None => "no figures".to_string(),
+    };
+    writeln!(out, "Workload `python {}`:", w.argv.join(" "))?;
+    writeln!(
+        out,
+        "  traced peak {}; peak RSS {} (median of {} runs each side)",
+        figure(&w.traced),
+        figure(&w.rss),
+        w.runs_per_side
+    )?;
+    writeln!(
+        out,
+        "  output: {}",
+        match w.output {
+            OutputCheck::Identical => "identical before and after",
+            OutputCheck::Nondeterministic => "differs between runs of the same code: not compared",
+        }
+    )?;
+    for r in &w.rewrites {
+        writeln!(
+            out,
+            "  {}:{} {}: estimated {}, measured {}",
+            r.path,
+            r.line,
+            r.transform,
+            r.estimated
+                .map_or("-".to_string(), |b| format!("~{}", bytes(b as i64, false))),
+            r.measured
+                .as_ref()
+                .map_or("not told apart".to_string(), |c| bytes(c.change, true))
         )?;
     }
     Ok(())

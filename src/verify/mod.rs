@@ -271,8 +271,8 @@ pub struct PhaseStat {
 pub struct VerifyReport {
     /// The interpreter used.
     pub python: PythonInfo,
-    /// pytest arguments used (after pyslim's own `-p no:cacheprovider
-    /// --continue-on-collection-errors`).
+    /// The user's pytest arguments (pyslim adds `-p no:cacheprovider
+    /// --continue-on-collection-errors` in front).
     pub pytest_args: Vec<String>,
     /// Tests that already failed at baseline (not blamed on pyslim).
     pub baseline_failures: Vec<String>,

@@ -345,6 +345,8 @@ impl<'a> Verifier<'a> {
             .collect();
         self.judge = Some(Judge::new(&tests, &broken));
         self.baseline_failures = crate::python::RunOutcome::Verdict(tests.clone()).failures();
+        // The first runs ran the whole suite, unknown until now.
+        self.tests_run += tests.len() * (1 + usize::from(all_run.is_some()));
         self.baseline = tests;
         if self.request.timeout.is_none() {
             self.timeout = derived_timeout(baseline.wall);
@@ -373,7 +375,7 @@ impl<'a> Verifier<'a> {
             };
             self.fixes[i].tests = reached.as_ref().map(BTreeSet::len);
             if reached.as_ref().is_some_and(BTreeSet::is_empty)
-                && self.fixes[i].fix.applicability != "safe"
+                && self.fixes[i].fix.applicability != pyslim_transforms::Applicability::Safe
             {
                 self.drop_fix(i, Blame::NotExercised);
             }
@@ -864,7 +866,7 @@ impl<'a> Verifier<'a> {
             .map_or_else(Vec::new, |j| j.flaky.borrow().iter().cloned().collect());
         VerifyReport {
             python: self.python,
-            pytest_args: self.sessions[0].runner.args.clone(),
+            pytest_args: self.request.args.clone(),
             baseline_failures: self.baseline_failures,
             baseline_tests: self.baseline.len(),
             flaky_tests,

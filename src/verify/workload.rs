@@ -245,25 +245,20 @@ pub fn run(v: &mut Verifier) -> Result<()> {
     }
     let mut transforms = BTreeMap::new();
     if by_transform.len() > 1 {
-        for (name, set) in &by_transform {
-            let alone = v.set(set);
-            let mut after_alone = Vec::new();
-            let mut before_alone = Vec::new();
+        // Each transform alone against the same "before" runs: the workload's peak
+        // depends only on its own code, not on what ran before (unlike a test's).
+        let names: Vec<(String, Vec<usize>)> = by_transform.clone().into_iter().collect();
+        let mut alone: BTreeMap<String, Vec<Finished>> = BTreeMap::new();
+        for chunk in names.chunks(2) {
             for n in 0..repeat {
-                let (b, a) = pair(
-                    v,
-                    &alone,
-                    &format!("{name} alone #{}", n + 1),
-                    MeterMode::Peak,
-                    &argv,
-                )?;
-                before_alone.push(b);
-                after_alone.push(a);
+                for (name, run) in alone_runs(v, chunk, n, &argv)? {
+                    alone.entry(name).or_default().push(run);
+                }
             }
-            transforms.insert(
-                name.clone(),
-                change(peak(&before_alone), peak(&after_alone)),
-            );
+        }
+        let before = peak(&traced_before);
+        for (name, runs) in alone {
+            transforms.insert(name, change(before.clone(), peak(&runs)));
         }
     } else if let Some((name, _)) = by_transform.iter().next() {
         transforms.insert(name.clone(), traced.clone());
@@ -280,14 +275,22 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         }
     }
     let rewrites = figures(v, &request, &by_transform, &transforms);
-    let relative = |file: &str| -> String {
-        v.sessions
-            .iter()
-            .find_map(|s| super::reach::relative_to(std::path::Path::new(file), s.copy_root()))
-            .unwrap_or_else(|| file.to_string())
+    // Sites as `path:line` of the original files: the "after" copy's lines moved where
+    // a rewrite added one (an import).
+    let site_name = |n: usize, file: &str, line: usize| -> String {
+        let session = &v.sessions[n];
+        match super::reach::relative_to(std::path::Path::new(file), session.copy_root()) {
+            Some(rel) => {
+                let line = session
+                    .file_at(&rel)
+                    .map_or(line, |index| session.original_line(index, line));
+                format!("{rel}:{line}")
+            }
+            None => format!("{file}:{line}"),
+        }
     };
-    let sites_before = sites(traced_before.first(), &relative);
-    let sites_after = sites(traced_after.first(), &relative);
+    let sites_before = sites(traced_before.first(), &|f, l| site_name(0, f, l));
+    let sites_after = sites(traced_after.first(), &|f, l| site_name(1, f, l));
     let estimated = traced_before
         .first()
         .and_then(|r| {
@@ -312,6 +315,38 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         transforms,
     });
     Ok(())
+}
+
+/// One metered run per transform in `chunk` (two at once, one per copy).
+fn alone_runs(
+    v: &mut Verifier,
+    chunk: &[(String, Vec<usize>)],
+    n: usize,
+    argv: &[String],
+) -> Result<Vec<(String, Finished)>> {
+    let mut specs = chunk.iter().map(|(name, set)| {
+        let label = format!("workload {name} alone #{}", n + 1);
+        (
+            name.clone(),
+            v.set(set),
+            spec(label, argv, MeterMode::Peak, v),
+        )
+    });
+    let Some((name_a, set_a, spec_a)) = specs.next() else {
+        return Ok(Vec::new());
+    };
+    let second_spec = specs.next();
+    let (first, second) = v.sessions.split_at_mut(1);
+    let (s0, s1) = (&mut first[0], &mut second[0]);
+    s0.apply(&set_a)?;
+    match second_spec {
+        Some((name_b, set_b, spec_b)) => {
+            s1.apply(&set_b)?;
+            let (a, b) = crate::profile::both(|| s0.launch(spec_a), || s1.launch(spec_b))?;
+            Ok(vec![(name_a, a), (name_b, b)])
+        }
+        None => Ok(vec![(name_a, s0.launch(spec_a)?)]),
+    }
 }
 
 fn cause(run: &Finished) -> String {
@@ -429,16 +464,16 @@ fn figures(
     out
 }
 
-fn sites(run: Option<&Finished>, relative: &dyn Fn(&str) -> String) -> Vec<PeakSite> {
+fn sites(run: Option<&Finished>, name: &dyn Fn(&str, usize) -> String) -> Vec<PeakSite> {
     let Some(result) = run.and_then(|r| r.result.as_ref()) else {
         return Vec::new();
     };
     result
         .peak_sites
         .iter()
-        .take(8)
+        .take(12)
         .map(|(file, line, bytes, _)| PeakSite {
-            site: format!("{}:{line}", relative(file)),
+            site: name(file, *line as usize),
             bytes: *bytes,
         })
         .collect()

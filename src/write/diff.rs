@@ -49,7 +49,33 @@ pub fn colorize(diff: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::unified;
+    use super::{colorize, unified};
+
+    #[test]
+    fn colorize_styles_each_line_as_git_does() {
+        let diff = "--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,2 @@\n x = 1\n-y = [1]\n+y = (1,)\n\\ No newline at end of file";
+        assert_eq!(
+            colorize(diff),
+            concat!(
+                "\x1b[1m--- a/a.py\x1b[0m\n",
+                "\x1b[1m+++ b/a.py\x1b[0m\n",
+                "\x1b[36m@@ -1,2 +1,2 @@\x1b[0m\n",
+                " x = 1\n",
+                "\x1b[31m-y = [1]\x1b[0m\n",
+                "\x1b[32m+y = (1,)\x1b[0m\n",
+                // The last line has no newline: none is added, and the reset comes
+                // before where the newline would be.
+                "\\ No newline at end of file",
+            )
+        );
+    }
+
+    #[test]
+    fn colorize_keeps_carriage_returns_inside_the_style() {
+        // A CRLF file's lines end in `\r\n`: only the `\n` stays outside the style.
+        assert_eq!(colorize("+a\r\n"), "\x1b[32m+a\r\x1b[0m\n");
+        assert_eq!(colorize(""), "");
+    }
 
     #[test]
     fn no_change_no_diff() {

@@ -3,9 +3,10 @@
 //! bytes per element of a list and of an `array.array`.
 //!
 //! Every figure is a tracemalloc measurement ("traced": bytes requested from Python's
-//! allocators) on 64-bit Linux; `docs/memory-figures.md` says how each was measured and
-//! `tests/bench/` holds the scripts that measure them again. An estimate built from
-//! these figures never claims more than they allow.
+//! allocators) on 64-bit Linux, rounded to the nearest 0.1 B; `docs/memory-figures.md`
+//! gives each per CPython 3.9-3.13 and says how it was measured, and
+//! `python3 tests/bench/memory_figures.py` measures them all again. An estimate built
+//! from these figures never claims more than they allow.
 
 use ruff_python_ast::PythonVersion;
 
@@ -14,53 +15,67 @@ use crate::saving::{Avoided, Element, PerUnit};
 /// Traced bytes `__slots__` saves per instance of a class whose instances hold
 /// `attributes` slots, on `version`, and the version the figure was measured on.
 ///
-/// Measured at 2 and 6 attributes (plain class → slots: 3.10 152 → 48 and 192 → 80 B,
-/// 3.11 88 → 48 and 128 → 80, 3.12 80 → 48 and 120 → 80, 3.13 88 → 48 and 120 → 80);
-/// between the two the smaller saving is used, so the estimate never exceeds the
-/// measurements. A `__weakref__` slot costs one pointer per instance.
+/// Measured at 2 and 6 attributes (plain class → slots: 3.9 and 3.10 152 → 48 and
+/// 192 → 80 B, 3.11 88 → 48 and 128 → 80, 3.12 80 → 48 and 120 → 80, 3.13 88 → 48
+/// and 120 → 80); between the two the smaller saving is used, so the estimate never
+/// exceeds the measurements. A `__weakref__` slot costs 8 B per instance up to 3.11
+/// and 16 B from 3.12 (56 and 64 B for 2 attributes).
 pub fn slots_per_instance(
     version: PythonVersion,
     attributes: u32,
     weakref: bool,
 ) -> (u32, &'static str) {
-    let (two, six, on) = match (version.major, version.minor) {
-        (3, ..=10) => (152 - 48, 192 - 80, "3.10"),
-        (3, 11) => (88 - 48, 128 - 80, "3.11"),
-        (3, 12) => (80 - 48, 120 - 80, "3.12"),
-        _ => (88 - 48, 120 - 80, "3.13"),
+    let (two, six, weakref_slot, on) = match (version.major, version.minor) {
+        (3, ..=9) => (152 - 48, 192 - 80, 8, "3.9"),
+        (3, 10) => (152 - 48, 192 - 80, 8, "3.10"),
+        (3, 11) => (88 - 48, 128 - 80, 8, "3.11"),
+        (3, 12) => (80 - 48, 120 - 80, 16, "3.12"),
+        _ => (88 - 48, 120 - 80, 16, "3.13"),
     };
     let figure = if attributes >= 6 { six } else { two.min(six) };
-    let figure = if weakref { figure - 8 } else { figure };
+    let figure = if weakref {
+        figure - weakref_slot
+    } else {
+        figure
+    };
     (figure, on)
 }
 
 /// Traced bytes per element of a list: its 8 B pointer with the spare capacity of a
-/// list grown by `append` (1M elements, 3.11; the object layouts are the same on
-/// 3.9-3.13).
+/// list grown by `append` (1M elements; 8.449 B on every version 3.9-3.13).
 pub const LIST_POINTER: f64 = 8.4;
 
-/// Traced bytes per element of a list of floats made by arithmetic (pointer plus a
-/// 24 B float object each).
-pub const LIST_OF_FLOATS: f64 = 32.5;
+/// Traced bytes per element of a list of floats made by arithmetic: the pointer plus
+/// a 24 B float object each (32.449 B on every version 3.9-3.13).
+pub const LIST_OF_FLOATS: f64 = 32.4;
 
-/// Traced bytes per element of a list of ints outside the small-int cache (pointer
-/// plus a 28 B int object each).
-pub const LIST_OF_INTS: f64 = 40.4;
+/// Traced bytes per element of a list of ints outside the small-int cache on
+/// `version`, and the versions the figure holds for: the pointer plus an int object of
+/// its own, which tracemalloc sees as 28 B up to 3.10 and 32 B from 3.11 (36.449 and
+/// 40.449 B per element).
+pub fn list_of_ints(version: PythonVersion) -> (f64, &'static str) {
+    if (version.major, version.minor) < (3, 11) {
+        (36.4, "3.9-3.10")
+    } else {
+        (40.4, "3.11-3.13")
+    }
+}
 
 /// The smallest and largest int CPython caches (every `5` is the same object).
 pub const CACHED_INTS: (i128, i128) = (-5, 256);
 
-/// Traced bytes per element of a list holding `element`.
-pub fn list_per_element(element: Element) -> f64 {
+/// Traced bytes per element of a list holding `element`, on `version`.
+pub fn list_per_element(element: Element, version: PythonVersion) -> f64 {
     match element {
         Element::Float => LIST_OF_FLOATS,
-        Element::Int { cached: false } => LIST_OF_INTS,
+        Element::Int { cached: false } => list_of_ints(version).0,
         Element::Int { cached: true } => LIST_POINTER,
     }
 }
 
-/// Traced bytes per element of an `array.array` of type `code` grown by `append` (1M
-/// elements); `None` for a code pyslim never writes.
+/// Traced bytes per element of an `array.array` of type code `code` grown by `append`
+/// (1M elements; the same on every version 3.9-3.13); `None` for a code pyslim never
+/// writes.
 pub fn array_per_element(code: char) -> Option<f64> {
     Some(match code {
         'b' => 1.0,
@@ -74,8 +89,8 @@ pub fn array_per_element(code: char) -> Option<f64> {
 /// The traced bytes one unit of a rewrite's subject saves, on `version`, when the
 /// figure does not depend on what the profile observed: per instance for slots, per
 /// element for arrays (as the list was proven to hold), per element of the avoided
-/// list for generators (as if its items were distinct 28 B ints when they are
-/// dropped with it). `None` for tuples (the saving is per list and depends on its
+/// list for generators (as if its items were distinct ints when they are dropped
+/// with it). `None` for tuples (the saving is per list and depends on its
 /// spare capacity, which a profile measures) and time rewrites.
 pub fn per_unit(per_unit: PerUnit, version: PythonVersion) -> Option<f64> {
     match per_unit {
@@ -85,15 +100,14 @@ pub fn per_unit(per_unit: PerUnit, version: PythonVersion) -> Option<f64> {
         } => Some(f64::from(
             slots_per_instance(version, attributes, weakref).0,
         )),
-        PerUnit::Array { code, element } => {
-            array_per_element(code).map(|after| (list_per_element(element) - after).max(0.0))
-        }
+        PerUnit::Array { code, element } => array_per_element(code)
+            .map(|after| (list_per_element(element, version) - after).max(0.0)),
         PerUnit::Generator {
             avoided: Avoided::ListOnly,
         } => Some(LIST_POINTER),
         PerUnit::Generator {
             avoided: Avoided::ListAndItems,
-        } => Some(LIST_OF_INTS),
+        } => Some(list_of_ints(version).0),
         PerUnit::Tuple | PerUnit::Time => None,
     }
 }
@@ -124,6 +138,34 @@ mod tests {
             slots_per_instance(PythonVersion::PY313, 6, false),
             (40, "3.13")
         );
+        assert_eq!(
+            slots_per_instance(PythonVersion::PY39, 2, false),
+            (104, "3.9")
+        );
+    }
+
+    #[test]
+    fn a_weakref_slot_costs_more_from_3_12() {
+        // 2 attributes: plain 80 B, slots 48 B, slots with `__weakref__` 64 B on 3.12.
+        assert_eq!(
+            slots_per_instance(PythonVersion::PY312, 2, true),
+            (80 - 64, "3.12")
+        );
+        assert_eq!(
+            slots_per_instance(PythonVersion::PY311, 2, true),
+            (88 - 56, "3.11")
+        );
+    }
+
+    #[test]
+    fn int_lists_cost_more_from_3_11() {
+        assert_eq!(list_of_ints(PythonVersion::PY310), (36.4, "3.9-3.10"));
+        assert_eq!(list_of_ints(PythonVersion::PY311), (40.4, "3.11-3.13"));
+        let ints = PerUnit::Generator {
+            avoided: Avoided::ListAndItems,
+        };
+        assert_eq!(per_unit(ints, PythonVersion::PY39), Some(36.4));
+        assert_eq!(per_unit(ints, PythonVersion::PY313), Some(40.4));
     }
 
     #[test]
@@ -133,7 +175,7 @@ mod tests {
             element: Element::Float,
         };
         let saving = per_unit(floats, PythonVersion::PY311).unwrap();
-        assert!((saving - 24.3).abs() < 1e-9, "{saving}");
+        assert!((saving - 24.2).abs() < 1e-9, "{saving}");
         // Cached ints: the pointer is all the list paid; a 'q' array pays about as much
         // and a 'b' one less, never a negative figure.
         let cached = |code| PerUnit::Array {

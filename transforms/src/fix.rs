@@ -6,8 +6,8 @@ use ruff_text_size::TextRange;
 
 use crate::saving::Saving;
 
-/// What a rewrite buys. Reports must not present a time rewrite as a memory saving
-/// (python-memory-facts: a deque is slightly larger than a list).
+/// What a rewrite buys. Reports must not present a time rewrite as a memory saving (a
+/// deque is slightly larger than a list: docs/memory-figures.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Impact {

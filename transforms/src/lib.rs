@@ -2,8 +2,19 @@
 //! rewrites as text edits. Nothing here reads files, prints or knows about the CLI; the
 //! `pyslim` binary feeds sources in and applies the fixes that come out.
 //!
-//! Adding a transform is one module implementing [`Transform`], one line in
-//! [`registry::TRANSFORMS`], and one fixture folder `fixtures/<name>/`.
+//! Adding a transform (README.md, "Development", says the same with the commands):
+//!
+//! 1. a module implementing [`Transform`], its [`Transform::documentation`] a Markdown
+//!    file beside it with "What it does", "Why is this bad?", "Example", "Fix safety";
+//! 2. one line in [`registry::TRANSFORMS`], and the name in `select` in
+//!    `config.example.toml`, in registry order;
+//! 3. options, if any: an `Options` struct in the module, a field of
+//!    [`TransformOptions`] in `settings.rs`, a `[transforms.<name>]` table in
+//!    `config.example.toml` with every key at its default;
+//! 4. memory figures it quotes, if any: in [`figures`], measured by
+//!    `tests/bench/memory_figures.py`, tabled in `docs/memory-figures.md`;
+//! 5. a row in README.md's table of transforms;
+//! 6. a fixture folder `fixtures/<name>/`: each case is its own test.
 
 use std::any::Any;
 
@@ -15,6 +26,8 @@ pub mod saving;
 pub mod settings;
 pub mod suppression;
 mod syntax;
+#[cfg(test)]
+mod testing;
 
 pub mod array;
 pub mod bindings;
@@ -22,6 +35,7 @@ pub mod deque;
 pub mod generator;
 pub mod imports;
 pub mod instrument;
+pub mod observed;
 pub mod slots;
 pub mod tuple;
 

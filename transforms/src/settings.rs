@@ -20,6 +20,8 @@ pub struct Settings {
     pub target_version: PythonVersion,
     /// Per-transform options.
     pub options: TransformOptions,
+    /// What a profile of the workload observed (`--profile`); `None` without one.
+    pub observed: Option<std::sync::Arc<crate::observed::Observed>>,
 }
 
 impl Default for Settings {
@@ -27,6 +29,7 @@ impl Default for Settings {
         Self {
             target_version: PythonVersion::PY310,
             options: TransformOptions::default(),
+            observed: None,
         }
     }
 }

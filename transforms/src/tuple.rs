@@ -230,3 +230,156 @@ fn has_list_assignment(tokens: &ruff_python_ast::token::Tokens) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Applicability::{Safe, Unsafe};
+    use crate::Settings;
+    use crate::testing::{applied, reasons, run, run_modules};
+
+    /// The rewritten text, the applicability and message of each finding, and the
+    /// notes, for one module.
+    fn decide(source: &str) -> (String, Vec<(crate::Applicability, String)>, Vec<String>) {
+        let output = run(&TupleTransform, source);
+        let (text, _) = applied(source, &output);
+        let findings = output
+            .findings
+            .iter()
+            .map(|f| (f.fix.applicability(), f.message.clone()))
+            .collect();
+        let notes = reasons(&output).into_iter().map(str::to_string).collect();
+        (text, findings, notes)
+    }
+
+    #[test]
+    fn a_local_list_only_read_becomes_a_tuple() {
+        let (text, findings, notes) =
+            decide("def f(day):\n    weekend = [\"sat\", \"sun\"]\n    return day in weekend\n");
+        assert_eq!(
+            text,
+            "def f(day):\n    weekend = (\"sat\", \"sun\")\n    return day in weekend\n"
+        );
+        // 56 B of list header plus two 8 B pointers, on every call.
+        assert_eq!(
+            findings,
+            [(
+                Safe,
+                "`weekend` is never mutated: a tuple of constants is built once at compile time instead of a new list of about 72 B on every call".to_string()
+            )]
+        );
+        assert!(notes.is_empty());
+    }
+
+    #[test]
+    fn one_element_gains_its_comma_and_non_constants_save_only_the_header() {
+        let (text, ..) = decide("def f():\n    one = [1]\n    for x in one:\n        print(x)\n");
+        assert_eq!(
+            text,
+            "def f():\n    one = (1,)\n    for x in one:\n        print(x)\n"
+        );
+        let (text, findings, _) = decide("def f(a):\n    xs = [a, 2]\n    return len(xs)\n");
+        assert_eq!(text, "def f(a):\n    xs = (a, 2)\n    return len(xs)\n");
+        assert_eq!(
+            findings,
+            [(
+                Safe,
+                "`xs` is never mutated: a tuple saves the list's 16 B header plus spare capacity on every call".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn an_exported_name_is_unsafe_and_an_unexported_one_safe() {
+        let (text, findings, _) = decide("__all__ = ['X']\nX = [1, 2]\n");
+        assert_eq!(text, "__all__ = ['X']\nX = (1, 2)\n");
+        assert_eq!(
+            findings,
+            [(
+                Unsafe,
+                "`X` is never mutated: a tuple saves the list's 16 B header plus spare capacity, and a tuple of constants is built at compile time; unsafe: the name is exported, and code outside the project may expect a list".to_string()
+            )]
+        );
+        // The project index sees every importer: a public name nobody mutates is safe.
+        let (_, findings, _) = decide("X = [1, 2]\n");
+        assert_eq!(findings[0].0, Safe);
+    }
+
+    #[test]
+    fn what_a_tuple_cannot_do_keeps_the_list_with_a_note() {
+        for (source, note) in [
+            (
+                "def f():\n    xs: list = [1]\n    return len(xs)\n",
+                "`xs` stays a list: it is annotated; the annotation would need to change too",
+            ),
+            (
+                "def f():\n    xs = [1]\n    g(xs)\n",
+                "`xs` stays a list: passed to `g` on line 3",
+            ),
+            (
+                "def f():\n    xs = [1]\n    return xs == [1]\n",
+                "`xs` stays a list: compared on line 3",
+            ),
+        ] {
+            let (text, findings, notes) = decide(source);
+            assert_eq!(text, source);
+            assert!(findings.is_empty(), "{findings:?}");
+            assert_eq!(notes, [note]);
+        }
+    }
+
+    #[test]
+    fn mutated_lists_and_dunder_names_are_not_candidates() {
+        for source in [
+            "def f():\n    xs = [1]\n    xs.append(2)\n    return len(xs)\n",
+            "__x__ = [1]\n",
+        ] {
+            assert_eq!(decide(source), (source.to_string(), Vec::new(), Vec::new()));
+        }
+    }
+
+    #[test]
+    fn other_modules_decide_for_a_module_level_name() {
+        let consts = "NAMES = ['a', 'b']\n";
+        let run = |importer: &str| {
+            let outputs = run_modules(
+                &TupleTransform,
+                &[("consts", false, consts), ("main", false, importer)],
+                &Settings::default(),
+            );
+            let consts = &outputs[0];
+            (
+                consts
+                    .findings
+                    .iter()
+                    .map(|f| f.fix.applicability())
+                    .collect::<Vec<_>>(),
+                reasons(consts)
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        assert_eq!(
+            run("from consts import NAMES\nfor n in NAMES:\n    print(n)\n"),
+            (vec![Safe], vec![])
+        );
+        assert_eq!(
+            run("from consts import NAMES\nNAMES.append('c')\n"),
+            (
+                vec![],
+                vec![
+                    "`NAMES` stays a list: another module uses it in a way a tuple may not support (Mutation)"
+                        .to_string()
+                ]
+            )
+        );
+        assert_eq!(
+            run("from consts import *\nprint(NAMES)\n"),
+            (
+                vec![],
+                vec!["`NAMES` stays a list: its module is star-imported elsewhere".to_string()]
+            )
+        );
+    }
+}

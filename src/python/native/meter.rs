@@ -35,6 +35,10 @@ use pyo3::ffi;
 /// Bytes in front of every block: its requested size and its sample slot (0: none).
 const HEADER: usize = 16;
 
+/// Blocks this large are always sampled: every list of 2,048 items or more has a known
+/// site, and there are few such blocks.
+pub const ALWAYS_SAMPLED: usize = 16 * 1024;
+
 #[repr(C)]
 struct Header {
     size: usize,
@@ -71,6 +75,10 @@ static CURRENT: AtomicI64 = AtomicI64::new(0);
 static PEAK: AtomicI64 = AtomicI64::new(0);
 /// Mean bytes between samples; 0 disables sampling.
 static INTERVAL: AtomicU64 = AtomicU64::new(0);
+/// When `CURRENT` reaches this, the trigger callback is scheduled (once).
+static TRIGGER_AT: AtomicI64 = AtomicI64::new(i64::MAX);
+/// The Python callable the trigger calls (a strong reference), or null.
+static TRIGGER: GilCell<*mut ffi::PyObject> = GilCell::new(std::ptr::null_mut());
 
 thread_local! {
     /// Set while an original allocator runs: pymalloc hands large blocks to the RAW
@@ -305,14 +313,30 @@ unsafe fn finish(ctx: *mut c_void, base: *mut c_void, size: usize) -> *mut c_voi
         std::ptr::write(header, Header { size, sample: 0 });
     }
     add(size as i64);
+    if !is_raw(ctx) && CURRENT.load(Relaxed) >= TRIGGER_AT.load(Relaxed) {
+        // One shot. The callback cannot run inside an allocator; CPython runs pending
+        // calls in the main thread at its next safe point, microseconds later, while
+        // whatever reached the level (a comprehension's list) is still alive.
+        TRIGGER_AT.store(i64::MAX, Relaxed);
+        // SAFETY: Py_AddPendingCall may be called from any thread at any time.
+        unsafe {
+            ffi::Py_AddPendingCall(Some(run_trigger), std::ptr::null_mut());
+        }
+    }
     if !is_raw(ctx) && INTERVAL.load(Relaxed) > 0 && !SAMPLING.get() {
-        let left = COUNTDOWN.get() - size as i64;
-        if left <= 0 {
-            COUNTDOWN.set(next_gap());
+        if size >= ALWAYS_SAMPLED {
             // SAFETY: MEM/OBJ domain: the GIL is held; the header is ours.
             unsafe { sample(header, size) };
         } else {
-            COUNTDOWN.set(left);
+            // Small blocks: a Poisson process over their bytes.
+            let left = COUNTDOWN.get() - size as i64;
+            if left <= 0 {
+                COUNTDOWN.set(next_gap());
+                // SAFETY: as above.
+                unsafe { sample(header, size) };
+            } else {
+                COUNTDOWN.set(left);
+            }
         }
         // SAFETY: as above.
         unsafe { maybe_snapshot() };
@@ -467,13 +491,21 @@ unsafe fn maybe_snapshot() {
     }
 }
 
-/// Live samples summed per line, as unbiased estimates: a block of `s` bytes was
-/// sampled with probability 1 - exp(-s / interval).
-fn aggregate(samples: &Samples) -> Vec<SiteTotal> {
+/// The probability a block of `size` bytes was sampled.
+pub fn sampled_probability(size: usize) -> f64 {
+    if size >= ALWAYS_SAMPLED {
+        return 1.0;
+    }
     let interval = INTERVAL.load(Relaxed).max(1) as f64;
+    1.0 - (-(size as f64) / interval).exp()
+}
+
+/// Live samples summed per line, as unbiased estimates (each sample stands for
+/// 1 / [`sampled_probability`] blocks like it).
+fn aggregate(samples: &Samples) -> Vec<SiteTotal> {
     let mut by_site: HashMap<(usize, i32), SiteTotal> = HashMap::new();
     for sample in samples.slots.iter().flatten() {
-        let p = 1.0 - (-(sample.size as f64) / interval).exp();
+        let p = sampled_probability(sample.size);
         let entry = by_site
             .entry((sample.file as usize, sample.line))
             .or_insert(SiteTotal {
@@ -489,6 +521,48 @@ fn aggregate(samples: &Samples) -> Vec<SiteTotal> {
     totals.sort_by(|a, b| b.bytes.total_cmp(&a.bytes));
     totals.truncate(200);
     totals
+}
+
+/// Calls `callback(level)` in the main thread once traced memory reaches `level`.
+///
+/// # Safety
+/// The GIL is held; `callback` is a live Python callable.
+pub unsafe fn set_trigger(level: i64, callback: *mut ffi::PyObject) {
+    // SAFETY: GIL held (contract); the reference taken here is released when replaced.
+    unsafe {
+        ffi::Py_INCREF(callback);
+        let slot = TRIGGER.get();
+        let old = std::mem::replace(slot, callback);
+        if !old.is_null() {
+            ffi::Py_DECREF(old);
+        }
+    }
+    TRIGGER_AT.store(level, Relaxed);
+}
+
+/// The pending call: runs the trigger's callback with the level reached.
+extern "C" fn run_trigger(_: *mut c_void) -> std::ffi::c_int {
+    // SAFETY: pending calls run in the main thread with the GIL held.
+    unsafe {
+        let callback = *TRIGGER.get();
+        if callback.is_null() {
+            return 0;
+        }
+        let level = ffi::PyLong_FromLongLong(CURRENT.load(Relaxed));
+        if level.is_null() {
+            ffi::PyErr_Clear();
+            return 0;
+        }
+        let result = ffi::PyObject_CallOneArg(callback, level);
+        ffi::Py_DECREF(level);
+        if result.is_null() {
+            // The census must never raise into the workload: report and go on.
+            ffi::PyErr_Print();
+        } else {
+            ffi::Py_DECREF(result);
+        }
+    }
+    0
 }
 
 /// Starts sampling one allocation per `interval` bytes on average (0 stops).

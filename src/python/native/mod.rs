@@ -92,6 +92,20 @@ fn storage_site<'py>(
     }
 }
 
+/// `census_at(level, callback)`: calls `callback(level_reached)` in the main thread,
+/// once, as soon as traced memory reaches `level` (checked at every allocation).
+#[pyfunction]
+fn census_at(level: i64, callback: &Bound<'_, PyAny>) {
+    // SAFETY: the GIL is held and `callback` is live; the meter keeps a reference.
+    unsafe { meter::set_trigger(level, callback.as_ptr()) };
+}
+
+/// `sampled_probability(nbytes) -> float`: the chance a block that size was sampled.
+#[pyfunction]
+fn sampled_probability(nbytes: usize) -> f64 {
+    meter::sampled_probability(nbytes)
+}
+
 /// `hit(unit)`: the instrumented code unit `unit` ran.
 #[pyfunction]
 fn hit(unit: u32) {
@@ -119,6 +133,8 @@ pub fn register(py: Python<'_>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(peak_sites, &module)?)?;
     module.add_function(wrap_pyfunction!(live_sites, &module)?)?;
     module.add_function(wrap_pyfunction!(storage_site, &module)?)?;
+    module.add_function(wrap_pyfunction!(census_at, &module)?)?;
+    module.add_function(wrap_pyfunction!(sampled_probability, &module)?)?;
     module.add_function(wrap_pyfunction!(hit, &module)?)?;
     module.add_function(wrap_pyfunction!(take_hits, &module)?)?;
     py.import("sys")?

@@ -14,6 +14,8 @@ MIN_LIST = 16
 # Element types are read from lists up to this many elements in full, and from a
 # stride of this many beyond.
 TYPE_SAMPLE = 100_000
+# The list object without storage (`sys.getsizeof([])`).
+_EMPTY_LIST = sys.getsizeof([])
 
 
 class Census:
@@ -106,8 +108,10 @@ class Census:
             if not file or not self.is_project_file(file):
                 continue
             size = sys.getsizeof(lst)
-            # A list found through a sampled block stands for 1/p lists like it.
-            weight = 1.0 / max(self.meter.site_probability(size), 1e-9)
+            # A list found through its sampled storage block stands for 1/p lists like
+            # it (the block is the list's size without its header).
+            storage = max(size - _EMPTY_LIST, 0)
+            weight = 1.0 / max(self.meter.site_probability(storage), 1e-9)
             entry = sites.get((file, line))
             if entry is None:
                 entry = sites[(file, line)] = {

@@ -110,9 +110,7 @@ class Meter:
         """The chance a block of `nbytes` was sampled (1 with tracemalloc)."""
         if not self.native:
             return 1.0
-        import math
-
-        return 1.0 - math.exp(-nbytes / SAMPLE_INTERVAL)
+        return _native.sampled_probability(nbytes)
 
 
 def _rows(sites, limit, exclude):
@@ -156,14 +154,28 @@ class Trigger:
         self._thread = threading.Thread(target=self._run, name="pyslim-census", daemon=True)
 
     def start(self):
-        self._thread.start()
+        if self.meter.native and self.at is not None:
+            # Checked at every allocation by the native meter: exact, and no thread.
+            _native.census_at(self.at, self._native_handler)
+        else:
+            self._thread.start()
 
     def stop(self):
         import signal
 
         self._stop.set()
-        self._thread.join()
+        if self._thread.is_alive():
+            self._thread.join()
         signal.signal(self._signal, self._previous)
+
+    def _native_handler(self, level):
+        began = time.monotonic()
+        try:
+            self.action(level)
+            self.last = level
+            self.done = True
+        finally:
+            self.busy += time.monotonic() - began
 
     def _due(self, level):
         if self.pending:

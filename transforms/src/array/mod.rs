@@ -9,6 +9,7 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::scope::{Body, Site, function_locals};
 use crate::bindings::{self, Escape, ScopeKind, Tracked, UseKind};
 use crate::imports::{self, Style};
+use crate::observed::{ObservedElements, ObservedList};
 use crate::{
     Edit, Element, FileContext, Finding, Fix, Note, Output, PerUnit, Saving, SourceModule, Subject,
     Transform,
@@ -58,7 +59,19 @@ impl Transform for ArrayTransform {
             };
             let locals = function_locals(Some(&function.parameters), Body::Stmts(&function.body));
             let types = Types::new(&locals, &math);
-            match check(ctx.module, &tracked, shape, &types) {
+            let mut seen = None;
+            let checked = match check(ctx.module, &tracked, shape, &types, None) {
+                Err(refusal) => match observed_at(ctx, &tracked) {
+                    Some(list) => {
+                        seen = Some(list);
+                        check(ctx.module, &tracked, shape, &types, Some(list.elements))
+                            .map_err(|_| refusal)
+                    }
+                    None => Err(refusal),
+                },
+                proven => proven,
+            };
+            match checked {
                 Ok(proven) => {
                     let Some(import) = import
                         .get_or_init(|| {
@@ -77,8 +90,12 @@ impl Transform for ArrayTransform {
                         ));
                         continue;
                     };
-                    out.findings
-                        .push(finding(ctx, &tracked, shape, &proven, import));
+                    let mut found = finding(ctx, &tracked, shape, &proven, import);
+                    if let Some(list) = seen {
+                        found.message =
+                            typecode::observed_message(tracked.name, proven.code, list.count);
+                    }
+                    out.findings.push(found);
                 }
                 Err(Some(reason)) => out.notes.push(note(&tracked, &reason)),
                 Err(None) => {}
@@ -86,6 +103,15 @@ impl Transform for ArrayTransform {
         }
         out
     }
+}
+
+/// What a profile saw at the list's lines (where it is made and grown).
+fn observed_at(ctx: &FileContext, tracked: &Tracked) -> Option<ObservedList> {
+    let observed = ctx.settings.observed.as_ref()?;
+    let line = |range: TextRange| ctx.module.line_column(range.start()).0;
+    let mut lines = vec![line(tracked.value.range())];
+    lines.extend(filling_uses(tracked).into_iter().map(line));
+    observed.lists_at(&ctx.info.path, &lines)
 }
 
 fn note(tracked: &Tracked, reason: &str) -> Note {
@@ -161,12 +187,15 @@ fn extended(types: &Types, iterable: &Expr) -> Vec<Num> {
 }
 
 /// `Ok` when the rewrite is proven; `Err(Some(reason))` for a note, `Err(None)` when
-/// nothing says the list holds numbers (no note: most lists do not).
+/// nothing says the list holds numbers (no note: most lists do not). With `observed`,
+/// what a run saw the list hold stands in for the proof of its element types; every
+/// other condition still holds.
 fn check(
     module: &SourceModule,
     tracked: &Tracked,
     shape: Shape,
     types: &Types,
+    observed: Option<ObservedElements>,
 ) -> Result<Proven, Option<String>> {
     let line = |range: TextRange| module.line_column(range.start()).0;
     let mut inputs = Vec::new();
@@ -250,13 +279,18 @@ fn check(
             problem = Some(format!("{} on line {}", u.kind.describe(), line(u.range)));
         }
     }
-    let kind = if inputs.iter().any(|i| i.num == Num::Float) {
-        Kind::Float
-    } else if inputs.iter().any(|i| matches!(i.num, Num::Int(_))) {
-        Kind::Int
-    } else {
-        return Err(None);
+    let kind = match observed {
+        Some(ObservedElements::Floats) => Kind::Float,
+        Some(ObservedElements::Ints { .. }) => Kind::Int,
+        None if inputs.iter().any(|i| i.num == Num::Float) => Kind::Float,
+        None if inputs.iter().any(|i| matches!(i.num, Num::Int(_))) => Kind::Int,
+        None => return Err(None),
     };
+    if observed.is_some() {
+        // The run typed the elements: what is left to check is the list's use.
+        inputs.clear();
+        updates.clear();
+    }
     if matches!(shape, Shape::Display(_)) && !filled {
         // A display never filled keeps its few elements: at most a few dozen bytes to
         // save, less than the array's larger header when they are constants (shared
@@ -343,14 +377,17 @@ fn check(
             span: None,
         });
     }
-    let span = inputs
-        .iter()
-        .filter_map(|i| match i.num {
-            Num::Int(span) => span,
-            _ => None,
-        })
-        .reduce(Span::union)
-        .and_then(|s| s.checked_add(drift));
+    let span = match observed {
+        Some(ObservedElements::Ints { min, max }) => Some(Span::new(min.into(), max.into())),
+        _ => inputs
+            .iter()
+            .filter_map(|i| match i.num {
+                Num::Int(span) => span,
+                _ => None,
+            })
+            .reduce(Span::union)
+            .and_then(|s| s.checked_add(drift)),
+    };
     match span.and_then(|s| TypeCode::for_ints(s).map(|code| (code, s))) {
         Some((code, span)) => Ok(Proven {
             code,
@@ -398,7 +435,12 @@ fn finding(
     Finding {
         transform: NAME,
         range: tracked.value.range(),
-        message: typecode::message(tracked.name, proven.code, proven.span),
+        message: typecode::message(
+            tracked.name,
+            proven.code,
+            proven.span,
+            ctx.settings.target_version,
+        ),
         fix: Fix::unsafe_edits(open, close.into_iter().chain(import.edit)),
         saving: Saving {
             subject: Subject::Lists {
@@ -431,4 +473,64 @@ fn filling_uses(tracked: &Tracked) -> Vec<TextRange> {
         })
         .map(|u| u.range)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::observed::{Observed, ObservedElements, ObservedList};
+    use crate::{ModuleInfo, Settings, parse};
+
+    const SOURCE: &str = "def f(points):\n    prices = []\n    for row in points:\n        prices.append(row.x * 1.5)\n    total = 0.0\n    for p in prices:\n        total += p\n    return total\n";
+
+    fn run(observed: Option<Observed>) -> Output {
+        let module = parse(SOURCE).unwrap();
+        let info = ModuleInfo {
+            name: "m".into(),
+            is_package: false,
+            path: "m.py".into(),
+        };
+        let settings = Settings {
+            observed: observed.map(Arc::new),
+            ..Settings::default()
+        };
+        let ctx = FileContext {
+            module: &module,
+            info: &info,
+            settings: &settings,
+            project: None,
+        };
+        ArrayTransform.run(&ctx)
+    }
+
+    #[test]
+    fn a_list_observed_holding_floats_becomes_an_unsafe_candidate() {
+        // Statically `row.x * 1.5` could be anything: no candidate, not even a note.
+        let plain = run(None);
+        assert!(plain.findings.is_empty() && plain.notes.is_empty());
+        let observed = Observed {
+            lists: [(
+                "m.py".to_string(),
+                vec![ObservedList {
+                    line: 4,
+                    elements: ObservedElements::Floats,
+                    count: 1000,
+                }],
+            )]
+            .into(),
+        };
+        let out = run(Some(observed));
+        assert_eq!(out.findings.len(), 1, "{:?}", out.notes);
+        let finding = &out.findings[0];
+        assert!(
+            finding.message.starts_with(
+                "`prices` was observed at run time holding only floats (1000 elements near the peak)"
+            ),
+            "{}",
+            finding.message
+        );
+        assert_eq!(finding.fix.applicability(), crate::Applicability::Unsafe);
+    }
 }

@@ -1,17 +1,19 @@
 //! The `array` type code for a list's proven contents, and the saving the message
 //! states for it.
 //!
-//! The per-element figures are tracemalloc measurements of 1M elements on CPython 3.11
-//! (`python3 tests/bench/array_bench.py` prints them); the float figures match
-//! python-memory-facts.md. A list pays an 8 B pointer per element (8.4 B traced with
-//! spare capacity) plus, for every element that is not a shared object, the object
-//! itself: 24 B per float (32.5 B per element in all), 28 B per int (40.4 B in all).
-//! Ints in -5..256 are cached and shared, so for them the list pays the pointer only.
+//! The per-element figures are tracemalloc measurements of 1M elements
+//! ([`crate::figures`], `docs/memory-figures.md`). A list pays an 8 B pointer per
+//! element (8.4 B traced with spare capacity) plus, for every element that is not a
+//! shared object, the object itself: 24 B per float (32.4 B per element in all), an
+//! int of its own (36.4 B in all up to 3.10, 40.4 B from 3.11). Ints in -5..256 are
+//! cached and shared, so for them the list pays the pointer only.
+
+use ruff_python_ast::PythonVersion;
 
 use super::types::Span;
 use crate::figures::{
-    CACHED_INTS, LIST_OF_FLOATS as LIST_FLOAT_TRACED, LIST_OF_INTS as LIST_INT_TRACED,
-    LIST_POINTER as LIST_POINTER_TRACED,
+    CACHED_INTS, LIST_OF_FLOATS as LIST_FLOAT_TRACED, LIST_POINTER as LIST_POINTER_TRACED,
+    list_of_ints,
 };
 
 /// An `array` type code pyslim writes.
@@ -78,8 +80,13 @@ fn saving(before: f64, after: f64) -> String {
 }
 
 /// The message of a finding for `name` holding values of `code`; `span` is the
-/// proven range of an int list.
-pub(super) fn message(name: &str, code: TypeCode, span: Option<Span>) -> String {
+/// proven range of an int list; `target` picks the int figures, which differ by version.
+pub(super) fn message(
+    name: &str,
+    code: TypeCode,
+    span: Option<Span>,
+    target: PythonVersion,
+) -> String {
     let letter = code.letter();
     let size = code.size();
     let after = code.traced();
@@ -102,12 +109,28 @@ pub(super) fn message(name: &str, code: TypeCode, span: Option<Span>) -> String 
                     "{after:.1} B instead of the {LIST_POINTER_TRACED} B pointer for ints in -5..256, which CPython caches"
                 )
             };
+            let (before, on) = list_of_ints(target);
             format!(
-                "`{name}` holds only ints that fit `array('{letter}')`: it stores {size} B per element instead of a pointer plus a 28 B int object ({}); {small}; unsafe: the list type changes",
-                saving(LIST_INT_TRACED, after)
+                "`{name}` holds only ints that fit `array('{letter}')`: it stores {size} B per element instead of a pointer plus an int object of its own ({} on {on}); {small}; unsafe: the list type changes",
+                saving(before, after)
             )
         }
     }
+}
+
+/// The message of a finding made from a profile's observation (`count` elements seen
+/// near the peak): a run shows what happened, not what must, so it stays unsafe.
+pub(super) fn observed_message(name: &str, code: TypeCode, count: u64) -> String {
+    let letter = code.letter();
+    let size = code.size();
+    let what = if code == TypeCode::Double {
+        "floats"
+    } else {
+        "ints in its range"
+    };
+    format!(
+        "`{name}` was observed at run time holding only {what} ({count} elements near the peak): `array('{letter}')` stores {size} B per element; unsafe: not proven statically, so the tests decide"
+    )
 }
 
 #[cfg(test)]
@@ -128,14 +151,34 @@ mod tests {
 
     #[test]
     fn cached_ints_save_only_the_pointer() {
-        let text = message("xs", TypeCode::Short, Some(Span::new(0, 255)));
+        let text = message(
+            "xs",
+            TypeCode::Short,
+            Some(Span::new(0, 255)),
+            PythonVersion::PY311,
+        );
         assert!(
             text.contains("about 8.4 -> 2.0 B per element traced, -76%"),
             "{text}"
         );
-        let text = message("xs", TypeCode::LongLong, Some(Span::new(0, 1 << 40)));
+        let text = message(
+            "xs",
+            TypeCode::LongLong,
+            Some(Span::new(0, 1 << 40)),
+            PythonVersion::PY311,
+        );
         assert!(
-            text.contains("about 40.4 -> 8.2 B per element traced, -80%"),
+            text.contains("about 40.4 -> 8.2 B per element traced, -80% on 3.11-3.13"),
+            "{text}"
+        );
+        let text = message(
+            "xs",
+            TypeCode::LongLong,
+            Some(Span::new(0, 1 << 40)),
+            PythonVersion::PY310,
+        );
+        assert!(
+            text.contains("about 36.4 -> 8.2 B per element traced, -77% on 3.9-3.10"),
             "{text}"
         );
         assert!(text.contains("nothing for ints in -5..256"), "{text}");

@@ -263,7 +263,7 @@ fn finding(
         range: tracked.value.range(),
         message: match trimming {
             Some(t) => format!(
-                "`{}` is trimmed by hand to its last {} items: `deque(maxlen={})` drops the oldest item in O(1) where `pop(0)` is O(n); a time rewrite, no memory saving (the trimmed list already holds at most {} items: measured the same at 1,000 items, and a deque costs about 1 KiB more below 100)",
+                "`{}` is trimmed by hand to its last {} items: `deque(maxlen={})` drops the oldest item in O(1) where `pop(0)` is O(n); a time rewrite, no memory saving (the trimmed list already holds at most {} items, and a deque of as many is larger: 9.0 vs 8.6 KiB at 1,000 items, about 1 KiB more at 10 and 100)",
                 tracked.name, t.maxlen, t.maxlen, t.maxlen
             ),
             None => format!(
@@ -287,3 +287,6 @@ fn finding(
         },
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -310,20 +310,104 @@ impl<'a> Visitor<'a> for NameCollector<'a> {
     }
 }
 
+/// Why a loop body may change what a lazily evaluated comprehension (or a lazily read
+/// file) sees between two items. A decision, not a message: callers match on it, and
+/// [`std::fmt::Display`] writes the phrase the messages quote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Hazard {
+    /// The body rebinds a name the comprehension reads (`global`, `def`, `import`, `=`).
+    Rebinds(String),
+    /// The body stores into or deletes from an object the comprehension reads.
+    Modifies(String),
+    /// The body calls something that may reach what the comprehension reads;
+    /// `watched` is the read name the callee hangs from, when it does.
+    Calls {
+        /// The callee as written (`process`, `xs.sort`).
+        callee: String,
+        /// The watched name the callee is an attribute of.
+        watched: Option<String>,
+    },
+    /// The body passes an object the comprehension reads to a call.
+    PassesToCall(String),
+    /// The body hands control to other code between two items.
+    Suspends(Suspension),
+}
+
+/// How a loop body hands control to other code between two items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Suspension {
+    /// `yield` or `yield from`: the caller runs until it asks for the next value.
+    Yield,
+    /// `await`, `async for` or `async with`: other tasks run meanwhile.
+    Await,
+}
+
+impl Suspension {
+    /// The suspension `expr` itself is (not its subexpressions).
+    fn of_expr(expr: &Expr) -> Option<Self> {
+        match expr {
+            Expr::Yield(_) | Expr::YieldFrom(_) => Some(Self::Yield),
+            Expr::Await(_) => Some(Self::Await),
+            _ => None,
+        }
+    }
+
+    /// The suspension `stmt` itself is (not the statements in its body).
+    fn of_stmt(stmt: &Stmt) -> Option<Self> {
+        match stmt {
+            Stmt::For(ast::StmtFor { is_async: true, .. })
+            | Stmt::With(ast::StmtWith { is_async: true, .. }) => Some(Self::Await),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Hazard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Hazard::Rebinds(name) => write!(f, "the loop body rebinds `{name}`"),
+            Hazard::Modifies(target) => write!(f, "the loop body modifies `{target}`"),
+            Hazard::Calls {
+                callee,
+                watched: Some(root),
+            } => write!(
+                f,
+                "the loop body calls `{callee}()`, which may modify `{root}`"
+            ),
+            Hazard::Calls {
+                callee,
+                watched: None,
+            } => write!(
+                f,
+                "the loop body calls `{callee}()`, which may change what the comprehension reads"
+            ),
+            Hazard::PassesToCall(arg) => write!(f, "the loop body passes `{arg}` to a call"),
+            Hazard::Suspends(Suspension::Yield) => write!(
+                f,
+                "the loop body yields, and the caller may change the source before the next item"
+            ),
+            Hazard::Suspends(Suspension::Await) => write!(
+                f,
+                "the loop body awaits, and other code may change the source meanwhile"
+            ),
+        }
+    }
+}
+
 /// Why a loop body may change what a lazily evaluated comprehension reads, or `None`.
 ///
 /// `watched` are the names the comprehension reads from outside; `allowed_receivers`
 /// the loop's own targets (calling a method on the item itself, `word.upper()`, cannot
 /// change the source list). The check is syntactic and conservative: any call that is
 /// not a pure builtin, `print`, or a method of the item may reach the source through
-/// an alias, so it counts.
+/// an alias, so it counts. The first hazard in source order is returned.
 pub(super) fn body_hazard(
     body: &[Stmt],
     watched: &HashSet<&str>,
     allowed_receivers: &HashSet<&str>,
     source: &str,
     is_builtin: &dyn Fn(&str) -> bool,
-) -> Option<String> {
+) -> Option<Hazard> {
     let mut finder = HazardFinder {
         watched,
         allowed_receivers,
@@ -340,12 +424,41 @@ pub(super) fn body_hazard(
     finder.found
 }
 
+/// The first place a loop body yields or awaits, whatever else it does before.
+/// Nested functions and lambdas are skipped: their `yield` suspends their own frame
+/// when they are called, not the loop.
+pub(super) fn body_suspension(body: &[Stmt]) -> Option<Suspension> {
+    #[derive(Default)]
+    struct Finder(Option<Suspension>);
+    impl<'a> Visitor<'a> for Finder {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            if self.0.is_some() || matches!(stmt, Stmt::FunctionDef(_) | Stmt::ClassDef(_)) {
+                return;
+            }
+            self.0 = Suspension::of_stmt(stmt);
+            walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if self.0.is_some() || expr.is_lambda_expr() {
+                return;
+            }
+            self.0 = Suspension::of_expr(expr);
+            walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder::default();
+    for stmt in body {
+        finder.visit_stmt(stmt);
+    }
+    finder.0
+}
+
 struct HazardFinder<'w, 's> {
     watched: &'w HashSet<&'w str>,
     allowed_receivers: &'w HashSet<&'w str>,
     source: &'s str,
     is_builtin: &'s dyn Fn(&str) -> bool,
-    found: Option<String>,
+    found: Option<Hazard>,
 }
 
 /// The name an attribute/subscript chain starts from (`a` for `a.b[c].d`).
@@ -360,9 +473,9 @@ pub(super) fn root_name(expr: &Expr) -> Option<&str> {
 }
 
 impl HazardFinder<'_, '_> {
-    fn report(&mut self, reason: String) {
+    fn report(&mut self, hazard: Hazard) {
         if self.found.is_none() {
-            self.found = Some(reason);
+            self.found = Some(hazard);
         }
     }
 
@@ -385,14 +498,14 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
             Stmt::Global(ast::StmtGlobal { names, .. })
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
                 if let Some(n) = names.iter().find(|n| self.watched.contains(n.as_str())) {
-                    self.report(format!("the loop body rebinds `{}`", n.as_str()));
+                    self.report(Hazard::Rebinds(n.to_string()));
                 }
             }
             Stmt::FunctionDef(def) if self.watched.contains(def.name.as_str()) => {
-                self.report(format!("the loop body rebinds `{}`", def.name.as_str()));
+                self.report(Hazard::Rebinds(def.name.to_string()));
             }
             Stmt::ClassDef(class) if self.watched.contains(class.name.as_str()) => {
-                self.report(format!("the loop body rebinds `{}`", class.name.as_str()));
+                self.report(Hazard::Rebinds(class.name.to_string()));
             }
             Stmt::Import(ast::StmtImport { names, .. })
             | Stmt::ImportFrom(ast::StmtImportFrom { names, .. }) => {
@@ -400,18 +513,15 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name).as_str();
                     let bound = bound.split('.').next().unwrap_or(bound);
                     if bound == "*" || self.watched.contains(bound) {
-                        self.report(format!("the loop body rebinds `{bound}`"));
+                        self.report(Hazard::Rebinds(bound.to_string()));
                     }
                 }
             }
-            Stmt::For(ast::StmtFor { is_async: true, .. })
-            | Stmt::With(ast::StmtWith { is_async: true, .. }) => {
-                self.report(
-                    "the loop body awaits, and other code may change the source meanwhile"
-                        .to_string(),
-                );
+            _ => {
+                if let Some(suspension) = Suspension::of_stmt(stmt) {
+                    self.report(Hazard::Suspends(suspension));
+                }
             }
-            _ => {}
         }
         walk_stmt(self, stmt);
     }
@@ -425,7 +535,7 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
                 if matches!(name.ctx, ExprContext::Store | ExprContext::Del)
                     && self.watched.contains(name.id.as_str()) =>
             {
-                self.report(format!("the loop body rebinds `{}`", name.id.as_str()));
+                self.report(Hazard::Rebinds(name.id.to_string()));
             }
             Expr::Attribute(ast::ExprAttribute { ctx, .. })
             | Expr::Subscript(ast::ExprSubscript { ctx, .. })
@@ -435,16 +545,14 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
                     && self.watched.contains(root)
                 {
                     let text = self.short(expr);
-                    self.report(format!("the loop body modifies `{text}`"));
+                    self.report(Hazard::Modifies(text));
                 }
             }
-            Expr::Yield(_) | Expr::YieldFrom(_) => self.report(
-                "the loop body yields, and the caller may change the source before the next item"
-                    .to_string(),
-            ),
-            Expr::Await(_) => self.report(
-                "the loop body awaits, and other code may change the source meanwhile".to_string(),
-            ),
+            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
+                if let Some(suspension) = Suspension::of_expr(expr) {
+                    self.report(Hazard::Suspends(suspension));
+                }
+            }
             Expr::Call(call) => {
                 let func = call.func.as_ref();
                 let harmless = match func {
@@ -458,21 +566,17 @@ impl<'a> Visitor<'a> for HazardFinder<'_, '_> {
                     _ => false,
                 };
                 if !harmless {
-                    let text = self.short(func);
-                    match root_name(func).filter(|r| self.watched.contains(r)) {
-                        Some(root) => self.report(format!(
-                            "the loop body calls `{text}()`, which may modify `{root}`"
-                        )),
-                        None => self.report(format!(
-                            "the loop body calls `{text}()`, which may change what the comprehension reads"
-                        )),
-                    }
+                    let callee = self.short(func);
+                    let watched = root_name(func)
+                        .filter(|r| self.watched.contains(r))
+                        .map(str::to_string);
+                    self.report(Hazard::Calls { callee, watched });
                 } else if let Some(arg) = call.arguments.args.iter().find(|a| {
                     root_name(a).is_some_and(|r| self.watched.contains(r))
                         && !matches!(func, Expr::Name(f) if PURE_BUILTINS.contains(&f.id.as_str()) || f.id.as_str() == "print")
                 }) {
                     let text = self.short(arg);
-                    self.report(format!("the loop body passes `{text}` to a call"));
+                    self.report(Hazard::PassesToCall(text));
                 }
             }
             _ => {}

@@ -10,7 +10,7 @@ use ruff_python_ast::visitor::{Visitor, walk_expr, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use super::effects::body_hazard;
+use super::effects::{Hazard, body_suspension};
 use super::index::ForCandidate;
 use super::{Checker, NAME};
 use crate::{Avoided, Edit, Finding, Fix, PerUnit, Saving, Subject};
@@ -104,18 +104,13 @@ pub(super) fn check_readlines(
         return;
     }
 
-    let is_builtin = |n: &str| !index.is_shadowed(n);
-    let no_receivers = Default::default();
-    let suspends = body_hazard(
-        &stmt.body,
-        &Default::default(),
-        &no_receivers,
-        checker.source(),
-        &is_builtin,
-    )
-    .filter(|h| h.contains("yields") || h.contains("awaits"));
-    let reason = match suspends {
-        Some(hazard) => Some(format!("{hazard}; the file is now read between the items")),
+    // Only code outside the loop can touch the file between two lines (the loop's own
+    // uses were refused above), and it runs only where the body yields or awaits.
+    let reason = match body_suspension(&stmt.body) {
+        Some(suspension) => Some(format!(
+            "{}; the file is now read between the items",
+            Hazard::Suspends(suspension)
+        )),
         None if !reads_without_decoding_errors(binding.call) => Some(
             "a decoding error in a later line would now surface after the loop body handled the earlier lines (readlines() raised before the loop); open the file in binary mode or with errors=\"replace\" to make this safe"
                 .to_string(),

@@ -1,26 +1,17 @@
 //! Analysis details that the fixtures cannot reach (options) or show less directly.
 
 use super::*;
-use crate::{ModuleInfo, Settings, parse};
+use crate::testing::applied;
+use crate::{Settings, parse};
 
 fn run_with(source: &str, settings: &Settings) -> Output {
-    let module = parse(source).expect("test source parses");
-    let info = ModuleInfo {
-        name: "m".to_string(),
-        is_package: false,
-        path: "m.py".to_string(),
-    };
-    let ctx = FileContext {
-        module: &module,
-        info: &info,
-        settings,
-        project: None,
-    };
-    Generator.run(&ctx)
+    crate::testing::run_modules(&Generator, &[("m", false, source)], settings)
+        .pop()
+        .expect("one output")
 }
 
 fn run(source: &str) -> Output {
-    run_with(source, &Settings::default())
+    crate::testing::run(&Generator, source)
 }
 
 fn safe_count(output: &Output) -> usize {
@@ -36,22 +27,44 @@ fn lazy_consumers_option_off_keeps_loops() {
     let source = "for w in [x for x in xs]:\n    print(w)\nfor i, w in enumerate([x for x in xs]):\n    print(i)\nt = sum([x for x in xs])\n";
     let mut settings = Settings::default();
     settings.options.generator.lazy_consumers = false;
-    let output = run_with(source, &settings);
+    use crate::Applicability::Safe;
     assert_eq!(
-        output.findings.len(),
-        1,
-        "only sum(): {:?}",
-        output.findings
+        applied(source, &run_with(source, &settings)),
+        (
+            "for w in [x for x in xs]:\n    print(w)\nfor i, w in enumerate([x for x in xs]):\n    print(i)\nt = sum(x for x in xs)\n".to_string(),
+            vec![Safe]
+        ),
+        "with lazy-consumers = false only sum() is rewritten"
     );
-    assert_eq!(run(source).findings.len(), 3);
+    assert_eq!(
+        applied(source, &run(source)),
+        (
+            "for w in (x for x in xs):\n    print(w)\nfor i, w in enumerate(x for x in xs):\n    print(i)\nt = sum(x for x in xs)\n".to_string(),
+            vec![Safe, Safe, Safe]
+        )
+    );
 }
 
 #[test]
 fn option_is_read_from_toml() {
     let options: crate::TransformOptions =
         toml::from_str("[generator]\nlazy-consumers = false\n").expect("valid options");
-    assert!(!options.generator.lazy_consumers);
-    assert!(toml::from_str::<crate::TransformOptions>("[generator]\nlazy = 1\n").is_err());
+    assert_eq!(
+        options.generator,
+        Options {
+            lazy_consumers: false
+        }
+    );
+    let defaults: crate::TransformOptions = toml::from_str("").expect("empty options");
+    assert_eq!(defaults.generator, Options::default());
+    assert!(defaults.generator.lazy_consumers, "on by default");
+    let err = toml::from_str::<crate::TransformOptions>("[generator]\nlazy = 1\n")
+        .expect_err("an unknown key is an error")
+        .to_string();
+    assert!(
+        err.contains("unknown field `lazy`, expected `lazy-consumers`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -145,10 +158,66 @@ fn file_mode_decides_readlines_safety() {
     let binary = "with open(p, 'rb') as f:\n    for line in f.readlines():\n        print(line)\n";
     let aliased_io =
         "import foo as io\ng = io.open(p, 'rb')\nfor line in g.readlines():\n    print(line)\n";
-    assert_eq!(safe_count(&run(text)), 0);
-    assert_eq!(run(text).findings.len(), 1);
-    assert_eq!(safe_count(&run(binary)), 1);
+    use crate::Applicability::{Safe, Unsafe};
+    let lazily = |source: &str| source.replace("f.readlines()", "f");
+    assert_eq!(applied(text, &run(text)), (lazily(text), vec![Unsafe]));
+    assert!(
+        run(text).findings[0]
+            .message
+            .ends_with("unsafe: a decoding error in a later line would now surface after the loop body handled the earlier lines (readlines() raised before the loop); open the file in binary mode or with errors=\"replace\" to make this safe"),
+        "{}",
+        run(text).findings[0].message
+    );
+    assert_eq!(applied(binary, &run(binary)), (lazily(binary), vec![Safe]));
+    let lenient = text.replace("open(p)", "open(p, errors='replace')");
+    assert_eq!(
+        applied(&lenient, &run(&lenient)),
+        (lazily(&lenient), vec![Safe])
+    );
     assert!(run(aliased_io).findings.is_empty());
+}
+
+#[test]
+fn readlines_is_unsafe_where_the_body_yields_or_awaits() {
+    let with_body = |body: &str| {
+        format!(
+            "def g(p):\n    with open(p, 'rb') as f:\n        for line in f.readlines():\n{body}"
+        )
+    };
+    // The yield comes after a call: the call is not what makes it unsafe, the yield is.
+    let yields = with_body("            process(line)\n            yield line\n");
+    let output = run(&yields);
+    assert_eq!(output.findings.len(), 1, "{:?}", output.notes);
+    assert_eq!(
+        output.findings[0].fix.applicability(),
+        crate::Applicability::Unsafe
+    );
+    assert!(
+        output.findings[0].message.ends_with(
+            "unsafe: the loop body yields, and the caller may change the source before the next item; the file is now read between the items"
+        ),
+        "{}",
+        output.findings[0].message
+    );
+    let awaits = format!("async {}", with_body("            await process(line)\n"));
+    let output = run(&awaits);
+    assert!(
+        output.findings[0].message.ends_with(
+            "unsafe: the loop body awaits, and other code may change the source meanwhile; the file is now read between the items"
+        ),
+        "{}",
+        output.findings[0].message
+    );
+    // A generator function defined in the body does not suspend the loop; calls alone
+    // cannot reach the file, whose every use was checked.
+    for body in [
+        "            def each():\n                yield line\n            process(each())\n",
+        "            process(lambda: (yield))\n",
+        "            process(line)\n",
+    ] {
+        let source = with_body(body);
+        assert_eq!(safe_count(&run(&source)), 1, "{body}");
+    }
 }
 
 #[test]

@@ -1,23 +1,23 @@
-//! What stops a class from taking `__slots__` (slots-safety.md), with the short, stable
-//! phrases `--explain` prints. The per-instance saving quoted in messages lives in
+//! What stops a class from taking `__slots__` (the list `pyslim explain slots` prints
+//! under "When a class is skipped"), with the short, stable phrases `--explain` prints. The per-instance saving quoted in messages lives in
 //! [`crate::figures`].
 
 /// A reason found inside one class that it cannot take slots.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blocker {
-    /// `vars(self)` (slots-safety #6).
+    /// `vars(self)`: a slotted instance has no `__dict__` to return.
     Vars,
-    /// `self.__dict__` (#6).
+    /// `self.__dict__`: likewise.
     SelfDict,
-    /// `setattr(self, name, ...)` with a computed name (#6).
+    /// `setattr(self, name, ...)` with a computed name: it may not be a slot.
     DynamicSetattr,
-    /// `setattr(cls, name, ...)` with a computed name: may replace a slot descriptor (#11).
+    /// `setattr(cls, name, ...)` with a computed name: may replace a slot descriptor.
     DynamicClassSetattr,
-    /// `functools.cached_property` stores into the instance dict (#6).
+    /// `functools.cached_property` stores into the instance dict.
     CachedProperty,
-    /// `self.__class__ = ...` (#8).
+    /// `self.__class__ = ...`: the other class needs the same slot layout.
     ClassAssign,
-    /// `__getstate__`/`__setstate__`/`__reduce__` written for a dict-based instance (#9).
+    /// `__getstate__`/`__setstate__`/`__reduce__` written for a dict-based instance.
     CustomPickle(String),
     /// `if`/`for`/`try` at class level: names we would have to track per branch.
     ComplexBody,

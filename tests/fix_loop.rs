@@ -1,0 +1,280 @@
+//! The fix loop's guarantees, each tested directly with a transform made for it:
+//!
+//! - a fix whose result does not parse is dropped and reported as an internal error,
+//!   the other fixes still apply, and a file with nothing else to apply is not written;
+//! - fixes that overlap one already chosen are left for the next pass, where they
+//!   apply to the updated text and are reported in the original file's coordinates;
+//! - a transform that never settles stops after [`MAX_PASSES`] passes with an error.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pyslim::engine::{FileJob, FixPolicy, MAX_PASSES, Rewrite, rewrite};
+use pyslim::load::config::Overrides;
+use pyslim::load::decode::DecodedSource;
+use pyslim::load::discovery::ConfigResolver;
+use pyslim::load::{ProjectFile, Workspace, module_info};
+use pyslim::report::findings::RunReport;
+use pyslim_transforms::{
+    Applicability, Avoided, Edit, FileContext, Finding, Fix, ModuleInfo, Output, PerUnit, Saving,
+    Settings, Subject, Transform,
+};
+use ruff_text_size::{TextRange, TextSize};
+
+/// A transform whose findings are a function of the current text: each is a
+/// replacement of `text[start..end]`, safe.
+struct Scripted {
+    find: fn(&str) -> Vec<(usize, usize, String)>,
+}
+
+impl Transform for Scripted {
+    fn name(&self) -> &'static str {
+        "scripted"
+    }
+    fn summary(&self) -> &'static str {
+        "a transform made for one fix-loop test"
+    }
+    fn applicability(&self) -> &'static str {
+        "safe"
+    }
+    fn documentation(&self) -> &'static str {
+        ""
+    }
+    fn run(&self, ctx: &FileContext) -> Output {
+        let findings = (self.find)(ctx.module.source())
+            .into_iter()
+            .map(|(start, end, content)| {
+                let range = TextRange::new(offset(start), offset(end));
+                Finding {
+                    transform: "scripted",
+                    range,
+                    message: format!("replace with {content:?}"),
+                    fix: Fix::safe_edit(Edit::range_replacement(content, range)),
+                    saving: Saving {
+                        subject: Subject::Transient { range },
+                        per_unit: PerUnit::Generator {
+                            avoided: Avoided::ListOnly,
+                        },
+                    },
+                }
+            })
+            .collect();
+        Output {
+            findings,
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn offset(at: usize) -> TextSize {
+    TextSize::new(u32::try_from(at).expect("test sources are small"))
+}
+
+/// Every occurrence of `needle` in `text`, replaced by `by`.
+fn replace_all(text: &str, needle: &str, by: &str) -> Vec<(usize, usize, String)> {
+    text.match_indices(needle)
+        .map(|(at, _)| (at, at + needle.len(), by.to_string()))
+        .collect()
+}
+
+/// `1` → `(` makes `x = (`, which does not parse; `2` → `3` is fine.
+static BREAKS_ONE: Scripted = Scripted {
+    find: |text| {
+        let mut fixes = replace_all(text, "1", "(");
+        fixes.extend(replace_all(text, "2", "3"));
+        fixes
+    },
+};
+
+/// Only the fix that breaks the syntax.
+static BREAKS_ALL: Scripted = Scripted {
+    find: |text| replace_all(text, "1", "("),
+};
+
+/// `[v]` → `(v,)` and, inside it, `v` → `w`: the two overlap, so the second waits for
+/// the next pass.
+static NESTED: Scripted = Scripted {
+    find: |text| {
+        let mut fixes = replace_all(text, "[v]", "(v,)");
+        fixes.extend(replace_all(text, "v", "w"));
+        fixes
+    },
+};
+
+/// Always finds one more `+ 0` to add: it never settles.
+static NEVER_SETTLES: Scripted = Scripted {
+    find: |text| {
+        let end = text.trim_end().len();
+        vec![(end, end, " + 0".to_string())]
+    },
+};
+
+fn info() -> ModuleInfo {
+    ModuleInfo {
+        name: "m".to_string(),
+        is_package: false,
+        path: "m.py".to_string(),
+    }
+}
+
+fn run(transform: &'static Scripted, text: &str) -> Rewrite {
+    let transforms: [&'static dyn Transform; 1] = [transform];
+    let info = info();
+    let settings = Settings::default();
+    let facts = HashMap::new();
+    let job = FileJob {
+        info: &info,
+        settings: &settings,
+        transforms: &transforms,
+        facts: &facts,
+    };
+    let policy = FixPolicy {
+        unsafe_fixes: false,
+        keep: None,
+    };
+    rewrite(text, &job, &policy).expect("the test source parses")
+}
+
+/// (line, column, message) of each applied fix.
+fn applied(rewrite: &Rewrite) -> Vec<(usize, usize, String)> {
+    rewrite
+        .applied
+        .iter()
+        .map(|f| {
+            assert_eq!(f.applicability, Applicability::Safe);
+            (f.line, f.column, f.message.clone())
+        })
+        .collect()
+}
+
+#[test]
+fn a_fix_that_does_not_parse_is_dropped_and_the_others_apply() {
+    let result = run(&BREAKS_ONE, "x = 1\ny = 2\n");
+    assert_eq!(result.output.as_deref(), Some("x = 1\ny = 3\n"));
+    assert_eq!(
+        applied(&result),
+        vec![(2, 5, "replace with \"3\"".to_string())]
+    );
+    assert_eq!(
+        result.internal_errors,
+        vec![
+            "internal error: the scripted fix at 1:5 produced invalid syntax (Expected `)`, found `=`); dropped"
+                .to_string()
+        ],
+        "reported once, though the next pass proposes it again"
+    );
+}
+
+#[test]
+fn a_file_whose_only_fix_does_not_parse_is_not_written() {
+    let result = run(&BREAKS_ALL, "x = 1\n");
+    assert_eq!(result.output, None);
+    assert!(result.applied.is_empty());
+    assert_eq!(
+        result.internal_errors.len(),
+        1,
+        "{:?}",
+        result.internal_errors
+    );
+
+    // End to end: the file on disk is untouched and the run reports the error.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("m.py");
+    std::fs::write(&path, "x = 1\n").expect("write the test file");
+    let workspace = workspace(dir.path(), &path, &BREAKS_ALL);
+    let policy = FixPolicy {
+        unsafe_fixes: false,
+        keep: None,
+    };
+    let outcomes = workspace.rewrite(&policy);
+    assert!(pyslim::write::write_files(&workspace, &outcomes).is_empty());
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read the test file"),
+        "x = 1\n"
+    );
+    let report = RunReport::new(
+        "rewrite",
+        &workspace,
+        &outcomes,
+        &BTreeMap::new(),
+        false,
+        true,
+    );
+    assert_eq!(report.fixes, 0);
+    assert_eq!(
+        report
+            .errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        vec![
+            "m.py: internal error: the scripted fix at 1:5 produced invalid syntax (unexpected EOF while parsing); dropped"
+                .to_string()
+        ]
+    );
+}
+
+/// A workspace of one file, rewritten by `transform` alone.
+fn workspace(dir: &Path, path: &Path, transform: &'static Scripted) -> Workspace {
+    let text = std::fs::read(path).expect("read the test file");
+    let file = ProjectFile {
+        path: path.to_path_buf(),
+        info: module_info(path, "m.py".to_string()),
+        source: DecodedSource::decode(&text).expect("UTF-8"),
+        settings: Arc::new(Settings::default()),
+        transforms: vec![transform],
+        indexed_by: vec![transform],
+    };
+    let files = vec![file];
+    let facts = pyslim::engine::index(&files);
+    let cwd = PathBuf::from(dir);
+    Workspace {
+        patch_root: cwd.clone(),
+        resolver: Arc::new(
+            ConfigResolver::new(None, Overrides::default(), cwd.clone())
+                .expect("the default configuration"),
+        ),
+        cwd,
+        files,
+        facts,
+        errors: Vec::new(),
+        test_files: Vec::new(),
+        named_test_files: Vec::new(),
+    }
+}
+
+#[test]
+fn overlapping_fixes_are_retried_on_the_next_pass() {
+    let result = run(&NESTED, "a = 1\nt = [v]\n");
+    assert_eq!(result.output.as_deref(), Some("a = 1\nt = (w,)\n"));
+    assert_eq!(
+        applied(&result),
+        vec![
+            (2, 5, "replace with \"(v,)\"".to_string()),
+            // Found in the second pass at `(v,)`'s `v`, reported where `[v]` was.
+            (2, 5, "replace with \"w\"".to_string()),
+        ]
+    );
+    assert!(
+        result.internal_errors.is_empty(),
+        "{:?}",
+        result.internal_errors
+    );
+}
+
+#[test]
+fn a_transform_that_never_settles_stops_after_the_pass_limit() {
+    let result = run(&NEVER_SETTLES, "x = 0\n");
+    assert_eq!(result.applied.len(), MAX_PASSES);
+    assert_eq!(
+        result.output,
+        Some(format!("x = 0{}\n", " + 0".repeat(MAX_PASSES)))
+    );
+    assert_eq!(
+        result.internal_errors,
+        vec![format!(
+            "the fix loop did not settle after {MAX_PASSES} passes; the last 1 fixes were not applied"
+        )]
+    );
+}

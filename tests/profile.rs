@@ -1,0 +1,400 @@
+//! `pyslim profile`, `check --profile` and `rewrite --verify --workload` on
+//! `fixtures/projects/workload`, whose heap at the peak is known by construction (see
+//! `shapes/geometry.py`): at `--n 20000`, 20,000 `Point`s, a local list of 60,000
+//! floats (`values`, line 40), 20,000 floats whose type only a run shows (`prices`,
+//! line 44), 5,000 products in a comprehension `sum()` consumes (line 56), two
+//! `Settings`, three `Label`s that get an attribute at run time, a queue drained with
+//! `pop(0)`.
+//!
+//! Needs the test virtualenv (`bash tests/setup-test-venv.sh`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::Value;
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn venv() -> PathBuf {
+    let venv = std::env::var_os("PYSLIM_TEST_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/test-venv"));
+    assert!(
+        venv.join("pyvenv.cfg").is_file(),
+        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first",
+        venv.display()
+    );
+    venv
+}
+
+/// A fresh copy of the workload project.
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/projects/workload"), dir.path());
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" && entry.file_name() != ".pyslim" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn pyslim(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("pyslim").unwrap();
+    cmd.current_dir(dir).env_remove("VIRTUAL_ENV");
+    cmd
+}
+
+/// Runs `pyslim profile` and returns the profile it wrote.
+fn profile(dir: &Path) -> Value {
+    let out = pyslim(dir)
+        .args(["profile", "--workload", "bench.py --n 20000", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(dir.join(".pyslim/profile.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn class<'a>(profile: &'a Value, name: &str) -> &'a Value {
+    profile["census"]["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["qualname"] == name)
+        .unwrap_or_else(|| panic!("no census entry for {name}: {profile:#}"))
+}
+
+fn candidate<'a>(profile: &'a Value, transform: &str, line: u64) -> &'a Value {
+    profile["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["transform"] == transform && c["line"] == line)
+        .unwrap_or_else(|| panic!("no {transform} candidate at line {line}"))
+}
+
+#[test]
+fn the_profile_counts_the_heap_at_the_peak_and_ranks_what_pays() {
+    let dir = project();
+    let p = profile(dir.path());
+    assert_eq!(p["version"], 1);
+    assert_eq!(p["workload"]["kind"], "script");
+    assert_eq!(p["meter"], "native");
+    // The census is taken on the way to the peak, near its top.
+    let of_peak = p["census"]["of_peak"].as_f64().unwrap();
+    assert!((0.97..=1.0).contains(&of_peak), "{of_peak}");
+
+    // Exact counts, by construction.
+    assert_eq!(class(&p, "Point")["instances"], 20_000);
+    assert_eq!(class(&p, "Settings")["instances"], 2);
+    assert_eq!(class(&p, "Label")["instances"], 3);
+    assert_eq!(
+        class(&p, "Label")["attributes"],
+        serde_json::json!(["note", "text"])
+    );
+    let lists = p["census"]["lists"].as_array().unwrap();
+    let at = |line: u64| {
+        lists
+            .iter()
+            .find(|l| l["path"] == "shapes/geometry.py" && l["line"] == line)
+            .unwrap_or_else(|| panic!("no list site at line {line}: {lists:#?}"))
+    };
+    assert_eq!(at(40)["elements"], 60_000);
+    assert_eq!(at(40)["types"], serde_json::json!({"float": 1}));
+    assert_eq!(at(44)["elements"], 20_000);
+
+    // Ranked by estimated saving at the peak: the float list, the points, the list only
+    // the run could type, the comprehension; the rest below 64 KiB.
+    let ranked: Vec<(String, u64)> = p["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["dropped"].is_null())
+        .take(4)
+        .map(|c| {
+            (
+                c["transform"].as_str().unwrap().to_string(),
+                c["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ranked,
+        [
+            ("array".to_string(), 38),
+            ("slots".to_string(), 13),
+            ("array".to_string(), 42),
+            ("generator".to_string(), 56)
+        ]
+    );
+    // 20,000 instances x 40 B on 3.11 (docs/memory-figures.md).
+    assert_eq!(candidate(&p, "slots", 13)["saving"], 800_000);
+    assert_eq!(candidate(&p, "slots", 19)["saving"], 80);
+    // 60,000 floats x (32.4 - 8.2) B.
+    let values = candidate(&p, "array", 38)["saving"].as_u64().unwrap();
+    assert!((1_400_000..1_500_000).contains(&values), "{values}");
+    // Only the run typed `prices`: an unsafe candidate that says so.
+    let prices = candidate(&p, "array", 42);
+    assert_eq!(prices["applicability"], "unsafe");
+    assert!(
+        prices["message"]
+            .as_str()
+            .unwrap()
+            .contains("observed at run time holding only floats"),
+        "{prices}"
+    );
+    let comprehension = candidate(&p, "generator", 56);
+    assert_eq!(comprehension["measured"]["largest"], 5_000);
+    assert_eq!(comprehension["measured"]["at_peak"], true);
+    // `Label` instances got `note`: its slots are dropped by run-time evidence.
+    assert_eq!(
+        candidate(&p, "slots", 25)["dropped"],
+        "observed at run time: instances got `note` outside the slots"
+    );
+    // The queue: time, counted.
+    let queue = candidate(&p, "deque", 66);
+    assert_eq!(queue["impact"], "time");
+    assert_eq!(queue["saving"], 0);
+    assert_eq!(queue["measured"]["calls"], 2_000);
+}
+
+#[test]
+fn check_with_a_profile_applies_only_what_pays_and_says_what_is_stale() {
+    let dir = project();
+    profile(dir.path());
+    let check = |args: &[&str]| -> Value {
+        let out = pyslim(dir.path())
+            .args([
+                "check",
+                "--unsafe",
+                "--format",
+                "json",
+                "--profile",
+                ".pyslim/profile.json",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let report = check(&[]);
+    let ranked = report["profile"]["fixes"].as_array().unwrap();
+    let status = |transform: &str, line: u64| -> String {
+        ranked
+            .iter()
+            .find(|f| f["key"]["transform"] == transform && f["line"] == line)
+            .map(|f| f["profile"]["status"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{transform}:{line} not ranked: {ranked:#?}"))
+    };
+    assert_eq!(status("slots", 13), "pays");
+    assert_eq!(status("array", 38), "pays");
+    assert_eq!(status("generator", 56), "pays");
+    assert_eq!(status("deque", 66), "time");
+    // Two Settings save 80 B: below the default 64 KiB.
+    assert_eq!(status("slots", 19), "below");
+    // Only what pays is in the findings.
+    let applied: usize = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["fixes"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(applied, report["fixes"].as_u64().unwrap() as usize);
+    assert!(
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|f| f["fixes"].as_array().unwrap())
+            .all(|f| f["line"] != 19)
+    );
+    // --min-saving 0 keeps everything that was not dropped.
+    let everything = check(&["--min-saving", "0"]);
+    let statuses: Vec<&str> = everything["profile"]["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["profile"]["status"].as_str().unwrap())
+        .collect();
+    assert!(!statuses.contains(&"below"), "{statuses:?}");
+
+    // A file changed since the profile: its rewrites are unranked, and said so.
+    let path = dir.path().join("shapes/geometry.py");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\n# edited\n");
+    std::fs::write(&path, text).unwrap();
+    let stale = check(&[]);
+    assert_eq!(
+        stale["profile"]["stale_files"],
+        serde_json::json!(["shapes/geometry.py"])
+    );
+    assert_eq!(stale["profile"]["fixes"][0]["profile"]["status"], "stale");
+}
+
+#[test]
+fn a_failing_workload_stops_with_its_output_and_writes_nothing() {
+    let dir = project();
+    let out = pyslim(dir.path())
+        .args(["profile", "--workload", "bench.py --n many", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the workload `python bench.py --n many` failed"),
+        "{stderr}"
+    );
+    // argparse's own message, from the output's tail.
+    assert!(stderr.contains("invalid int value: 'many'"), "{stderr}");
+    assert!(!dir.path().join(".pyslim").exists());
+}
+
+#[test]
+fn a_missing_workload_script_is_named() {
+    let dir = project();
+    let out = pyslim(dir.path())
+        .args(["profile", "--workload", "nowhere.py", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("the workload script") && stderr.contains("nowhere.py does not exist"),
+        "{stderr}"
+    );
+}
+
+/// The migration in one command: profile, select, verify, measure before and after.
+#[test]
+fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
+    let dir = project();
+    let before = std::fs::read_to_string(dir.path().join("shapes/geometry.py")).unwrap();
+    let out = pyslim(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--workload",
+            "bench.py --n 20000",
+            "--repeat",
+            "3",
+            "--dry-run",
+            "--format",
+            "json",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("shapes/geometry.py")).unwrap(),
+        before,
+        "a dry run wrote the user's file"
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let verify = &json["verify"];
+    // Only what pays was verified: not the two Settings (80 B), not the labels.
+    let verified: Vec<(String, u64)> = verify["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["key"]["transform"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(verified.contains(&("slots".into(), 13)), "{verified:?}");
+    assert!(!verified.contains(&("slots".into(), 19)), "{verified:?}");
+    assert!(!verified.contains(&("slots".into(), 25)), "{verified:?}");
+    let workload = &verify["workload"];
+    assert_eq!(workload["output"], "identical");
+    assert_eq!(workload["runs_per_side"], 3);
+    let traced = &workload["traced"];
+    assert_eq!(traced["real"], true, "{workload:#}");
+    // By construction about 2.8 MB leave the peak (docs: the fixture's module doc).
+    let change = traced["change"].as_i64().unwrap();
+    assert!((-3_200_000..-2_400_000).contains(&change), "{change}");
+    // The slots rewrite is its transform's only one: measured alone, close to its
+    // estimate of 800,000 B.
+    let slots = workload["rewrites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["transform"] == "slots")
+        .unwrap();
+    assert_eq!(slots["estimated"], 800_000);
+    let measured = slots["measured"]["change"].as_i64().unwrap();
+    assert!((-880_000..-720_000).contains(&measured), "{measured}");
+}
+
+/// The native meter counts what tracemalloc counts (bytes requested from Python's
+/// allocators), at a fraction of its cost: the same workload's traced peak agrees.
+#[test]
+fn the_native_meter_agrees_with_tracemalloc() {
+    use pyslim::python::runner::{Mode, RunSpec, Runner};
+    use pyslim::python::worker::{MeterMode, Target};
+    let dir = project();
+    let scratch = tempfile::tempdir().unwrap();
+    let peak = |mode: Mode, serial: usize| -> (String, u64) {
+        let runner = Runner {
+            worker_exe: PathBuf::from(env!("CARGO_BIN_EXE_pyslim")),
+            venv: venv(),
+            mode,
+            workdir: dir.path().to_path_buf(),
+            original_root: dir.path().to_path_buf(),
+            args: Vec::new(),
+            timeout: std::time::Duration::from_secs(120),
+            scratch: scratch.path().to_path_buf(),
+            progress: false,
+        };
+        let mut spec = RunSpec::new(
+            "peak",
+            Target::Workload {
+                argv: vec!["bench.py".into(), "--n".into(), "20000".into()],
+            },
+        );
+        spec.meter = MeterMode::Peak;
+        let run = runner.launch(spec, serial).unwrap();
+        let traced = run.result.unwrap().traced.unwrap();
+        (traced.meter.clone(), traced.peak_above_start())
+    };
+    let (native, a) = peak(Mode::Embedded, 1);
+    let (tracemalloc, b) = peak(Mode::VenvInterpreter, 2);
+    assert_eq!(
+        (native.as_str(), tracemalloc.as_str()),
+        ("native", "tracemalloc")
+    );
+    let ratio = a as f64 / b as f64;
+    assert!(
+        (0.99..1.01).contains(&ratio),
+        "native {a} B, tracemalloc {b} B"
+    );
+}
