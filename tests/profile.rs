@@ -398,3 +398,47 @@ fn the_native_meter_agrees_with_tracemalloc() {
         "native {a} B, tracemalloc {b} B"
     );
 }
+
+/// Static output quotes the figures of the target version; verification those of the
+/// Python the tests ran on.
+#[test]
+fn figures_follow_the_python_that_runs() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("pyslim.toml"),
+        "target-version = \"3.10\"\n",
+    )
+    .unwrap();
+    let message = |args: &[&str]| -> String {
+        let out = pyslim(dir.path())
+            .args(args)
+            .args(["--select", "slots", "--unsafe", "--format", "json"])
+            .output()
+            .unwrap();
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        json["files"][0]["fixes"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let check = message(&["check"]);
+    assert!(
+        check.contains("saves ~104 B per instance on 3.10"),
+        "{check}"
+    );
+    let venv = venv();
+    let verified = message(&[
+        "rewrite",
+        "--verify",
+        "--dry-run",
+        "--repeat",
+        "1",
+        "--venv",
+        venv.to_str().unwrap(),
+    ]);
+    assert!(
+        verified.contains("saves ~40 B per instance on 3.11"),
+        "{verified}"
+    );
+}

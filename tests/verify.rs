@@ -552,8 +552,10 @@ fn cli_verifies_from_a_clean_environment() {
     );
 }
 
-#[test]
-fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
+/// Sends `signal` to `pyslim rewrite --verify` once the hanging test has started its
+/// own child: the workers stop, the temporary folders go, the user's files stay, and
+/// the exit code is the shell's for that signal.
+fn stop_with(signal: i32, expected_code: i32) {
     let dir = fixture("hangs");
     let before = snapshot(dir.path());
     let tmp = tempfile::tempdir().unwrap();
@@ -599,22 +601,59 @@ fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
     let pid = pid.expect("the hanging test never started");
     // SAFETY: signalling our own child.
     unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
+        libc::kill(child.id() as i32, signal);
     }
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(expected_code));
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    assert!(stderr.contains("Interrupted"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("Interrupted (signal {signal})")),
+        "{stderr}"
+    );
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
-    assert!(left.is_empty(), "working copy left behind: {left:?}");
+    assert!(left.is_empty(), "temporary folders left behind: {left:?}");
     assert_eq!(
         snapshot(dir.path()),
         before,
         "the user's files were touched"
     );
-    let gone = process_ends(pid);
-    assert!(gone, "the test's child process {pid} survived Ctrl-C");
+    assert!(process_ends(pid), "the test's child {pid} outlived pyslim");
+}
+
+#[test]
+fn ctrl_c_stops_the_workers_and_removes_the_working_copy() {
+    stop_with(libc::SIGINT, 130);
+}
+
+#[test]
+fn sigterm_cleans_up_like_ctrl_c() {
+    stop_with(libc::SIGTERM, 143);
+}
+
+#[test]
+fn sighup_cleans_up_like_ctrl_c() {
+    stop_with(libc::SIGHUP, 129);
+}
+
+#[test]
+fn an_error_exit_leaves_no_temporary_folder() {
+    // Every run of this suite dies (os._exit, a segfault): the baseline cannot be
+    // judged, pyslim stops with exit 2, and nothing is left in the temporary folder.
+    let dir = fixture("exits");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = pyslim()
+        .current_dir(dir.path())
+        .env("TMPDIR", tmp.path())
+        .args(["rewrite", "--verify", "--repeat", "1", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the baseline run"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert!(left.is_empty(), "temporary folders left behind: {left:?}");
 }
 
 /// A venv inside the project with an editable install (a `.pth` naming the original
@@ -792,4 +831,177 @@ fn run_verify(
 ) -> anyhow::Result<pyslim::verify::VerifyReport> {
     let candidates = pyslim::profile::candidates(files, facts);
     pyslim::verify::run(request, files, facts, &candidates)
+}
+
+/// A test transform that replaces each occurrence of `from` by `to`: what a wrong or
+/// costly rewrite looks like to verification.
+struct Replace {
+    name: &'static str,
+    from: &'static str,
+    to: &'static str,
+}
+
+impl Transform for Replace {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn summary(&self) -> &'static str {
+        "replaces text (tests only)"
+    }
+    fn applicability(&self) -> &'static str {
+        "unsafe"
+    }
+    fn documentation(&self) -> &'static str {
+        ""
+    }
+    fn run(&self, ctx: &FileContext) -> Output {
+        let source = ctx.module.source();
+        let findings = source
+            .match_indices(self.from)
+            .map(|(at, _)| {
+                let range = ruff_text_size::TextRange::at(
+                    TextSize::new(at as u32),
+                    TextSize::new(self.from.len() as u32),
+                );
+                Finding {
+                    transform: self.name,
+                    range,
+                    message: format!("`{}` becomes `{}`", self.from, self.to),
+                    fix: Fix::unsafe_edit(Edit::range_replacement(self.to.to_string(), range)),
+                    saving: Saving {
+                        subject: Subject::Transient { range },
+                        per_unit: PerUnit::Generator {
+                            avoided: Avoided::ListAndItems,
+                        },
+                    },
+                }
+            })
+            .collect();
+        Output {
+            findings,
+            notes: Vec::new(),
+        }
+    }
+}
+
+/// Turns a generator back into a list: it claims a memory saving and raises the peak.
+static LISTIFY: Replace = Replace {
+    name: "listify",
+    from: "sum(x * x for x in range(n))",
+    to: "sum([x * x for x in range(n)])",
+};
+
+/// Makes a module fail at import.
+static BREAK_IMPORT: Replace = Replace {
+    name: "breaker",
+    from: "LIMIT = 10",
+    to: "LIMIT = 1 / 0",
+};
+
+#[test]
+fn a_fix_no_test_reaches_is_kept_only_when_safe_and_unrelated_failures_are_not_run() {
+    let dir = fixture("reach");
+    let files = load(dir.path());
+    let facts = pyslim::engine::index(&files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let fate = |line: usize| {
+        report
+            .fixes
+            .iter()
+            .find(|f| f.fix.line == line)
+            .unwrap_or_else(|| panic!("no fix at line {line}"))
+    };
+    // `total` is reached by test_total; `largest` (safe) and `any_big` (unsafe) by none.
+    assert_eq!((fate(5).kept, fate(5).tests), (true, Some(1)));
+    assert_eq!((fate(9).kept, fate(9).tests), (true, Some(0)));
+    assert_eq!(fate(13).tests, Some(0));
+    assert_eq!(fate(13).dropped_because, Some(Blame::NotExercised));
+    // The memory runs ran only the test that reaches a kept memory fix: the known bug,
+    // which reaches none, was not run again.
+    let memory = report.memory.as_ref().unwrap();
+    assert_eq!(memory.tests_measured, 1);
+    let memory_phase = report.phases.iter().find(|p| p.phase == "memory").unwrap();
+    assert_eq!((memory_phase.runs, memory_phase.tests), (2, 2));
+    assert_eq!(
+        report.baseline_failures,
+        vec!["test_lib.py::test_known_bug"]
+    );
+}
+
+#[test]
+fn culprits_among_many_fixes_are_found_within_the_run_bound() {
+    let dir = fixture("culprits");
+    let files = load(dir.path());
+    let facts = pyslim::engine::index(&files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let n = report.fixes.len();
+    assert_eq!(n, 16);
+    let dropped: Vec<(String, usize)> = report
+        .fixes
+        .iter()
+        .filter(|f| !f.kept)
+        .map(|f| (f.path.clone(), f.fix.line))
+        .collect();
+    assert_eq!(
+        dropped,
+        [("pkg/b.py".to_string(), 22), ("pkg/d.py".to_string(), 18)]
+    );
+    // 2k·log2(n) + 2 for k culprits among n fixes.
+    let k = dropped.len() as f64;
+    let bound = 2.0 * k * (n as f64).log2() + 2.0;
+    assert!(
+        (report.bisection_runs as f64) <= bound,
+        "{} search runs, bound {bound}",
+        report.bisection_runs
+    );
+    // Each broken test reaches one fix: its re-check, then one confirmation.
+    assert_eq!(report.bisection_runs, 3);
+}
+
+#[test]
+fn a_rewrite_that_raises_the_peak_is_dropped() {
+    let dir = fixture("increase");
+    let files = load_with(dir.path(), &[&LISTIFY]);
+    let facts = pyslim::engine::index(&files);
+    let mut req = request(dir.path());
+    req.repeat = 3;
+    let report = run_verify(&req, &files, &facts).unwrap();
+    assert_eq!(report.fixes.len(), 1);
+    let fix = &report.fixes[0];
+    assert!(!fix.kept);
+    let Some(Blame::MemoryIncrease { change }) = fix.dropped_because else {
+        panic!("{:?}", fix.dropped_because)
+    };
+    // 200,000 squares held at once: several MB more.
+    assert!(change > 5_000_000, "{change}");
+    assert!(report.kept.iter().all(|k| k.is_empty()));
+}
+
+#[test]
+fn a_broken_import_is_searched_in_its_own_module_only() {
+    let dir = fixture("collect");
+    let files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
+    let facts = pyslim::engine::index(&files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let dropped: Vec<&pyslim::verify::FixOutcome> =
+        report.fixes.iter().filter(|f| !f.kept).collect();
+    assert_eq!(dropped.len(), 1, "{:?}", report.fixes);
+    assert_eq!(dropped[0].fix.key.transform, "breaker");
+    assert_eq!(
+        dropped[0].fix.message,
+        "`LIMIT = 10` becomes `LIMIT = 1 / 0`"
+    );
+    let Some(Blame::Collection { modules, text }) = &dropped[0].dropped_because else {
+        panic!("{:?}", dropped[0].dropped_because)
+    };
+    assert_eq!(modules, &vec!["tests/test_bad.py".to_string()]);
+    assert!(text.contains("ZeroDivisionError"), "{text}");
+    assert_eq!(report.kept_count(), 2);
+    // The search collected only tests/test_bad.py (one test counted per collection):
+    // its suspects are the fixes of the modules it reaches, pkg/bad.py and, through the
+    // package `pkg`, pkg/good.py: a step over the two files, one over bad.py's two
+    // fixes, the re-check and the confirmation, all collections; then the survivors
+    // run once on the two tests that reach them.
+    let search = report.phases.iter().find(|p| p.phase == "search").unwrap();
+    assert_eq!((search.runs, search.tests), (5, 6), "{search:?}");
 }

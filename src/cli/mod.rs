@@ -219,6 +219,33 @@ fn project_root(workspace: &Workspace, config: &Config) -> PathBuf {
     }
 }
 
+/// Under `--verify` and `profile`, messages quote the figures of the Python the project
+/// runs on (its venv's), not the target version's. Without a venv nothing changes here:
+/// the run that needs one says so.
+fn quote_venv_figures(workspace: &mut Workspace, python: &PythonArgs) -> Result<()> {
+    let config = config_here(workspace)?;
+    let root = project_root(workspace, &config);
+    let explicit = python
+        .venv
+        .as_ref()
+        .map(|p| workspace.cwd.join(p))
+        .or_else(|| config.verify.venv.clone());
+    let Ok(venv) = crate::python::venv::find(explicit.as_deref(), &root) else {
+        return Ok(());
+    };
+    if let Ok(version) = crate::load::config::parse_version(
+        &venv
+            .version
+            .split('.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("."),
+    ) {
+        workspace.quote_figures_for(version);
+    }
+    Ok(())
+}
+
 /// The profile named by `--profile`, loaded.
 fn load_profile(workspace: &Workspace, rank: &RankArgs) -> Result<Option<Profile>> {
     rank.profile

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{CommonArgs, Format, PythonArgs, config_here, load, project_root};
+use super::{CommonArgs, Format, PythonArgs, config_here, load, project_root, quote_venv_figures};
 use crate::load::Workspace;
 use crate::load::config::Config;
 use crate::profile::ProfileRequest;
@@ -35,7 +35,8 @@ pub struct ProfileArgs {
 
 /// Runs `profile`.
 pub fn run(args: ProfileArgs) -> Result<ExitCode> {
-    let workspace = load(&args.common)?;
+    let mut workspace = load(&args.common)?;
+    quote_venv_figures(&mut workspace, &args.python)?;
     let config = config_here(&workspace)?;
     let root = project_root(&workspace, &config);
     let request = request(

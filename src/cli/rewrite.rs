@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::{
     CommonArgs, Format, PythonArgs, RankArgs, config_here, exit_code, load, load_profile,
-    min_saving, observe, project_root, selection,
+    min_saving, observe, project_root, quote_venv_figures, selection,
 };
 use crate::engine::{FixPolicy, ReportedFix};
 use crate::load::{FileOutcome, Workspace};
@@ -64,6 +64,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     }
     let mut workspace = load(&args.common)?;
     findings::warn_named_test_files(&workspace)?;
+    if args.verify {
+        quote_venv_figures(&mut workspace, &args.python)?;
+    }
     let config = config_here(&workspace)?;
     // Under --verify the tests decide about unsafe rewrites.
     let unsafe_fixes = args.common.unsafe_fixes || args.verify;

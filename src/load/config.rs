@@ -281,6 +281,7 @@ impl Config {
                 target_version,
                 options: file.transforms,
                 observed: None,
+                figures_version: None,
             }),
             transforms,
             exclude: exclude_paths,

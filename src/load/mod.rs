@@ -200,6 +200,18 @@ impl Workspace {
             .collect()
     }
 
+    /// Makes messages quote the figures measured on `version` (the Python the tests or
+    /// the workload run on) instead of the target version's.
+    pub fn quote_figures_for(&mut self, version: pyslim_transforms::PythonVersion) {
+        for file in &mut self.files {
+            let settings = pyslim_transforms::Settings {
+                figures_version: Some(version),
+                ..(*file.settings).clone()
+            };
+            file.settings = Arc::new(settings);
+        }
+    }
+
     /// Gives every file's transforms what a profile observed (array rewrites of lists
     /// the analysis could not type).
     pub fn observe(&mut self, observed: Arc<pyslim_transforms::observed::Observed>) {

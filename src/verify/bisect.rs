@@ -224,6 +224,33 @@ mod tests {
     }
 
     #[test]
+    fn runs_stay_within_two_k_log_n_plus_two() {
+        // k culprits among n fixes spread over files of up to 4, every placement.
+        for n in [2u32, 3, 5, 8, 16, 33, 64] {
+            for k in 1..=3u32.min(n) {
+                for start in 0..n {
+                    let culprits: Vec<u32> = (0..k).map(|i| (start + i * 7) % n).collect();
+                    let ids: Vec<u32> = (0..n).collect();
+                    let groups: Vec<Vec<u32>> = ids.chunks(4).map(<[u32]>::to_vec).collect();
+                    let found = search(groups, &culprits, &[]);
+                    let mut dropped: Vec<u32> = found.dropped.iter().map(|d| d.item).collect();
+                    dropped.sort_unstable();
+                    let mut expected = culprits.clone();
+                    expected.sort_unstable();
+                    expected.dedup();
+                    assert_eq!(dropped, expected, "n {n} k {k}");
+                    let bound = 2.0 * f64::from(k) * f64::from(n).log2() + 2.0;
+                    assert!(
+                        found.runs as f64 <= bound,
+                        "n {n}, k {k}, culprits {culprits:?}: {} runs > {bound}",
+                        found.runs
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
     fn everything_bad_drops_everything() {
         let found = search(vec![vec![1, 2], vec![3]], &[1, 2, 3], &[]);
         assert!(found.kept.is_empty());

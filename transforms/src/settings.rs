@@ -22,6 +22,16 @@ pub struct Settings {
     pub options: TransformOptions,
     /// What a profile of the workload observed (`--profile`); `None` without one.
     pub observed: Option<std::sync::Arc<crate::observed::Observed>>,
+    /// The Python whose measured figures messages quote: the one the tests or the
+    /// workload run on (`--verify`, `profile`); `None`: `target_version`.
+    pub figures_version: Option<PythonVersion>,
+}
+
+impl Settings {
+    /// The version the figures in messages are for.
+    pub fn figures(&self) -> PythonVersion {
+        self.figures_version.unwrap_or(self.target_version)
+    }
 }
 
 impl Default for Settings {
@@ -30,6 +40,7 @@ impl Default for Settings {
             target_version: PythonVersion::PY310,
             options: TransformOptions::default(),
             observed: None,
+            figures_version: None,
         }
     }
 }

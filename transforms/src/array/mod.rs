@@ -439,7 +439,7 @@ fn finding(
             tracked.name,
             proven.code,
             proven.span,
-            ctx.settings.target_version,
+            ctx.settings.figures(),
         ),
         fix: Fix::unsafe_edits(open, close.into_iter().chain(import.edit)),
         saving: Saving {

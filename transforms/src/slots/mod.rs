@@ -113,8 +113,11 @@ impl Runner<'_, '_> {
         let module = self.ctx.module;
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
         let attributes_total = u32::try_from(plan.total).unwrap_or(u32::MAX);
-        let (saving, on) =
-            crate::figures::slots_per_instance(plan.target, attributes_total, plan.weakref);
+        let (saving, on) = crate::figures::slots_per_instance(
+            self.ctx.settings.figures_version.unwrap_or(plan.target),
+            attributes_total,
+            plan.weakref,
+        );
         let (edit, what) = if let Some(position) = plan.dataclass {
             // The index resolved the decorator through the imports (`import dataclasses
             // as dc`, `from dataclasses import dataclass as dc`); its position is stable.
