@@ -4,22 +4,14 @@ use std::path::Path;
 use std::process::Command as Std;
 
 use assert_cmd::Command;
+use common::project;
 use predicates::prelude::*;
 use pyslim_transforms::registry;
-use tempfile::TempDir;
+
+mod common;
 
 const WASTEFUL: &str = "total = sum([x * 2 for x in range(10)])\n";
 const SLIM: &str = "total = sum(x * 2 for x in range(10))\n";
-
-fn project(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
 
 fn pyslim(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("pyslim").unwrap();
@@ -329,7 +321,8 @@ fn json_output() {
             "by_transform": {"generator": {"safe": 1, "unsafe": 0}},
             "files_changed": 1,
             "fixes": 1,
-            "withheld": 1
+            "withheld": 1,
+            "test_files": 0
         })
     };
 

@@ -176,6 +176,7 @@ fn example_values_are_the_defaults() {
     assert_eq!(exclude, pyslim::load::config::DEFAULT_EXCLUDE);
     assert_eq!(file.target_version.as_deref(), Some("3.10"));
     assert_eq!(file.respect_gitignore, Some(true));
+    assert_eq!(file.rewrite_tests, Some(false));
 }
 
 fn read(relative: &str) -> String {
@@ -279,9 +280,16 @@ fn flags_named(text: &str) -> Vec<(usize, String)> {
 /// headers (`[verify]`, outside Python code blocks), backticked tables and keys
 /// (`` `[tool.pyslim.verify]` ``, `` `[verify] venv` ``), and backticked kebab-case
 /// words (`per-file-ignores`). Tables and keys of other tools' files are left out:
-/// `[project]`, `requires-python`.
+/// `[project]`, `requires-python`, pytest's `[pytest]` and `[tool.pytest]` tables.
 fn keys_named(text: &str) -> Vec<(usize, String)> {
-    const OTHER_TOOLS: &[&str] = &["project", "tool.pyslim", "requires-python"];
+    const OTHER_TOOLS: &[&str] = &[
+        "project",
+        "tool.pyslim",
+        "requires-python",
+        "pytest",
+        "tool.pytest",
+        "tool.pytest.ini_options",
+    ];
     let is_name = |s: &str| {
         !s.is_empty()
             && s.chars()

@@ -239,6 +239,8 @@ fn workspace(dir: &Path, path: &Path, transform: &'static Scripted) -> Workspace
         files,
         facts,
         errors: Vec::new(),
+        test_files: Vec::new(),
+        named_test_files: Vec::new(),
     }
 }
 

@@ -11,7 +11,7 @@ use super::{
     selection,
 };
 use crate::engine::FixPolicy;
-use crate::report::findings::RunReport;
+use crate::report::findings::{self, RunReport};
 use crate::report::ranking::RankingReport;
 
 /// `check`'s options.
@@ -29,6 +29,7 @@ pub struct CheckArgs {
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> Result<ExitCode> {
     let mut workspace = load(&args.common)?;
+    findings::warn_named_test_files(&workspace)?;
     let profile = load_profile(&workspace, &args.rank)?;
     if let Some(profile) = &profile {
         observe(&mut workspace, profile)?;

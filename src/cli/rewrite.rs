@@ -18,7 +18,7 @@ use super::{
 use crate::engine::{FixPolicy, ReportedFix};
 use crate::load::{FileOutcome, Workspace};
 use crate::profile::schema::Profile;
-use crate::report::findings::RunReport;
+use crate::report::findings::{self, RunReport};
 use crate::report::ranking::RankingReport;
 use crate::verify::{VerifyReport, VerifyRequest};
 use crate::write::{self, atomic_write_new, diff};
@@ -63,6 +63,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         bail!("--venv, --tests, --timeout and --embedded run the project's Python: add --verify");
     }
     let mut workspace = load(&args.common)?;
+    findings::warn_named_test_files(&workspace)?;
     if args.verify {
         quote_venv_figures(&mut workspace, &args.python)?;
     }

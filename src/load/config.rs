@@ -60,6 +60,8 @@ pub struct FileConfig {
     pub target_version: Option<String>,
     /// Whether `.gitignore` and similar files are respected.
     pub respect_gitignore: Option<bool>,
+    /// Whether test files are rewritten too (default: only read for the analysis).
+    pub rewrite_tests: Option<bool>,
     /// Per-transform options.
     pub transforms: TransformOptions,
     /// Verification settings.
@@ -152,6 +154,9 @@ pub struct Config {
     per_file_ignores: Vec<(GlobSet, GlobSet, Vec<&'static str>)>,
     /// Whether `.gitignore` files are respected.
     pub respect_gitignore: bool,
+    /// Whether test files (see [`super::testfiles`]) may be rewritten; by default they
+    /// are only read for the analysis.
+    pub rewrite_tests: bool,
     /// Verification settings, with `venv` made absolute.
     pub verify: VerifyConfig,
     /// Profile settings.
@@ -283,6 +288,7 @@ impl Config {
             exclude_names,
             per_file_ignores,
             respect_gitignore: file.respect_gitignore.unwrap_or(true),
+            rewrite_tests: file.rewrite_tests.unwrap_or(false),
             verify,
             profile: file.profile,
             min_saving,
@@ -439,7 +445,7 @@ fn compile_excludes(patterns: &[String]) -> Result<(GlobSet, GlobSet)> {
 }
 
 /// toml's message already names the key; keep it, and the line it points at.
-fn describe_toml_error(err: &toml::de::Error) -> String {
+pub(super) fn describe_toml_error(err: &toml::de::Error) -> String {
     err.to_string().trim_end().replace('\n', "\n  ")
 }
 

@@ -187,7 +187,7 @@ fn dedupe(errors: Vec<anyhow::Error>) -> Vec<anyhow::Error> {
 }
 
 /// Drops `.` components so paths print as users typed them (`./a.py` → `a.py`).
-fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: &Path) -> PathBuf {
     path.components()
         .filter(|c| !matches!(c, std::path::Component::CurDir))
         .collect()

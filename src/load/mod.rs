@@ -1,12 +1,15 @@
 //! Loading the user's project: the files found ([`discovery`]), decoded ([`decode`])
-//! and paired with their configuration ([`config`]), and the [`Workspace`] holding them
-//! with the project index and the fix loop's outcome per file. `rewrite`, `check`,
-//! `profile` and verification all start here.
+//! and paired with their configuration ([`config`]), the test files among them, which
+//! are only read ([`testfiles`], with pytest's configuration from [`pytest`]), and the
+//! [`Workspace`] holding them with the project index and the fix loop's outcome per
+//! file. `rewrite`, `check`, `profile` and verification all start here.
 
 pub mod config;
 pub mod decode;
 pub mod discovery;
 mod file;
+pub mod pytest;
+pub mod testfiles;
 
 pub use file::{ProjectFile, module_info};
 
@@ -21,6 +24,7 @@ use ruff_source_file::LineIndex;
 use crate::engine::{self, Facts, FixPolicy, Rewrite};
 use decode::DecodedSource;
 use discovery::{ConfigResolver, discover};
+use testfiles::TestFiles;
 
 /// A problem with one file (or a configuration), reported and skipped while the other
 /// files are still processed.
@@ -60,6 +64,13 @@ pub struct Workspace {
     pub facts: Facts,
     /// Files that could not be read or decoded, and configuration errors.
     pub errors: Vec<FileError>,
+    /// The test files among the paths given (see [`testfiles`]), read for the analysis
+    /// and not rewritten because their configuration leaves `rewrite-tests` off; paths
+    /// as shown to the user, in path order.
+    pub test_files: Vec<String>,
+    /// Those of [`Self::test_files`] named on the command line one by one: the user
+    /// asked for them, so they are told why nothing changes there.
+    pub named_test_files: Vec<String>,
     /// The configurations met, cached per folder (verification asks for its settings).
     pub resolver: Arc<ConfigResolver>,
 }
@@ -77,10 +88,19 @@ impl Workspace {
     /// (the closest folder at or above it holds `.git`, `pyproject.toml`, `setup.py`,
     /// `setup.cfg` or a pyslim configuration), the project's other Python files are read
     /// too, for the project index only: whether a class may get `__slots__` depends on
-    /// every place that uses it, tests included.
+    /// every place that uses it, tests included. Test files are read the same way, even
+    /// when among the paths given, unless their configuration sets `rewrite-tests`.
     pub fn load(paths: &[PathBuf], resolver: Arc<ConfigResolver>, cwd: PathBuf) -> Result<Self> {
         let (mut found, discovery_errors) = discover(paths, &resolver);
         let targets = found.len();
+        // As `discover` records them; the files among them were named one by one.
+        let given: Vec<PathBuf> = paths
+            .iter()
+            .map(|p| discovery::normalize(&cwd.join(p)))
+            .collect();
+        let named: std::collections::HashSet<&PathBuf> =
+            given.iter().filter(|p| p.is_file()).collect();
+        let tests = TestFiles::new(cwd.clone(), &given);
         // Each given path's own project: `pyslim check vendor/lib` from a monorepo root
         // reads `vendor/lib`'s project, not the whole repository.
         let mut roots: Vec<PathBuf> = Vec::new();
@@ -104,8 +124,24 @@ impl Workspace {
                 found.iter().map(|f| f.path.clone()).collect();
             found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
         }
+        let loaded: Vec<(Role, std::result::Result<ProjectFile, FileError>)> = found
+            .into_par_iter()
+            .enumerate()
+            .map(|(position, file)| {
+                let role = if position >= targets {
+                    Role::Context
+                } else if !file.config.rewrite_tests && tests.is_test(&file.path) {
+                    Role::Test
+                } else {
+                    Role::Target
+                };
+                (role, read_file(file, role, &cwd))
+            })
+            .collect();
+        // Then the pytest configurations met on the way that pytest would refuse.
         let mut errors: Vec<FileError> = discovery_errors
             .into_iter()
+            .chain(tests.take_errors())
             .map(|e| FileError {
                 path: String::new(),
                 line: None,
@@ -113,50 +149,31 @@ impl Workspace {
                 message: format!("{e:#}"),
             })
             .collect();
-        let loaded: Vec<std::result::Result<ProjectFile, FileError>> = found
-            .into_par_iter()
-            .enumerate()
-            .map(|(position, file)| {
-                let is_target = position < targets;
-                let display = display_path(&file.path, &cwd);
-                let bytes = std::fs::read(&file.path).map_err(|e| FileError {
-                    path: display.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("cannot read: {e}"),
-                })?;
-                let source = DecodedSource::decode(&bytes).map_err(|e| FileError {
-                    path: display.clone(),
-                    line: None,
-                    column: None,
-                    message: format!("skipped: {e}"),
-                })?;
-                Ok(ProjectFile {
-                    info: module_info(&file.path, display),
-                    transforms: if is_target {
-                        file.config.transforms_for(&file.path)
-                    } else {
-                        Vec::new()
-                    },
-                    indexed_by: file.config.transforms.clone(),
-                    settings: file.config.settings.clone(),
-                    path: file.path,
-                    source,
-                })
-            })
-            .collect();
         let mut files = Vec::new();
-        for (position, item) in loaded.into_iter().enumerate() {
+        let mut test_files = Vec::new();
+        let mut named_test_files = Vec::new();
+        for (role, item) in loaded {
             match item {
-                Ok(file) => files.push(file),
-                // A context file that cannot be read is not the user's concern here.
-                Err(e) if position < targets => errors.push(e),
+                Ok(file) => {
+                    if role == Role::Test {
+                        test_files.push(file.info.path.clone());
+                        if named.contains(&file.path) {
+                            named_test_files.push(file.info.path.clone());
+                        }
+                    }
+                    files.push(file);
+                }
+                Err(e) if role == Role::Target => errors.push(e),
+                // A file only read for the index that cannot be read is not the user's
+                // concern here, no more than its syntax errors are.
                 Err(_) => {}
             }
         }
         // Path order, with context files among the targets, so the index sees the
         // project the same way whichever paths were given.
         files.sort_by(|a, b| a.path.cmp(&b.path));
+        test_files.sort();
+        named_test_files.sort();
         let facts = engine::index(&files);
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
@@ -165,6 +182,8 @@ impl Workspace {
             files,
             facts,
             errors,
+            test_files,
+            named_test_files,
             resolver,
         })
     }
@@ -244,6 +263,45 @@ impl Workspace {
     }
 }
 
+/// What a found file is for in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Among the paths given: rewritten.
+    Target,
+    /// A test file among the paths given: only read for the index, like a context file.
+    Test,
+    /// Elsewhere in the project: only read for the index.
+    Context,
+}
+
+/// Reads and decodes one found file; only a [`Role::Target`] gets its transforms.
+fn read_file(
+    file: discovery::FoundFile,
+    role: Role,
+    cwd: &Path,
+) -> std::result::Result<ProjectFile, FileError> {
+    let display = display_path(&file.path, cwd);
+    let error = |message: String| FileError {
+        path: display.clone(),
+        line: None,
+        column: None,
+        message,
+    };
+    let bytes = std::fs::read(&file.path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
+    Ok(ProjectFile {
+        info: module_info(&file.path, display),
+        transforms: match role {
+            Role::Target => file.config.transforms_for(&file.path),
+            Role::Test | Role::Context => Vec::new(),
+        },
+        indexed_by: file.config.transforms.clone(),
+        settings: file.config.settings.clone(),
+        path: file.path,
+        source,
+    })
+}
+
 /// `path` relative to `cwd` when it is below it, else as it is.
 pub fn display_path(path: &Path, cwd: &Path) -> String {
     path.strip_prefix(cwd)
@@ -254,6 +312,14 @@ pub fn display_path(path: &Path, cwd: &Path) -> String {
 
 /// The closest folder at or above `dir` that marks a Python project.
 pub fn project_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| is_project_root(d))
+        .map(Path::to_path_buf)
+}
+
+/// Whether `dir` holds `.git`, `pyproject.toml`, `setup.py`, `setup.cfg` or a pyslim
+/// configuration.
+pub fn is_project_root(dir: &Path) -> bool {
     const MARKERS: [&str; 6] = [
         ".git",
         "pyproject.toml",
@@ -262,9 +328,7 @@ pub fn project_root(dir: &Path) -> Option<PathBuf> {
         "pyslim.toml",
         ".pyslim.toml",
     ];
-    dir.ancestors()
-        .find(|d| MARKERS.iter().any(|m| d.join(m).exists()))
-        .map(Path::to_path_buf)
+    MARKERS.iter().any(|m| dir.join(m).exists())
 }
 
 fn git_root(cwd: &Path) -> Option<PathBuf> {

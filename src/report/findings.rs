@@ -59,6 +59,9 @@ pub struct RunReport {
     pub fixes: usize,
     /// Number of unsafe fixes withheld.
     pub withheld: usize,
+    /// Number of test files among the paths given that were read for the analysis and
+    /// not rewritten (`rewrite-tests` is off).
+    pub test_files: usize,
     /// With `--profile`: every finding ranked by its saving at the peak.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<super::ranking::RankingReport>,
@@ -84,6 +87,7 @@ impl RunReport {
             files_changed: 0,
             fixes: 0,
             withheld: 0,
+            test_files: workspace.test_files.len(),
             profile: None,
         };
         for outcome in outcomes {
@@ -187,15 +191,23 @@ impl RunReport {
         Ok(())
     }
 
-    /// Prints the closing summary on stderr: counts per transform and what was withheld.
+    /// Prints the closing summary on stderr: counts per transform, the test files only
+    /// read, and what was withheld.
     pub fn print_summary(&self, verb: &str) -> std::io::Result<()> {
         let mut err = anstream::stderr().lock();
         for e in &self.errors {
             let red = AnsiColor::Red.on_default().bold();
             writeln!(err, "{red}error{red:#}: {e}")?;
         }
+        let tests = match self.test_files {
+            0 => String::new(),
+            n => format!(
+                "; {n} test {} read, not rewritten",
+                plural(n, "file", "files")
+            ),
+        };
         if self.fixes == 0 {
-            writeln!(err, "No rewrites found.")?;
+            writeln!(err, "No rewrites found{tests}.")?;
         } else {
             let per: Vec<String> = self
                 .by_transform
@@ -208,7 +220,7 @@ impl RunReport {
                 .collect();
             writeln!(
                 err,
-                "{verb} {} {} in {} {} ({}).",
+                "{verb} {} {} in {} {} ({}){tests}.",
                 self.fixes,
                 plural(self.fixes, "rewrite", "rewrites"),
                 self.files_changed,
@@ -226,6 +238,22 @@ impl RunReport {
         }
         Ok(())
     }
+}
+
+/// Warns on stderr, before any long work and in every output format (stdout stays the
+/// JSON), about each test file named on the command line: the user asked for it, and
+/// it is only read.
+pub fn warn_named_test_files(workspace: &Workspace) -> std::io::Result<()> {
+    let mut err = anstream::stderr().lock();
+    let yellow = AnsiColor::Yellow.on_default().bold();
+    for path in &workspace.named_test_files {
+        writeln!(
+            err,
+            "{yellow}warning{yellow:#}: {path} is a test file: read for the analysis, not \
+             rewritten (set `rewrite-tests = true` to rewrite test files)"
+        )?;
+    }
+    Ok(())
 }
 
 fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

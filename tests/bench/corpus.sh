@@ -8,7 +8,8 @@
 #   e.g. bash tests/bench/corpus.sh ~/corpus -- --select slots
 #
 # Test code inside SRC_PATHS (SRC_EXCLUDE in meta.env) is read for the analysis but not
-# rewritten (a temporary .pyslim.toml with per-file-ignores).
+# rewritten, as pyslim does with test files by default (README.md, "Test files"); the
+# findings end with how many of the files checked were test files, only read.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 corpus=$(cd "${1:?usage: corpus.sh CORPUS_DIR [KEY...] [-- PYSLIM_ARGS...]}" && pwd)
@@ -23,7 +24,6 @@ run_tests=${RUN_TESTS:-$here/../shared/corpus/run_tests.sh}
 [[ -x $run_tests ]] || { echo "corpus.sh: set RUN_TESTS to the corpus run_tests.sh" >&2; exit 2; }
 (cd "$here" && cargo build --release --quiet)
 pyslim=$here/target/release/pyslim
-names=$("$pyslim" transforms --format json | python3 -c 'import json,sys; print(json.dumps([t["name"] for t in json.load(sys.stdin)]))')
 
 suite() { # KEY -> "passed failed errors"
     "$run_tests" "$corpus" "$1" >/dev/null 2>&1 || true
@@ -34,18 +34,9 @@ printf '%-11s %-34s %-18s %-18s %s\n' project "findings (safe+withheld unsafe)" 
 for key in "${keys[@]}"; do
     project=$corpus/$key
     # shellcheck disable=SC1091
-    (. "$project/.corpus/meta.env"; echo "$SRC_PATHS"; echo "$SRC_EXCLUDE") > /tmp/pyslim-corpus-meta.$$
-    src=$(sed -n 1p /tmp/pyslim-corpus-meta.$$); exclude=$(sed -n 2p /tmp/pyslim-corpus-meta.$$)
-    rm -f /tmp/pyslim-corpus-meta.$$
+    src=$(. "$project/.corpus/meta.env"; echo "$SRC_PATHS")
     backup=$(mktemp -d)
     (cd "$project" && tar cf "$backup/src.tar" $src)
-    config=$project/.pyslim.toml
-    {
-        echo "[per-file-ignores]"
-        for path in $exclude; do
-            if [[ -d $project/$path ]]; then echo "\"$path/**\" = $names"; else echo "\"$path\" = $names"; fi
-        done
-    } > "$config"
     before=$(suite "$key")
     # `check` exits 1 when it finds rewrites; only its JSON matters here.
     findings=$(cd "$project" && { "$pyslim" check --format json "${args[@]}" $src 2>/dev/null || true; } | python3 -c '
@@ -56,15 +47,15 @@ for f in r["files"]:
     for x in f["fixes"]: c[(x["key"]["transform"], x["applicability"])] += 1
     for x in f["withheld"]: c[(x["key"]["transform"], "unsafe")] += 1
 names = sorted({t for t, _ in c})
-print(" ".join("%s:%d+%d" % (t, c[(t, "safe")], c[(t, "unsafe")]) for t in names) or "none", "errors:%d" % len(r["errors"]))
+print(" ".join("%s:%d+%d" % (t, c[(t, "safe")], c[(t, "unsafe")]) for t in names) or "none", "errors:%d" % len(r["errors"]), "tests:%d" % r["test_files"])
 ' || echo "check failed")
     (cd "$project" && "$pyslim" rewrite "${args[@]}" $src >/dev/null 2>&1) || true
     after=$(suite "$key")
     (cd "$project" && tar xf "$backup/src.tar")
-    rm -rf "$backup" "$config"
+    rm -rf "$backup"
     status=ok
     read -r bp bf be <<<"$before"; read -r ap af ae <<<"$after"
     if [[ $af -gt $bf || $ae -gt $be || $ap -lt $bp ]]; then status=REGRESSED; fi
     printf '%-11s %-34s %-18s %-18s %s\n' "$key" "$findings" "$bp/$bf/$be" "$ap/$af/$ae" "$status"
 done
-echo "(tests: passed/failed/errors; findings: transform:safe+unsafe)"
+echo "(tests: passed/failed/errors; findings: transform:safe+unsafe, then errors and test files only read)"
