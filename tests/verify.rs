@@ -444,16 +444,18 @@ fn a_hanging_run_times_out_and_its_process_group_is_killed() {
     let dir = fixture("hangs");
     let scratch = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
-    let outcome = runner(dir.path(), &[], Duration::from_secs(3), scratch.path())
+    // Long enough for pytest to start and the test to spawn its child on a busy
+    // machine (3 s was not, under a parallel build).
+    let outcome = runner(dir.path(), &[], Duration::from_secs(15), scratch.path())
         .run("hang", false, None, 1)
         .unwrap();
-    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(started.elapsed() < Duration::from_secs(60));
     assert!(
         matches!(&outcome, RunOutcome::Inconclusive(c) if c.contains("timed out")),
         "{outcome:?}"
     );
     let pid: i32 = std::fs::read_to_string(dir.path().join("child.pid"))
-        .unwrap()
+        .expect("the hanging test never started its child before the timeout")
         .trim()
         .parse()
         .unwrap();
