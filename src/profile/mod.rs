@@ -397,6 +397,13 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
             ))
         })
         .collect();
+    let runs = [&plain, &peak, &census_run, &probe_run]
+        .iter()
+        .map(|r| schema::RunTime {
+            label: r.spec.label.clone(),
+            seconds: r.wall.as_secs_f64(),
+        })
+        .collect();
     drop(copy);
     drop(second);
     Ok(Profile {
@@ -418,6 +425,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         sites_estimated: native,
         candidates,
         files: files_hashes,
+        runs,
     })
 }
 

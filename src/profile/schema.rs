@@ -232,6 +232,18 @@ pub struct Profile {
     pub candidates: Vec<Candidate>,
     /// SHA-256 of each analysed file's bytes when profiled, by path.
     pub files: BTreeMap<String, String>,
+    /// The worker runs the profile took, in order, with their wall time.
+    #[serde(default)]
+    pub runs: Vec<RunTime>,
+}
+
+/// One worker run of a profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunTime {
+    /// `plain`, `peak`, `census`, `probes`.
+    pub label: String,
+    /// Wall time of the worker process.
+    pub seconds: f64,
 }
 
 impl Profile {
