@@ -235,17 +235,26 @@ fn class(
     let per = figures::per_unit(per_unit, evidence.version).unwrap_or(0.0);
     c.saving = (instances as f64 * per) as u64;
     c.estimate = format!(
-        "{} live instances x {per:.0} B per instance ({})",
+        "{} live {} x {per:.0} B per instance ({})",
         thousands(instances),
+        if instances == 1 {
+            "instance"
+        } else {
+            "instances"
+        },
         version_name(evidence.version)
     );
+    // Instances whose __dict__ was made (vars(), pickling, copy) lose it too.
+    let dict = figures::materialized_dict(evidence.version);
     if let Some(count) = count
         && count.with_dict > 0
+        && dict > 0
+        && per > 0.0
     {
+        c.saving += count.with_dict * u64::from(dict);
         c.estimate.push_str(&format!(
-            "; {} of them also have a __dict__ ({}), which slots remove too",
-            thousands(count.with_dict),
-            crate::report::bytes(count.dict_bytes as i64, false)
+            ", and {} of them have a __dict__ (+{dict} B each, which slots remove too)",
+            thousands(count.with_dict)
         ));
     }
     // Attributes written at run time outside every slot the class will have.

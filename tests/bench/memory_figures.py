@@ -76,6 +76,17 @@ if kind == "instance":
     tracemalloc.stop()
     print(json.dumps(current / INSTANCES))
 
+elif kind == "dict":
+    # What `vars(obj)` (or pickling, or copy) adds to an instance that had none.
+    cls = make_class("plain", int(arg))
+    items = [cls() for _ in range(INSTANCES)]
+    tracemalloc.start()
+    for item in items:
+        vars(item)
+    current = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    print(json.dumps(current / INSTANCES))
+
 elif kind == "list":
     values = {
         "cached-ints": lambda i: i % 100,
@@ -256,6 +267,7 @@ def main():
             for a, b in zip(per_style["plain"], per_style["slots"])
         ]
         rows.append((f"**{attributes} attributes, saved by `__slots__`**", saved))
+        rows.append((f"{attributes} attributes, `__dict__` made by `vars()`", each("dict", str(attributes), ".0f")))
     table("Bytes per instance (traced)", "class", rows, versions)
 
     rows = [

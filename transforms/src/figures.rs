@@ -41,6 +41,18 @@ pub fn slots_per_instance(
     (figure, on)
 }
 
+/// Traced bytes a plain instance gains when its `__dict__` is made (by `vars()`,
+/// `obj.__dict__`, pickling, `copy`), which `__slots__` also saves. From 3.11 an
+/// instance keeps its attributes inline until then; before, every instance has its
+/// dict and the per-instance figure already counts it.
+pub fn materialized_dict(version: PythonVersion) -> u32 {
+    if (version.major, version.minor) >= (3, 11) {
+        64
+    } else {
+        0
+    }
+}
+
 /// Traced bytes per element of a list: its 8 B pointer with the spare capacity of a
 /// list grown by `append` (1M elements; 8.449 B on every version 3.9-3.13).
 pub const LIST_POINTER: f64 = 8.4;
