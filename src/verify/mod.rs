@@ -5,23 +5,23 @@
 //! A pipeline of named phases, all on temporary copies of the project (the user's
 //! files are untouched until the CLI writes the kept rewrites):
 //!
-//! 1. [`baseline`](pipeline::Verifier::baseline): the suite without rewrites, on a copy
+//! 1. **baseline**: the suite without rewrites, on a copy
 //!    instrumented to record which fix's code each test reaches
 //!    ([`reach`]); beside it (two cores), the suite with every candidate;
-//! 2. [`candidates`](pipeline::Verifier::candidates): what the all-candidates run broke,
+//! 2. **candidates**: what the all-candidates run broke,
 //!    and the fixes no test reaches ("not exercised": kept only when safe);
-//! 3. [`search`](pipeline::Verifier::search): the culprit search
+//! 3. **search**: the culprit search
 //!    ([`bisect::drop_culprits`]) among the fixes that reach the broken tests, in
 //!    groups whose tests do not overlap, each running only its broken tests; a test
 //!    module that no longer imports is searched among the fixes in the modules it
 //!    imports, collecting only that module;
-//! 4. [`memory`](pipeline::Verifier::memory): the tests that reach a kept memory fix,
+//! 4. **memory**: the tests that reach a kept memory fix,
 //!    before and after, interleaved, each test's peak measured by the allocation meter;
 //!    noisy tests (their peak varies between identical runs) stay out of the gate;
-//! 5. [`attribution`](pipeline::Verifier::attribution): per transform, and a transform
+//! 5. **attribution**: per transform, and a transform
 //!    whose change is a real increase is dropped (its fixes, then the survivors
 //!    re-checked);
-//! 6. [`workload`](workload): with a workload, its traced peak and peak RSS before and
+//! 6. **workload** ([`workload`]): with a workload, its traced peak and peak RSS before and
 //!    after, and its output, which must not change.
 //!
 //! Every run is a fresh worker process ([`crate::python::worker`]); only pytest exit 0
@@ -73,9 +73,11 @@
 
 pub mod bisect;
 mod judge;
+mod measure;
 pub mod memory;
 mod pipeline;
 pub mod reach;
+mod search;
 pub mod workload;
 
 use std::collections::BTreeSet;

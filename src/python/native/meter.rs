@@ -17,7 +17,7 @@
 //! allocated it. Live samples give an estimate of which lines hold the heap; the
 //! aggregate is snapshotted whenever memory reaches a new high by 1%, so the sites "at
 //! the peak" are known at the end. A list's storage block carries its sample, so
-//! [`storage_site`] tells where a large list was last grown.
+//! `_pyslim_native.storage_site` tells where a large list was last grown.
 //!
 //! Getting the line means asking CPython for the current frame from inside an
 //! allocator, which may create a frame object. That is done with the cyclic GC
