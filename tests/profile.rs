@@ -442,3 +442,32 @@ fn figures_follow_the_python_that_runs() {
         "{verified}"
     );
 }
+
+/// Without a workload, the test suite is the workload.
+#[test]
+fn without_a_workload_the_test_suite_is_profiled() {
+    let dir = project();
+    let out = pyslim(dir.path())
+        .args(["profile", "--format", "json", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let p: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(p["workload"]["kind"], "tests");
+    assert_eq!(p["workload"]["argv"], serde_json::json!(["-m", "pytest"]));
+    assert!(p["traced_peak"].as_u64().unwrap() > 0);
+    assert_eq!(
+        p["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["label"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["plain", "peak", "census", "probes"]
+    );
+}
