@@ -43,10 +43,12 @@ def _remap_paths(original, copy, venv):
 
     sys.path[:] = [remap(p) for p in sys.path]
     for finder in sys.meta_path:
-        mapping = getattr(finder, "MAPPING", None)
-        if isinstance(mapping, dict):
-            for key in list(mapping):
-                mapping[key] = remap(mapping[key])
+        # setuptools' editable finders keep MAPPING as a global of their module.
+        owner = sys.modules.get(getattr(finder, "__module__", None) or "")
+        for mapping in (getattr(finder, "MAPPING", None), getattr(owner, "MAPPING", None)):
+            if isinstance(mapping, dict):
+                for key in list(mapping):
+                    mapping[key] = remap(mapping[key])
     return remap
 
 
