@@ -42,6 +42,28 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use pyslim_transforms::Impact;
+
+/// Whether a candidate is proven safe statically, as `check` spells it (`safe` or
+/// `unsafe`; the profile's own type so its schema does not follow the ruff crates').
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Applicability {
+    /// Applied by `rewrite`.
+    Safe,
+    /// Applied only with `--unsafe` or `--verify`.
+    Unsafe,
+}
+
+impl From<pyslim_transforms::Applicability> for Applicability {
+    fn from(applicability: pyslim_transforms::Applicability) -> Self {
+        match applicability {
+            pyslim_transforms::Applicability::Safe => Self::Safe,
+            _ => Self::Unsafe,
+        }
+    }
+}
+
 /// The schema version this pyslim writes and reads.
 pub const VERSION: u32 = 1;
 
@@ -182,9 +204,9 @@ pub struct Candidate {
     /// The construct's byte offset (the fix's key with `transform`).
     pub offset: u32,
     /// `safe` or `unsafe`.
-    pub applicability: String,
+    pub applicability: Applicability,
     /// `memory` or `time`.
-    pub impact: String,
+    pub impact: Impact,
     /// The transform's message.
     pub message: String,
     /// What was measured.

@@ -6,7 +6,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use super::schema::{Candidate, Measured, Profile};
+use super::schema::{Candidate, Impact, Measured, Profile};
 use super::{relative_path, sha256};
 use crate::engine::ReportedFix;
 use crate::load::ProjectFile;
@@ -132,7 +132,7 @@ impl<'p> Selection<'p> {
                 reason: reason.clone(),
             };
         }
-        if candidate.impact == "time" {
+        if candidate.impact == Impact::Time {
             return match candidate.measured {
                 Measured::Queue { calls, .. } if calls > 0 => Verdict::Time {
                     estimate: candidate.estimate.clone(),

@@ -1,6 +1,6 @@
 //! Statistics of repeated measurements: the median with min-max of a series, and the
 //! rule that calls a before/after change real: it must exceed max(4 KiB, 3x the larger
-//! spread) (docs: python-memory-facts, "Measuring").
+//! spread) (README, "Verification"; the figures behind it: docs/memory-figures.md).
 
 /// A change is real only above this many bytes, whatever the spread.
 pub const NOISE_FLOOR: u64 = 4096;

@@ -8,7 +8,7 @@ use std::io::Write;
 use anstyle::{AnsiColor, Style};
 
 use super::bytes;
-use crate::profile::schema::{Measured, Profile};
+use crate::profile::schema::{Applicability, Impact, Measured, Profile};
 
 /// Candidates shown in full (the JSON has them all).
 const SHOWN: usize = 25;
@@ -59,12 +59,12 @@ pub fn print(profile: &Profile, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "  none")?;
     }
     for c in kept.iter().take(SHOWN) {
-        let figure = if c.impact == "time" {
+        let figure = if c.impact == Impact::Time {
             "time".to_string()
         } else {
             bytes(c.saving as i64, false)
         };
-        let unsafe_tag = if c.applicability == "unsafe" {
+        let unsafe_tag = if c.applicability == Applicability::Unsafe {
             " [unsafe]"
         } else {
             ""

@@ -8,7 +8,7 @@ use crate::saving::Saving;
 
 /// What a rewrite buys. Reports must not present a time rewrite as a memory saving (a
 /// deque is slightly larger than a list: docs/memory-figures.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Impact {
     /// Fewer bytes per object or a lower peak.

@@ -145,7 +145,7 @@ pub fn main(entry: &Path, spec_path: &Path) -> Result<i32> {
 
 /// Starts CPython as `program_name` so it finds `pyvenv.cfg` itself: `sys.prefix`,
 /// `sys.path` and `sys.executable` then match `<venv>/bin/python` exactly (pyo3's
-/// default start-up does not; see docs: embedding). With `meter`, the allocation
+/// default start-up does not: it takes the base interpreter's prefix). With `meter`, the allocation
 /// meter is installed between pre-initialisation and initialisation.
 fn start_interpreter(program_name: &Path, meter: bool) -> Result<()> {
     let name = CString::new(program_name.as_os_str().as_encoded_bytes())
