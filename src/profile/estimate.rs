@@ -216,6 +216,49 @@ fn one(
     candidate
 }
 
+/// Adds what slots save on instances that have a `__dict__` (from 3.11; before, every
+/// instance has one and the per-instance figure counts it). A dict made over the
+/// inline values (by `vars()`, pickling, `copy`) costs the figures' 64 B on top of
+/// the per-instance figure. A dict that owns its keys (more attributes than a
+/// shared-keys table holds, or keys written in another order) holds the values
+/// itself: slots remove its measured bytes, less the 8 B slot each attribute takes
+/// instead. The census cannot tell the two apart without creating objects, so each
+/// instance with a dict counts the larger of the two, which the measured average
+/// decides (a shared-keys dict measures 64 B, so its own estimate stays below).
+fn dict_saving(
+    c: &mut Candidate,
+    count: &ClassCount,
+    slots: usize,
+    per_instance_figure: u64,
+    version: PythonVersion,
+) {
+    let view = u64::from(figures::materialized_dict(version));
+    if view == 0 || count.with_dict == 0 {
+        return;
+    }
+    let with_dict = count.with_dict.min(count.instances);
+    let average = count.dict_bytes / with_dict;
+    let slot_bytes = 8 * slots.max(count.attributes.len()) as u64;
+    let owned = average.saturating_sub(slot_bytes);
+    if owned > per_instance_figure + view {
+        c.saving = c.saving - with_dict * per_instance_figure + with_dict * owned;
+        c.estimate.push_str(&format!(
+            "; {} of them have a __dict__ of {} B on average (measured) holding their \
+             attributes: for those, {} B less {slot_bytes} B of slots = {} B each",
+            thousands(with_dict),
+            thousands(average),
+            thousands(average),
+            thousands(owned)
+        ));
+    } else {
+        c.saving += with_dict * view;
+        c.estimate.push_str(&format!(
+            ", and {} of them have a __dict__ (+{view} B each, which slots remove too)",
+            thousands(with_dict)
+        ));
+    }
+}
+
 fn class(
     c: &mut Candidate,
     qualname: &str,
@@ -244,18 +287,10 @@ fn class(
         },
         version_name(evidence.version)
     );
-    // Instances whose __dict__ was made (vars(), pickling, copy) lose it too.
-    let dict = figures::materialized_dict(evidence.version);
     if let Some(count) = count
-        && count.with_dict > 0
-        && dict > 0
         && per > 0.0
     {
-        c.saving += count.with_dict * u64::from(dict);
-        c.estimate.push_str(&format!(
-            ", and {} of them have a __dict__ (+{dict} B each, which slots remove too)",
-            thousands(count.with_dict)
-        ));
+        dict_saving(c, count, slots.len(), per as u64, evidence.version);
     }
     // Attributes written at run time outside every slot the class will have.
     let Some(seen) = evidence
@@ -561,5 +596,75 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    fn counted(instances: u64, with_dict: u64, dict_bytes: u64, attributes: usize) -> ClassCount {
+        ClassCount {
+            path: "m.py".into(),
+            qualname: "C".into(),
+            instances,
+            object_bytes: instances * 56,
+            with_dict,
+            dict_bytes,
+            attributes: (0..attributes).map(|i| format!("a{i}")).collect(),
+        }
+    }
+
+    fn candidate(saving: u64) -> Candidate {
+        Candidate {
+            path: "m.py".into(),
+            line: 1,
+            transform: "slots".into(),
+            offset: 0,
+            applicability: super::super::schema::Applicability::Safe,
+            impact: pyslim_transforms::Impact::Memory,
+            message: String::new(),
+            measured: Measured::NotReached,
+            saving,
+            estimate: String::new(),
+            dropped: None,
+        }
+    }
+
+    const V311: PythonVersion = PythonVersion {
+        major: 3,
+        minor: 11,
+    };
+
+    #[test]
+    fn dicts_over_inline_values_add_the_view_figure() {
+        // 100 instances x 48 B, 10 of them with a 64 B dict made by vars().
+        let mut c = candidate(4800);
+        dict_saving(&mut c, &counted(100, 10, 640, 3), 3, 48, V311);
+        assert_eq!(c.saving, 4800 + 10 * 64);
+        assert!(
+            c.estimate
+                .contains("10 of them have a __dict__ (+64 B each")
+        );
+    }
+
+    #[test]
+    fn dicts_holding_their_attributes_count_their_measured_bytes_less_the_slots() {
+        // 30 attributes: each dict owns its keys and measures 1,584 B; the slots take
+        // 240 B instead, and the 48 B figure (inline values) is not counted for them.
+        let mut c = candidate(100 * 48);
+        dict_saving(&mut c, &counted(100, 100, 158_400, 30), 13, 48, V311);
+        assert_eq!(c.saving, 100 * (1584 - 240));
+        assert!(
+            c.estimate
+                .contains("1,584 B less 240 B of slots = 1,344 B each")
+        );
+    }
+
+    #[test]
+    fn before_3_11_the_per_instance_figure_already_counts_the_dict() {
+        let mut c = candidate(4800);
+        let v310 = PythonVersion {
+            major: 3,
+            minor: 10,
+        };
+        dict_saving(&mut c, &counted(100, 100, 158_400, 30), 13, 48, v310);
+        assert_eq!(c.saving, 4800);
+        assert_eq!(c.estimate, "");
     }
 }
