@@ -2,7 +2,7 @@
 project of a corpus set up by the shared corpus's setup.sh (issue: verification a user
 can afford).
 
-    python3 tests/bench/verify_speed.py CORPUS_DIR [KEY ...] [--pyslim BINARY]
+    python3 tests/bench/verify_speed.py CORPUS_DIR [KEY ...] [--pyslim BINARY] [--limit S]
 
 For each project: the plain suite's wall time (`.corpus/test.sh`, the median of two
 runs), then `pyslim rewrite --verify --unsafe --repeat 1 --dry-run` on its sources with
@@ -52,9 +52,13 @@ def environment(project):
     return env
 
 
-def timed(cmd, cwd, env):
+def timed(cmd, cwd, env, limit=None):
+    """Wall seconds and the finished process, or (seconds, None) past `limit`."""
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return time.perf_counter() - start, None
     return time.perf_counter() - start, proc
 
 
@@ -63,6 +67,10 @@ def main():
     parser.add_argument("corpus", type=Path)
     parser.add_argument("keys", nargs="*")
     parser.add_argument("--pyslim", default=str(HERE / "target" / "release" / "pyslim"))
+    parser.add_argument(
+        "--limit", type=float, default=None,
+        help="stop a verification after this many seconds and print it as '>LIMIT'",
+    )
     args = parser.parse_args()
     keys = args.keys or [
         line.split("|")[0]
@@ -87,7 +95,11 @@ def main():
             args.pyslim, "rewrite", "--verify", "--unsafe", "--repeat", "1", "--dry-run",
             "--format", "json", "--venv", ".venv", *sources, "--tests", *pytest_args(project),
         ]
-        seconds, proc = timed(cmd, project, env)
+        seconds, proc = timed(cmd, project, env, args.limit)
+        if proc is None:
+            rows.append(seconds / (2 * plain_s))
+            print("%-11s %9.2f %9s %7s  stopped at the limit" % (key, plain_s, ">%.0f" % seconds, ">%.2f" % rows[-1]), flush=True)
+            continue
         try:
             report = json.loads(proc.stdout)["verify"]
         except (ValueError, KeyError):
