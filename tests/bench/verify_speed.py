@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import shlex
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,11 +56,18 @@ def environment(project):
 def timed(cmd, cwd, env, limit=None):
     """Wall seconds and the finished process, or (seconds, None) past `limit`."""
     start = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=limit)
-    except subprocess.TimeoutExpired:
-        return time.perf_counter() - start, None
-    return time.perf_counter() - start, proc
+    # Its own session, so a stop at the limit also ends the workers it started.
+    with subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return time.perf_counter() - start, None
+    return time.perf_counter() - start, subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def main():
