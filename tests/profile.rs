@@ -351,8 +351,33 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
         .find(|r| r["transform"] == "slots")
         .unwrap();
     assert_eq!(slots["estimated"], 800_000);
+    assert_eq!(slots["together"], 1);
     let measured = slots["measured"]["change"].as_i64().unwrap();
     assert!((-880_000..-720_000).contains(&measured), "{measured}");
+    // The two float lists are measured together, as their transform: 80,000 floats
+    // leave the peak (24.4 B each, the float object and the spare pointer, as the
+    // array holds 8 B per element).
+    let arrays: Vec<&Value> = workload["rewrites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["transform"] == "array")
+        .collect();
+    assert_eq!(arrays.len(), 2, "{workload:#}");
+    for array in &arrays {
+        assert_eq!(array["together"], 2);
+        let measured = array["measured"]["change"].as_i64().unwrap();
+        assert!((-2_300_000..-1_600_000).contains(&measured), "{measured}");
+    }
+    // The queue is a time rewrite: no memory estimate is claimed for it.
+    let deque = workload["rewrites"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["transform"] == "deque")
+        .unwrap();
+    assert_eq!(deque["impact"], "time");
+    assert_eq!(deque["estimated"], Value::Null);
 }
 
 /// The native meter counts what tracemalloc counts (bytes requested from Python's

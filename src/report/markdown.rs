@@ -302,20 +302,18 @@ fn write_workload(md: &mut String, w: &WorkloadReport) -> std::fmt::Result {
         }
     )?;
     if !w.rewrites.is_empty() {
-        writeln!(md, "| Rewrite | Estimated saving at the peak | Measured |")?;
-        writeln!(md, "|---|---:|---:|")?;
+        writeln!(md, "| Rewrite | Effect on the workload's traced peak |")?;
+        writeln!(md, "|---|---|")?;
+        let mut seen = std::collections::BTreeSet::new();
         for r in &w.rewrites {
+            let first = seen.insert(r.transform.as_str());
             writeln!(
                 md,
-                "| `{}` `{}:{}` | {} | {} |",
+                "| `{}` `{}:{}` | {} |",
                 r.transform,
                 r.path,
                 r.line,
-                r.estimated
-                    .map_or("-".to_string(), |b| format!("~{}", bytes(b as i64, false))),
-                r.measured
-                    .as_ref()
-                    .map_or("not told apart".to_string(), change_of)
+                super::rewrite_effect(r, first, |s| format!("**{s}**"))
             )?;
         }
         writeln!(md)?;

@@ -29,3 +29,118 @@ pub fn bytes(value: i64, signed: bool) -> String {
         format!("{sign}{:.2} MiB", v / (1024.0 * 1024.0))
     }
 }
+
+/// What one kept rewrite did to the workload, as a report line says it: the estimate
+/// and the measured change of its transform's rewrites (the first row of a transform
+/// carries the figure, `first`; its other rows point at it), with `(noise)` or
+/// `(indicative)` where the change is not real. `strong` wraps a real figure (Markdown
+/// bold).
+pub fn rewrite_effect(
+    r: &crate::verify::workload::RewriteFigures,
+    first: bool,
+    strong: fn(String) -> String,
+) -> String {
+    let measured = |c: &crate::python::stats::Change| {
+        if c.runs < crate::python::stats::MIN_RUNS {
+            format!("{} (indicative: {} run(s))", bytes(c.change, true), c.runs)
+        } else if c.real {
+            strong(bytes(c.change, true))
+        } else {
+            format!("{} (noise)", bytes(c.change, true))
+        }
+    };
+    if r.impact == pyslim_transforms::Impact::Time {
+        return match &r.measured {
+            Some(c) => format!(
+                "a time rewrite, no memory saving claimed; traced peak {}",
+                measured(c)
+            ),
+            None => "a time rewrite, no memory saving claimed".to_string(),
+        };
+    }
+    let estimated = r
+        .estimated
+        .map_or("-".to_string(), |b| format!("~{}", bytes(b as i64, false)));
+    let measured = match &r.measured {
+        None => "no figures".to_string(),
+        Some(_) if !first => format!(
+            "in the figure of the {} {} rewrites above",
+            r.together, r.transform
+        ),
+        Some(c) if r.together > 1 => {
+            format!(
+                "{} for its {} {} rewrites together",
+                measured(c),
+                r.together,
+                r.transform
+            )
+        }
+        Some(c) => measured(c),
+    };
+    format!("estimated {estimated}, measured {measured}")
+}
+
+#[cfg(test)]
+mod rewrite_effect_tests {
+    use super::rewrite_effect;
+    use crate::python::stats::{Change, Spread};
+    use crate::verify::workload::RewriteFigures;
+    use pyslim_transforms::Impact;
+
+    fn row(
+        transform: &str,
+        impact: Impact,
+        change: i64,
+        real: bool,
+        together: usize,
+    ) -> RewriteFigures {
+        let spread = Spread {
+            median: 1_000_000,
+            min: 1_000_000,
+            max: 1_000_000,
+        };
+        RewriteFigures {
+            path: "m.py".into(),
+            line: 3,
+            transform: transform.into(),
+            impact,
+            estimated: (impact == Impact::Memory).then_some(1_900_000),
+            measured: Some(Change {
+                before: spread,
+                after: spread,
+                change,
+                threshold: 4096,
+                real,
+                runs: 3,
+            }),
+            together,
+        }
+    }
+
+    #[test]
+    fn a_transform_measured_together_is_said_once() {
+        let r = row("array", Impact::Memory, -1_887_437, true, 2);
+        assert_eq!(
+            rewrite_effect(&r, true, |s| s),
+            "estimated ~1.81 MiB, measured -1.80 MiB for its 2 array rewrites together"
+        );
+        assert_eq!(
+            rewrite_effect(&r, false, |s| s),
+            "estimated ~1.81 MiB, measured in the figure of the 2 array rewrites above"
+        );
+    }
+
+    #[test]
+    fn noise_and_time_rewrites_claim_no_saving() {
+        let r = row("slots", Impact::Memory, -144, false, 1);
+        assert_eq!(
+            rewrite_effect(&r, true, |s| s),
+            "estimated ~1.81 MiB, measured -144 B (noise)"
+        );
+        let r = row("deque", Impact::Time, -144, false, 1);
+        assert_eq!(
+            rewrite_effect(&r, true, |s| s),
+            "a time rewrite, no memory saving claimed; traced peak -144 B (noise)"
+        );
+    }
+}

@@ -191,18 +191,16 @@ fn print_workload(w: &WorkloadReport, out: &mut dyn Write) -> Result<()> {
             OutputCheck::Nondeterministic => "differs between runs of the same code: not compared",
         }
     )?;
+    let mut seen = std::collections::BTreeSet::new();
     for r in &w.rewrites {
+        let first = seen.insert(r.transform.as_str());
         writeln!(
             out,
-            "  {}:{} {}: estimated {}, measured {}",
+            "  {}:{} {}: {}",
             r.path,
             r.line,
             r.transform,
-            r.estimated
-                .map_or("-".to_string(), |b| format!("~{}", bytes(b as i64, false))),
-            r.measured
-                .as_ref()
-                .map_or("not told apart".to_string(), |c| bytes(c.change, true))
+            super::rewrite_effect(r, first, |s| s)
         )?;
     }
     Ok(())

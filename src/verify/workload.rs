@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
+use pyslim_transforms::Impact;
 
 use super::bisect::{self, Purpose};
 use super::pipeline::Verifier;
@@ -47,11 +48,17 @@ pub struct RewriteFigures {
     pub line: usize,
     /// The transform.
     pub transform: String,
+    /// Memory or time: a time rewrite has no memory estimate, and its measured change
+    /// is shown only to say it costs nothing.
+    pub impact: Impact,
     /// The profile's estimate of its saving at the peak, bytes.
     pub estimated: Option<u64>,
-    /// Its measured change of the traced peak, when it can be told apart (the only
-    /// kept rewrite of its transform).
+    /// The measured change of the traced peak with its transform's kept rewrites alone
+    /// (when more than one transform was kept; else the whole change).
     pub measured: Option<Change>,
+    /// How many kept rewrites `measured` covers: the rewrites of one transform are
+    /// measured together, not one by one.
+    pub together: usize,
 }
 
 /// How the output compared.
@@ -443,19 +450,20 @@ fn figures(
         .map(|i| {
             let fix = &v.fixes[i];
             let transform = fix.fix.key.transform.to_string();
-            let alone = by_transform.get(&transform).is_some_and(|s| s.len() == 1);
+            let together = by_transform.get(&transform).map_or(1, Vec::len);
             RewriteFigures {
                 path: fix.path.clone(),
                 line: fix.fix.line,
-                estimated: request
-                    .estimates
-                    .get(&(fix.path.clone(), transform.clone(), fix.fix.key.offset))
-                    .copied(),
-                measured: if alone {
-                    transforms.get(&transform).cloned().flatten()
-                } else {
-                    None
+                impact: fix.fix.impact,
+                estimated: match fix.fix.impact {
+                    Impact::Time => None,
+                    Impact::Memory => request
+                        .estimates
+                        .get(&(fix.path.clone(), transform.clone(), fix.fix.key.offset))
+                        .copied(),
                 },
+                measured: transforms.get(&transform).cloned().flatten(),
+                together,
                 transform,
             }
         })
