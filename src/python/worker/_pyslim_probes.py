@@ -9,6 +9,7 @@
 # attribute writes are recorded per concrete class, so an attribute set at run time
 # outside the static slot set is seen.
 import builtins
+import linecache
 import sys
 
 
@@ -65,7 +66,12 @@ class Probes:
     def _watching_build_class(self, func, name, *bases, **kwargs):
         cls = self._build_class(func, name, *bases, **kwargs)
         code = getattr(func, "__code__", None)
-        if isinstance(cls, type) and code is not None and self.is_project_file(code.co_filename):
+        if (
+            isinstance(cls, type)
+            and code is not None
+            and self.is_project_file(code.co_filename)
+            and not _frozen_dataclass(code)
+        ):
             self._watch(cls)
         return cls
 
@@ -133,3 +139,22 @@ def _held_bytes(value):
         if getrefcount(item) <= 3:
             size += getsizeof(item)
     return size
+
+
+def _frozen_dataclass(code):
+    """Whether the class whose body is `code` is decorated `@dataclass(frozen=True)`.
+
+    Its decorator runs after the class is built and refuses a class that defines
+    `__setattr__` itself, so such a class goes unwatched (it takes no new attributes
+    anyway). A decorated class body's code starts at its first decorator line.
+    """
+    line = code.co_firstlineno
+    decorators = []
+    while True:
+        text = linecache.getline(code.co_filename, line).strip()
+        if not text or text.startswith("class ") or len(decorators) > 50:
+            break
+        decorators.append(text)
+        line += 1
+    joined = " ".join(decorators)
+    return "dataclass" in joined and "frozen" in joined
