@@ -9,7 +9,7 @@
 //!    are the workload's own;
 //! 2. peak: the allocation meter (native, or tracemalloc with the venv's own
 //!    interpreter) finds the traced peak and the allocation sites at it;
-//! 3. census: the same again, and when traced memory first reaches 97% of the peak
+//! 3. census: the same again, and when traced memory first reaches 99.5% of the peak
 //!    run 2 found, a census of the heap is taken (instances per project class, lists
 //!    per allocating line with their element types). Running twice is how the census
 //!    lands at the peak without keeping every allocation's history (memray's way);
