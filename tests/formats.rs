@@ -290,7 +290,14 @@ fn completions_for_each_shell() {
         assert!(text.contains(marker), "{shell}: {text}");
         // Subcommands, flags and their values are known to the script (fish writes
         // `-l verify` for `--verify`).
-        for word in ["rewrite", "verify", "format", "sarif", "quiet", "completions"] {
+        for word in [
+            "rewrite",
+            "verify",
+            "format",
+            "sarif",
+            "quiet",
+            "completions",
+        ] {
             assert!(text.contains(word), "{shell} lacks {word}");
         }
     }
