@@ -168,7 +168,7 @@ struct PythonArgs {
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
     /// Fail instead of using the venv's own interpreter when its Python differs from
-    /// the one pyslim embeds.
+    /// the one pyslim embeds (or pyslim embeds none: `pyslim --version` says).
     #[arg(long)]
     embedded: bool,
 }

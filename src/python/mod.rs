@@ -109,6 +109,13 @@ pub fn prepare(
             Mode::VenvInterpreter
         }
     };
+    if mode == Mode::Embedded && crate::report::level::verbose() {
+        eprintln!(
+            "Running {} embedded (Python {}, the one pyslim links)",
+            venv.path.display(),
+            venv.version
+        );
+    }
     Ok(PythonInfo {
         mode,
         venv: venv.path,
