@@ -57,9 +57,9 @@ echo "wheel: $(basename "$wheel"), $(du -k "$wheel" | cut -f1) KiB"
 
 echo "== install into a fresh venv of $("$python" --version)"
 "$python" -m venv "$work/venv"
-start=$(date +%s.%N)
+start=$(date +%s%N)
 "$work/venv/bin/python" -m pip install "${pip_quiet[@]}" "$wheel"
-echo "installed in $(echo "$(date +%s.%N) - $start" | bc) s"
+echo "installed in $((($(date +%s%N) - start) / 1000000)) ms"
 pyslim="$work/venv/bin/pyslim"
 "$pyslim" --version
 if ldd "$pyslim" | grep -q libpython; then
