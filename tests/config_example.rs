@@ -243,7 +243,8 @@ fn command_of(line: &str, at: usize) -> &'static str {
     for word in before[span_start..].split_whitespace() {
         command = match word {
             "pyslim" | "--" => "pyslim",
-            "cargo" | "git" | "python3" | "bash" | "pip" | "pytest" => "other",
+            "cargo" | "git" | "python3" | "bash" | "pip" | "pipx" | "pytest" | "maturin"
+            | "pre-commit" => "other",
             // A workload's own arguments: `"bench.py --n 200000"`.
             _ if word.trim_start_matches('"').ends_with(".py") => "other",
             _ => command,

@@ -383,6 +383,7 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
 /// The native meter counts what tracemalloc counts (bytes requested from Python's
 /// allocators), at a fraction of its cost: the same workload's traced peak agrees.
 #[test]
+#[cfg(feature = "embedded")]
 fn the_native_meter_agrees_with_tracemalloc() {
     use pyslim::python::runner::{Mode, RunSpec, Runner};
     use pyslim::python::worker::{MeterMode, Target};

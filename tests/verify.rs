@@ -10,6 +10,10 @@
 //! `f([... for ...])` to `f(... for ...)` for `sum`/`max`/`min` (safe) and `any`/`all`
 //! (unsafe: they short-circuit), as the real `generator` transform does; the CLI tests
 //! use the real transforms.
+//!
+//! These tests run the embedded worker, so they need the `embedded` feature (the
+//! default); a build without it is covered by `tests/modes.rs`.
+#![cfg(feature = "embedded")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,18 +1,20 @@
 //! `pyslim check`: list what would be rewritten; exit 1 when anything is found.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Args;
 
 use super::{
-    CommonArgs, Format, RankArgs, config_here, exit_code, load, load_profile, min_saving, observe,
-    selection,
+    CheckFormat, CommonArgs, RankArgs, config_here, exit_code, load, load_profile, min_saving,
+    observe, print_summary, selection, timing,
 };
 use crate::engine::FixPolicy;
 use crate::report::findings::{self, RunReport};
 use crate::report::ranking::RankingReport;
+use crate::report::{github, sarif};
 
 /// `check`'s options.
 #[derive(Debug, Args)]
@@ -24,6 +26,9 @@ pub struct CheckArgs {
     /// Also list candidates that were left alone, with the reason.
     #[arg(long)]
     explain: bool,
+    /// Output format: `sarif` for code scanning, `github` for workflow annotations.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    format: CheckFormat,
 }
 
 /// Runs `check`.
@@ -38,7 +43,9 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         unsafe_fixes: args.common.unsafe_fixes,
         keep: None,
     };
+    let started = std::time::Instant::now();
     let mut outcomes = workspace.rewrite(&policy);
+    timing("Ran the transforms", started);
     let mut ranking = None;
     if let Some(profile) = &profile {
         let config = config_here(&workspace)?;
@@ -58,9 +65,19 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         false,
     );
     report.profile = ranking;
-    match args.common.format {
-        Format::Json => report.print_json()?,
-        Format::Text => {
+    match args.format {
+        CheckFormat::Json => report.print_json()?,
+        CheckFormat::Sarif => {
+            let fixes = sarif::fixes(&workspace, &outcomes, args.common.unsafe_fixes);
+            let log = sarif::log(&report, &fixes);
+            let text = serde_json::to_string_pretty(&log)?;
+            writeln!(std::io::stdout().lock(), "{text}")?;
+        }
+        CheckFormat::Github => {
+            github::print(&report, &mut std::io::stdout().lock())?;
+            print_summary(&report, "Found")?;
+        }
+        CheckFormat::Text => {
             match &report.profile {
                 Some(ranking) => {
                     ranking.print()?;
@@ -68,7 +85,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
                 }
                 None => report.print_findings()?,
             }
-            report.print_summary("Found")?;
+            print_summary(&report, "Found")?;
         }
     }
     Ok(exit_code(&report, report.fixes > 0))

@@ -1,4 +1,6 @@
-//! The command line: `rewrite`, `check`, `profile`, `transforms`, `explain`.
+//! The command line: `rewrite`, `check`, `profile`, `transforms`, `explain`,
+//! `completions`, and the options every command takes (`--quiet`, `--verbose`,
+//! `--color`).
 //!
 //! Exit codes, as in ruff: 0 nothing to do or everything applied, 1 `check` found
 //! rewrites, 2 usage, configuration or I/O errors (a file that does not parse counts:
@@ -6,6 +8,7 @@
 //! be run. Stopped by a signal: 128 + its number.
 
 mod check;
+mod completions;
 mod info;
 mod profile;
 mod rewrite;
@@ -16,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::load::Workspace;
 use crate::load::config::{Config, Overrides};
@@ -24,13 +27,51 @@ use crate::load::discovery::ConfigResolver;
 use crate::profile::schema::Profile;
 use crate::profile::select::Selection;
 use crate::report::findings::RunReport;
+use crate::report::level::Level;
+
+/// `pyslim --version`: the version and how the binary runs the project's Python
+/// (`0.1.0 (embedded CPython 3.11)`, or without the `embedded` feature `0.1.0 (no
+/// embedded Python: runs the venv's interpreter)`).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("PYSLIM_BUILD_MODE"),
+    ")"
+);
 
 /// Codemods that make Python programs use less memory, proven by their own tests.
 #[derive(Debug, Parser)]
-#[command(name = "pyslim", version, about, max_term_width = 100)]
+#[command(name = "pyslim", version = LONG_VERSION, about, max_term_width = 100)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    global: GlobalArgs,
+}
+
+/// Options every command takes, as in ruff.
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Print findings, diffs and errors only: no progress, notes or summaries.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Also print timings and the decisions taken (configuration, interpreter).
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// When to color the output; `auto` colors a terminal unless `NO_COLOR` is set.
+    #[arg(long, value_enum, global = true, value_name = "WHEN", default_value_t = ColorWhen::Auto)]
+    color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    /// Color a terminal, unless `NO_COLOR` is set (`CLICOLOR_FORCE` forces it).
+    Auto,
+    /// Always color, even into a pipe or a file.
+    Always,
+    /// Never color.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -53,6 +94,12 @@ enum Command {
         /// The transform's name (see `pyslim transforms`).
         name: String,
     },
+    /// Print a shell completion script (`pyslim completions bash > ~/.local/share/bash-completion/completions/pyslim`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Internal: one run of the project's Python (started by `--verify` and `profile`).
     #[command(name = "__worker", hide = true)]
     Worker {
@@ -70,6 +117,19 @@ pub enum Format {
     Text,
     /// For machines (schema in README.md).
     Json,
+}
+
+/// `check`'s output formats: those of every command, and two for CI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// For people.
+    Text,
+    /// For machines (schema in README.md).
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub's upload-sarif).
+    Sarif,
+    /// GitHub Actions workflow commands: one annotation per finding.
+    Github,
 }
 
 /// Options shared by `rewrite`, `check` and `profile`.
@@ -92,9 +152,6 @@ struct CommonArgs {
     /// The oldest Python to support, e.g. 3.11 (overrides the configuration).
     #[arg(long, value_name = "VERSION")]
     target_version: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 /// How the project's Python is run (`--verify`, `profile`).
@@ -111,7 +168,7 @@ struct PythonArgs {
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
     /// Fail instead of using the venv's own interpreter when its Python differs from
-    /// the one pyslim embeds.
+    /// the one pyslim embeds (or pyslim embeds none: `pyslim --version` says).
     #[arg(long)]
     embedded: bool,
 }
@@ -138,13 +195,27 @@ struct RankArgs {
 
 /// Parses the command line and runs it.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // `--color` is known before clap renders help or a usage error.
+    let color = color_from_args(std::env::args_os());
+    apply_color(color);
+    let matches = Cli::command().color(clap_color(color)).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    apply_color(cli.global.color);
+    crate::report::level::set(match (cli.global.quiet, cli.global.verbose) {
+        (true, _) => Level::Quiet,
+        (false, true) => Level::Verbose,
+        (false, false) => Level::Normal,
+    });
     let result = match cli.command {
         Command::Rewrite(args) => rewrite::run(args),
         Command::Check(args) => check::run(args),
         Command::Profile(args) => profile::run(args),
         Command::Transforms { format } => info::list_transforms(format),
         Command::Explain { name } => info::explain(&name),
+        Command::Completions { shell } => completions::print(shell),
         Command::Worker { entry, spec } => {
             return match crate::python::worker::main(&entry, &spec) {
                 Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(70)),
@@ -184,7 +255,81 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// The `--color` choice given in `args` (the last one wins, as clap reads it), before
+/// clap parses them: help and usage errors are colored by it too.
+fn color_from_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> ColorWhen {
+    let mut color = ColorWhen::Auto;
+    let mut args = args.into_iter().map(|a| a.to_string_lossy().into_owned());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        let value = match arg.strip_prefix("--color") {
+            Some("") => args.next(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        };
+        if let Some(value) = value
+            && let Ok(choice) = ColorWhen::from_str(&value, false)
+        {
+            color = choice;
+        }
+    }
+    color
+}
+
+/// Makes every styled write (`anstream`) follow `color`. `auto` leaves anstream's own
+/// detection, which colors a terminal and honours `NO_COLOR` and `CLICOLOR_FORCE`.
+fn apply_color(color: ColorWhen) {
+    let choice = match color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    choice.write_global();
+}
+
+fn clap_color(color: ColorWhen) -> clap::ColorChoice {
+    match color {
+        ColorWhen::Auto => clap::ColorChoice::Auto,
+        ColorWhen::Always => clap::ColorChoice::Always,
+        ColorWhen::Never => clap::ColorChoice::Never,
+    }
+}
+
+/// Under `--verbose`, says on stderr how long `what` took (`started` is when it began).
+fn timing(what: &str, started: std::time::Instant) {
+    if crate::report::level::verbose() {
+        let _ = writeln!(
+            anstream::stderr(),
+            "{what} in {:.1} ms",
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+    }
+}
+
+/// Prints the errors of a run on stderr (what `--quiet` keeps of the summary).
+fn print_errors(report: &RunReport) -> std::io::Result<()> {
+    let mut err = anstream::stderr().lock();
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    for e in &report.errors {
+        writeln!(err, "{red}error{red:#}: {e}")?;
+    }
+    Ok(())
+}
+
+/// Prints the closing summary (`verb`: `Found`, `Applied`), or under `--quiet` only
+/// the errors in it.
+fn print_summary(report: &RunReport, verb: &str) -> std::io::Result<()> {
+    if crate::report::level::quiet() {
+        print_errors(report)
+    } else {
+        report.print_summary(verb)
+    }
+}
+
 fn load(common: &CommonArgs) -> Result<Workspace> {
+    let started = std::time::Instant::now();
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let overrides = Overrides {
         select: common.select.clone(),
@@ -201,7 +346,27 @@ fn load(common: &CommonArgs) -> Result<Workspace> {
     } else {
         common.paths.clone()
     };
-    Workspace::load(&paths, resolver, cwd)
+    let workspace = Workspace::load(&paths, resolver, cwd)?;
+    if crate::report::level::verbose() {
+        let config = config_here(&workspace)?;
+        let _ = writeln!(
+            anstream::stderr(),
+            "Configuration of the current folder: {}",
+            match &config.path {
+                Some(path) => crate::load::display_path(path, &workspace.cwd),
+                None => "none found, the defaults".to_string(),
+            }
+        );
+        timing(
+            &format!(
+                "Read {} files ({} test files among the paths given, only read)",
+                workspace.files.len(),
+                workspace.test_files.len()
+            ),
+            started,
+        );
+    }
+    Ok(workspace)
 }
 
 /// The configuration of the current folder (verification and profile settings).

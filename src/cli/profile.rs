@@ -31,6 +31,9 @@ pub struct ProfileArgs {
     output: Option<PathBuf>,
     #[command(flatten)]
     python: PythonArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 /// Runs `profile`.
@@ -46,23 +49,27 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode> {
         args.workload.as_deref(),
         &root,
     )?;
+    let started = std::time::Instant::now();
     let profile = crate::profile::run(&request, &workspace.files, &workspace.facts)?;
+    super::timing("Profiled the workload", started);
     let output = match &args.output {
         Some(path) => workspace.cwd.join(path),
         None => root.join(".pyslim").join("profile.json"),
     };
     write(&profile, &output)?;
-    match args.common.format {
+    match args.format {
         Format::Json => println!("{}", serde_json::to_string_pretty(&profile)?),
         Format::Text => {
             let mut out = anstream::stdout().lock();
             crate::report::profile::print(&profile, &mut out)?;
-            writeln!(
-                anstream::stderr(),
-                "Profile written to {}; rank and apply with `pyslim rewrite --profile {}`.",
-                crate::load::display_path(&output, &workspace.cwd),
-                crate::load::display_path(&output, &workspace.cwd)
-            )?;
+            if !crate::report::level::quiet() {
+                writeln!(
+                    anstream::stderr(),
+                    "Profile written to {}; rank and apply with `pyslim rewrite --profile {}`.",
+                    crate::load::display_path(&output, &workspace.cwd),
+                    crate::load::display_path(&output, &workspace.cwd)
+                )?;
+            }
         }
     }
     for error in &workspace.errors {
@@ -117,7 +124,7 @@ pub(super) fn request(
             .unwrap_or_else(|| settings.args.clone()),
         timeout: python.timeout.or(settings.timeout).map(Duration::from_secs),
         require_embedded: python.embedded || settings.embedded,
-        progress: true,
+        progress: !crate::report::level::quiet(),
         worker_exe: None,
     })
 }

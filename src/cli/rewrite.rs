@@ -13,7 +13,7 @@ use clap::Args;
 
 use super::{
     CommonArgs, Format, PythonArgs, RankArgs, config_here, exit_code, load, load_profile,
-    min_saving, observe, project_root, quote_venv_figures, selection,
+    min_saving, observe, print_summary, project_root, quote_venv_figures, selection, timing,
 };
 use crate::engine::{FixPolicy, ReportedFix};
 use crate::load::{FileOutcome, Workspace};
@@ -55,6 +55,9 @@ pub struct RewriteArgs {
     /// Write the verification as Markdown (a pull request description) to FILE.
     #[arg(long, value_name = "FILE.md", requires = "verify")]
     report: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
 }
 
 /// Runs `rewrite`.
@@ -88,7 +91,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     if let Some(profile) = &profile {
         observe(&mut workspace, profile)?;
     }
+    let started = std::time::Instant::now();
     let mut outcomes = workspace.rewrite(&policy);
+    timing("Ran the transforms", started);
     let mut ranking = None;
     if let Some(profile) = &profile {
         let selection = selection(&workspace, profile, min_saving(&args.rank, &config)?)?;
@@ -132,7 +137,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             .errors
             .extend(write::write_files(&workspace, &outcomes));
     }
-    match args.common.format {
+    match args.format {
         Format::Json => match &verification {
             Some(v) => {
                 let mut value = serde_json::to_value(&report)?;
@@ -142,7 +147,9 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             None => report.print_json()?,
         },
         Format::Text => {
-            if let Some(v) = &verification {
+            if let Some(v) = &verification
+                && !crate::report::level::quiet()
+            {
                 crate::report::verify::print_summary(v, &mut anstream::stderr().lock())?;
             }
             if args.dry_run {
@@ -156,8 +163,10 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
             {
                 ranking.print()?;
             }
-            report.print_summary(if write { "Applied" } else { "Would apply" })?;
-            if let Some(patch) = &args.patch {
+            print_summary(&report, if write { "Applied" } else { "Would apply" })?;
+            if let Some(patch) = &args.patch
+                && !crate::report::level::quiet()
+            {
                 writeln!(anstream::stderr(), "Patch written to {}.", patch.display())?;
             }
         }
@@ -170,11 +179,13 @@ fn take_profile(workspace: &Workspace, args: &RewriteArgs, text: &str) -> Result
     let config = config_here(workspace)?;
     let root = project_root(workspace, &config);
     let request = super::profile::request(workspace, &config, &args.python, Some(text), &root)?;
-    writeln!(
-        anstream::stderr(),
-        "Profiling `python {}` to rank the rewrites…",
-        request.workload.as_deref().unwrap_or_default().join(" ")
-    )?;
+    if !crate::report::level::quiet() {
+        writeln!(
+            anstream::stderr(),
+            "Profiling `python {}` to rank the rewrites…",
+            request.workload.as_deref().unwrap_or_default().join(" ")
+        )?;
+    }
     crate::profile::run(&request, &workspace.files, &workspace.facts)
 }
 
@@ -222,11 +233,13 @@ fn verify(
             .map(std::time::Duration::from_secs),
         unsafe_fixes: true,
         require_embedded: args.python.embedded || settings.embedded,
-        progress: true,
+        progress: !crate::report::level::quiet(),
         worker_exe: None,
         workload: workload_request,
     };
+    let started = std::time::Instant::now();
     let report = crate::verify::run(&request, &workspace.files, &workspace.facts, &candidates)?;
+    timing("Verified the rewrites", started);
     if let Some(path) = &args.report {
         let path = workspace.cwd.join(path);
         use crate::report::markdown::{Written, render};

@@ -25,7 +25,8 @@ pub enum Mode {
     /// `pyslim __worker`: CPython embedded, started as the venv.
     Embedded,
     /// `<venv>/bin/python _pyslim_worker.py`: the venv's own interpreter (its Python
-    /// differs from the linked libpython).
+    /// differs from the linked libpython, or pyslim was built without the `embedded`
+    /// feature and links none).
     VenvInterpreter,
 }
 

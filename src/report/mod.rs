@@ -4,9 +4,12 @@
 //! verification's JSON form is [`crate::verify::VerifyReport`] serialized.
 
 pub mod findings;
+pub mod github;
+pub mod level;
 pub mod markdown;
 pub mod profile;
 pub mod ranking;
+pub mod sarif;
 pub mod verify;
 
 /// Tests shown in the terminal and in the Markdown table.

@@ -8,12 +8,22 @@
 //! crashes takes only this process down. When the spec asks for a meter, the native
 //! allocation meter ([`crate::python::native::meter`]) is installed before the
 //! interpreter starts, so that every Python allocation is counted.
+//!
+//! The spec and the Python side are the same in every build; the embedded entry point
+//! ([`main`]) exists only with the `embedded` feature. Without it the parent always
+//! starts `<venv>/bin/python _pyslim_worker.py SPEC.json` (see
+//! [`crate::python::runner::Mode`]).
 
+#[cfg(feature = "embedded")]
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+#[cfg(feature = "embedded")]
+use anyhow::bail;
+use anyhow::{Context, Result};
+#[cfg(feature = "embedded")]
 use pyo3::ffi;
+#[cfg(feature = "embedded")]
 use pyo3::prelude::*;
 
 /// The Python side of the worker: file names and sources, written into the run's code
@@ -105,6 +115,7 @@ pub fn write_python_files(dir: &Path) -> Result<PathBuf> {
 
 /// Entry point of the hidden subcommand: `entry` is the worker's Python entry point
 /// (written by the parent). Returns the process exit code.
+#[cfg(feature = "embedded")]
 pub fn main(entry: &Path, spec_path: &Path) -> Result<i32> {
     let text = std::fs::read_to_string(spec_path)
         .with_context(|| format!("{}: cannot read the worker spec", spec_path.display()))?;
@@ -147,6 +158,7 @@ pub fn main(entry: &Path, spec_path: &Path) -> Result<i32> {
 /// `sys.path` and `sys.executable` then match `<venv>/bin/python` exactly (pyo3's
 /// default start-up does not: it takes the base interpreter's prefix). With `meter`, the allocation
 /// meter is installed between pre-initialisation and initialisation.
+#[cfg(feature = "embedded")]
 fn start_interpreter(program_name: &Path, meter: bool) -> Result<()> {
     let name = CString::new(program_name.as_os_str().as_encoded_bytes())
         .context("venv path contains a NUL byte")?;
@@ -189,6 +201,7 @@ fn start_interpreter(program_name: &Path, meter: bool) -> Result<()> {
     Ok(())
 }
 
+#[cfg(feature = "embedded")]
 fn status_message(status: &ffi::PyStatus) -> String {
     if status.err_msg.is_null() {
         return "unknown error".into();
@@ -200,6 +213,7 @@ fn status_message(status: &ffi::PyStatus) -> String {
 }
 
 /// The version of the libpython this binary is linked against, e.g. `3.11.7`.
+#[cfg(feature = "embedded")]
 pub fn linked_version() -> String {
     // SAFETY: Py_GetVersion returns a static string and may be called before start-up.
     let full = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_string_lossy();
@@ -207,4 +221,14 @@ pub fn linked_version() -> String {
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// Entry point of the hidden subcommand in a build without an embedded Python: the
+/// parent never starts it there, so a call is an error that says why.
+#[cfg(not(feature = "embedded"))]
+pub fn main(_entry: &Path, _spec_path: &Path) -> Result<i32> {
+    anyhow::bail!(
+        "this pyslim was built without an embedded Python: its runs use the venv's own \
+         interpreter"
+    )
 }
