@@ -7,6 +7,9 @@
 # lengths and element types. The census's own allocations are kept out of the peak.
 import gc
 import sys
+from functools import partial
+from itertools import compress
+from operator import is_, itemgetter
 
 # Lists shorter than this are only counted through the sampled sites (native meter)
 # or skipped (tracemalloc: each traceback lookup costs about a microsecond).
@@ -16,6 +19,9 @@ MIN_LIST = 16
 TYPE_SAMPLE = 100_000
 # The list object without storage (`sys.getsizeof([])`).
 _EMPTY_LIST = sys.getsizeof([])
+_IS_LIST = partial(is_, list)
+_IS_DICT = partial(is_, dict)
+_FIRST = itemgetter(0)
 
 
 class Census:
@@ -36,35 +42,48 @@ class Census:
             self.meter.resume(token)
 
     def _take(self, level):
+        # Grouped with map/compress over the whole heap: these run at C speed, where a
+        # Python loop over millions of objects cost seconds.
         objs = gc.get_objects()
-        project_types = {}
-        lists = []
+        kinds = list(map(type, objs))
+        project = {t for t in set(kinds) if self._project_class(t)}
+        lists = list(compress(objs, map(_IS_LIST, kinds)))
+        if not self.meter.native:
+            lists = [lst for lst in lists if len(lst) >= MIN_LIST]
+        chosen = list(compress(objs, map(project.__contains__, kinds)))
+        del objs, kinds
+        by_type = {}
+        for o in chosen:
+            group = by_type.get(type(o))
+            if group is None:
+                group = by_type[type(o)] = []
+            group.append(o)
+        del chosen
         classes = {}
-        for o in objs:
-            t = type(o)
-            if t is list:
-                if len(o) >= MIN_LIST or self.meter.native:
-                    lists.append(o)
-                continue
-            known = project_types.get(t)
-            if known is None:
-                known = project_types[t] = self._project_class(t)
-            if known:
-                entry = classes.get(t)
-                if entry is None:
-                    entry = classes[t] = [0, 0, 0, 0, set()]
-                entry[0] += 1
-                entry[1] += sys.getsizeof(o)
-                for r in gc.get_referents(o):
-                    if type(r) is dict:
-                        # The instance's materialised __dict__ (or, rarely, an
-                        # attribute that holds a dict): counted, never created.
-                        entry[2] += 1
-                        entry[3] += sys.getsizeof(r)
-                        if len(entry[4]) < 64:
-                            entry[4].update(k for k in r if isinstance(k, str))
-                        break
-        del objs
+        for t, instances in by_type.items():
+            # An instance's materialised __dict__ is its first referent (before its
+            # type; a class without slots). Rarely, an inline attribute that holds a
+            # dict comes first: counted, never created.
+            try:
+                firsts = list(map(_FIRST, map(gc.get_referents, instances)))
+            except IndexError:  # an object that refers to nothing
+                firsts = [r[0] for r in map(gc.get_referents, instances) if r]
+            dicts = list(compress(firsts, map(_IS_DICT, map(type, firsts))))
+            del firsts
+            names = set()
+            for d in dicts[:100]:
+                if len(names) >= 64:
+                    break
+                names.update(k for k in d if isinstance(k, str))
+            classes[t] = [
+                len(instances),
+                sum(map(sys.getsizeof, instances)),
+                len(dicts),
+                sum(map(sys.getsizeof, dicts)),
+                names,
+            ]
+            del dicts
+        del by_type
         out_classes = []
         for t, (n, obj_bytes, dicts, dict_bytes, names) in classes.items():
             module = sys.modules.get(t.__module__)
