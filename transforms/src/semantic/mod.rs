@@ -209,6 +209,30 @@ pub fn resolve_relative(
     (!parts.is_empty()).then(|| parts.join("."))
 }
 
+/// The first `from ... import *` of a module (only a module may have one).
+pub fn star_import(body: &[Stmt]) -> Option<TextRange> {
+    body.iter().find_map(|stmt| match stmt {
+        Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*") => Some(i.range),
+        Stmt::If(s) => star_import(&s.body).or_else(|| {
+            s.elif_else_clauses
+                .iter()
+                .find_map(|c| star_import(&c.body))
+        }),
+        Stmt::Try(t) => star_import(&t.body)
+            .or_else(|| star_import(&t.orelse))
+            .or_else(|| star_import(&t.finalbody))
+            .or_else(|| {
+                t.handlers.iter().find_map(|h| match h {
+                    ruff_python_ast::ExceptHandler::ExceptHandler(h) => star_import(&h.body),
+                })
+            }),
+        Stmt::With(w) => star_import(&w.body),
+        Stmt::For(f) => star_import(&f.body).or_else(|| star_import(&f.orelse)),
+        Stmt::While(w) => star_import(&w.body).or_else(|| star_import(&w.orelse)),
+        _ => None,
+    })
+}
+
 /// What one file binds, scope by scope, for [`Names::is_builtin`].
 #[derive(Debug, Default)]
 pub struct Names<'a> {
@@ -228,6 +252,7 @@ impl<'a> Names<'a> {
         let mut collector = Collector {
             names: Names {
                 module: body_locals(body).into_keys().collect(),
+                star_import: star_import(body),
                 ..Names::default()
             },
         };
@@ -294,9 +319,6 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
                 self.names
                     .scopes
                     .push((c.range(), locals.into_keys().collect()));
-            }
-            Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*") => {
-                self.names.star_import.get_or_insert(i.range);
             }
             _ => {}
         }

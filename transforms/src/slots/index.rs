@@ -13,6 +13,7 @@ use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
 use ruff_text_size::Ranged;
 
+use crate::semantic::{self, Names};
 use crate::suppression::Suppressions;
 use crate::syntax::target_names;
 use crate::{FileContext, SourceModule};
@@ -236,73 +237,6 @@ impl ClassSummary {
     }
 }
 
-/// Builtin names a bare base or callee may refer to. Anything else that a file neither
-/// defines nor imports is reported as unresolved rather than guessed.
-const BUILTINS: &[&str] = &[
-    "object",
-    "int",
-    "str",
-    "bytes",
-    "tuple",
-    "float",
-    "complex",
-    "bool",
-    "frozenset",
-    "list",
-    "dict",
-    "set",
-    "bytearray",
-    "type",
-    "property",
-    "staticmethod",
-    "classmethod",
-    "super",
-    "BaseException",
-    "Exception",
-    "vars",
-    "setattr",
-    "delattr",
-    "getattr",
-    "hasattr",
-    "isinstance",
-    "issubclass",
-    "id",
-    "hash",
-    "repr",
-    "len",
-    "print",
-    "iter",
-    "next",
-    "format",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "map",
-    "filter",
-    "min",
-    "max",
-    "sum",
-    "any",
-    "all",
-    "callable",
-    "memoryview",
-    "range",
-    "slice",
-    "open",
-    "dir",
-    "abs",
-    "round",
-    "divmod",
-    "ascii",
-    "ord",
-    "chr",
-    "bin",
-    "hex",
-    "oct",
-    "pow",
-];
-
 /// Summarises one file.
 pub fn index_file(ctx: &FileContext) -> FileSummary {
     let module = ctx.module;
@@ -312,15 +246,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         target: Some(ctx.settings.target_version),
         ..FileSummary::default()
     };
-    let package: Vec<String> = {
-        let mut parts: Vec<String> = ctx.info.name.split('.').map(str::to_string).collect();
-        if !ctx.info.is_package {
-            parts.pop();
-        }
-        parts
-    };
     let mut imports = ImportCollector {
-        package: &package,
+        info: ctx.info,
         imports: HashMap::new(),
     };
     imports.visit_body(body);
@@ -341,6 +268,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             calls: module_bindings.clone(),
         }],
         qual: Vec::new(),
+        names: Names::new(body),
         narrowed: Vec::new(),
         functions: Vec::new(),
     };
@@ -356,7 +284,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
 }
 
 struct ImportCollector<'p> {
-    package: &'p [String],
+    info: &'p crate::ModuleInfo,
     imports: HashMap<String, String>,
 }
 
@@ -388,15 +316,12 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
                             .unwrap_or_default(),
                     )
                 } else {
-                    let keep = (self.package.len() + 1).checked_sub(import.level as usize);
-                    keep.map(|keep| {
-                        let mut parts: Vec<String> =
-                            self.package[..keep.min(self.package.len())].to_vec();
-                        if let Some(m) = &import.module {
-                            parts.push(m.to_string());
-                        }
-                        parts.join(".")
-                    })
+                    semantic::resolve_relative(
+                        &self.info.name,
+                        self.info.is_package,
+                        import.level,
+                        import.module.as_ref().map(|m| m.as_str()),
+                    )
                 };
                 let Some(base) = base else { return };
                 for alias in &import.names {
@@ -538,6 +463,8 @@ struct Indexer<'m, 'src> {
     suppressions: Suppressions,
     scopes: Vec<Scope<'m>>,
     qual: Vec<String>,
+    /// What the file binds: whether a bare name may be the builtin.
+    names: Names<'m>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
     /// The functions being visited, innermost last.
@@ -552,6 +479,12 @@ impl<'m> Indexer<'m, '_> {
         let (first, rest) = segments.split_first()?;
         if !self.is_global(first) {
             return None;
+        }
+        if self.names.may_be_builtin(first, expr.start())
+            && !self.summary.imports.contains_key(*first)
+            && !self.in_nested_class(first)
+        {
+            return Some(format!("builtins.{}", name.segments().join(".")));
         }
         let root = self.resolve_root(first)?;
         let mut out = root;
@@ -576,10 +509,19 @@ impl<'m> Indexer<'m, '_> {
         if self.summary.module_names.contains(first) {
             return Some(format!("{}.{first}", self.summary.module));
         }
-        if BUILTINS.contains(&first) {
+        // Possibly the builtin (a star import does not rule it out): an analysis that
+        // must not miss `vars(self)` or `setattr(self, ...)` takes it for one.
+        if semantic::is_builtin_name(first) && !self.names.bound_at_module(first) {
             return Some(format!("builtins.{first}"));
         }
         None
+    }
+
+    /// Whether an enclosing class body defines a nested class of this name.
+    fn in_nested_class(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Class { nested } if nested.contains_key(name)))
     }
 
     fn to_ref(&self, expr: &Expr) -> Ref {
