@@ -1311,7 +1311,13 @@ impl<'m> Indexer<'m, '_> {
             }
             let monkeypatch = attr == "setattr"
                 && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
-            if (patch_object || monkeypatch) && args.len() >= 2 {
+            // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
+            // attribute, and the second argument is the value, not a name.
+            if monkeypatch && let Some(path) = const_str(args.first()) {
+                if let Some((module, name)) = path.rsplit_once('.') {
+                    self.attr_write(Receiver::Global(module.to_string()), name);
+                }
+            } else if (patch_object || monkeypatch) && args.len() >= 2 {
                 let recv = self.receiver(&args[0]);
                 match const_str(args.get(1)) {
                     Some(n) => self.attr_write(recv, &n),

@@ -232,3 +232,38 @@ fn attribute_names_that_are_not_identifiers_skip_the_class() {
         "attribute `a-b` is not an identifier"
     );
 }
+
+#[test]
+fn a_re_exported_overloaded_function_returns_its_annotated_class() {
+    let p = decide(&[
+        ("pkg", true, "from .ui import progressbar as progressbar\n"),
+        (
+            "pkg.ui",
+            false,
+            "from __future__ import annotations\nimport typing as t\nif t.TYPE_CHECKING:\n    from ._impl import Bar\n@t.overload\ndef progressbar(n: int) -> Bar[int]: ...\n@t.overload\ndef progressbar(n: str) -> Bar[str]: ...\ndef progressbar(n) -> Bar[t.Any]:\n    from ._impl import Bar\n    return Bar(n)\n",
+        ),
+        (
+            "pkg._impl",
+            false,
+            "import typing as t\nV = t.TypeVar('V')\nclass Bar(t.Generic[V]):\n    def __init__(self, n):\n        self.n = n\n",
+        ),
+        (
+            "other",
+            false,
+            "class Unrelated:\n    def __init__(self):\n        self.u = 1\n",
+        ),
+        (
+            "tests.test_ui",
+            false,
+            "import pkg\ndef make(**kwargs):\n    bar = pkg.progressbar(3)\n    for key, value in kwargs.items():\n        setattr(bar, key, value)\n    return bar\n",
+        ),
+    ]);
+    match plan(&p, "other", "Unrelated") {
+        Plan::Slots(s) => assert!(s.unproven.is_empty(), "{:?}", s.unproven),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        skip(plan(&p, "pkg._impl", "Bar")),
+        "setattr() with a computed name on an instance"
+    );
+}
