@@ -700,7 +700,7 @@ impl Evidence {
                     RecvKind::Classes(ids) => ids,
                     _ => return,
                 };
-                if !proven_callee(project, callee.as_deref()) {
+                if !proven_callee(project, hierarchy, callee.as_deref()) {
                     let reason = match callee.as_deref() {
                         Some(d) => {
                             Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string())
@@ -723,7 +723,7 @@ impl Evidence {
                 // A bound method cannot carry attributes to its instance, but the
                 // callee may keep a weak reference to it (signal libraries do): give
                 // the instances `__weakref__`.
-                if is_method && !proven_callee(project, callee.as_deref()) {
+                if is_method && !proven_callee(project, hierarchy, callee.as_deref()) {
                     self.weak.extend(hierarchy.with_descendants(id));
                 }
             }
@@ -1352,8 +1352,19 @@ impl<'p, 'a> Decider<'p, 'a> {
 }
 
 /// The callee is project code or a builtin known not to keep or change what it gets.
-fn proven_callee(project: &Project, callee: Option<&str>) -> bool {
+fn proven_callee(project: &Project, hierarchy: &Hierarchy, callee: Option<&str>) -> bool {
     callee.is_some_and(|d| {
+        // `pkg.mod.Cls.name`: project code only when `name` is a method of the class
+        // or a base (an attribute may hold any callable).
+        if let Some((prefix, name)) = d.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            // Dunder names are the class's or `object`'s (`Base.__init__(self)`).
+            return (name.starts_with("__") && name.ends_with("__"))
+                || hierarchy
+                    .with_ancestors(id)
+                    .any(|a| project.class(a).methods.iter().any(|m| m == name));
+        }
         HARMLESS_CALLS.contains(&d)
             || d.starts_with("builtins.object.")
             || matches!(

@@ -1342,9 +1342,16 @@ impl<'m> Indexer<'m, '_> {
                     self.receiver(&a.value),
                     Receiver::SelfOf(_) | Receiver::ClassOf(_)
                 ) || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+                    // `self.__class__(self)`: the class's own constructor.
+                    || matches!(self.receiver(&call.func), Receiver::ClassOf(_))
             }
-            _ => false,
+            // `cls(...)`, `type(self)(...)`.
+            _ => matches!(self.receiver(&call.func), Receiver::ClassOf(_)),
         };
+        // A method of an object of known class (`inline.process_text(state)` with
+        // `inline: InlineParser`) is named `pkg.mod.InlineParser.process_text`, which
+        // the project decision finds among the class's methods.
+        let callee = callee.or_else(|| self.method_callee(&call.func));
         if !in_project_method {
             let passed: Vec<Receiver> = args
                 .iter()
@@ -1384,6 +1391,22 @@ impl<'m> Indexer<'m, '_> {
                 self.fact(Fact::MethodEscape(c, name, callee.clone()));
             }
         }
+    }
+
+    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`.
+    fn method_callee(&self, func: &Expr) -> Option<String> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        let class = match self.receiver(&a.value) {
+            Receiver::Typed(members) => match members.as_slice() {
+                [TypeRef::Of(d)] => d.clone(),
+                _ => return None,
+            },
+            Receiver::Instance(d) => d,
+            _ => return None,
+        };
+        Some(format!("{class}.{}", a.attr))
     }
 
     fn dynamic_setattr(&mut self, recv: Receiver) {
