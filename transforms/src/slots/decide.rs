@@ -406,7 +406,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
         for file in project.files {
             for fact in &file.facts {
                 match fact {
-                    Fact::AttrWrite(_, attr) => {
+                    Fact::AttrWrite(_, attr) | Fact::GuardedWrite(attr) => {
                         written.insert(attr.as_str());
                     }
                     Fact::Registered(dotted) => {
@@ -597,6 +597,8 @@ struct Evidence {
     outside_writes: Vec<Vec<String>>,
     /// Attributes written on objects of unknown type.
     unknown_writes: BTreeSet<String>,
+    /// Attributes written on objects of unknown type that certainly have them.
+    guarded_writes: BTreeSet<String>,
     /// Classes whose instances are weakly referenced.
     weak: HashSet<usize>,
     /// Something weakly referenced may be any instance.
@@ -618,6 +620,7 @@ impl Evidence {
             late_class_names: vec![Vec::new(); n],
             outside_writes: vec![Vec::new(); n],
             unknown_writes: BTreeSet::new(),
+            guarded_writes: BTreeSet::new(),
             weak: HashSet::new(),
             global_weak: false,
             needs_dict: Vec::new(),
@@ -661,6 +664,9 @@ impl Evidence {
                     self.unknown_writes.insert(attr.clone());
                 }
             },
+            Fact::GuardedWrite(attr) => {
+                self.guarded_writes.insert(attr.clone());
+            }
             Fact::Weakref(recv) => match resolver.receiver(f, recv) {
                 RecvKind::Exact(id) => {
                     self.weak.insert(id);
@@ -1332,6 +1338,26 @@ impl<'p, 'a> Decider<'p, 'a> {
             .iter()
             .find(|a| !known.contains(*a))
         {
+            push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
+        }
+        // A write on an object that certainly has the attribute: only a class that has
+        // it as a class-level name (a method, a default), or computes attributes,
+        // could be written this way without a slot for it.
+        let dynamic = self.hierarchy.with_ancestors(id).any(|a| {
+            self.project
+                .class(a)
+                .methods
+                .iter()
+                .any(|m| m == "__getattr__" || m == "__getattribute__")
+        });
+        if let Some(a) = self.evidence.guarded_writes.iter().find(|a| {
+            !known.contains(*a)
+                && (dynamic
+                    || self
+                        .hierarchy
+                        .with_ancestors(id)
+                        .any(|c| self.class_names[c].contains(a)))
+        }) {
             push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
         }
         let total: HashSet<&String> = self

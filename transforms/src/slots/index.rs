@@ -127,6 +127,10 @@ impl Binding<'_> {
 pub enum Fact {
     /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
     AttrWrite(Receiver, String),
+    /// `obj.attr = ...` on an object of unknown type that just had `attr` read
+    /// (`while obj is not None and obj.attr: obj.attr = False`): the object has an
+    /// attribute of that name, so it is no instance of a class without one.
+    GuardedWrite(String),
     /// `weakref.ref(obj)` and friends; weak containers record [`Receiver::Unknown`].
     Weakref(Receiver),
     /// `vars(obj)` or `obj.__dict__`.
@@ -1145,7 +1149,27 @@ impl<'m> Indexer<'m, '_> {
         if let Some((name, members)) = narrowed {
             self.narrowed.push((self.scopes.len(), name, members));
         }
-        self.visit_body(body);
+        // `name.attr` read by the test: until the body rebinds `name`, a write of
+        // `name.attr` at the top of the body is on an object that has `attr`.
+        let mut guards = read_attributes(test);
+        for stmt in body {
+            match stmt {
+                Stmt::Assign(assign) if !guards.is_empty() => {
+                    if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                        && let Expr::Name(n) = a.value.as_ref()
+                        && guards.contains(&(n.id.as_str(), a.attr.as_str()))
+                        && matches!(self.receiver(&a.value), Receiver::Unknown)
+                    {
+                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                        self.visit_expr(&assign.value);
+                    } else {
+                        self.visit_stmt(stmt);
+                    }
+                }
+                _ => self.visit_stmt(stmt),
+            }
+            guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
+        }
         if pushed {
             self.narrowed.pop();
         }
@@ -1479,6 +1503,11 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.returned(value);
                 visitor::walk_stmt(self, stmt);
             }
+            Stmt::While(w) => {
+                self.visit_expr(&w.test);
+                self.visit_narrowed(&w.test, &w.body);
+                self.visit_body(&w.orelse);
+            }
             Stmt::If(if_stmt) => {
                 self.visit_expr(&if_stmt.test);
                 self.visit_narrowed(&if_stmt.test, &if_stmt.body);
@@ -1565,6 +1594,32 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// The `name.attr` reads a test certainly makes when it is true: the test itself or
+/// the operands of its `and` chain (`x is not None and x.active`), compared or negated.
+fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
+    let operands: Vec<&Expr> = match test {
+        Expr::BoolOp(b) if b.op == ast::BoolOp::And => b.values.iter().collect(),
+        other => vec![other],
+    };
+    operands
+        .into_iter()
+        .filter_map(|operand| {
+            let read = match operand {
+                Expr::UnaryOp(u) => u.operand.as_ref(),
+                Expr::Compare(c) => c.left.as_ref(),
+                other => other,
+            };
+            match read {
+                Expr::Attribute(a) => match a.value.as_ref() {
+                    Expr::Name(n) => Some((n.id.as_str(), a.attr.as_str())),
+                    _ => None,
+                },
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
