@@ -1417,6 +1417,25 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// Whether writing `recv.attr = value` certainly follows a read of `recv.attr` on
+    /// the same object: `recv` is of unknown type, evaluates to the same object each
+    /// time (a name, a chain of attributes and constant subscripts of one), and
+    /// `value` reads the attribute wherever it is evaluated.
+    fn guarded_by(&self, recv: &Expr, attr: &str, value: &Expr) -> bool {
+        if !is_stable(recv) || !matches!(self.receiver(recv), Receiver::Unknown) {
+            return false;
+        }
+        let text = &self.source.source()[recv.range()];
+        let mut reads = Vec::new();
+        certain_reads(value, &mut reads);
+        reads.iter().any(|read| match read {
+            Expr::Attribute(a) => {
+                a.attr.as_str() == attr && &self.source.source()[a.value.range()] == text
+            }
+            _ => false,
+        })
+    }
+
     /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`.
     fn method_callee(&self, func: &Expr) -> Option<String> {
         let Expr::Attribute(a) = func else {
@@ -1486,6 +1505,14 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.visit_function_body(def, self_name, cls_name, locals, key);
             }
             Stmt::Assign(assign) => {
+                // `x.attr = f(x.attr)`: the value reads the attribute first.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
+                {
+                    self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
                 let value = match assign.targets.as_slice() {
                     [_] => self.value_type(&assign.value),
                     _ => None,
@@ -1534,7 +1561,13 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AugAssign(assign) => {
-                self.store_target(&assign.target, None);
+                // `x.attr += 1` reads `x.attr` of the same object before writing it.
+                match assign.target.as_ref() {
+                    Expr::Attribute(a) if matches!(self.receiver(&a.value), Receiver::Unknown) => {
+                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    }
+                    target => self.store_target(target, None),
+                }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AnnAssign(assign) => {
@@ -1593,6 +1626,64 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             _ => {}
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+/// A name, or attributes and constant subscripts of one: evaluating it twice in a row
+/// gives the same object.
+fn is_stable(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(_) => true,
+        Expr::Attribute(a) => is_stable(&a.value),
+        Expr::Subscript(s) => {
+            is_stable(&s.value)
+                && matches!(
+                    s.slice.as_ref(),
+                    Expr::NumberLiteral(_) | Expr::StringLiteral(_)
+                )
+                || matches!(s.slice.as_ref(), Expr::UnaryOp(u) if matches!(u.operand.as_ref(), Expr::NumberLiteral(_)))
+                    && is_stable(&s.value)
+        }
+        _ => false,
+    }
+}
+
+/// The attribute reads an expression certainly makes when evaluated: not those in
+/// short-circuited operands, conditional branches, lambdas or comprehensions.
+fn certain_reads<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Attribute(a) => {
+            out.push(expr);
+            certain_reads(&a.value, out);
+        }
+        Expr::BoolOp(b) => {
+            if let Some(first) = b.values.first() {
+                certain_reads(first, out);
+            }
+        }
+        Expr::If(i) => certain_reads(&i.test, out),
+        Expr::Call(c) => {
+            certain_reads(&c.func, out);
+            for arg in &*c.arguments.args {
+                certain_reads(arg, out);
+            }
+            for kw in &*c.arguments.keywords {
+                certain_reads(&kw.value, out);
+            }
+        }
+        Expr::BinOp(b) => {
+            certain_reads(&b.left, out);
+            certain_reads(&b.right, out);
+        }
+        Expr::UnaryOp(u) => certain_reads(&u.operand, out),
+        Expr::Compare(c) => certain_reads(&c.left, out),
+        Expr::Subscript(s) => {
+            certain_reads(&s.value, out);
+            certain_reads(&s.slice, out);
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| certain_reads(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| certain_reads(e, out)),
+        _ => {}
     }
 }
 
