@@ -634,7 +634,12 @@ impl<'m> Indexer<'m, '_> {
     /// What a name bound this way holds.
     fn bound(&self, binding: &Binding<'m>) -> Receiver {
         match binding {
-            Binding::Call(callee) => self.instance_of(callee),
+            Binding::Call(callee) => match self.own_class_callee(callee) {
+                // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
+                // or a subclass.
+                Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
+                None => self.instance_of(callee),
+            },
             Binding::Function | Binding::Class => Receiver::Definition,
             Binding::Annotated(annotation) => match self.annotation(annotation) {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
@@ -642,6 +647,24 @@ impl<'m> Indexer<'m, '_> {
             },
             Binding::ElementOf(iter) => self.elements_of(iter),
             Binding::Unknown => Receiver::Unknown,
+        }
+    }
+
+    /// The class a callee written as `cls` or `self.__class__` is, in a method.
+    fn own_class_callee(&self, callee: &str) -> Option<usize> {
+        let (first, rest) = callee.split_once('.').unwrap_or((callee, ""));
+        // Only the innermost function: a nested one keeps `self` unless it rebinds it.
+        match self.scopes.last()? {
+            Scope::Function {
+                self_name,
+                cls_name,
+                ..
+            } => match (self_name, cls_name) {
+                (Some((n, c)), _) if n == first && rest == "__class__" => Some(*c),
+                (_, Some((n, c))) if n == first && rest.is_empty() => Some(*c),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
