@@ -36,6 +36,7 @@ pub mod generator;
 pub mod imports;
 pub mod instrument;
 pub mod observed;
+pub mod semantic;
 pub mod slots;
 pub mod tuple;
 

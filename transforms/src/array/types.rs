@@ -266,26 +266,23 @@ impl MathNames {
             }
         }
         // One pass over the file's scopes counts the bindings of every name involved.
-        let names: Vec<&str> = TYPED_BUILTINS
-            .iter()
-            .copied()
-            .chain(imported.iter().map(|(bound, _)| *bound))
-            .collect();
-        let counts = imports::binding_counts(module, &names);
-        let (builtin_counts, import_counts) = counts.split_at(TYPED_BUILTINS.len());
+        let names: Vec<&str> = imported.iter().map(|(bound, _)| *bound).collect();
+        let import_counts = imports::binding_counts(module, &names);
+        // The builtins the typing relies on, unless some scope binds them or a star
+        // import may (the answer every transform gives, see `crate::semantic`).
+        let file_names = crate::semantic::Names::new(&module.ast().body);
         let mut out = MathNames {
             module: None,
             functions: Vec::new(),
             shadowed: TYPED_BUILTINS
                 .iter()
-                .zip(builtin_counts)
-                .filter(|(_, count)| **count > 0)
-                .map(|(name, _)| *name)
+                .copied()
+                .filter(|name| !file_names.is_builtin_everywhere(name))
                 .collect(),
         };
         // A name bound anywhere else too may not be the math one where it is used.
         for ((bound, member), count) in imported.into_iter().zip(import_counts) {
-            if *count != 1 {
+            if count != 1 {
                 continue;
             }
             match member {

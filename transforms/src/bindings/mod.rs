@@ -82,13 +82,15 @@ pub fn analyze<'a>(
     in_functions: bool,
 ) -> Vec<Tracked<'a>> {
     let module_locals = scope::body_locals(&module.body);
-    let shadowed_module: HashSet<&str> = module_locals.keys().copied().collect();
+    let mut shadowed_module: HashSet<&str> = module_locals.keys().copied().collect();
+    let star = crate::semantic::star_import(&module.body).is_some();
+    // A star import may bind any builtin's name: none of them is certainly the
+    // builtin (the answer every transform gives, see `crate::semantic`).
+    if star {
+        shadowed_module.extend(crate::semantic::BUILTINS.iter().copied());
+    }
     let mut out = Vec::new();
     if at_module {
-        let star = module.body.iter().any(|s| match s {
-            Stmt::ImportFrom(i) => i.names.iter().any(|a| a.name.id.as_str() == "*"),
-            _ => false,
-        });
         let globals = global_declarations(&module.body);
         let mut tracked = candidates(&module_locals, want, ScopeKind::Module);
         for t in &mut tracked {

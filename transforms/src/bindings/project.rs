@@ -144,22 +144,10 @@ fn string_list(expr: &Expr) -> Option<Vec<String>> {
         .collect()
 }
 
-/// Resolves `from .. import` relative to the importing module.
+/// Resolves `from .. import` relative to the importing module (see
+/// [`crate::semantic::resolve_relative`], the one resolution every analysis uses).
 pub fn resolve_relative(info: &ModuleInfo, level: u32, module: Option<&str>) -> Option<String> {
-    if level == 0 {
-        return module.map(str::to_string);
-    }
-    let mut parts: Vec<&str> = info.name.split('.').collect();
-    if !info.is_package {
-        parts.pop();
-    }
-    for _ in 1..level {
-        parts.pop()?;
-    }
-    if let Some(module) = module {
-        parts.push(module);
-    }
-    (!parts.is_empty()).then(|| parts.join("."))
+    crate::semantic::resolve_relative(&info.name, info.is_package, level, module)
 }
 
 /// An import binding at module level.

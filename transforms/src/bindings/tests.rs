@@ -249,3 +249,18 @@ fn generator_iteration_is_lazy_unless_consumed_on_the_spot() {
         .collect();
     assert_eq!(lazy, vec![false, true]);
 }
+
+#[test]
+fn a_star_import_may_shadow_the_builtins_here_as_everywhere() {
+    // Without a star import `len(xs)` and `sum(xs)` are the builtins...
+    let plain = "def f():\n    xs = [1, 2]\n    return len(xs) + sum(xs)\n";
+    assert_eq!(uses_of(plain, "xs"), vec!["`len`", "iterated"]);
+    // ...with one they may be anything the imported module exports, as the
+    // `generator` transform has always assumed (`crate::semantic`).
+    let star = format!("from helpers import *\n{plain}");
+    let uses = uses_of(&star, "xs");
+    assert!(
+        !uses.iter().any(|u| u == "`len`" || u == "iterated"),
+        "{uses:?}"
+    );
+}

@@ -91,7 +91,7 @@ impl<'a> Index<'a> {
                 }],
                 module_bindings: HashMap::new(),
                 plain_imports: HashMap::new(),
-                star_import: None,
+                star_import: crate::semantic::star_import(body),
                 calls: Vec::new(),
                 loops: Vec::new(),
                 opens: Vec::new(),
@@ -307,9 +307,8 @@ impl<'a> Visitor<'a> for Walker<'a> {
             }
             Stmt::ImportFrom(import) => {
                 for alias in &import.names {
-                    if alias.name.as_str() == "*" {
-                        self.index.star_import.get_or_insert(import.range);
-                    } else {
+                    // Star imports are found by `crate::semantic::star_import`.
+                    if alias.name.as_str() != "*" {
                         self.bind(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
                     }
                 }

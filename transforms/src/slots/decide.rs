@@ -1,12 +1,28 @@
 //! The whole-project decision: which classes get `__slots__`, with which names, and
 //! whether that is proven (safe) or not (unsafe). Decided once, so every file's run
 //! agrees on its bases and subclasses.
+//!
+//! The stages, each its own function:
+//!
+//! 1. [`Project::new`]: every class and module, keyed by dotted name.
+//! 2. [`Hierarchy::new`]: project bases, the bases outside, ancestors, descendants.
+//! 3. [`Evidence::collect`]: what every file's facts say about which classes (writes
+//!    from outside, weak references, dict use, escapes), with each receiver resolved
+//!    to the classes its type allows ([`Resolver`]).
+//! 4. [`Decider::own_verdict`]: each class on its own, in small checks, to a
+//!    [`State`].
+//! 5. [`Decider::needs_dict`] and [`Decider::settle`]: what classes need of their
+//!    bases, to a fixpoint with the slot layouts.
+//! 6. [`Decider::plans`]: the plan per class.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::PythonVersion;
 
 use super::index::{ClassSummary, Fact, FileSummary, Receiver, Ref};
+use super::safety::Blocker;
+use super::types::TypeRef;
+use super::verdict::{DictUse, Kind, Reason, Unproven};
 
 /// What happens to one class.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,7 +30,7 @@ pub enum Plan {
     /// Add slots.
     Slots(SlotPlan),
     /// Leave it alone, for this reason (a note).
-    Skip(String),
+    Skip(Reason),
     /// Leave it alone without a note (suppressed by the user).
     Silent,
 }
@@ -32,7 +48,7 @@ pub struct SlotPlan {
     /// decorator list, instead of a `__slots__` line.
     pub dataclass: Option<usize>,
     /// Why the rewrite is not proven; empty when it is safe.
-    pub unproven: Vec<String>,
+    pub unproven: Vec<Unproven>,
     /// The file's target version, for the saving figure.
     pub target: PythonVersion,
 }
@@ -100,6 +116,7 @@ const HARMLESS_CALLS: &[&str] = &[
     "pickle.dump",
 ];
 
+/// What a dotted name is in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolved {
     Class(usize),
@@ -113,26 +130,31 @@ enum Resolved {
     External,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which classes' instances an object expression may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum RecvKind {
     /// An instance of exactly this class.
     Exact(usize),
     /// `self`: an instance of this class or of a subclass.
     SelfOf(usize),
+    /// An instance of one of these classes (subclasses already included), from its
+    /// type; empty when the type allows no project class.
+    Classes(Vec<usize>),
     ClassObject,
     NotOurs,
     Unknown,
 }
 
+/// Where a class stands while the decision is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum State {
     Candidate,
     /// Slotted in the source already, with these names (or unknown names).
     Existing(Option<Vec<String>>),
-    Skip(String),
-    Silent,
+    Skip(Reason),
 }
 
+/// The class fixing an instance layout (CPython's "solid base").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Solid {
     Object,
@@ -140,6 +162,7 @@ enum Solid {
     External,
 }
 
+/// Stage 1: every class and module of the project.
 struct Project<'a> {
     files: &'a [FileSummary],
     /// (file, class) per class id.
@@ -152,7 +175,39 @@ struct Project<'a> {
     shared_modules: HashSet<&'a str>,
 }
 
-impl Project<'_> {
+impl<'a> Project<'a> {
+    fn new(files: &'a [FileSummary]) -> Self {
+        let mut project = Project {
+            files,
+            classes: Vec::new(),
+            by_dotted: HashMap::new(),
+            ambiguous: HashSet::new(),
+            modules: HashMap::new(),
+            shared_modules: HashSet::new(),
+        };
+        for (f, file) in files.iter().enumerate() {
+            if project.modules.insert(file.module.as_str(), f).is_some() {
+                project.shared_modules.insert(file.module.as_str());
+            }
+            for (c, class) in file.classes.iter().enumerate() {
+                let id = project.classes.len();
+                project.classes.push((f, c));
+                let dotted = format!("{}.{}", file.module, class.qualname);
+                if project.by_dotted.insert(dotted.clone(), id).is_some() {
+                    project.ambiguous.insert(dotted);
+                }
+            }
+        }
+        for dotted in &project.ambiguous {
+            project.by_dotted.remove(dotted);
+        }
+        project
+    }
+
+    fn len(&self) -> usize {
+        self.classes.len()
+    }
+
     fn class(&self, id: usize) -> &ClassSummary {
         let (f, c) = self.classes[id];
         &self.files[f].classes[c]
@@ -164,6 +219,51 @@ impl Project<'_> {
 
     fn name(&self, id: usize) -> &str {
         &self.class(id).qualname
+    }
+
+    fn dotted(&self, id: usize) -> String {
+        format!("{}.{}", self.file_of(id).module, self.class(id).qualname)
+    }
+
+    /// The id of class `c` of file `file`.
+    fn id_of(&self, file: usize, c: usize) -> Option<usize> {
+        let summary = &self.files[file];
+        self.by_dotted
+            .get(&format!(
+                "{}.{}",
+                summary.module, summary.classes[c].qualname
+            ))
+            .copied()
+    }
+
+    /// The module file holding `dotted` and the rest of the name in it, after
+    /// following re-exports: `pkg.f` with `from .impl import f` in `pkg` is
+    /// (`pkg.impl`, `f`).
+    fn locate(&self, dotted: &str, depth: u8) -> Option<(usize, String)> {
+        if depth > 8 {
+            return None;
+        }
+        let parts: Vec<&str> = dotted.split('.').collect();
+        for i in (1..parts.len()).rev() {
+            let module = parts[..i].join(".");
+            if self.shared_modules.contains(module.as_str()) {
+                return None;
+            }
+            let Some(&f) = self.modules.get(module.as_str()) else {
+                continue;
+            };
+            let (name, rest) = (parts[i], &parts[i + 1..]);
+            if let Some(target) = self.files[f].imports.get(name) {
+                let mut next = target.clone();
+                for r in rest {
+                    next.push('.');
+                    next.push_str(r);
+                }
+                return self.locate(&next, depth + 1);
+            }
+            return Some((f, parts[i..].join(".")));
+        }
+        None
     }
 
     fn resolve(&self, dotted: &str, depth: u8) -> Resolved {
@@ -217,33 +317,432 @@ impl Project<'_> {
         }
         Resolved::External
     }
+}
+
+/// Stage 2: the class hierarchy.
+struct Hierarchy {
+    /// Project bases per class.
+    bases: Vec<Vec<usize>>,
+    /// Bases outside the project per class.
+    external: Vec<Vec<Ref>>,
+    ancestors: Vec<Vec<usize>>,
+    descendants: Vec<Vec<usize>>,
+}
+
+impl Hierarchy {
+    fn new(project: &Project) -> Self {
+        let n = project.len();
+        let mut bases: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut external: Vec<Vec<Ref>> = vec![Vec::new(); n];
+        for id in 0..n {
+            for base in &project.class(id).bases {
+                match base.dotted().map(|d| project.resolve(d, 0)) {
+                    Some(Resolved::Class(b)) => bases[id].push(b),
+                    _ => external[id].push(base.clone()),
+                }
+            }
+        }
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for (id, of) in bases.iter().enumerate() {
+            for &b in of {
+                children[b].push(id);
+            }
+        }
+        let ancestors = (0..n).map(|id| walk(id, &bases)).collect();
+        let descendants = (0..n).map(|id| walk(id, &children)).collect();
+        Hierarchy {
+            bases,
+            external,
+            ancestors,
+            descendants,
+        }
+    }
+
+    /// `id` and its subclasses.
+    fn with_descendants(&self, id: usize) -> Vec<usize> {
+        let mut out = vec![id];
+        out.extend(self.descendants[id].iter().copied());
+        out
+    }
+
+    /// `id` and its bases, nearest first as far as the walk allows.
+    fn with_ancestors(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        std::iter::once(id).chain(self.ancestors[id].iter().copied())
+    }
+}
+
+/// Builtin classes whose instances are never a project class's, unless the project
+/// subclasses them (such subclasses are found through their bases).
+const CONCRETE_BUILTINS: &[&str] = &[
+    "builtins.int",
+    "builtins.str",
+    "builtins.bytes",
+    "builtins.float",
+    "builtins.complex",
+    "builtins.bool",
+    "builtins.list",
+    "builtins.dict",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.tuple",
+    "builtins.bytearray",
+];
+
+/// Resolves receivers to the classes whose instances they may be.
+struct Resolver<'p, 'a> {
+    project: &'p Project<'a>,
+    hierarchy: &'p Hierarchy,
+    /// Attribute names written anywhere on something other than `self`: what such an
+    /// attribute holds is not known from the class's own assignments.
+    written: HashSet<&'a str>,
+    /// Classes named in `Cls.register(...)`: their `isinstance` is open.
+    registered: HashSet<usize>,
+}
+
+impl<'p, 'a> Resolver<'p, 'a> {
+    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy) -> Self {
+        let mut written = HashSet::new();
+        let mut registered = HashSet::new();
+        for file in project.files {
+            for fact in &file.facts {
+                match fact {
+                    Fact::AttrWrite(_, attr) | Fact::GuardedWrite(attr) => {
+                        written.insert(attr.as_str());
+                    }
+                    Fact::Registered(dotted) => {
+                        if let Resolved::Class(id) = project.resolve(dotted, 0) {
+                            registered.insert(id);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Resolver {
+            project,
+            hierarchy,
+            written,
+            registered,
+        }
+    }
 
     fn receiver(&self, file: usize, recv: &Receiver) -> RecvKind {
-        let id_of = |c: usize| {
-            let summary = &self.files[file];
-            self.by_dotted
-                .get(&format!(
-                    "{}.{}",
-                    summary.module, summary.classes[c].qualname
-                ))
-                .copied()
-        };
+        let project = self.project;
         match recv {
-            Receiver::SelfOf(c) => id_of(*c).map_or(RecvKind::Unknown, RecvKind::SelfOf),
+            Receiver::SelfOf(c) => project
+                .id_of(file, *c)
+                .map_or(RecvKind::Unknown, RecvKind::SelfOf),
             Receiver::ClassOf(_) => RecvKind::ClassObject,
-            Receiver::Instance(d) => match self.resolve(d, 0) {
+            Receiver::Instance(d) => match project.resolve(d, 0) {
                 Resolved::Class(id) => RecvKind::Exact(id),
                 Resolved::External if constructs_foreign_object(d) => RecvKind::NotOurs,
-                _ => RecvKind::Unknown,
+                _ => self.typed(&[TypeRef::Call(d.clone())], 0),
             },
-            Receiver::Global(d) => match self.resolve(d, 0) {
+            Receiver::Global(d) => match project.resolve(d, 0) {
                 Resolved::Class(_) => RecvKind::ClassObject,
                 Resolved::Instance(id) => RecvKind::Exact(id),
                 Resolved::Module | Resolved::External | Resolved::Function => RecvKind::NotOurs,
                 Resolved::Other => RecvKind::Unknown,
             },
+            Receiver::Typed(members) => self.typed(members, 0),
+            Receiver::AttrOf(c, attr) => match project.id_of(file, *c) {
+                Some(id) => match self.attr_type(id, attr) {
+                    Some(members) => self.typed(&members, 1),
+                    None => RecvKind::Unknown,
+                },
+                None => RecvKind::Unknown,
+            },
             Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
+        }
+    }
+
+    /// The classes a union of types allows, or `Unknown` when one member is not known.
+    fn typed(&self, members: &[TypeRef], depth: u8) -> RecvKind {
+        match self.classes_of(members, depth) {
+            Some(mut ids) => {
+                ids.sort_unstable();
+                ids.dedup();
+                RecvKind::Classes(ids)
+            }
+            None => RecvKind::Unknown,
+        }
+    }
+
+    fn classes_of(&self, members: &[TypeRef], depth: u8) -> Option<Vec<usize>> {
+        if depth > 8 {
+            return None;
+        }
+        let project = self.project;
+        let mut out = Vec::new();
+        for member in members {
+            match member {
+                TypeRef::Call(d) => match project.resolve(d, 0) {
+                    Resolved::Class(id) => out.push(id),
+                    Resolved::External if constructs_foreign_object(d) => {}
+                    Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
+                    Resolved::Function | Resolved::Other => {
+                        let returns = self.returns(d)?;
+                        out.extend(self.classes_of(returns, depth + 1)?);
+                    }
+                },
+                TypeRef::Of(d) => match project.resolve(d, 0) {
+                    Resolved::Class(id) if !self.is_open(id) => {
+                        out.extend(self.hierarchy.with_descendants(id));
+                    }
+                    Resolved::External if CONCRETE_BUILTINS.contains(&d.as_str()) => {
+                        // Project subclasses of the builtin are its instances too.
+                        for id in 0..project.len() {
+                            if self.hierarchy.external[id]
+                                .iter()
+                                .any(|e| e.dotted() == Some(d.as_str()))
+                            {
+                                out.extend(self.hierarchy.with_descendants(id));
+                            }
+                        }
+                    }
+                    _ => return None,
+                },
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether `isinstance` (and so an annotation) of class `id` may hold for objects
+    /// that are not instances of it or its subclasses: a protocol, a class with
+    /// `__subclasshook__`, a registered ABC, a custom metaclass (`__instancecheck__`).
+    fn is_open(&self, id: usize) -> bool {
+        self.hierarchy.with_ancestors(id).any(|a| {
+            let class = self.project.class(a);
+            self.registered.contains(&a)
+                || class.methods.iter().any(|m| m == "__subclasshook__")
+                || class
+                    .metaclass
+                    .as_ref()
+                    .is_some_and(|m| !matches!(m.dotted(), Some("builtins.type" | "abc.ABCMeta")))
+                || self.hierarchy.external[a].iter().any(|e| {
+                    matches!(
+                        e.dotted(),
+                        Some("typing.Protocol" | "typing_extensions.Protocol") | None
+                    )
+                })
+        })
+    }
+
+    /// What calling the project function or method `dotted` returns.
+    fn returns(&self, dotted: &str) -> Option<&'a [TypeRef]> {
+        let project = self.project;
+        // `Cls.create`, `mod.Cls.create`: a method, maybe inherited.
+        if let Some((prefix, method)) = dotted.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            return self.hierarchy.with_ancestors(id).find_map(|a| {
+                let (f, c) = project.classes[a];
+                let file: &'a FileSummary = &project.files[f];
+                let key = format!("{}.{method}", file.classes[c].qualname);
+                file.returns.get(&key).map(Vec::as_slice)
+            });
+        }
+        let (f, name) = project.locate(dotted, 0)?;
+        project.files[f].returns.get(&name).map(Vec::as_slice)
+    }
+
+    /// What `self.attr` holds in instances of `id` (or its subclasses), when every
+    /// assignment in the family says and nothing else writes it.
+    fn attr_type(&self, id: usize, attr: &str) -> Option<Vec<TypeRef>> {
+        if self.written.contains(attr) {
+            return None;
+        }
+        let project = self.project;
+        let family: Vec<usize> = self
+            .hierarchy
+            .with_ancestors(id)
+            .chain(self.hierarchy.descendants[id].iter().copied())
+            .collect();
+        let mut members = Vec::new();
+        let mut found = false;
+        for &a in &family {
+            let class = project.class(a);
+            // Writes that bypass the assignments pyslim sees.
+            if class.properties.iter().any(|p| p == attr)
+                || class.methods.iter().any(|m| {
+                    matches!(
+                        m.as_str(),
+                        "__setattr__" | "__getattr__" | "__getattribute__"
+                    )
+                })
+                || class.blockers.iter().any(|b| {
+                    matches!(
+                        b,
+                        Blocker::Vars | Blocker::SelfDict | Blocker::DynamicSetattr
+                    )
+                })
+            {
+                return None;
+            }
+            if let Some(types) = class.attr_types.get(attr) {
+                members.extend(types.clone()?);
+                found = true;
+            }
+        }
+        found.then_some(members)
+    }
+}
+
+/// Stage 3: what the facts of every file say about the classes.
+struct Evidence {
+    /// Class-level names written after creation (`Cls.x = ...`).
+    late_class_names: Vec<Vec<String>>,
+    /// Attributes written on instances from outside the class.
+    outside_writes: Vec<Vec<String>>,
+    /// Attributes written on objects of unknown type.
+    unknown_writes: BTreeSet<String>,
+    /// Attributes written on objects of unknown type that certainly have them.
+    guarded_writes: BTreeSet<String>,
+    /// Classes whose instances are weakly referenced.
+    weak: HashSet<usize>,
+    /// Something weakly referenced may be any instance.
+    global_weak: bool,
+    /// Classes whose instances need their dict, and why.
+    needs_dict: Vec<(usize, DictUse)>,
+    /// Classes on which `setattr(Cls, name, ...)` sets a computed name.
+    class_setattr: Vec<usize>,
+    /// Reasons every rewrite is unproven.
+    global_unproven: Vec<Unproven>,
+    /// Reasons per class.
+    unproven: Vec<Vec<Unproven>>,
+}
+
+impl Evidence {
+    fn collect(project: &Project, hierarchy: &Hierarchy, resolver: &Resolver) -> Self {
+        let n = project.len();
+        let mut evidence = Evidence {
+            late_class_names: vec![Vec::new(); n],
+            outside_writes: vec![Vec::new(); n],
+            unknown_writes: BTreeSet::new(),
+            guarded_writes: BTreeSet::new(),
+            weak: HashSet::new(),
+            global_weak: false,
+            needs_dict: Vec::new(),
+            class_setattr: Vec::new(),
+            global_unproven: Vec::new(),
+            unproven: vec![Vec::new(); n],
+        };
+        for (f, file) in project.files.iter().enumerate() {
+            for fact in &file.facts {
+                evidence.fact(project, hierarchy, resolver, f, fact);
+            }
+        }
+        evidence
+    }
+
+    fn fact(
+        &mut self,
+        project: &Project,
+        hierarchy: &Hierarchy,
+        resolver: &Resolver,
+        f: usize,
+        fact: &Fact,
+    ) {
+        match fact {
+            Fact::AttrWrite(recv, attr) => match resolver.receiver(f, recv) {
+                RecvKind::Exact(id) => self.outside_writes[id].push(attr.clone()),
+                RecvKind::Classes(ids) => {
+                    for id in ids {
+                        self.outside_writes[id].push(attr.clone());
+                    }
+                }
+                RecvKind::SelfOf(_) | RecvKind::NotOurs => {}
+                RecvKind::ClassObject => {
+                    if let Receiver::Global(d) = recv
+                        && let Resolved::Class(id) = project.resolve(d, 0)
+                    {
+                        self.late_class_names[id].push(attr.clone());
+                    }
+                }
+                RecvKind::Unknown => {
+                    self.unknown_writes.insert(attr.clone());
+                }
+            },
+            Fact::GuardedWrite(attr) => {
+                self.guarded_writes.insert(attr.clone());
+            }
+            Fact::Weakref(recv) => match resolver.receiver(f, recv) {
+                RecvKind::Exact(id) => {
+                    self.weak.insert(id);
+                }
+                RecvKind::SelfOf(id) => self.weak.extend(hierarchy.with_descendants(id)),
+                RecvKind::Classes(ids) => self.weak.extend(ids),
+                RecvKind::ClassObject | RecvKind::NotOurs => {}
+                RecvKind::Unknown => self.global_weak = true,
+            },
+            Fact::DictAccess(recv) => self.dict_use(
+                resolver.receiver(f, recv),
+                DictUse::Dict,
+                Unproven::UnknownDict,
+            ),
+            Fact::DynamicSetattr(recv) => match resolver.receiver(f, recv) {
+                RecvKind::ClassObject => {
+                    if let Receiver::Global(d) = recv
+                        && let Resolved::Class(id) = project.resolve(d, 0)
+                    {
+                        self.class_setattr.push(id);
+                    }
+                }
+                kind => self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr),
+            },
+            Fact::ClassAssign(recv) => self.dict_use(
+                resolver.receiver(f, recv),
+                DictUse::ClassAssign,
+                Unproven::UnknownClassAssign,
+            ),
+            Fact::PickleLoad => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
+            Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
+            Fact::Registered(_) => {}
+            Fact::Escape(recv, callee) => {
+                let reached: Vec<usize> = match resolver.receiver(f, recv) {
+                    RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+                    RecvKind::Exact(id) => vec![id],
+                    RecvKind::Classes(ids) => ids,
+                    _ => return,
+                };
+                if !proven_callee(project, hierarchy, callee.as_deref()) {
+                    let reason = match callee.as_deref() {
+                        Some(d) => {
+                            Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string())
+                        }
+                        None => Unproven::EscapesUnresolved,
+                    };
+                    for id in reached {
+                        push_unique(&mut self.unproven[id], reason.clone());
+                    }
+                }
+            }
+            Fact::MethodEscape(c, name, callee) => {
+                // Only methods (`self.on_event`), not data attributes.
+                let Some(id) = project.id_of(f, *c) else {
+                    return;
+                };
+                let is_method = hierarchy
+                    .with_ancestors(id)
+                    .any(|a| project.class(a).methods.contains(name));
+                // A bound method cannot carry attributes to its instance, but the
+                // callee may keep a weak reference to it (signal libraries do): give
+                // the instances `__weakref__`.
+                if is_method && !proven_callee(project, hierarchy, callee.as_deref()) {
+                    self.weak.extend(hierarchy.with_descendants(id));
+                }
+            }
+        }
+    }
+
+    /// Outside code needs the dict of what `kind` may be.
+    fn dict_use(&mut self, kind: RecvKind, why: DictUse, unknown: Unproven) {
+        match kind {
+            RecvKind::Exact(id) | RecvKind::SelfOf(id) => self.needs_dict.push((id, why)),
+            RecvKind::Classes(ids) => self.needs_dict.extend(ids.into_iter().map(|id| (id, why))),
+            RecvKind::ClassObject | RecvKind::NotOurs => {}
+            RecvKind::Unknown => push_unique(&mut self.global_unproven, unknown),
         }
     }
 }
@@ -278,31 +777,33 @@ fn constructs_foreign_object(callee: &str) -> bool {
 
 /// Why an external base (one outside the project) stops a class, or `None` when it is
 /// known to be slot-free.
-fn external_base(r: &Ref) -> Option<String> {
+fn external_base(r: &Ref) -> Option<Reason> {
     let Some(dotted) = r.dotted() else {
         let text = r.display();
         return Some(if is_exception_name(text) {
-            "exception class".into()
+            Reason::Kind(Kind::Exception)
         } else if text.contains("namedtuple") || text.contains("NamedTuple") {
-            "NamedTuple class".into()
+            Reason::Kind(Kind::NamedTuple)
         } else {
-            format!("base `{text}` cannot be resolved")
+            Reason::UnresolvedBase(text.to_string())
         });
     };
-    let last = r.display();
+    let last = r.display().to_string();
     match dotted {
         "builtins.object" | "abc.ABC" | "typing.Generic" | "typing_extensions.Generic" => None,
-        "typing.Protocol" | "typing_extensions.Protocol" => Some("Protocol class".into()),
-        "typing.NamedTuple" | "typing_extensions.NamedTuple" => Some("NamedTuple class".into()),
-        "typing.TypedDict" | "typing_extensions.TypedDict" => Some("TypedDict class".into()),
-        d if d.starts_with("enum.") => Some("Enum class".into()),
-        d if is_exception_name(d) => Some("exception class".into()),
+        "typing.Protocol" | "typing_extensions.Protocol" => Some(Reason::Protocol),
+        "typing.NamedTuple" | "typing_extensions.NamedTuple" => {
+            Some(Reason::Kind(Kind::NamedTuple))
+        }
+        "typing.TypedDict" | "typing_extensions.TypedDict" => Some(Reason::Kind(Kind::TypedDict)),
+        d if d.starts_with("enum.") => Some(Reason::Kind(Kind::Enum)),
+        d if is_exception_name(d) => Some(Reason::Kind(Kind::Exception)),
         "builtins.int" | "builtins.str" | "builtins.bytes" | "builtins.tuple"
         | "builtins.float" | "builtins.complex" | "builtins.bool" | "builtins.frozenset" => {
-            Some(format!("subclass of builtin `{last}`"))
+            Some(Reason::Kind(Kind::BuiltinSubclass(last)))
         }
-        d if d.starts_with("builtins.") => Some(format!("builtin base `{last}`")),
-        _ => Some(format!("base `{last}` outside the project is not slotted")),
+        d if d.starts_with("builtins.") => Some(Reason::BuiltinBase(last)),
+        _ => Some(Reason::ExternalBase(last)),
     }
 }
 
@@ -314,215 +815,75 @@ fn is_exception_name(name: &str) -> bool {
         || last.ends_with("Warning")
 }
 
-/// Reasons inherited by subclasses as they are (the subclass is the same kind of class).
-fn is_kind_reason(reason: &str) -> bool {
-    matches!(
-        reason,
-        "exception class" | "Enum class" | "NamedTuple class" | "TypedDict class"
-    ) || reason.starts_with("subclass of builtin")
-}
-
 /// Decides every class of the project.
 pub fn decide(files: &[FileSummary]) -> ProjectPlan {
-    let mut project = Project {
-        files,
-        classes: Vec::new(),
-        by_dotted: HashMap::new(),
-        ambiguous: HashSet::new(),
-        modules: HashMap::new(),
-        shared_modules: HashSet::new(),
-    };
-    for (f, file) in files.iter().enumerate() {
-        if project.modules.insert(file.module.as_str(), f).is_some() {
-            project.shared_modules.insert(file.module.as_str());
-        }
-        for (c, class) in file.classes.iter().enumerate() {
-            let id = project.classes.len();
-            project.classes.push((f, c));
-            let dotted = format!("{}.{}", file.module, class.qualname);
-            if project.by_dotted.insert(dotted.clone(), id).is_some() {
-                project.ambiguous.insert(dotted);
-            }
-        }
+    let project = Project::new(files);
+    let hierarchy = Hierarchy::new(&project);
+    let resolver = Resolver::new(&project, &hierarchy);
+    let evidence = Evidence::collect(&project, &hierarchy, &resolver);
+    let mut decider = Decider::new(&project, &hierarchy, &evidence);
+    for id in 0..project.len() {
+        decider.state[id] = decider.own_verdict(id);
     }
-    for dotted in &project.ambiguous {
-        project.by_dotted.remove(dotted);
-    }
-    let n = project.classes.len();
+    decider.needs_dict();
+    decider.settle();
+    decider.plans()
+}
 
-    // Project bases per class, and which bases are outside.
-    let mut bases: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut state: Vec<State> = vec![State::Candidate; n];
-    let mut external: Vec<Vec<Ref>> = vec![Vec::new(); n];
-    for id in 0..n {
-        for base in &project.class(id).bases {
-            match base.dotted().map(|d| project.resolve(d, 0)) {
-                Some(Resolved::Class(b)) => bases[id].push(b),
-                _ => external[id].push(base.clone()),
-            }
-        }
-    }
-    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (id, of) in bases.iter().enumerate() {
-        for &b in of {
-            children[b].push(id);
-        }
-    }
-    let ancestors: Vec<Vec<usize>> = (0..n).map(|id| walk(id, &bases)).collect();
-    let descendants: Vec<Vec<usize>> = (0..n).map(|id| walk(id, &children)).collect();
+/// Stages 4 to 6: the verdicts.
+struct Decider<'p, 'a> {
+    project: &'p Project<'a>,
+    hierarchy: &'p Hierarchy,
+    evidence: &'p Evidence,
+    /// Class-level names per class, late ones included.
+    class_names: Vec<Vec<String>>,
+    state: Vec<State>,
+    own_slots: Vec<Vec<String>>,
+    has_weakref: Vec<bool>,
+}
 
-    // Facts from every file.
-    let mut late_class_names: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut outside_writes: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut unknown_writes: BTreeSet<String> = BTreeSet::new();
-    let mut weak_exact: HashSet<usize> = HashSet::new();
-    let mut global_weak = false;
-    let mut dict_exact: Vec<(usize, &'static str)> = Vec::new();
-    let mut class_setattr: Vec<usize> = Vec::new();
-    let mut global_unproven: Vec<String> = Vec::new();
-    let mut unproven: Vec<Vec<String>> = vec![Vec::new(); n];
-    for (f, file) in files.iter().enumerate() {
-        for fact in &file.facts {
-            match fact {
-                Fact::AttrWrite(recv, attr) => match project.receiver(f, recv) {
-                    RecvKind::Exact(id) => outside_writes[id].push(attr.clone()),
-                    RecvKind::SelfOf(_) | RecvKind::NotOurs => {}
-                    RecvKind::ClassObject => {
-                        if let Receiver::Global(d) = recv
-                            && let Resolved::Class(id) = project.resolve(d, 0)
-                        {
-                            late_class_names[id].push(attr.clone());
-                        }
-                    }
-                    RecvKind::Unknown => {
-                        unknown_writes.insert(attr.clone());
-                    }
-                },
-                Fact::Weakref(recv) => match project.receiver(f, recv) {
-                    RecvKind::Exact(id) => {
-                        weak_exact.insert(id);
-                    }
-                    RecvKind::SelfOf(id) => {
-                        weak_exact.insert(id);
-                        weak_exact.extend(descendants[id].iter().copied());
-                    }
-                    RecvKind::ClassObject | RecvKind::NotOurs => {}
-                    RecvKind::Unknown => global_weak = true,
-                },
-                Fact::DictAccess(recv) => match project.receiver(f, recv) {
-                    RecvKind::Exact(id) | RecvKind::SelfOf(id) => {
-                        dict_exact.push((id, "instance __dict__ is used outside the class"))
-                    }
-                    RecvKind::ClassObject | RecvKind::NotOurs => {}
-                    RecvKind::Unknown => push_unique(
-                        &mut global_unproven,
-                        "vars() or __dict__ is used on an object of unknown type",
-                    ),
-                },
-                Fact::DynamicSetattr(recv) => match project.receiver(f, recv) {
-                    RecvKind::Exact(id) | RecvKind::SelfOf(id) => {
-                        dict_exact.push((id, "setattr() with a computed name on an instance"))
-                    }
-                    RecvKind::ClassObject => {
-                        if let Receiver::Global(d) = recv
-                            && let Resolved::Class(id) = project.resolve(d, 0)
-                        {
-                            class_setattr.push(id);
-                        }
-                    }
-                    RecvKind::NotOurs => {}
-                    RecvKind::Unknown => push_unique(
-                        &mut global_unproven,
-                        "setattr() with a computed name on an object of unknown type",
-                    ),
-                },
-                Fact::ClassAssign(recv) => match project.receiver(f, recv) {
-                    RecvKind::Exact(id) | RecvKind::SelfOf(id) => {
-                        dict_exact.push((id, "instance __class__ is assigned"))
-                    }
-                    RecvKind::ClassObject | RecvKind::NotOurs => {}
-                    RecvKind::Unknown => push_unique(
-                        &mut global_unproven,
-                        "__class__ is assigned on an object of unknown type",
-                    ),
-                },
-                Fact::PickleLoad => push_unique(&mut global_unproven, "the project loads pickles"),
-                Fact::OldPickle => push_unique(
-                    &mut global_unproven,
-                    "the project uses pickle protocol 0/1 or copyreg",
-                ),
-                Fact::Escape(..) | Fact::MethodEscape(..) => {
-                    let (recv, callee) = match fact {
-                        Fact::Escape(recv, callee) => (recv.clone(), callee),
-                        Fact::MethodEscape(c, name, callee) => {
-                            // Only methods (`self.on_event`), not data attributes.
-                            let id = project
-                                .by_dotted
-                                .get(&format!("{}.{}", file.module, file.classes[*c].qualname))
-                                .copied();
-                            let is_method = id.is_some_and(|id| {
-                                std::iter::once(id)
-                                    .chain(ancestors[id].iter().copied())
-                                    .any(|a| project.class(a).methods.contains(name))
-                            });
-                            // A bound method cannot carry attributes to its instance,
-                            // but the callee may keep a weak reference to it (signal
-                            // libraries do): give the instances `__weakref__`.
-                            if is_method
-                                && !proven_callee(&project, callee.as_deref())
-                                && let Some(id) = id
-                            {
-                                weak_exact.insert(id);
-                                weak_exact.extend(descendants[id].iter().copied());
-                            }
-                            continue;
-                        }
-                        _ => continue,
-                    };
-                    let reached: Vec<usize> = match project.receiver(f, &recv) {
-                        RecvKind::SelfOf(id) => std::iter::once(id)
-                            .chain(descendants[id].iter().copied())
-                            .collect(),
-                        RecvKind::Exact(id) => vec![id],
-                        _ => continue,
-                    };
-                    if !proven_callee(&project, callee.as_deref()) {
-                        let reason = match callee.as_deref() {
-                            Some(d) => format!(
-                                "instance is passed to `{}` outside the project",
-                                d.rsplit('.').next().unwrap_or(d)
-                            ),
-                            None => "instance is passed to a call pyslim cannot resolve".into(),
-                        };
-                        for id in reached {
-                            push_unique(&mut unproven[id], &reason);
-                        }
-                    }
-                }
-            }
+impl<'p, 'a> Decider<'p, 'a> {
+    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy, evidence: &'p Evidence) -> Self {
+        let n = project.len();
+        let class_names = (0..n)
+            .map(|id| {
+                let mut names = project.class(id).class_names.clone();
+                names.extend(evidence.late_class_names[id].iter().cloned());
+                names.dedup();
+                names
+            })
+            .collect();
+        Decider {
+            project,
+            hierarchy,
+            evidence,
+            class_names,
+            state: vec![State::Candidate; n],
+            own_slots: vec![Vec::new(); n],
+            has_weakref: vec![false; n],
         }
     }
 
-    // What each class's instances hold, and its class-level names.
-    let mut class_names: Vec<Vec<String>> = (0..n)
-        .map(|id| {
-            let mut names = project.class(id).class_names.clone();
-            names.extend(late_class_names[id].iter().cloned());
-            names
-        })
-        .collect();
-    for names in &mut class_names {
-        names.dedup();
-    }
-    let props_in_mro = |id: usize| -> HashSet<&str> {
-        std::iter::once(id)
-            .chain(ancestors[id].iter().copied())
-            .flat_map(|a| project.class(a).properties.iter().map(String::as_str))
+    /// Properties anywhere in the MRO of `id`.
+    fn props_in_mro(&self, id: usize) -> HashSet<&'a str> {
+        let project: &Project<'a> = self.project;
+        self.hierarchy
+            .with_ancestors(id)
+            .flat_map(|a| {
+                let (f, c) = project.classes[a];
+                project.files[f].classes[c]
+                    .properties
+                    .iter()
+                    .map(String::as_str)
+            })
             .collect()
-    };
-    let instance_attrs = |id: usize| -> Vec<String> {
-        let class = project.class(id);
-        let props = props_in_mro(id);
+    }
+
+    /// The attributes instances of `id` hold themselves (dataclass fields, or what
+    /// methods write on `self`), properties excepted.
+    fn instance_attrs(&self, id: usize) -> Vec<String> {
+        let class = self.project.class(id);
+        let props = self.props_in_mro(id);
         let attrs = if class.dataclass.is_some() {
             &class.fields
         } else {
@@ -533,323 +894,503 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
             .filter(|a| !props.contains(a.as_str()))
             .cloned()
             .collect()
-    };
+    }
 
-    // 1. Each class on its own.
-    for id in 0..n {
-        let class = project.class(id);
-        let target = project.file_of(id).target.unwrap_or(PythonVersion::PY310);
-        let reason: Option<String> = (|| {
-            if class.suppressed {
-                return Some(String::new());
-            }
-            if project.ambiguous.contains(&format!(
-                "{}.{}",
-                project.file_of(id).module,
-                class.qualname
-            )) {
-                return Some("defined more than once in its module".into());
-            }
-            if project
-                .shared_modules
-                .contains(project.file_of(id).module.as_str())
-            {
-                return Some("its module name is shared by another file".into());
-            }
-            if class.in_function {
-                return Some("defined inside a function".into());
-            }
-            if let Some(slots) = &class.slots {
-                let _ = slots;
-                return Some("already defines __slots__".into());
-            }
-            if class.dataclass == Some(Some(true)) {
-                return Some("already defines __slots__".into());
-            }
-            for base in &external[id] {
-                if let Some(reason) = external_base(base) {
-                    return Some(reason);
-                }
-            }
-            if let Some(meta) = &class.metaclass
-                && !matches!(meta.dotted(), Some("builtins.type" | "abc.ABCMeta"))
-            {
-                return Some(format!("custom metaclass `{}`", meta.display()));
-            }
-            if class.other_keywords {
-                return Some("class keyword arguments".into());
-            }
-            for dec in &class.decorators {
-                if !matches!(
+    /// Every attribute an instance of `id` may hold or set through a property.
+    fn known_attrs(&self, id: usize) -> HashSet<String> {
+        let mut known: HashSet<String> = self
+            .hierarchy
+            .with_ancestors(id)
+            .flat_map(|a| self.instance_attrs(a))
+            .collect();
+        known.extend(self.props_in_mro(id).into_iter().map(str::to_string));
+        known
+    }
+
+    /// Stage 4: the class on its own.
+    fn own_verdict(&self, id: usize) -> State {
+        let class = self.project.class(id);
+        if let Some(reason) = self.identity(id) {
+            return match reason {
+                Reason::AlreadySlotted => self.existing(class),
+                reason => State::Skip(reason),
+            };
+        }
+        let reason = self
+            .kind(id)
+            .or_else(|| self.body(id))
+            .or_else(|| match class.dataclass {
+                Some(slots) => self.dataclass(id, slots),
+                None => self.class_level_names(id),
+            })
+            .or_else(|| self.hierarchy_names(id))
+            .or_else(|| self.outside_writes(id));
+        match reason {
+            Some(reason) => State::Skip(reason),
+            None => State::Candidate,
+        }
+    }
+
+    /// A class slotted in the source: its slot names when they are known.
+    fn existing(&self, class: &ClassSummary) -> State {
+        let names = match (&class.slots, class.dataclass) {
+            (Some(Some(names)), _) if !names.iter().any(|n| n == "__dict__") => Some(names.clone()),
+            (None, Some(Some(true))) => Some(class.fields.clone()),
+            _ => None,
+        };
+        match names {
+            Some(names) => State::Existing(Some(names)),
+            None => State::Skip(Reason::AlreadySlotted),
+        }
+    }
+
+    /// What the class is: suppressed, ambiguous, nested, slotted already.
+    fn identity(&self, id: usize) -> Option<Reason> {
+        let class = self.project.class(id);
+        let module = self.project.file_of(id).module.as_str();
+        if class.suppressed {
+            Some(Reason::Suppressed)
+        } else if self.project.ambiguous.contains(&self.project.dotted(id)) {
+            Some(Reason::DefinedTwice)
+        } else if self.project.shared_modules.contains(module) {
+            Some(Reason::SharedModule)
+        } else if class.in_function {
+            Some(Reason::InFunction)
+        } else if class.slots.is_some() || class.dataclass == Some(Some(true)) {
+            Some(Reason::AlreadySlotted)
+        } else {
+            None
+        }
+    }
+
+    /// Bases outside the project, the metaclass, keywords and decorators.
+    fn kind(&self, id: usize) -> Option<Reason> {
+        let class = self.project.class(id);
+        if let Some(reason) = self.hierarchy.external[id].iter().find_map(external_base) {
+            return Some(reason);
+        }
+        if let Some(meta) = &class.metaclass
+            && !matches!(meta.dotted(), Some("builtins.type" | "abc.ABCMeta"))
+        {
+            return Some(self.metaclass_reason(meta));
+        }
+        if let Some(reason) = self.managed_slots(id) {
+            return Some(reason);
+        }
+        if class.other_keywords {
+            return Some(Reason::ClassKeywords);
+        }
+        class
+            .decorators
+            .iter()
+            .find(|dec| {
+                !matches!(
                     dec.dotted(),
                     Some("functools.total_ordering" | "typing.final" | "typing_extensions.final")
-                ) {
-                    return Some(format!("decorator `{}` may add attributes", dec.display()));
-                }
-            }
-            if let Some(b) = class.blockers.first() {
-                return Some(b.reason());
-            }
-            // `setattr(self, "not-a-name", v)` works with a dict, but slot names must be
-            // identifiers.
-            if let Some(a) = class.attrs.iter().find(|a| !is_identifier(a)) {
-                return Some(format!("attribute `{a}` is not an identifier"));
-            }
-            if class.one_line {
-                return Some("class body is on one line".into());
-            }
-            if let Some(slots_arg) = class.dataclass {
-                if slots_arg == Some(false) {
-                    return Some("dataclass(slots=False) is explicit".into());
-                }
-                if target < PythonVersion::PY310 {
-                    return Some("dataclass(slots=True) needs Python 3.10".into());
-                }
-                if class.zero_arg_super && target < PythonVersion::PY314 {
-                    return Some("dataclass uses zero-argument super()".into());
-                }
-                if let Some(a) = class
-                    .attrs
-                    .iter()
-                    .find(|a| !class.fields.contains(a) && !class.properties.contains(a))
-                {
-                    return Some(format!(
-                        "sets attribute `{a}` that is not a dataclass field"
-                    ));
-                }
-            } else {
-                let props = props_in_mro(id);
-                if let Some(a) = class
-                    .attrs
-                    .iter()
-                    .find(|a| !props.contains(a.as_str()) && class_names[id].contains(a))
-                {
-                    return Some(format!(
-                        "class attribute `{a}` conflicts with an instance attribute"
-                    ));
-                }
-            }
-            // Across the hierarchy: an inherited class-level name with a slot's name,
-            // or a class-level name hiding an inherited instance attribute.
-            let own = instance_attrs(id);
-            for &a in &ancestors[id] {
-                if let Some(x) = own.iter().find(|x| {
-                    class_names[a].contains(x) && !project.class(a).properties.contains(x)
-                }) {
-                    return Some(format!(
-                        "class attribute `{x}` conflicts with an instance attribute"
-                    ));
-                }
-                if let Some(x) = instance_attrs(a)
-                    .iter()
-                    .find(|x| class_names[id].contains(x))
-                {
-                    return Some(format!(
-                        "class attribute `{x}` conflicts with an inherited instance attribute"
-                    ));
-                }
-            }
-            let known = known_attrs(id, &ancestors, &instance_attrs, &props_in_mro);
-            if let Some(a) = outside_writes[id].iter().find(|a| !known.contains(*a)) {
-                return Some(format!("attribute `{a}` is set from outside the class"));
-            }
-            None
-        })();
-        state[id] = match reason {
-            Some(r) if r.is_empty() => State::Silent,
-            Some(r) if r == "already defines __slots__" => {
-                let names = match (&class.slots, class.dataclass) {
-                    (Some(Some(names)), _) if !names.iter().any(|n| n == "__dict__") => {
-                        Some(names.clone())
-                    }
-                    (None, Some(Some(true))) => Some(class.fields.clone()),
-                    _ => None,
-                };
-                match names {
-                    Some(names) => State::Existing(Some(names)),
-                    None => State::Skip(r),
-                }
-            }
-            Some(r) => State::Skip(r),
-            None => State::Candidate,
-        };
+                )
+            })
+            .map(|dec| Reason::Decorator(dec.display().to_string()))
     }
-    for id in class_setattr {
-        if state[id] == State::Candidate {
-            state[id] = State::Skip("setattr() with a computed name on the class".into());
-        }
-    }
-    // Classes whose instances need their whole dict keep their bases unslotted.
-    for (id, reason) in &dict_exact {
-        if state[*id] == State::Candidate {
-            state[*id] = State::Skip(reason.to_string());
-        }
-    }
-    let mut whole_dict: Vec<(usize, String)> = dict_exact
-        .iter()
-        .map(|(id, r)| (*id, r.to_string()))
-        .collect();
-    for id in 0..n {
-        if let Some(b) = project
-            .class(id)
-            .blockers
-            .iter()
-            .find(|b| b.needs_whole_dict())
+
+    /// A custom metaclass: one of the project's that handles `__slots__` says so.
+    fn metaclass_reason(&self, meta: &Ref) -> Reason {
+        if let Some(d) = meta.dotted()
+            && let Resolved::Class(m) = self.project.resolve(d, 0)
+            && self
+                .hierarchy
+                .with_ancestors(m)
+                .any(|a| self.project.class(a).manages_slots)
         {
-            whole_dict.push((id, b.reason()));
+            return Reason::BaseManagesSlots(meta.display().to_string());
+        }
+        Reason::Metaclass(meta.display().to_string())
+    }
+
+    /// The class, a base or an inherited metaclass reads or sets `__slots__` when
+    /// classes are made (a real library's config base raised "already specifies
+    /// __slots__" at import once slots were added under it).
+    fn managed_slots(&self, id: usize) -> Option<Reason> {
+        for a in self.hierarchy.with_ancestors(id) {
+            let class = self.project.class(a);
+            if class.manages_slots {
+                return Some(Reason::BaseManagesSlots(class.qualname.clone()));
+            }
+            if a != id
+                && let Some(meta) = &class.metaclass
+                && !matches!(meta.dotted(), Some("builtins.type" | "abc.ABCMeta"))
+            {
+                // A base's metaclass makes this class too.
+                return Some(self.metaclass_reason(meta));
+            }
+        }
+        None
+    }
+
+    /// What the class body and methods do.
+    fn body(&self, id: usize) -> Option<Reason> {
+        let class = self.project.class(id);
+        if let Some(b) = class.blockers.first() {
+            return Some(Reason::Blocker(b.clone()));
+        }
+        // `setattr(self, "not-a-name", v)` works with a dict, but slot names must be
+        // identifiers.
+        if let Some(a) = class.attrs.iter().find(|a| !is_identifier(a)) {
+            return Some(Reason::NotIdentifier(a.clone()));
+        }
+        class.one_line.then_some(Reason::OneLine)
+    }
+
+    /// A dataclass (`slots` is the value of its `slots=` argument, if given).
+    fn dataclass(&self, id: usize, slots: Option<bool>) -> Option<Reason> {
+        let class = self.project.class(id);
+        let target = self.target(id);
+        if slots == Some(false) {
+            return Some(Reason::DataclassSlotsFalse);
+        }
+        if target < PythonVersion::PY310 {
+            return Some(Reason::DataclassNeedsPy310);
+        }
+        if class.zero_arg_super && target < PythonVersion::PY314 {
+            return Some(Reason::DataclassZeroArgSuper);
+        }
+        // Fields come from the class and what its bases hold (the fields of dataclass
+        // bases); anything else set on `self` (in `__post_init__`, say) would need a
+        // dict.
+        let known = self.known_attrs(id);
+        class
+            .attrs
+            .iter()
+            .find(|a| !known.contains(*a))
+            .map(|a| Reason::DataclassNonField(a.clone()))
+    }
+
+    /// A class-level name that is also an instance attribute.
+    fn class_level_names(&self, id: usize) -> Option<Reason> {
+        let class = self.project.class(id);
+        let props = self.props_in_mro(id);
+        class
+            .attrs
+            .iter()
+            .find(|a| !props.contains(a.as_str()) && self.class_names[id].contains(a))
+            .map(|a| Reason::ClassAttrConflict(a.clone()))
+    }
+
+    /// Across the hierarchy: an inherited class-level name with a slot's name, or a
+    /// class-level name hiding an inherited instance attribute.
+    fn hierarchy_names(&self, id: usize) -> Option<Reason> {
+        let own = self.instance_attrs(id);
+        for &a in &self.hierarchy.ancestors[id] {
+            if let Some(x) = own.iter().find(|x| {
+                self.class_names[a].contains(x) && !self.project.class(a).properties.contains(x)
+            }) {
+                return Some(Reason::ClassAttrConflict(x.clone()));
+            }
+            if let Some(x) = self
+                .instance_attrs(a)
+                .iter()
+                .find(|x| self.class_names[id].contains(x))
+            {
+                return Some(Reason::InheritedAttrConflict(x.clone()));
+            }
+        }
+        None
+    }
+
+    /// An attribute written from outside on an instance known to be of this class.
+    fn outside_writes(&self, id: usize) -> Option<Reason> {
+        let known = self.known_attrs(id);
+        self.evidence.outside_writes[id]
+            .iter()
+            .find(|a| !known.contains(*a))
+            .map(|a| Reason::OutsideWrite(a.clone()))
+    }
+
+    fn target(&self, id: usize) -> PythonVersion {
+        self.project
+            .file_of(id)
+            .target
+            .unwrap_or(PythonVersion::PY310)
+    }
+
+    fn skip_candidate(&mut self, id: usize, reason: Reason) {
+        if self.state[id] == State::Candidate {
+            self.state[id] = State::Skip(reason);
         }
     }
-    for (id, _) in &whole_dict {
-        for &a in &ancestors[*id] {
-            if state[a] == State::Candidate {
-                state[a] = State::Skip(format!("subclass `{}` needs __dict__", project.name(*id)));
+
+    /// Stage 5a: classes whose instances need their dict keep their bases unslotted.
+    fn needs_dict(&mut self) {
+        for &id in &self.evidence.class_setattr {
+            self.skip_candidate(id, Reason::ComputedClassSetattr);
+        }
+        let mut whole_dict: Vec<usize> = Vec::new();
+        for &(id, why) in &self.evidence.needs_dict {
+            self.skip_candidate(id, Reason::NeedsDict(why));
+            whole_dict.push(id);
+        }
+        for id in 0..self.project.len() {
+            if self
+                .project
+                .class(id)
+                .blockers
+                .iter()
+                .any(Blocker::needs_whole_dict)
+            {
+                whole_dict.push(id);
+            }
+        }
+        for id in whole_dict {
+            let name = self.project.name(id).to_string();
+            for &a in &self.hierarchy.ancestors[id] {
+                self.skip_candidate(a, Reason::SubclassNeedsDict(name.clone()));
             }
         }
     }
 
-    // 2. Hierarchies, to a fixpoint: bases first, then layouts.
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&id| (ancestors[id].len(), id));
-    let mut own_slots: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut has_weakref: Vec<bool> = vec![false; n];
-    loop {
-        let mut changed = false;
-        for &id in &order {
-            if state[id] != State::Candidate {
-                continue;
-            }
-            for &b in &bases[id] {
-                let ok = matches!(state[b], State::Candidate | State::Existing(Some(_)));
-                if !ok {
-                    let reason = match &state[b] {
-                        State::Skip(r) if is_kind_reason(r) => r.clone(),
-                        _ => format!("base `{}` is not slotted", project.name(b)),
-                    };
-                    state[id] = State::Skip(reason);
-                    changed = true;
-                    break;
-                }
+    /// Stage 5b: hierarchies, to a fixpoint: bases first, then layouts.
+    fn settle(&mut self) {
+        let n = self.project.len();
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&id| (self.hierarchy.ancestors[id].len(), id));
+        loop {
+            let mut changed = self.unslotted_bases(&order);
+            self.slot_names(&order);
+            changed |= self.layouts();
+            if !changed {
+                break;
             }
         }
-        // Slot names, base-first.
-        for &id in &order {
-            own_slots[id].clear();
-            has_weakref[id] = false;
-            match &state[id] {
+    }
+
+    /// A candidate with a base that stays unslotted is skipped.
+    fn unslotted_bases(&mut self, order: &[usize]) -> bool {
+        let mut changed = false;
+        for &id in order {
+            if self.state[id] != State::Candidate {
+                continue;
+            }
+            let blocked = self.hierarchy.bases[id]
+                .iter()
+                .find_map(|&b| match &self.state[b] {
+                    State::Candidate | State::Existing(Some(_)) => None,
+                    State::Skip(r) => Some(
+                        r.inherited()
+                            .unwrap_or_else(|| Reason::BaseNotSlotted(self.project.name(b).into())),
+                    ),
+                    State::Existing(None) => {
+                        Some(Reason::BaseNotSlotted(self.project.name(b).into()))
+                    }
+                });
+            if let Some(reason) = blocked {
+                self.state[id] = State::Skip(reason);
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Slot names, base-first: what a class's bases do not hold already.
+    fn slot_names(&mut self, order: &[usize]) {
+        for &id in order {
+            self.own_slots[id].clear();
+            self.has_weakref[id] = false;
+            let base_weak = self.hierarchy.bases[id]
+                .iter()
+                .any(|&b| self.has_weakref[b]);
+            match &self.state[id] {
                 State::Existing(Some(names)) => {
-                    own_slots[id] = names.clone();
-                    has_weakref[id] = names.iter().any(|n| n == "__weakref__")
-                        || bases[id].iter().any(|&b| has_weakref[b]);
+                    self.own_slots[id] = names.clone();
+                    self.has_weakref[id] = names.iter().any(|n| n == "__weakref__") || base_weak;
                 }
                 State::Candidate => {
-                    let inherited: HashSet<String> = ancestors[id]
+                    let inherited: HashSet<String> = self.hierarchy.ancestors[id]
                         .iter()
-                        .flat_map(|&a| own_slots[a].iter().cloned())
+                        .flat_map(|&a| self.own_slots[a].iter().cloned())
                         .collect();
-                    own_slots[id] = instance_attrs(id)
+                    self.own_slots[id] = self
+                        .instance_attrs(id)
                         .into_iter()
                         .filter(|a| !inherited.contains(a))
                         .collect();
-                    let base_weak = bases[id].iter().any(|&b| has_weakref[b]);
-                    if (global_weak || weak_exact.contains(&id)) && !base_weak {
-                        own_slots[id].push("__weakref__".into());
-                        has_weakref[id] = true;
+                    let weak = self.evidence.global_weak || self.evidence.weak.contains(&id);
+                    if weak && !base_weak {
+                        self.own_slots[id].push("__weakref__".into());
+                        self.has_weakref[id] = true;
                     } else {
-                        has_weakref[id] = base_weak;
+                        self.has_weakref[id] = base_weak;
                     }
                 }
-                _ => {}
+                State::Skip(_) | State::Existing(None) => {}
             }
         }
-        // Layouts: every class's bases must have compatible solid bases.
-        for id in 0..n {
-            let mut solids: Vec<Solid> = bases[id]
+    }
+
+    /// Every class's bases must have compatible solid bases; a candidate that would
+    /// break that is skipped.
+    fn layouts(&mut self) -> bool {
+        let mut changed = false;
+        for id in 0..self.project.len() {
+            let mut solids: Vec<Solid> = self.hierarchy.bases[id]
                 .iter()
-                .map(|&b| solid(b, &state, &own_slots, &bases, &external, 0))
+                .map(|&b| self.solid(b, 0))
                 .collect();
-            if !external[id].is_empty() && external[id].iter().any(|e| external_base(e).is_some()) {
+            if self.hierarchy.external[id]
+                .iter()
+                .any(|e| external_base(e).is_some())
+            {
                 solids.push(Solid::External);
             }
             'pairs: for i in 0..solids.len() {
                 for j in i + 1..solids.len() {
-                    if compatible(solids[i], solids[j], &ancestors) {
+                    if self.compatible(solids[i], solids[j]) {
                         continue;
                     }
                     let ours = |s: Solid| match s {
-                        Solid::Project(p) if state[p] == State::Candidate => Some(p),
+                        Solid::Project(p) if self.state[p] == State::Candidate => Some(p),
                         _ => None,
                     };
                     if let Some(p) = ours(solids[j]).or(ours(solids[i])) {
-                        state[p] = State::Skip(format!(
-                            "slots would cause a layout conflict in subclass `{}`",
-                            project.name(id)
-                        ));
+                        self.state[p] =
+                            State::Skip(Reason::LayoutConflict(self.project.name(id).into()));
                         changed = true;
                         break 'pairs;
                     }
                 }
             }
         }
-        if !changed {
-            break;
+        changed
+    }
+
+    /// The class that fixes the instance layout of `id` (CPython's "solid base"): the
+    /// nearest class with non-empty slots of its own. Unslotted classes add only a
+    /// dict, which does not change it.
+    fn solid(&self, id: usize, depth: usize) -> Solid {
+        if depth > self.project.len() {
+            // A cycle through wrongly resolved names: assume the worst.
+            return Solid::External;
+        }
+        let slotted = matches!(self.state[id], State::Candidate | State::Existing(_));
+        if slotted && !self.own_slots[id].is_empty() {
+            return Solid::Project(id);
+        }
+        if let Some(&b) = self.hierarchy.bases[id].first() {
+            return self.solid(b, depth + 1);
+        }
+        if self.hierarchy.external[id]
+            .iter()
+            .any(|e| external_base(e).is_some())
+        {
+            Solid::External
+        } else {
+            Solid::Object
         }
     }
 
-    // 3. Plans.
-    let mut plan = ProjectPlan::default();
-    for id in 0..n {
-        let class = project.class(id);
-        let file = project.file_of(id);
-        let target = file.target.unwrap_or(PythonVersion::PY310);
-        let p = match &state[id] {
-            State::Silent => Plan::Silent,
-            State::Skip(r) => Plan::Skip(r.clone()),
-            State::Existing(_) => Plan::Skip("already defines __slots__".into()),
-            State::Candidate => {
-                let weakref = own_slots[id].iter().any(|s| s == "__weakref__");
-                if class.dataclass.is_some() && weakref && target < PythonVersion::PY311 {
-                    Plan::Skip("weakly referenced dataclass needs Python 3.11".into())
-                } else {
-                    let mut reasons = global_unproven.clone();
-                    for a in std::iter::once(id).chain(ancestors[id].iter().copied()) {
-                        for r in &project.class(a).unproven {
-                            push_unique(&mut reasons, r);
-                        }
-                    }
-                    for r in &unproven[id] {
-                        push_unique(&mut reasons, r);
-                    }
-                    let known = known_attrs(id, &ancestors, &instance_attrs, &props_in_mro);
-                    if let Some(a) = unknown_writes.iter().find(|a| !known.contains(*a)) {
-                        push_unique(
-                            &mut reasons,
-                            &format!("attribute `{a}` is written on an object of unknown type"),
-                        );
-                    }
-                    let total: HashSet<&String> = std::iter::once(id)
-                        .chain(ancestors[id].iter().copied())
-                        .flat_map(|a| own_slots[a].iter())
-                        .filter(|s| *s != "__weakref__")
-                        .collect();
-                    Plan::Slots(SlotPlan {
-                        slots: own_slots[id].clone(),
-                        total: total.len(),
-                        weakref,
-                        dataclass: class.dataclass.map(|_| class.dataclass_decorator),
-                        unproven: reasons,
-                        target,
-                    })
-                }
+    fn compatible(&self, a: Solid, b: Solid) -> bool {
+        let ancestors = &self.hierarchy.ancestors;
+        match (a, b) {
+            (Solid::Object, _) | (_, Solid::Object) => true,
+            (Solid::External, Solid::External) => true,
+            (Solid::Project(x), Solid::Project(y)) => {
+                x == y || ancestors[x].contains(&y) || ancestors[y].contains(&x)
             }
-        };
-        plan.classes.insert(key(&file.module, &class.qualname), p);
+            _ => false,
+        }
     }
-    plan
+
+    /// Stage 6: the plans.
+    fn plans(&self) -> ProjectPlan {
+        let mut plan = ProjectPlan::default();
+        for id in 0..self.project.len() {
+            let p = match &self.state[id] {
+                State::Skip(Reason::Suppressed) => Plan::Silent,
+                State::Skip(r) => Plan::Skip(r.clone()),
+                State::Existing(_) => Plan::Skip(Reason::AlreadySlotted),
+                State::Candidate => self.slot_plan(id),
+            };
+            let class = self.project.class(id);
+            let module = &self.project.file_of(id).module;
+            plan.classes.insert(key(module, &class.qualname), p);
+        }
+        plan
+    }
+
+    fn slot_plan(&self, id: usize) -> Plan {
+        let class = self.project.class(id);
+        let target = self.target(id);
+        let weakref = self.own_slots[id].iter().any(|s| s == "__weakref__");
+        if class.dataclass.is_some() && weakref && target < PythonVersion::PY311 {
+            return Plan::Skip(Reason::DataclassWeakrefNeedsPy311);
+        }
+        let mut reasons = self.evidence.global_unproven.clone();
+        for a in self.hierarchy.with_ancestors(id) {
+            for r in &self.project.class(a).unproven {
+                push_unique(&mut reasons, r.clone());
+            }
+        }
+        for r in &self.evidence.unproven[id] {
+            push_unique(&mut reasons, r.clone());
+        }
+        let known = self.known_attrs(id);
+        if let Some(a) = self
+            .evidence
+            .unknown_writes
+            .iter()
+            .find(|a| !known.contains(*a))
+        {
+            push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
+        }
+        // A write on an object that certainly has the attribute: only a class that has
+        // it as a class-level name (a method, a default), or computes attributes,
+        // could be written this way without a slot for it.
+        let dynamic = self.hierarchy.with_ancestors(id).any(|a| {
+            self.project
+                .class(a)
+                .methods
+                .iter()
+                .any(|m| m == "__getattr__" || m == "__getattribute__")
+        });
+        if let Some(a) = self.evidence.guarded_writes.iter().find(|a| {
+            !known.contains(*a)
+                && (dynamic
+                    || self
+                        .hierarchy
+                        .with_ancestors(id)
+                        .any(|c| self.class_names[c].contains(a)))
+        }) {
+            push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
+        }
+        let total: HashSet<&String> = self
+            .hierarchy
+            .with_ancestors(id)
+            .flat_map(|a| self.own_slots[a].iter())
+            .filter(|s| *s != "__weakref__")
+            .collect();
+        Plan::Slots(SlotPlan {
+            slots: self.own_slots[id].clone(),
+            total: total.len(),
+            weakref,
+            dataclass: class.dataclass.map(|_| class.dataclass_decorator),
+            unproven: reasons,
+            target,
+        })
+    }
 }
 
 /// The callee is project code or a builtin known not to keep or change what it gets.
-fn proven_callee(project: &Project, callee: Option<&str>) -> bool {
+fn proven_callee(project: &Project, hierarchy: &Hierarchy, callee: Option<&str>) -> bool {
     callee.is_some_and(|d| {
+        // `pkg.mod.Cls.name`: project code only when `name` is a method of the class
+        // or a base (an attribute may hold any callable).
+        if let Some((prefix, name)) = d.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            // Dunder names are the class's or `object`'s (`Base.__init__(self)`).
+            return (name.starts_with("__") && name.ends_with("__"))
+                || hierarchy
+                    .with_ancestors(id)
+                    .any(|a| project.class(a).methods.iter().any(|m| m == name));
+        }
         HARMLESS_CALLS.contains(&d)
             || d.starts_with("builtins.object.")
             || matches!(
@@ -865,25 +1406,10 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-fn push_unique(list: &mut Vec<String>, item: &str) {
-    if !list.iter().any(|x| x == item) {
-        list.push(item.to_string());
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
     }
-}
-
-/// Every attribute an instance of `id` may hold or set through a property.
-fn known_attrs<'p>(
-    id: usize,
-    ancestors: &[Vec<usize>],
-    instance_attrs: &dyn Fn(usize) -> Vec<String>,
-    props_in_mro: &dyn Fn(usize) -> HashSet<&'p str>,
-) -> HashSet<String> {
-    let mut known: HashSet<String> = std::iter::once(id)
-        .chain(ancestors[id].iter().copied())
-        .flat_map(instance_attrs)
-        .collect();
-    known.extend(props_in_mro(id).into_iter().map(str::to_string));
-    known
 }
 
 /// Every class reachable from `id` through `edges`, without `id`.
@@ -901,44 +1427,4 @@ fn walk(id: usize, edges: &[Vec<usize>]) -> Vec<usize> {
     }
     out.sort_unstable();
     out
-}
-
-/// The class that fixes the instance layout of `id` (CPython's "solid base"): the
-/// nearest class with non-empty slots of its own. Unslotted classes add only a dict,
-/// which does not change it.
-fn solid(
-    id: usize,
-    state: &[State],
-    own_slots: &[Vec<String>],
-    bases: &[Vec<usize>],
-    external: &[Vec<Ref>],
-    depth: usize,
-) -> Solid {
-    if depth > bases.len() {
-        // A cycle through wrongly resolved names: assume the worst.
-        return Solid::External;
-    }
-    let slotted = matches!(state[id], State::Candidate | State::Existing(_));
-    if slotted && !own_slots[id].is_empty() {
-        return Solid::Project(id);
-    }
-    if let Some(&b) = bases[id].first() {
-        return solid(b, state, own_slots, bases, external, depth + 1);
-    }
-    if external[id].iter().any(|e| external_base(e).is_some()) {
-        Solid::External
-    } else {
-        Solid::Object
-    }
-}
-
-fn compatible(a: Solid, b: Solid, ancestors: &[Vec<usize>]) -> bool {
-    match (a, b) {
-        (Solid::Object, _) | (_, Solid::Object) => true,
-        (Solid::External, Solid::External) => true,
-        (Solid::Project(x), Solid::Project(y)) => {
-            x == y || ancestors[x].contains(&y) || ancestors[y].contains(&x)
-        }
-        _ => false,
-    }
 }

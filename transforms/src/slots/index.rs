@@ -5,7 +5,7 @@
 //! Names are resolved through the file's own imports here, to absolute dotted names
 //! (`pkg.models.Base`); [`super::decide`] resolves those against the whole project.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use ruff_python_ast::helpers::{map_callable, map_subscript};
 use ruff_python_ast::visitor::{self, Visitor};
@@ -13,11 +13,14 @@ use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
 use ruff_text_size::Ranged;
 
+use crate::semantic::{self, Names};
 use crate::suppression::Suppressions;
 use crate::syntax::target_names;
 use crate::{FileContext, SourceModule};
 
 use super::safety::Blocker;
+use super::types::{self, Shape, TypeRef};
+use super::verdict::Unproven;
 
 /// Everything the project analysis needs from one file.
 #[derive(Debug, Default)]
@@ -35,6 +38,10 @@ pub struct FileSummary {
     /// Module-level names bound only by an undecorated `def` or `class`: a function or
     /// class object, never an instance.
     pub module_functions: HashSet<String>,
+    /// What the project's functions return, when every `return` (or the return
+    /// annotation) says: `f` for module-level functions, `Cls.m` for methods of
+    /// module-level classes.
+    pub returns: HashMap<String, Vec<TypeRef>>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
@@ -83,17 +90,36 @@ pub enum Receiver {
     Global(String),
     /// A name bound only by an undecorated `def` or `class`: not an instance.
     Definition,
+    /// An object whose type is known from annotations, `isinstance` checks or what a
+    /// function returns: one of these (a union).
+    Typed(Vec<TypeRef>),
+    /// `self.attr` in a method of this file's class: what the class stores there.
+    AttrOf(usize, String),
     /// Anything else: a parameter, an attribute of something, a subscript...
     Unknown,
 }
 
-/// The binding [`call_bindings`] records for an undecorated `def` (a function object).
-const FUNCTION_BINDING: &str = "<def>";
-/// The binding [`call_bindings`] records for an undecorated `class` (a class object).
-const CLASS_BINDING: &str = "<class>";
+/// How every binding of a name in one scope binds it, when they all agree.
+#[derive(Debug, Clone, PartialEq)]
+enum Binding<'a> {
+    /// `x = callee(...)`: the callee, as written.
+    Call(String),
+    /// An undecorated `def`: a function object.
+    Function,
+    /// An undecorated `class`: a class object.
+    Class,
+    /// An annotated parameter or variable (`p: Point`, `x: list[Point] = []`).
+    Annotated(&'a Expr),
+    /// `for x in iterable:`: an element of the iterable.
+    ElementOf(&'a Expr),
+    /// Bound in different ways, or in a way that says nothing.
+    Unknown,
+}
 
-fn is_plain_definition(binding: &str) -> bool {
-    binding == FUNCTION_BINDING || binding == CLASS_BINDING
+impl Binding<'_> {
+    fn is_plain_definition(&self) -> bool {
+        matches!(self, Binding::Function | Binding::Class)
+    }
 }
 
 /// A fact about some object that matters to every class whose instances it may be.
@@ -101,6 +127,10 @@ fn is_plain_definition(binding: &str) -> bool {
 pub enum Fact {
     /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
     AttrWrite(Receiver, String),
+    /// `obj.attr = ...` on an object of unknown type that just had `attr` read
+    /// (`while obj is not None and obj.attr: obj.attr = False`): the object has an
+    /// attribute of that name, so it is no instance of a class without one.
+    GuardedWrite(String),
     /// `weakref.ref(obj)` and friends; weak containers record [`Receiver::Unknown`].
     Weakref(Receiver),
     /// `vars(obj)` or `obj.__dict__`.
@@ -116,6 +146,9 @@ pub enum Fact {
     /// `self`, or an object that may be an instance, is passed to a call (`callee`
     /// resolved when it is a name).
     Escape(Receiver, Option<String>),
+    /// `Cls.register(other)`: `Cls` is an ABC whose `isinstance` holds for classes
+    /// that do not derive from it.
+    Registered(String),
     /// A bound method `self.name` is passed to a call: the callee may keep a weak
     /// reference to the instance (signal libraries do).
     MethodEscape(usize, String, Option<String>),
@@ -158,10 +191,18 @@ pub struct ClassSummary {
     pub fields: Vec<String>,
     /// Attributes written on `self`, in first-assignment order.
     pub attrs: Vec<String>,
+    /// What each attribute written on `self` holds, when every assignment in the class
+    /// says (`None`: not known); a class-level annotation is its declared type.
+    pub attr_types: BTreeMap<String, Option<Vec<TypeRef>>>,
+    /// Attributes annotated at class level (their declared type wins).
+    pub declared: HashSet<String>,
+    /// `__init_subclass__` (or, for a metaclass, `__new__`/`__init__`/`__call__`)
+    /// reads or sets `__slots__`: the class manages the slots of its subclasses.
+    pub manages_slots: bool,
     /// Reasons the class cannot take slots.
     pub blockers: Vec<Blocker>,
     /// Things that leave the rewrite unproven (the fix is then unsafe).
-    pub unproven: Vec<String>,
+    pub unproven: Vec<Unproven>,
     /// A method calls zero-argument `super()` (or reads `__class__`).
     pub zero_arg_super: bool,
 }
@@ -200,73 +241,6 @@ impl ClassSummary {
     }
 }
 
-/// Builtin names a bare base or callee may refer to. Anything else that a file neither
-/// defines nor imports is reported as unresolved rather than guessed.
-const BUILTINS: &[&str] = &[
-    "object",
-    "int",
-    "str",
-    "bytes",
-    "tuple",
-    "float",
-    "complex",
-    "bool",
-    "frozenset",
-    "list",
-    "dict",
-    "set",
-    "bytearray",
-    "type",
-    "property",
-    "staticmethod",
-    "classmethod",
-    "super",
-    "BaseException",
-    "Exception",
-    "vars",
-    "setattr",
-    "delattr",
-    "getattr",
-    "hasattr",
-    "isinstance",
-    "issubclass",
-    "id",
-    "hash",
-    "repr",
-    "len",
-    "print",
-    "iter",
-    "next",
-    "format",
-    "sorted",
-    "reversed",
-    "enumerate",
-    "zip",
-    "map",
-    "filter",
-    "min",
-    "max",
-    "sum",
-    "any",
-    "all",
-    "callable",
-    "memoryview",
-    "range",
-    "slice",
-    "open",
-    "dir",
-    "abs",
-    "round",
-    "divmod",
-    "ascii",
-    "ord",
-    "chr",
-    "bin",
-    "hex",
-    "oct",
-    "pow",
-];
-
 /// Summarises one file.
 pub fn index_file(ctx: &FileContext) -> FileSummary {
     let module = ctx.module;
@@ -276,15 +250,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         target: Some(ctx.settings.target_version),
         ..FileSummary::default()
     };
-    let package: Vec<String> = {
-        let mut parts: Vec<String> = ctx.info.name.split('.').map(str::to_string).collect();
-        if !ctx.info.is_package {
-            parts.pop();
-        }
-        parts
-    };
     let mut imports = ImportCollector {
-        package: &package,
+        info: ctx.info,
         imports: HashMap::new(),
     };
     imports.visit_body(body);
@@ -294,7 +261,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     summary.module_names = module_bindings.keys().cloned().collect();
     summary.module_functions = module_bindings
         .iter()
-        .filter(|(_, b)| b.as_deref().is_some_and(is_plain_definition))
+        .filter(|(_, b)| b.is_plain_definition())
         .map(|(n, _)| n.clone())
         .collect();
     let mut indexer = Indexer {
@@ -305,9 +272,12 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             calls: module_bindings.clone(),
         }],
         qual: Vec::new(),
+        names: Names::new(body),
+        narrowed: Vec::new(),
+        functions: Vec::new(),
     };
-    for (name, callee) in &module_bindings {
-        if let Some(callee) = callee
+    for (name, binding) in &module_bindings {
+        if let Binding::Call(callee) = binding
             && let Receiver::Instance(class) = indexer.instance_of(callee)
         {
             indexer.summary.module_instances.insert(name.clone(), class);
@@ -318,7 +288,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
 }
 
 struct ImportCollector<'p> {
-    package: &'p [String],
+    info: &'p crate::ModuleInfo,
     imports: HashMap<String, String>,
 }
 
@@ -350,15 +320,12 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
                             .unwrap_or_default(),
                     )
                 } else {
-                    let keep = (self.package.len() + 1).checked_sub(import.level as usize);
-                    keep.map(|keep| {
-                        let mut parts: Vec<String> =
-                            self.package[..keep.min(self.package.len())].to_vec();
-                        if let Some(m) = &import.module {
-                            parts.push(m.to_string());
-                        }
-                        parts.join(".")
-                    })
+                    semantic::resolve_relative(
+                        &self.info.name,
+                        self.info.is_package,
+                        import.level,
+                        import.module.as_ref().map(|m| m.as_str()),
+                    )
                 };
                 let Some(base) = base else { return };
                 for alias in &import.names {
@@ -379,39 +346,44 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
     }
 }
 
-/// Names bound in a scope (not descending into nested functions or classes): `Some(callee)`
-/// when every binding is a call of one callee (`x = Foo(...)`), `None` otherwise.
-fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
-    struct Bindings {
-        out: HashMap<String, Option<String>>,
+/// Names bound in a scope (not descending into nested functions or classes), with how
+/// they are bound when every binding agrees ([`Binding::Unknown`] otherwise).
+fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
+    struct Bindings<'a> {
+        out: HashMap<String, Binding<'a>>,
     }
-    impl Bindings {
-        fn bind(&mut self, name: &str, callee: Option<String>) {
+    impl<'a> Bindings<'a> {
+        fn bind(&mut self, name: &str, binding: Binding<'a>) {
             match self.out.get(name) {
                 None => {
-                    self.out.insert(name.to_string(), callee);
+                    self.out.insert(name.to_string(), binding);
                 }
-                Some(prev) if *prev == callee => {}
+                Some(prev) if *prev == binding => {}
                 Some(_) => {
-                    self.out.insert(name.to_string(), None);
+                    self.out.insert(name.to_string(), Binding::Unknown);
                 }
             }
         }
     }
-    impl<'a> Visitor<'a> for Bindings {
+    impl<'a> Visitor<'a> for Bindings<'a> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
                 // A decorator may return anything (`@click.command()` returns an
                 // instance), so only undecorated definitions are known objects.
                 Stmt::FunctionDef(def) => {
-                    let binding = def
-                        .decorator_list
-                        .is_empty()
-                        .then(|| FUNCTION_BINDING.into());
+                    let binding = if def.decorator_list.is_empty() {
+                        Binding::Function
+                    } else {
+                        Binding::Unknown
+                    };
                     self.bind(&def.name, binding);
                 }
                 Stmt::ClassDef(def) => {
-                    let binding = def.decorator_list.is_empty().then(|| CLASS_BINDING.into());
+                    let binding = if def.decorator_list.is_empty() {
+                        Binding::Class
+                    } else {
+                        Binding::Unknown
+                    };
                     self.bind(&def.name, binding);
                 }
                 Stmt::Assign(assign) => {
@@ -419,11 +391,28 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
                         (assign.targets.as_slice(), assign.value.as_ref())
                         && let Some(callee) = UnqualifiedName::from_expr(&call.func)
                     {
-                        self.bind(&name.id, Some(callee.to_string()));
+                        self.bind(&name.id, Binding::Call(callee.to_string()));
                         self.visit_expr(&assign.value);
                         return;
                     }
                     visitor::walk_stmt(self, stmt);
+                }
+                // `x: Point = ...` (or a bare `x: Point`): the declared type.
+                Stmt::AnnAssign(assign) if assign.target.is_name_expr() => {
+                    if let Expr::Name(name) = assign.target.as_ref() {
+                        self.bind(&name.id, Binding::Annotated(&assign.annotation));
+                    }
+                    if let Some(value) = &assign.value {
+                        self.visit_expr(value);
+                    }
+                }
+                Stmt::For(f) if f.target.is_name_expr() => {
+                    if let Expr::Name(name) = f.target.as_ref() {
+                        self.bind(&name.id, Binding::ElementOf(&f.iter));
+                    }
+                    self.visit_expr(&f.iter);
+                    self.visit_body(&f.body);
+                    self.visit_body(&f.orelse);
                 }
                 Stmt::Import(_) | Stmt::ImportFrom(_) => {}
                 _ => visitor::walk_stmt(self, stmt),
@@ -431,7 +420,9 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
         }
         fn visit_expr(&mut self, expr: &'a Expr) {
             match expr {
-                Expr::Name(name) if name.ctx == ExprContext::Store => self.bind(&name.id, None),
+                Expr::Name(name) if name.ctx == ExprContext::Store => {
+                    self.bind(&name.id, Binding::Unknown)
+                }
                 Expr::Lambda(_) => {}
                 _ => visitor::walk_expr(self, expr),
             }
@@ -445,9 +436,9 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Option<String>> {
     b.out
 }
 
-enum Scope {
+enum Scope<'a> {
     Module {
-        calls: HashMap<String, Option<String>>,
+        calls: HashMap<String, Binding<'a>>,
     },
     Class {
         /// Nested class names, so `class B(A)` inside the same class body resolves.
@@ -456,19 +447,35 @@ enum Scope {
     Function {
         self_name: Option<(String, usize)>,
         cls_name: Option<(String, usize)>,
-        locals: HashMap<String, Option<String>>,
+        locals: HashMap<String, Binding<'a>>,
     },
+}
+
+/// A function whose return values are being collected.
+struct Returning {
+    /// Its key in [`FileSummary::returns`], when it is recorded there.
+    key: Option<String>,
+    /// The union of what its `return`s give; `None` once one is not known.
+    types: Option<Vec<TypeRef>>,
+    /// The declared return type (it wins over what the returns say).
+    declared: Option<Vec<TypeRef>>,
 }
 
 struct Indexer<'m, 'src> {
     summary: FileSummary,
     source: &'m SourceModule<'src>,
     suppressions: Suppressions,
-    scopes: Vec<Scope>,
+    scopes: Vec<Scope<'m>>,
     qual: Vec<String>,
+    /// What the file binds: whether a bare name may be the builtin.
+    names: Names<'m>,
+    /// `isinstance` narrowing in force: (scope depth, name, what it is).
+    narrowed: Vec<(usize, String, Vec<TypeRef>)>,
+    /// The functions being visited, innermost last.
+    functions: Vec<Returning>,
 }
 
-impl Indexer<'_, '_> {
+impl<'m> Indexer<'m, '_> {
     /// Resolves a global name or attribute chain to an absolute dotted name.
     fn resolve(&self, expr: &Expr) -> Option<String> {
         let name = UnqualifiedName::from_expr(expr)?;
@@ -476,6 +483,12 @@ impl Indexer<'_, '_> {
         let (first, rest) = segments.split_first()?;
         if !self.is_global(first) {
             return None;
+        }
+        if self.names.may_be_builtin(first, expr.start())
+            && !self.summary.imports.contains_key(*first)
+            && !self.in_nested_class(first)
+        {
+            return Some(format!("builtins.{}", name.segments().join(".")));
         }
         let root = self.resolve_root(first)?;
         let mut out = root;
@@ -500,10 +513,19 @@ impl Indexer<'_, '_> {
         if self.summary.module_names.contains(first) {
             return Some(format!("{}.{first}", self.summary.module));
         }
-        if BUILTINS.contains(&first) {
+        // Possibly the builtin (a star import does not rule it out): an analysis that
+        // must not miss `vars(self)` or `setattr(self, ...)` takes it for one.
+        if semantic::is_builtin_name(first) && !self.names.bound_at_module(first) {
             return Some(format!("builtins.{first}"));
         }
         None
+    }
+
+    /// Whether an enclosing class body defines a nested class of this name.
+    fn in_nested_class(&self, name: &str) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| matches!(s, Scope::Class { nested } if nested.contains_key(name)))
     }
 
     fn to_ref(&self, expr: &Expr) -> Ref {
@@ -549,25 +571,16 @@ impl Indexer<'_, '_> {
                                 return Receiver::ClassOf(*c);
                             }
                             if let Some(binding) = locals.get(id) {
-                                return match binding {
-                                    Some(b) if is_plain_definition(b) => Receiver::Definition,
-                                    Some(callee) => self.instance_of(callee),
-                                    None => Receiver::Unknown,
-                                };
+                                let found = self.bound(binding);
+                                return self.narrow(id, found);
                             }
                         }
-                        Scope::Module { calls } => {
-                            if let Some(Some(binding)) = calls.get(id) {
-                                if binding == CLASS_BINDING {
-                                    // Resolved below to the project class (a class object).
-                                    break;
-                                }
-                                if binding == FUNCTION_BINDING {
-                                    return Receiver::Definition;
-                                }
-                                return self.instance_of(binding);
-                            }
-                        }
+                        Scope::Module { calls } => match calls.get(id) {
+                            // Resolved below to the project class (a class object).
+                            Some(Binding::Class) => break,
+                            Some(Binding::Unknown) | None => {}
+                            Some(binding) => return self.narrow(id, self.bound(binding)),
+                        },
                         Scope::Class { .. } => {}
                     }
                 }
@@ -589,7 +602,13 @@ impl Indexer<'_, '_> {
                             None => Receiver::Unknown,
                         }
                     }
-                    _ => Receiver::Unknown,
+                    _ => match self.receiver(&attr.value) {
+                        Receiver::SelfOf(c) => {
+                            let name = self.summary.classes[c].mangle(attr.attr.as_str());
+                            Receiver::AttrOf(c, name)
+                        }
+                        _ => Receiver::Unknown,
+                    },
                 }
             }
             Expr::Call(call) => {
@@ -599,6 +618,10 @@ impl Indexer<'_, '_> {
                 {
                     return Receiver::ClassOf(c);
                 }
+                // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
+                if let Receiver::ClassOf(c) = self.receiver(&call.func) {
+                    return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
+                }
                 match self.resolve(&call.func) {
                     Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
                     _ => Receiver::Unknown,
@@ -606,6 +629,142 @@ impl Indexer<'_, '_> {
             }
             _ => Receiver::Unknown,
         }
+    }
+
+    /// What a name bound this way holds.
+    fn bound(&self, binding: &Binding<'m>) -> Receiver {
+        match binding {
+            Binding::Call(callee) => match self.own_class_callee(callee) {
+                // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
+                // or a subclass.
+                Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
+                None => self.instance_of(callee),
+            },
+            Binding::Function | Binding::Class => Receiver::Definition,
+            Binding::Annotated(annotation) => match self.annotation(annotation) {
+                Some(Shape::Instances(members)) => Receiver::Typed(members),
+                _ => Receiver::Unknown,
+            },
+            Binding::ElementOf(iter) => self.elements_of(iter),
+            Binding::Unknown => Receiver::Unknown,
+        }
+    }
+
+    /// The class a callee written as `cls` or `self.__class__` is, in a method.
+    fn own_class_callee(&self, callee: &str) -> Option<usize> {
+        let (first, rest) = callee.split_once('.').unwrap_or((callee, ""));
+        // Only the innermost function: a nested one keeps `self` unless it rebinds it.
+        match self.scopes.last()? {
+            Scope::Function {
+                self_name,
+                cls_name,
+                ..
+            } => match (self_name, cls_name) {
+                (Some((n, c)), _) if n == first && rest == "__class__" => Some(*c),
+                (_, Some((n, c))) if n == first && rest.is_empty() => Some(*c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// An element of `iter`, when the container's annotation says what it holds.
+    fn elements_of(&self, iter: &Expr) -> Receiver {
+        let Expr::Name(name) = iter else {
+            return Receiver::Unknown;
+        };
+        for scope in self.scopes.iter().rev() {
+            let binding = match scope {
+                Scope::Function { locals, .. } => locals.get(name.id.as_str()),
+                Scope::Module { calls } => calls.get(name.id.as_str()),
+                Scope::Class { .. } => None,
+            };
+            if let Some(binding) = binding {
+                return match binding {
+                    Binding::Annotated(annotation) => match self.annotation(annotation) {
+                        Some(Shape::Elements(members)) => Receiver::Typed(members),
+                        _ => Receiver::Unknown,
+                    },
+                    _ => Receiver::Unknown,
+                };
+            }
+        }
+        Receiver::Unknown
+    }
+
+    /// Reads an annotation in the current scope.
+    fn annotation(&self, annotation: &Expr) -> Option<Shape> {
+        let own = self.current_method_class().map(|c| self.class_dotted(c));
+        types::annotation(annotation, &|e| self.resolve(e), own.as_deref())
+    }
+
+    /// `name` inside an `isinstance(name, ...)` branch is what the check says, when
+    /// nothing better is known.
+    fn narrow(&self, name: &str, found: Receiver) -> Receiver {
+        if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) {
+            return found;
+        }
+        let depth = self.scopes.len();
+        self.narrowed
+            .iter()
+            .rev()
+            .find(|(d, n, _)| *d == depth && n == name)
+            .map_or(found, |(_, _, members)| Receiver::Typed(members.clone()))
+    }
+
+    /// The absolute dotted name of this file's class `c`.
+    fn class_dotted(&self, c: usize) -> String {
+        format!(
+            "{}.{}",
+            self.summary.module, self.summary.classes[c].qualname
+        )
+    }
+
+    /// What an expression evaluates to, as a union of types (`None`: not known).
+    fn value_type(&self, expr: &Expr) -> Option<Vec<TypeRef>> {
+        match expr {
+            Expr::NoneLiteral(_) => Some(Vec::new()),
+            Expr::If(e) => {
+                let mut members = self.value_type(&e.body)?;
+                members.extend(self.value_type(&e.orelse)?);
+                Some(members)
+            }
+            Expr::BoolOp(e) => {
+                let mut members = Vec::new();
+                for v in &e.values {
+                    members.extend(self.value_type(v)?);
+                }
+                Some(members)
+            }
+            Expr::Name(_) | Expr::Call(_) => match self.receiver(expr) {
+                Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+                Receiver::Typed(members) => Some(members),
+                Receiver::SelfOf(c) => Some(vec![TypeRef::Of(self.class_dotted(c))]),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Records what `self.attr` holds after an assignment in class `c`.
+    fn attr_type(&mut self, c: usize, attr: &str, value: Option<Vec<TypeRef>>) {
+        let class = &mut self.summary.classes[c];
+        let attr = class.mangle(attr);
+        if class.declared.contains(&attr) {
+            return;
+        }
+        let merged = match (class.attr_types.get(&attr), value) {
+            (None, value) => value,
+            (Some(Some(prev)), Some(value)) => {
+                let mut all = prev.clone();
+                all.extend(value);
+                all.sort();
+                all.dedup();
+                Some(all)
+            }
+            _ => None,
+        };
+        class.attr_types.insert(attr, merged);
     }
 
     fn instance_of(&self, callee: &str) -> Receiver {
@@ -632,11 +791,20 @@ impl Indexer<'_, '_> {
 
     /// An attribute of `recv` is written.
     fn attr_write(&mut self, recv: Receiver, attr: &str) {
+        self.attr_write_typed(recv, attr, None);
+    }
+
+    /// An attribute of `recv` is written with a value of type `value` (`None`: not
+    /// known).
+    fn attr_write_typed(&mut self, recv: Receiver, attr: &str, value: Option<Vec<TypeRef>>) {
         match recv {
             Receiver::SelfOf(c) => match attr {
                 "__class__" => self.summary.classes[c].block(Blocker::ClassAssign),
                 "__dict__" => self.summary.classes[c].block(Blocker::SelfDict),
-                _ => self.summary.classes[c].add_attr(attr),
+                _ => {
+                    self.summary.classes[c].add_attr(attr);
+                    self.attr_type(c, attr, value);
+                }
             },
             Receiver::ClassOf(c) => self.summary.classes[c].add_class_name(attr),
             recv => {
@@ -649,20 +817,22 @@ impl Indexer<'_, '_> {
         }
     }
 
-    fn store_target(&mut self, target: &Expr) {
+    /// A store into `target`; `value` is what is stored when the whole value goes
+    /// there (`x.a = value`, not `x.a, x.b = pair`).
+    fn store_target(&mut self, target: &Expr, value: Option<Vec<TypeRef>>) {
         match target {
             Expr::Attribute(attr) => {
                 let recv = self.receiver(&attr.value);
-                self.attr_write(recv, attr.attr.as_str());
+                self.attr_write_typed(recv, attr.attr.as_str(), value);
             }
-            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.store_target(e)),
-            Expr::List(l) => l.elts.iter().for_each(|e| self.store_target(e)),
-            Expr::Starred(s) => self.store_target(&s.value),
+            Expr::Tuple(t) => t.elts.iter().for_each(|e| self.store_target(e, None)),
+            Expr::List(l) => l.elts.iter().for_each(|e| self.store_target(e, None)),
+            Expr::Starred(s) => self.store_target(&s.value, None),
             _ => {}
         }
     }
 
-    fn visit_class(&mut self, def: &ast::StmtClassDef) {
+    fn visit_class(&mut self, def: &'m ast::StmtClassDef) {
         let idx = self.summary.classes.len();
         let in_function = self
             .scopes
@@ -739,7 +909,7 @@ impl Indexer<'_, '_> {
         self.qual.pop();
     }
 
-    fn class_body(&mut self, idx: usize, body: &[Stmt]) {
+    fn class_body(&mut self, idx: usize, body: &'m [Stmt]) {
         for stmt in body {
             match stmt {
                 Stmt::Assign(assign) => {
@@ -767,9 +937,17 @@ impl Indexer<'_, '_> {
                         {
                             self.summary.classes[idx].slots = Some(literal_strings(value));
                         }
+                        let declared = match self.annotation(&assign.annotation) {
+                            Some(Shape::Instances(members)) => Some(members),
+                            _ => None,
+                        };
                         let class = &mut self.summary.classes[idx];
                         if !is_classvar(&assign.annotation) && name != "_" {
                             class.fields.push(name.clone());
+                            // The declared type of the instance attribute.
+                            let attr = class.mangle(&name);
+                            class.attr_types.insert(attr.clone(), declared);
+                            class.declared.insert(attr);
                         }
                         if assign.value.is_some() {
                             class.add_class_name(&name);
@@ -817,7 +995,7 @@ impl Indexer<'_, '_> {
         }
     }
 
-    fn method(&mut self, idx: usize, def: &ast::StmtFunctionDef) {
+    fn method(&mut self, idx: usize, def: &'m ast::StmtFunctionDef) {
         let mut is_static = false;
         let mut is_classmethod = false;
         for dec in &def.decorator_list {
@@ -862,12 +1040,22 @@ impl Indexer<'_, '_> {
                 class.block(Blocker::CustomPickle(name.to_string()));
             }
             "__setattr__" | "__delattr__" => {
-                let msg = format!("defines {name}");
-                if !class.unproven.contains(&msg) {
-                    class.unproven.push(msg);
+                let reason = Unproven::Defines(name.to_string());
+                if !class.unproven.contains(&reason) {
+                    class.unproven.push(reason);
                 }
             }
             _ => {}
+        }
+        // A base that reads or sets its subclasses' `__slots__` when they are created
+        // (in `__init_subclass__`, or as a metaclass), or a metaclass that does it for
+        // its classes: another `__slots__` may clash with what it does.
+        if matches!(
+            name,
+            "__init_subclass__" | "__new__" | "__init__" | "__call__" | "__prepare__"
+        ) && self.source.source()[def.range()].contains("__slots__")
+        {
+            class.manages_slots = true;
         }
         // `__init_subclass__` and `__class_getitem__` are implicit classmethods.
         let implicit_classmethod = matches!(name, "__init_subclass__" | "__class_getitem__");
@@ -879,15 +1067,29 @@ impl Indexer<'_, '_> {
             (first.map(|f| (f, idx)), None)
         };
         let locals = self.function_locals(def);
-        self.visit_function_body(def, self_name, cls_name, locals);
+        // Methods of module-level classes are recorded (`Cls.create`), when nothing
+        // but `staticmethod`/`classmethod` wraps them.
+        let plain = def.decorator_list.len() == usize::from(is_static || is_classmethod);
+        let key = (plain && !self.summary.classes[idx].in_function)
+            .then(|| format!("{}.{}", self.summary.classes[idx].qualname, def.name));
+        self.visit_function_body(def, self_name, cls_name, locals, key);
     }
 
     /// The names a function binds (parameters and call results), after visiting the
-    /// parameter defaults, which run in the enclosing scope.
-    fn function_locals(&mut self, def: &ast::StmtFunctionDef) -> HashMap<String, Option<String>> {
+    /// parameter defaults, which run in the enclosing scope. A parameter rebound in
+    /// the body says nothing; an annotated one that is not holds what its annotation
+    /// says.
+    fn function_locals(&mut self, def: &'m ast::StmtFunctionDef) -> HashMap<String, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
         for p in def.parameters.iter_non_variadic_params() {
-            locals.insert(p.parameter.name.to_string(), None);
+            let name = p.parameter.name.to_string();
+            let binding = match &p.parameter.annotation {
+                Some(annotation) if !locals.contains_key(&name) => {
+                    Binding::Annotated(annotation.as_ref())
+                }
+                _ => Binding::Unknown,
+            };
+            locals.insert(name, binding);
             if let Some(default) = &p.default {
                 self.visit_expr(default);
             }
@@ -896,28 +1098,131 @@ impl Indexer<'_, '_> {
             .into_iter()
             .flatten()
         {
-            locals.insert(p.name.to_string(), None);
+            locals.insert(p.name.to_string(), Binding::Unknown);
         }
         locals
     }
 
-    /// Visits a function's body in its own scope.
+    /// Visits a function's body in its own scope; `key` is its name in
+    /// [`FileSummary::returns`] when what it returns is recorded.
     fn visit_function_body(
         &mut self,
-        def: &ast::StmtFunctionDef,
+        def: &'m ast::StmtFunctionDef,
         self_name: Option<(String, usize)>,
         cls_name: Option<(String, usize)>,
-        locals: HashMap<String, Option<String>>,
+        locals: HashMap<String, Binding<'m>>,
+        key: Option<String>,
     ) {
         self.scopes.push(Scope::Function {
             self_name,
             cls_name,
             locals,
         });
+        // The declared return type, read inside the function's scope so that `Self`
+        // means its class.
+        let declared = def
+            .returns
+            .as_deref()
+            .and_then(|r| match self.annotation(r) {
+                Some(Shape::Instances(members)) => Some(members),
+                _ => None,
+            });
+        let key = key.filter(|_| !def.is_async);
+        self.functions.push(Returning {
+            key,
+            // A function that falls off its end returns `None`.
+            types: Some(Vec::new()),
+            declared,
+        });
         self.qual.push(format!("{}.<locals>", def.name));
         self.visit_body(&def.body);
         self.qual.pop();
+        if let Some(done) = self.functions.pop()
+            && let Some(key) = done.key
+            && let Some(types) = done.declared.or(done.types)
+            && !types.is_empty()
+        {
+            self.summary.returns.insert(key, types);
+        }
         self.scopes.pop();
+    }
+
+    /// A `return` of a value of type `value` (`None`: not known).
+    fn returned(&mut self, value: Option<Vec<TypeRef>>) {
+        if let Some(f) = self.functions.last_mut() {
+            f.types = match (f.types.take(), value) {
+                (Some(mut all), Some(value)) => {
+                    all.extend(value);
+                    all.sort();
+                    all.dedup();
+                    Some(all)
+                }
+                _ => None,
+            };
+        }
+    }
+
+    /// Visits an `if` branch with what `isinstance(name, ...)` in its test says
+    /// about `name` (when the branch does not rebind it).
+    fn visit_narrowed(&mut self, test: &Expr, body: &'m [Stmt]) {
+        let narrowed = self
+            .isinstance_test(test)
+            .filter(|(name, _)| !rebinds(body, name));
+        let pushed = narrowed.is_some();
+        if let Some((name, members)) = narrowed {
+            self.narrowed.push((self.scopes.len(), name, members));
+        }
+        // `name.attr` read by the test: until the body rebinds `name`, a write of
+        // `name.attr` at the top of the body is on an object that has `attr`.
+        let mut guards = read_attributes(test);
+        for stmt in body {
+            match stmt {
+                Stmt::Assign(assign) if !guards.is_empty() => {
+                    if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                        && let Expr::Name(n) = a.value.as_ref()
+                        && guards.contains(&(n.id.as_str(), a.attr.as_str()))
+                        && matches!(self.receiver(&a.value), Receiver::Unknown)
+                    {
+                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                        self.visit_expr(&assign.value);
+                    } else {
+                        self.visit_stmt(stmt);
+                    }
+                }
+                _ => self.visit_stmt(stmt),
+            }
+            guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
+        }
+        if pushed {
+            self.narrowed.pop();
+        }
+    }
+
+    /// `isinstance(name, Cls)` or `isinstance(name, (A, B))`, possibly first in an
+    /// `and` chain: the name and the classes.
+    fn isinstance_test(&self, test: &Expr) -> Option<(String, Vec<TypeRef>)> {
+        let test = match test {
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => b.values.first()?,
+            other => other,
+        };
+        let Expr::Call(call) = test else { return None };
+        if self.resolve(&call.func).as_deref() != Some("builtins.isinstance")
+            || !call.arguments.keywords.is_empty()
+        {
+            return None;
+        }
+        let [Expr::Name(name), classes] = &*call.arguments.args else {
+            return None;
+        };
+        let classes: Vec<&Expr> = match classes {
+            Expr::Tuple(t) => t.elts.iter().collect(),
+            other => vec![other],
+        };
+        let members = classes
+            .into_iter()
+            .map(|c| self.resolve(c).map(TypeRef::Of))
+            .collect::<Option<Vec<_>>>()?;
+        Some((name.id.to_string(), members))
     }
 
     fn call(&mut self, call: &ast::ExprCall) {
@@ -1003,6 +1308,11 @@ impl Indexer<'_, '_> {
         }
         // `x.__setattr__(...)`, `object.__setattr__(self, "x", v)`, `super().__setattr__("x", v)`.
         if let Expr::Attribute(a) = call.func.as_ref() {
+            if a.attr.as_str() == "register"
+                && let Receiver::Global(d) = self.receiver(&a.value)
+            {
+                self.fact(Fact::Registered(d));
+            }
             let attr = a.attr.as_str();
             if attr == "__setattr__" {
                 let via_super = matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"));
@@ -1048,7 +1358,13 @@ impl Indexer<'_, '_> {
             }
             let monkeypatch = attr == "setattr"
                 && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
-            if (patch_object || monkeypatch) && args.len() >= 2 {
+            // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
+            // attribute, and the second argument is the value, not a name.
+            if monkeypatch && let Some(path) = const_str(args.first()) {
+                if let Some((module, name)) = path.rsplit_once('.') {
+                    self.attr_write(Receiver::Global(module.to_string()), name);
+                }
+            } else if (patch_object || monkeypatch) && args.len() >= 2 {
                 let recv = self.receiver(&args[0]);
                 match const_str(args.get(1)) {
                     Some(n) => self.attr_write(recv, &n),
@@ -1073,9 +1389,16 @@ impl Indexer<'_, '_> {
                     self.receiver(&a.value),
                     Receiver::SelfOf(_) | Receiver::ClassOf(_)
                 ) || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+                    // `self.__class__(self)`: the class's own constructor.
+                    || matches!(self.receiver(&call.func), Receiver::ClassOf(_))
             }
-            _ => false,
+            // `cls(...)`, `type(self)(...)`.
+            _ => matches!(self.receiver(&call.func), Receiver::ClassOf(_)),
         };
+        // A method of an object of known class (`inline.process_text(state)` with
+        // `inline: InlineParser`) is named `pkg.mod.InlineParser.process_text`, which
+        // the project decision finds among the class's methods.
+        let callee = callee.or_else(|| self.method_callee(&call.func));
         if !in_project_method {
             let passed: Vec<Receiver> = args
                 .iter()
@@ -1088,7 +1411,11 @@ impl Indexer<'_, '_> {
                 .filter(|r| {
                     matches!(
                         r,
-                        Receiver::SelfOf(_) | Receiver::Instance(_) | Receiver::Global(_)
+                        Receiver::SelfOf(_)
+                            | Receiver::Instance(_)
+                            | Receiver::Global(_)
+                            | Receiver::Typed(_)
+                            | Receiver::AttrOf(..)
                     )
                 })
                 .collect();
@@ -1113,6 +1440,41 @@ impl Indexer<'_, '_> {
         }
     }
 
+    /// Whether writing `recv.attr = value` certainly follows a read of `recv.attr` on
+    /// the same object: `recv` is of unknown type, evaluates to the same object each
+    /// time (a name, a chain of attributes and constant subscripts of one), and
+    /// `value` reads the attribute wherever it is evaluated.
+    fn guarded_by(&self, recv: &Expr, attr: &str, value: &Expr) -> bool {
+        if !is_stable(recv) || !matches!(self.receiver(recv), Receiver::Unknown) {
+            return false;
+        }
+        let text = &self.source.source()[recv.range()];
+        let mut reads = Vec::new();
+        certain_reads(value, &mut reads);
+        reads.iter().any(|read| match read {
+            Expr::Attribute(a) => {
+                a.attr.as_str() == attr && &self.source.source()[a.value.range()] == text
+            }
+            _ => false,
+        })
+    }
+
+    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`.
+    fn method_callee(&self, func: &Expr) -> Option<String> {
+        let Expr::Attribute(a) = func else {
+            return None;
+        };
+        let class = match self.receiver(&a.value) {
+            Receiver::Typed(members) => match members.as_slice() {
+                [TypeRef::Of(d)] => d.clone(),
+                _ => return None,
+            },
+            Receiver::Instance(d) => d,
+            _ => return None,
+        };
+        Some(format!("{class}.{}", a.attr))
+    }
+
     fn dynamic_setattr(&mut self, recv: Receiver) {
         match recv {
             Receiver::SelfOf(c) => self.summary.classes[c].block(Blocker::DynamicSetattr),
@@ -1135,8 +1497,8 @@ impl Indexer<'_, '_> {
     }
 }
 
-impl<'a> Visitor<'a> for Indexer<'_, '_> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+impl<'m> Visitor<'m> for Indexer<'m, '_> {
+    fn visit_stmt(&mut self, stmt: &'m Stmt) {
         match stmt {
             Stmt::ClassDef(def) => {
                 self.visit_class(def);
@@ -1159,13 +1521,55 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                     ),
                     _ => (None, None),
                 };
-                self.visit_function_body(def, self_name, cls_name, locals);
+                // Only module-level functions are recorded: a nested one is a new
+                // object per call, looked up by no dotted name.
+                let key = (self.scopes.len() == 1 && def.decorator_list.is_empty())
+                    .then(|| def.name.to_string());
+                self.visit_function_body(def, self_name, cls_name, locals, key);
             }
             Stmt::Assign(assign) => {
+                // `x.attr = f(x.attr)`: the value reads the attribute first.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
+                {
+                    self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                let value = match assign.targets.as_slice() {
+                    [_] => self.value_type(&assign.value),
+                    _ => None,
+                };
                 for target in &assign.targets {
-                    self.store_target(target);
+                    self.store_target(target, value.clone());
                 }
                 visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Return(ret) => {
+                let value = match &ret.value {
+                    Some(v) => self.value_type(v),
+                    None => Some(Vec::new()),
+                };
+                self.returned(value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::While(w) => {
+                self.visit_expr(&w.test);
+                self.visit_narrowed(&w.test, &w.body);
+                self.visit_body(&w.orelse);
+            }
+            Stmt::If(if_stmt) => {
+                self.visit_expr(&if_stmt.test);
+                self.visit_narrowed(&if_stmt.test, &if_stmt.body);
+                for clause in &if_stmt.elif_else_clauses {
+                    match &clause.test {
+                        Some(test) => {
+                            self.visit_expr(test);
+                            self.visit_narrowed(test, &clause.body);
+                        }
+                        None => self.visit_body(&clause.body),
+                    }
+                }
             }
             Stmt::Delete(delete) => {
                 // `del Cls.x` removes a slot descriptor like `Cls.x = ...` replaces it.
@@ -1180,21 +1584,32 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AugAssign(assign) => {
-                self.store_target(&assign.target);
+                // `x.attr += 1` reads `x.attr` of the same object before writing it.
+                match assign.target.as_ref() {
+                    Expr::Attribute(a) if matches!(self.receiver(&a.value), Receiver::Unknown) => {
+                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    }
+                    target => self.store_target(target, None),
+                }
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::AnnAssign(assign) => {
-                self.store_target(&assign.target);
+                // `self.x: Point = ...` declares what `x` holds.
+                let value = match self.annotation(&assign.annotation) {
+                    Some(Shape::Instances(members)) => Some(members),
+                    _ => None,
+                };
+                self.store_target(&assign.target, value);
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::For(f) => {
-                self.store_target(&f.target);
+                self.store_target(&f.target, None);
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::With(w) => {
                 for item in &w.items {
                     if let Some(vars) = &item.optional_vars {
-                        self.store_target(vars);
+                        self.store_target(vars, None);
                     }
                 }
                 visitor::walk_stmt(self, stmt);
@@ -1203,12 +1618,12 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
         }
     }
 
-    fn visit_comprehension(&mut self, comprehension: &'a ast::Comprehension) {
-        self.store_target(&comprehension.target);
+    fn visit_comprehension(&mut self, comprehension: &'m ast::Comprehension) {
+        self.store_target(&comprehension.target, None);
         visitor::walk_comprehension(self, comprehension);
     }
 
-    fn visit_expr(&mut self, expr: &'a Expr) {
+    fn visit_expr(&mut self, expr: &'m Expr) {
         match expr {
             Expr::Call(call) => self.call(call),
             Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
@@ -1224,10 +1639,124 @@ impl<'a> Visitor<'a> for Indexer<'_, '_> {
                     self.summary.classes[c].zero_arg_super = true;
                 }
             }
+            // A generator returns a generator, whatever its `return`s say.
+            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
+                if let Some(f) = self.functions.last_mut() {
+                    f.types = None;
+                    f.declared = None;
+                }
+            }
             _ => {}
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// A name, or attributes and constant subscripts of one: evaluating it twice in a row
+/// gives the same object.
+fn is_stable(expr: &Expr) -> bool {
+    match expr {
+        Expr::Name(_) => true,
+        Expr::Attribute(a) => is_stable(&a.value),
+        Expr::Subscript(s) => {
+            is_stable(&s.value)
+                && matches!(
+                    s.slice.as_ref(),
+                    Expr::NumberLiteral(_) | Expr::StringLiteral(_)
+                )
+                || matches!(s.slice.as_ref(), Expr::UnaryOp(u) if matches!(u.operand.as_ref(), Expr::NumberLiteral(_)))
+                    && is_stable(&s.value)
+        }
+        _ => false,
+    }
+}
+
+/// The attribute reads an expression certainly makes when evaluated: not those in
+/// short-circuited operands, conditional branches, lambdas or comprehensions.
+fn certain_reads<'e>(expr: &'e Expr, out: &mut Vec<&'e Expr>) {
+    match expr {
+        Expr::Attribute(a) => {
+            out.push(expr);
+            certain_reads(&a.value, out);
+        }
+        Expr::BoolOp(b) => {
+            if let Some(first) = b.values.first() {
+                certain_reads(first, out);
+            }
+        }
+        Expr::If(i) => certain_reads(&i.test, out),
+        Expr::Call(c) => {
+            certain_reads(&c.func, out);
+            for arg in &*c.arguments.args {
+                certain_reads(arg, out);
+            }
+            for kw in &*c.arguments.keywords {
+                certain_reads(&kw.value, out);
+            }
+        }
+        Expr::BinOp(b) => {
+            certain_reads(&b.left, out);
+            certain_reads(&b.right, out);
+        }
+        Expr::UnaryOp(u) => certain_reads(&u.operand, out),
+        Expr::Compare(c) => certain_reads(&c.left, out),
+        Expr::Subscript(s) => {
+            certain_reads(&s.value, out);
+            certain_reads(&s.slice, out);
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| certain_reads(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| certain_reads(e, out)),
+        _ => {}
+    }
+}
+
+/// The `name.attr` reads a test certainly makes when it is true: the test itself or
+/// the operands of its `and` chain (`x is not None and x.active`), compared or negated.
+fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
+    let operands: Vec<&Expr> = match test {
+        Expr::BoolOp(b) if b.op == ast::BoolOp::And => b.values.iter().collect(),
+        other => vec![other],
+    };
+    operands
+        .into_iter()
+        .filter_map(|operand| {
+            let read = match operand {
+                Expr::UnaryOp(u) => u.operand.as_ref(),
+                Expr::Compare(c) => c.left.as_ref(),
+                other => other,
+            };
+            match read {
+                Expr::Attribute(a) => match a.value.as_ref() {
+                    Expr::Name(n) => Some((n.id.as_str(), a.attr.as_str())),
+                    _ => None,
+                },
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
+/// stay on the safe side).
+fn rebinds(body: &[Stmt], name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(n) = expr
+                && n.ctx != ExprContext::Load
+                && n.id.as_str() == self.name
+            {
+                self.found = true;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    finder.visit_body(body);
+    finder.found
 }
 
 /// The strings of a literal `__slots__` value (`"a"`, `("a", "b")`, `["a"]`).

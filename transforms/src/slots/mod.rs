@@ -4,6 +4,8 @@ mod decide;
 mod index;
 mod rewrite;
 mod safety;
+mod types;
+mod verdict;
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -98,7 +100,7 @@ impl Runner<'_, '_> {
         };
         match plan {
             Plan::Silent => {}
-            Plan::Skip(reason) => self.note(def, reason.clone()),
+            Plan::Skip(reason) => self.note(def, reason.to_string()),
             Plan::Slots(slots) => {
                 // Idempotence: a later pass (or run) sees the slots it added.
                 if already_slotted(def, slots.dataclass) {
@@ -159,7 +161,7 @@ impl Runner<'_, '_> {
             Fix::safe_edit(edit)
         } else {
             message.push_str("; unsafe: ");
-            message.push_str(&plan.unproven[0]);
+            message.push_str(&plan.unproven[0].to_string());
             if plan.unproven.len() > 1 {
                 message.push_str(&format!(" (+{} more)", plan.unproven.len() - 1));
             }

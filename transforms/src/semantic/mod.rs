@@ -1,0 +1,370 @@
+//! One answer, per file, to "what does this name mean here" for the questions every
+//! transform asks: is a bare name the builtin, and what module does a relative import
+//! name. The transforms used to answer these each in their own way, and the copies
+//! disagreed (a star import shadowed every builtin for `generator`, not for the
+//! container transforms); they now all ask [`Names`] and [`resolve_relative`].
+//!
+//! # Star imports
+//!
+//! `from m import *` binds whatever `m` exports, which one file cannot know. The safe
+//! answer depends on the question, so there are two:
+//!
+//! - [`Names::is_builtin`] ("certainly the builtin", for a rewrite that relies on
+//!   `sum` being `builtins.sum`): a star import may shadow it, so no.
+//! - [`Names::may_be_builtin`] ("possibly the builtin", for an analysis that must
+//!   not miss a `vars(self)` or `setattr(self, ...)`): a star import does not rule
+//!   it out, so yes.
+//!
+//! Every transform picks the one whose wrong answer would only cost a rewrite.
+
+use std::collections::HashSet;
+
+use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk_stmt};
+use ruff_python_ast::{Expr, Stmt};
+use ruff_text_size::{Ranged, TextRange, TextSize};
+
+use crate::bindings::scope::{Body, body_locals, function_locals};
+
+/// The names of the `builtins` module (CPython 3.11, public names and `__import__`).
+pub const BUILTINS: &[&str] = &[
+    "ArithmeticError",
+    "AssertionError",
+    "AttributeError",
+    "BaseException",
+    "BaseExceptionGroup",
+    "BlockingIOError",
+    "BrokenPipeError",
+    "BufferError",
+    "BytesWarning",
+    "ChildProcessError",
+    "ConnectionAbortedError",
+    "ConnectionError",
+    "ConnectionRefusedError",
+    "ConnectionResetError",
+    "DeprecationWarning",
+    "EOFError",
+    "Ellipsis",
+    "EncodingWarning",
+    "EnvironmentError",
+    "Exception",
+    "ExceptionGroup",
+    "False",
+    "FileExistsError",
+    "FileNotFoundError",
+    "FloatingPointError",
+    "FutureWarning",
+    "GeneratorExit",
+    "IOError",
+    "ImportError",
+    "ImportWarning",
+    "IndentationError",
+    "IndexError",
+    "InterruptedError",
+    "IsADirectoryError",
+    "KeyError",
+    "KeyboardInterrupt",
+    "LookupError",
+    "MemoryError",
+    "ModuleNotFoundError",
+    "NameError",
+    "None",
+    "NotADirectoryError",
+    "NotImplemented",
+    "NotImplementedError",
+    "OSError",
+    "OverflowError",
+    "PendingDeprecationWarning",
+    "PermissionError",
+    "ProcessLookupError",
+    "RecursionError",
+    "ReferenceError",
+    "ResourceWarning",
+    "RuntimeError",
+    "RuntimeWarning",
+    "StopAsyncIteration",
+    "StopIteration",
+    "SyntaxError",
+    "SyntaxWarning",
+    "SystemError",
+    "SystemExit",
+    "TabError",
+    "TimeoutError",
+    "True",
+    "TypeError",
+    "UnboundLocalError",
+    "UnicodeDecodeError",
+    "UnicodeEncodeError",
+    "UnicodeError",
+    "UnicodeTranslateError",
+    "UnicodeWarning",
+    "UserWarning",
+    "ValueError",
+    "Warning",
+    "ZeroDivisionError",
+    "abs",
+    "aiter",
+    "all",
+    "anext",
+    "any",
+    "ascii",
+    "bin",
+    "bool",
+    "breakpoint",
+    "bytearray",
+    "bytes",
+    "callable",
+    "chr",
+    "classmethod",
+    "compile",
+    "complex",
+    "copyright",
+    "credits",
+    "delattr",
+    "dict",
+    "dir",
+    "divmod",
+    "enumerate",
+    "eval",
+    "exec",
+    "exit",
+    "filter",
+    "float",
+    "format",
+    "frozenset",
+    "getattr",
+    "globals",
+    "hasattr",
+    "hash",
+    "help",
+    "hex",
+    "id",
+    "input",
+    "int",
+    "isinstance",
+    "issubclass",
+    "iter",
+    "len",
+    "license",
+    "list",
+    "locals",
+    "map",
+    "max",
+    "memoryview",
+    "min",
+    "next",
+    "object",
+    "oct",
+    "open",
+    "ord",
+    "pow",
+    "print",
+    "property",
+    "quit",
+    "range",
+    "repr",
+    "reversed",
+    "round",
+    "set",
+    "setattr",
+    "slice",
+    "sorted",
+    "staticmethod",
+    "str",
+    "sum",
+    "super",
+    "tuple",
+    "type",
+    "vars",
+    "zip",
+    "__import__",
+];
+
+/// Whether `name` is the name of a builtin (wherever it is used).
+pub fn is_builtin_name(name: &str) -> bool {
+    BUILTINS.contains(&name)
+}
+
+/// The absolute module a `from` import names: `from ..pkg import x` (`level` 2,
+/// `module` `pkg`) in module `a.b.c` is `a.pkg`. `None` when the import climbs above
+/// the top-level package (Python raises `ImportError` there).
+pub fn resolve_relative(
+    importer: &str,
+    is_package: bool,
+    level: u32,
+    module: Option<&str>,
+) -> Option<String> {
+    if level == 0 {
+        return module.map(str::to_string);
+    }
+    let mut parts: Vec<&str> = importer.split('.').collect();
+    if !is_package {
+        parts.pop();
+    }
+    for _ in 1..level {
+        parts.pop()?;
+    }
+    if let Some(module) = module {
+        parts.push(module);
+    }
+    (!parts.is_empty()).then(|| parts.join("."))
+}
+
+/// The first `from ... import *` of a module (only a module may have one).
+pub fn star_import(body: &[Stmt]) -> Option<TextRange> {
+    body.iter().find_map(|stmt| match stmt {
+        Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*") => Some(i.range),
+        Stmt::If(s) => star_import(&s.body).or_else(|| {
+            s.elif_else_clauses
+                .iter()
+                .find_map(|c| star_import(&c.body))
+        }),
+        Stmt::Try(t) => star_import(&t.body)
+            .or_else(|| star_import(&t.orelse))
+            .or_else(|| star_import(&t.finalbody))
+            .or_else(|| {
+                t.handlers.iter().find_map(|h| match h {
+                    ruff_python_ast::ExceptHandler::ExceptHandler(h) => star_import(&h.body),
+                })
+            }),
+        Stmt::With(w) => star_import(&w.body),
+        Stmt::For(f) => star_import(&f.body).or_else(|| star_import(&f.orelse)),
+        Stmt::While(w) => star_import(&w.body).or_else(|| star_import(&w.orelse)),
+        _ => None,
+    })
+}
+
+/// What one file binds, scope by scope, for [`Names::is_builtin`].
+#[derive(Debug, Default)]
+pub struct Names<'a> {
+    /// Names the module scope binds.
+    module: HashSet<&'a str>,
+    /// Every nested scope (function, class body, lambda, comprehension), by the range
+    /// it covers, with the names it binds. A class body's names do not reach the
+    /// functions inside it; counting them there only makes the answer more careful.
+    scopes: Vec<(TextRange, HashSet<&'a str>)>,
+    /// The first `from ... import *`, anywhere in the file.
+    star_import: Option<TextRange>,
+}
+
+impl<'a> Names<'a> {
+    /// Computes the names of a module's body.
+    pub fn new(body: &'a [Stmt]) -> Self {
+        let mut collector = Collector {
+            names: Names {
+                module: body_locals(body).into_keys().collect(),
+                star_import: star_import(body),
+                ..Names::default()
+            },
+        };
+        for stmt in body {
+            collector.visit_stmt(stmt);
+        }
+        collector.names
+    }
+
+    /// Where the file's first star import is, if it has one.
+    pub fn star_import(&self) -> Option<TextRange> {
+        self.star_import
+    }
+
+    /// Whether `name` bound at module level (not by a star import).
+    pub fn bound_at_module(&self, name: &str) -> bool {
+        self.module.contains(name)
+    }
+
+    /// Whether `name`, read at `at`, is certainly the builtin: a builtin's name that
+    /// neither the module nor any scope around `at` binds, in a file without a star
+    /// import.
+    pub fn is_builtin(&self, name: &str, at: TextSize) -> bool {
+        self.star_import.is_none() && self.may_be_builtin(name, at)
+    }
+
+    /// Whether `name` is certainly the builtin wherever it is read in the file: no
+    /// scope binds it and there is no star import (for analyses that ask once per
+    /// file rather than per use).
+    pub fn is_builtin_everywhere(&self, name: &str) -> bool {
+        self.star_import.is_none()
+            && is_builtin_name(name)
+            && !self.module.contains(name)
+            && !self.scopes.iter().any(|(_, names)| names.contains(name))
+    }
+
+    /// Whether `name`, read at `at`, may be the builtin: a builtin's name that neither
+    /// the module nor any scope around `at` binds (a star import may or may not).
+    pub fn may_be_builtin(&self, name: &str, at: TextSize) -> bool {
+        is_builtin_name(name)
+            && !self.module.contains(name)
+            && !self
+                .scopes
+                .iter()
+                .any(|(range, names)| range.contains_inclusive(at) && names.contains(name))
+    }
+}
+
+struct Collector<'a> {
+    names: Names<'a>,
+}
+
+impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::FunctionDef(f) => {
+                let locals = function_locals(Some(&f.parameters), Body::Stmts(&f.body));
+                self.names
+                    .scopes
+                    .push((f.range(), locals.into_keys().collect()));
+            }
+            Stmt::ClassDef(c) => {
+                let locals = body_locals(&c.body);
+                self.names
+                    .scopes
+                    .push((c.range(), locals.into_keys().collect()));
+            }
+            _ => {}
+        }
+        walk_stmt(self, stmt);
+    }
+
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        match expr {
+            Expr::Lambda(l) => {
+                let locals = function_locals(l.parameters.as_deref(), Body::Expr(&l.body));
+                self.names
+                    .scopes
+                    .push((l.range(), locals.into_keys().collect()));
+            }
+            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
+                let generators = match expr {
+                    Expr::ListComp(c) => &c.generators,
+                    Expr::SetComp(c) => &c.generators,
+                    Expr::DictComp(c) => &c.generators,
+                    Expr::Generator(c) => &c.generators,
+                    _ => return,
+                };
+                let mut bound = HashSet::new();
+                for g in generators {
+                    target_names(&g.target, &mut bound);
+                }
+                self.names.scopes.push((expr.range(), bound));
+            }
+            _ => {}
+        }
+        walk_expr(self, expr);
+    }
+}
+
+/// The names an assignment target binds.
+fn target_names<'a>(target: &'a Expr, out: &mut HashSet<&'a str>) {
+    match target {
+        Expr::Name(n) => {
+            out.insert(n.id.as_str());
+        }
+        Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, out)),
+        Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
+        Expr::Starred(s) => target_names(&s.value, out),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,244 @@
+//! What an annotation says about the objects it describes, as far as the `slots`
+//! analysis needs it: "an instance of one of these classes (or of a subclass)", or "a
+//! container whose elements are". Names are resolved through the file's imports to
+//! absolute dotted names; [`super::decide`] then decides which of them are project
+//! classes.
+//!
+//! Annotations are taken at their word, as a type checker takes them: `def f(p:
+//! Point)` means `p` is a `Point`. Anything that is not a plain class, an
+//! `Optional`/`Union`/`|` of classes or one of the known containers of them (`Any`,
+//! `object`, type variables, callables, mappings) says nothing.
+
+use ruff_python_ast::{self as ast, Expr, Operator};
+
+/// One member of what an object may be.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TypeRef {
+    /// What calling this dotted callee returns: an instance of exactly that class
+    /// when it is one, what the function returns when it is a project function.
+    Call(String),
+    /// An instance of this dotted class or of a subclass (an annotation, an
+    /// `isinstance` check, `cls(...)`).
+    Of(String),
+}
+
+/// What an annotation describes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// An instance of one of these (`None` members dropped: `None` takes no
+    /// attributes).
+    Instances(Vec<TypeRef>),
+    /// A container (list, set, tuple of any length, iterable...) of such instances.
+    Elements(Vec<TypeRef>),
+}
+
+/// Containers whose iteration yields their single type argument.
+const CONTAINERS: &[&str] = &[
+    "builtins.list",
+    "builtins.set",
+    "builtins.frozenset",
+    "collections.deque",
+    "typing.List",
+    "typing.Set",
+    "typing.FrozenSet",
+    "typing.Deque",
+    "typing.Sequence",
+    "typing.MutableSequence",
+    "typing.AbstractSet",
+    "typing.MutableSet",
+    "typing.Iterable",
+    "typing.Iterator",
+    "typing.Collection",
+    "typing.Generator",
+    "collections.abc.Sequence",
+    "collections.abc.MutableSequence",
+    "collections.abc.Set",
+    "collections.abc.MutableSet",
+    "collections.abc.Iterable",
+    "collections.abc.Iterator",
+    "collections.abc.Collection",
+    "collections.abc.Generator",
+];
+
+/// Names that say nothing about the object.
+const OPAQUE: &[&str] = &[
+    "typing.Any",
+    "typing_extensions.Any",
+    "builtins.object",
+    "builtins.type",
+    "typing.Type",
+];
+
+/// The typing module's name for `name` when `dotted` is `typing.name` or
+/// `typing_extensions.name`.
+fn typing_name(dotted: &str) -> Option<&str> {
+    dotted
+        .strip_prefix("typing.")
+        .or_else(|| dotted.strip_prefix("typing_extensions."))
+}
+
+/// Reads an annotation. `resolve` maps a name or attribute chain to its absolute
+/// dotted name; `own_class` is the dotted name `Self` means, inside a class.
+pub fn annotation(
+    expr: &Expr,
+    resolve: &dyn Fn(&Expr) -> Option<String>,
+    own_class: Option<&str>,
+) -> Option<Shape> {
+    annotation_at(expr, resolve, own_class, 0)
+}
+
+fn annotation_at(
+    expr: &Expr,
+    resolve: &dyn Fn(&Expr) -> Option<String>,
+    own_class: Option<&str>,
+    depth: u8,
+) -> Option<Shape> {
+    if depth > 8 {
+        return None;
+    }
+    let recurse = |e: &Expr| annotation_at(e, resolve, own_class, depth + 1);
+    match expr {
+        Expr::NoneLiteral(_) => Some(Shape::Instances(Vec::new())),
+        Expr::StringLiteral(s) => {
+            // A forward reference: the names in it resolve like any other.
+            let parsed = ruff_python_parser::parse_expression(s.value.to_str()).ok()?;
+            recurse(parsed.expr())
+        }
+        Expr::BinOp(ast::ExprBinOp {
+            left,
+            op: Operator::BitOr,
+            right,
+            ..
+        }) => union([recurse(left)?, recurse(right)?]),
+        Expr::Name(_) | Expr::Attribute(_) => {
+            let dotted = resolve(expr)?;
+            if OPAQUE.contains(&dotted.as_str()) {
+                return None;
+            }
+            if typing_name(&dotted) == Some("Self") {
+                return own_class.map(|c| Shape::Instances(vec![TypeRef::Of(c.to_string())]));
+            }
+            if typing_name(&dotted).is_some() {
+                // `typing.Callable`, `typing.Hashable`...: no class of ours.
+                return None;
+            }
+            Some(Shape::Instances(vec![TypeRef::Of(dotted)]))
+        }
+        Expr::Subscript(sub) => {
+            let base = resolve(&sub.value)?;
+            let args: Vec<&Expr> = match sub.slice.as_ref() {
+                Expr::Tuple(t) => t.elts.iter().collect(),
+                other => vec![other],
+            };
+            match typing_name(&base) {
+                Some("Optional") => return recurse(args.first()?),
+                Some("Union") => {
+                    return union(args.into_iter().map(recurse).collect::<Option<Vec<_>>>()?);
+                }
+                Some("Annotated") => return recurse(args.first()?),
+                _ => {}
+            }
+            let tuple = matches!(base.as_str(), "builtins.tuple" | "typing.Tuple");
+            if CONTAINERS.contains(&base.as_str()) || tuple {
+                // `tuple[X, ...]` is a sequence of X; `tuple[X, Y]` is not one type.
+                let element = match (tuple, args.as_slice()) {
+                    (true, [x, Expr::EllipsisLiteral(_)]) => *x,
+                    (true, _) => return None,
+                    (false, [x, ..]) => *x,
+                    (false, []) => return None,
+                };
+                return match recurse(element)? {
+                    Shape::Instances(members) => Some(Shape::Elements(members)),
+                    Shape::Elements(_) => None,
+                };
+            }
+            if typing_name(&base).is_some() || OPAQUE.contains(&base.as_str()) {
+                return None;
+            }
+            // A generic class (`Box[int]`): an instance of the class.
+            Some(Shape::Instances(vec![TypeRef::Of(base)]))
+        }
+        _ => None,
+    }
+}
+
+/// The union of instance shapes; containers do not mix.
+fn union(shapes: impl IntoIterator<Item = Shape>) -> Option<Shape> {
+    let mut members = Vec::new();
+    for shape in shapes {
+        match shape {
+            Shape::Instances(m) => members.extend(m),
+            Shape::Elements(_) => return None,
+        }
+    }
+    members.sort();
+    members.dedup();
+    Some(Shape::Instances(members))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shape(src: &str) -> Option<Shape> {
+        let parsed = ruff_python_parser::parse_expression(src).expect("parses");
+        let resolve = |e: &Expr| {
+            let name = ruff_python_ast::name::UnqualifiedName::from_expr(e)?.to_string();
+            Some(match name.as_str() {
+                "Optional" | "Union" | "List" | "Any" | "Self" => format!("typing.{name}"),
+                "list" | "tuple" | "dict" | "object" => format!("builtins.{name}"),
+                other => format!("m.{other}"),
+            })
+        };
+        annotation(parsed.expr(), &resolve, Some("m.Own"))
+    }
+
+    fn of(names: &[&str]) -> Vec<TypeRef> {
+        names
+            .iter()
+            .map(|n| TypeRef::Of(format!("m.{n}")))
+            .collect()
+    }
+
+    #[test]
+    fn plain_optional_union_and_forward_references() {
+        assert_eq!(shape("Point"), Some(Shape::Instances(of(&["Point"]))));
+        assert_eq!(
+            shape("Optional[Point]"),
+            Some(Shape::Instances(of(&["Point"])))
+        );
+        assert_eq!(
+            shape("Point | None"),
+            Some(Shape::Instances(of(&["Point"])))
+        );
+        assert_eq!(shape("'Point'"), Some(Shape::Instances(of(&["Point"]))));
+        assert_eq!(
+            shape("Union[B, 'A']"),
+            Some(Shape::Instances(of(&["A", "B"])))
+        );
+        assert_eq!(shape("Self"), Some(Shape::Instances(of(&["Own"]))));
+    }
+
+    #[test]
+    fn containers_give_their_elements() {
+        assert_eq!(shape("list[Point]"), Some(Shape::Elements(of(&["Point"]))));
+        assert_eq!(
+            shape("List['Point']"),
+            Some(Shape::Elements(of(&["Point"])))
+        );
+        assert_eq!(
+            shape("tuple[Point, ...]"),
+            Some(Shape::Elements(of(&["Point"])))
+        );
+        assert_eq!(shape("tuple[Point, Line]"), None);
+        assert_eq!(shape("list[Point] | Point"), None);
+    }
+
+    #[test]
+    fn opaque_annotations_say_nothing() {
+        assert_eq!(shape("Any"), None);
+        assert_eq!(shape("object"), None);
+        assert_eq!(shape("Optional[Any]"), None);
+        assert_eq!(shape("f()"), None);
+    }
+}

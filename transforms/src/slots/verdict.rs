@@ -1,0 +1,243 @@
+//! The verdicts of the whole-project decision as types: why a class is left alone
+//! ([`Reason`]) and why a rewrite is not proven ([`Unproven`]). Their `Display` is the
+//! short, stable phrase `--explain` and the fix messages print.
+
+use std::fmt;
+
+use super::safety::Blocker;
+
+/// The kind of class a class is, inherited by its subclasses as it is (a subclass of
+/// an exception class is an exception class).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// Derives from `BaseException`: it keeps a dict whatever its slots.
+    Exception,
+    /// An `enum.Enum` (or another class from `enum`).
+    Enum,
+    /// A `typing.NamedTuple` or `collections.namedtuple(...)` class.
+    NamedTuple,
+    /// A `typing.TypedDict` class.
+    TypedDict,
+    /// A subclass of a variable-size builtin (`int`, `str`, `tuple`...), by its name.
+    BuiltinSubclass(String),
+}
+
+/// Why a class is left alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// `# pyslim: ignore` on its line: no note at all.
+    Suppressed,
+    /// It defines `__slots__` (or `slots=True`) itself.
+    AlreadySlotted,
+    /// Two classes of one module share its qualified name.
+    DefinedTwice,
+    /// Another file has the same module name (scripts in folders without
+    /// `__init__.py`), so names in it cannot be resolved.
+    SharedModule,
+    /// Defined inside a function (a new class per call).
+    InFunction,
+    /// A kind of class that cannot or need not take slots.
+    Kind(Kind),
+    /// A `typing.Protocol` class.
+    Protocol,
+    /// A base that cannot be resolved (its source text).
+    UnresolvedBase(String),
+    /// A builtin base other than the variable-size ones (`list`, `dict`).
+    BuiltinBase(String),
+    /// A base outside the project, which keeps a `__dict__`.
+    ExternalBase(String),
+    /// A metaclass other than `type`/`ABCMeta`.
+    Metaclass(String),
+    /// A base (or the metaclass) reads or sets `__slots__` itself, in
+    /// `__init_subclass__` or a metaclass `__new__`: it may add its own slots, and a
+    /// second `__slots__` would clash ("already specifies __slots__").
+    BaseManagesSlots(String),
+    /// Class keywords other than `metaclass`.
+    ClassKeywords,
+    /// A decorator that may add attributes.
+    Decorator(String),
+    /// Something in the class body (see [`Blocker`]).
+    Blocker(Blocker),
+    /// An attribute set with `setattr(self, "a-b", ...)` cannot be a slot.
+    NotIdentifier(String),
+    /// `class A: pass` on one line (no line to put `__slots__` on).
+    OneLine,
+    /// `@dataclass(slots=False)` is explicit.
+    DataclassSlotsFalse,
+    /// `dataclass(slots=True)` needs Python 3.10.
+    DataclassNeedsPy310,
+    /// `dataclass(slots=True)` breaks zero-argument `super()` before Python 3.14.
+    DataclassZeroArgSuper,
+    /// A dataclass method sets an attribute that is not a field.
+    DataclassNonField(String),
+    /// A weakly referenced dataclass needs `weakref_slot=True`, from Python 3.11.
+    DataclassWeakrefNeedsPy311,
+    /// A class-level name is also an instance attribute.
+    ClassAttrConflict(String),
+    /// A class-level name hides an inherited instance attribute.
+    InheritedAttrConflict(String),
+    /// An attribute is written on an instance from outside the class.
+    OutsideWrite(String),
+    /// `setattr(Cls, name, v)` with a computed name may replace a slot descriptor.
+    ComputedClassSetattr,
+    /// Something outside the class needs the instance dict (or its layout).
+    NeedsDict(DictUse),
+    /// A subclass needs its whole dict (its name).
+    SubclassNeedsDict(String),
+    /// A base stays unslotted (its name).
+    BaseNotSlotted(String),
+    /// Slots here would make two solid bases meet in this subclass (its name).
+    LayoutConflict(String),
+}
+
+/// What outside code does that needs an instance's dict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DictUse {
+    /// `vars(obj)` or `obj.__dict__`.
+    Dict,
+    /// `setattr(obj, name, v)` with a computed name.
+    ComputedSetattr,
+    /// `obj.__class__ = Other`.
+    ClassAssign,
+}
+
+impl Reason {
+    /// Reasons a subclass inherits as they are (it is the same kind of class).
+    pub fn inherited(&self) -> Option<Reason> {
+        match self {
+            Reason::Kind(_) => Some(self.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kind::Exception => f.write_str("exception class"),
+            Kind::Enum => f.write_str("Enum class"),
+            Kind::NamedTuple => f.write_str("NamedTuple class"),
+            Kind::TypedDict => f.write_str("TypedDict class"),
+            Kind::BuiltinSubclass(name) => write!(f, "subclass of builtin `{name}`"),
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Suppressed => Ok(()),
+            Reason::AlreadySlotted => f.write_str("already defines __slots__"),
+            Reason::DefinedTwice => f.write_str("defined more than once in its module"),
+            Reason::SharedModule => f.write_str("its module name is shared by another file"),
+            Reason::InFunction => f.write_str("defined inside a function"),
+            Reason::Kind(kind) => kind.fmt(f),
+            Reason::Protocol => f.write_str("Protocol class"),
+            Reason::UnresolvedBase(text) => write!(f, "base `{text}` cannot be resolved"),
+            Reason::BuiltinBase(name) => write!(f, "builtin base `{name}`"),
+            Reason::ExternalBase(name) => {
+                write!(f, "base `{name}` outside the project is not slotted")
+            }
+            Reason::Metaclass(name) => write!(f, "custom metaclass `{name}`"),
+            Reason::BaseManagesSlots(name) => {
+                write!(f, "`{name}` manages __slots__ of its subclasses")
+            }
+            Reason::ClassKeywords => f.write_str("class keyword arguments"),
+            Reason::Decorator(name) => write!(f, "decorator `{name}` may add attributes"),
+            Reason::Blocker(blocker) => f.write_str(&blocker.reason()),
+            Reason::NotIdentifier(a) => write!(f, "attribute `{a}` is not an identifier"),
+            Reason::OneLine => f.write_str("class body is on one line"),
+            Reason::DataclassSlotsFalse => f.write_str("dataclass(slots=False) is explicit"),
+            Reason::DataclassNeedsPy310 => f.write_str("dataclass(slots=True) needs Python 3.10"),
+            Reason::DataclassZeroArgSuper => f.write_str("dataclass uses zero-argument super()"),
+            Reason::DataclassNonField(a) => {
+                write!(f, "sets attribute `{a}` that is not a dataclass field")
+            }
+            Reason::DataclassWeakrefNeedsPy311 => {
+                f.write_str("weakly referenced dataclass needs Python 3.11")
+            }
+            Reason::ClassAttrConflict(a) => {
+                write!(
+                    f,
+                    "class attribute `{a}` conflicts with an instance attribute"
+                )
+            }
+            Reason::InheritedAttrConflict(a) => write!(
+                f,
+                "class attribute `{a}` conflicts with an inherited instance attribute"
+            ),
+            Reason::OutsideWrite(a) => write!(f, "attribute `{a}` is set from outside the class"),
+            Reason::ComputedClassSetattr => {
+                f.write_str("setattr() with a computed name on the class")
+            }
+            Reason::NeedsDict(DictUse::Dict) => {
+                f.write_str("instance __dict__ is used outside the class")
+            }
+            Reason::NeedsDict(DictUse::ComputedSetattr) => {
+                f.write_str("setattr() with a computed name on an instance")
+            }
+            Reason::NeedsDict(DictUse::ClassAssign) => {
+                f.write_str("instance __class__ is assigned")
+            }
+            Reason::SubclassNeedsDict(name) => write!(f, "subclass `{name}` needs __dict__"),
+            Reason::BaseNotSlotted(name) => write!(f, "base `{name}` is not slotted"),
+            Reason::LayoutConflict(name) => {
+                write!(
+                    f,
+                    "slots would cause a layout conflict in subclass `{name}`"
+                )
+            }
+        }
+    }
+}
+
+/// Why a slots rewrite is not proven (the fix is then unsafe).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unproven {
+    /// The class defines `__setattr__` or `__delattr__` (the name).
+    Defines(String),
+    /// `vars()` or `__dict__` on an object whose type is unknown.
+    UnknownDict,
+    /// `setattr()` with a computed name on an object whose type is unknown.
+    UnknownSetattr,
+    /// `obj.__class__ = ...` on an object whose type is unknown.
+    UnknownClassAssign,
+    /// An attribute the class does not have is written on an object of unknown type.
+    UnknownWrite(String),
+    /// Pickles are loaded somewhere (old pickles may hold dict state).
+    PickleLoad,
+    /// Pickle protocol 0/1 or `copyreg` is used.
+    OldPickle,
+    /// An instance is passed to a callee outside the project (its last name).
+    EscapesTo(String),
+    /// An instance is passed to a call pyslim cannot resolve.
+    EscapesUnresolved,
+}
+
+impl fmt::Display for Unproven {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unproven::Defines(name) => write!(f, "defines {name}"),
+            Unproven::UnknownDict => {
+                f.write_str("vars() or __dict__ is used on an object of unknown type")
+            }
+            Unproven::UnknownSetattr => {
+                f.write_str("setattr() with a computed name on an object of unknown type")
+            }
+            Unproven::UnknownClassAssign => {
+                f.write_str("__class__ is assigned on an object of unknown type")
+            }
+            Unproven::UnknownWrite(a) => {
+                write!(f, "attribute `{a}` is written on an object of unknown type")
+            }
+            Unproven::PickleLoad => f.write_str("the project loads pickles"),
+            Unproven::OldPickle => f.write_str("the project uses pickle protocol 0/1 or copyreg"),
+            Unproven::EscapesTo(callee) => {
+                write!(f, "instance is passed to `{callee}` outside the project")
+            }
+            Unproven::EscapesUnresolved => {
+                f.write_str("instance is passed to a call pyslim cannot resolve")
+            }
+        }
+    }
+}
