@@ -11,6 +11,10 @@
 import builtins
 import linecache
 import sys
+from itertools import compress
+
+# Writes of known names in a row after which a class stops being watched.
+QUIET_WRITES = 10_000
 
 
 class Probes:
@@ -23,6 +27,8 @@ class Probes:
         # class -> set of attribute names written on its instances
         self.attributes = {}
         self._build_class = builtins.__build_class__
+        # Classes whose writes stopped being watched (see `_watch`).
+        self.retired = set()
 
     def install(self):
         builtins.__pyslim_probe__ = self
@@ -76,8 +82,11 @@ class Probes:
         return cls
 
     def _watch(self, cls):
+        own = cls.__dict__.get("__setattr__")
         original = cls.__setattr__
         seen = self.attributes
+        retired = self.retired
+        quiet = [0]
 
         def __setattr__(obj, name, value):
             original(obj, name, value)
@@ -85,14 +94,53 @@ class Probes:
             names = seen.get(kind)
             if names is None:
                 names = seen[kind] = set()
-            names.add(name)
+            if name not in names:
+                names.add(name)
+                quiet[0] = 0
+                return
+            quiet[0] += 1
+            if quiet[0] == QUIET_WRITES and cls.__dict__.get("__setattr__") is __setattr__:
+                # Names come early (in __init__); a wrapper on every write of a
+                # million instances costs more than the workload. The instances
+                # still alive at the end are read instead (`report`).
+                retired.add(cls)
+                try:
+                    if own is None:
+                        del cls.__setattr__
+                    else:
+                        cls.__setattr__ = own
+                except (TypeError, AttributeError):
+                    pass
 
         try:
             cls.__setattr__ = __setattr__
         except (TypeError, AttributeError):
             pass  # a metaclass that refuses: the class goes unwatched
 
+    def _read_retired(self):
+        # The attribute names of the live instances of classes no longer watched.
+        if not self.retired:
+            return
+        import gc
+
+        objs = gc.get_objects()
+        kinds = list(map(type, objs))
+        retired = self.retired
+        chosen = list(compress(objs, map(retired.__contains__, kinds)))
+        del objs, kinds
+        groups = {}
+        for o in chosen:
+            groups.setdefault(type(o), []).append(o)
+        del chosen
+        for cls, instances in groups.items():
+            try:
+                names = set().union(*map(vars, instances))
+            except TypeError:
+                continue
+            self.attributes.setdefault(cls, set()).update(names)
+
     def report(self):
+        self._read_retired()
         attributes = []
         for kind, names in self.attributes.items():
             module = sys.modules.get(kind.__module__)
