@@ -7,7 +7,7 @@
 mod fix_loop;
 pub mod index;
 
-pub use fix_loop::{apply_edits, rewrite};
+pub use fix_loop::{apply_edits, rewrite, rewrite_from};
 pub use index::{Facts, index};
 
 use std::any::Any;
@@ -218,7 +218,8 @@ pub fn rewrite_all_observed(
                 observed: Some(observed.clone()),
                 ..(*file.settings).clone()
             };
-            rewrite_file_with(file, &settings, facts, policy)
+            // The first pass ran without the observations: run it again with them.
+            rewrite_file_with(file, &settings, facts, policy, None)
         })
         .collect()
 }
@@ -229,7 +230,13 @@ fn rewrite_file(
     facts: &Facts,
     policy: &FixPolicy,
 ) -> Result<Rewrite, SyntaxError> {
-    rewrite_file_with(file, &file.settings, facts, policy)
+    rewrite_file_with(
+        file,
+        &file.settings,
+        facts,
+        policy,
+        file.first_pass.as_ref(),
+    )
 }
 
 fn rewrite_file_with(
@@ -237,6 +244,7 @@ fn rewrite_file_with(
     settings: &Settings,
     facts: &Facts,
     policy: &FixPolicy,
+    first: Option<&index::FirstPass>,
 ) -> Result<Rewrite, SyntaxError> {
     if file.transforms.is_empty() {
         return Ok(Rewrite::default());
@@ -247,7 +255,7 @@ fn rewrite_file_with(
         transforms: &file.transforms,
         facts,
     };
-    rewrite(&file.source.text, &job, policy)
+    rewrite_from(&file.source.text, &job, policy, first)
 }
 
 /// Runs the fix loop over every file, each with its own set of allowed fixes

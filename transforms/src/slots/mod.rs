@@ -56,6 +56,24 @@ impl Transform for Slots {
         Some(Box::new(decide::decide(&summaries)))
     }
 
+    fn may_report(&self, ctx: &FileContext) -> bool {
+        ctx.module
+            .tokens()
+            .iter()
+            .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class)
+    }
+
+    fn reports_in(&self, project: &(dyn std::any::Any + Send + Sync), info: &ModuleInfo) -> bool {
+        let Some(plan) = project.downcast_ref::<ProjectPlan>() else {
+            return false;
+        };
+        // Keys are the module name, a NUL, then the qualified name (`decide::key`).
+        let prefix = decide::key(&info.name, "");
+        plan.classes
+            .iter()
+            .any(|(key, plan)| key.starts_with(&prefix) && !matches!(plan, Plan::Silent))
+    }
+
     fn run(&self, ctx: &FileContext) -> Output {
         let Some(plan) = ctx.project.and_then(|p| p.downcast_ref::<ProjectPlan>()) else {
             return Output::default();
