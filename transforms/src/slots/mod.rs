@@ -53,7 +53,14 @@ impl Transform for Slots {
             .filter_map(|(_, facts)| facts.downcast::<index::FileSummary>().ok())
             .map(|b| *b)
             .collect();
-        Some(Box::new(decide::decide(&summaries)))
+        let plan = decide::decide(&summaries);
+        let reporting = plan
+            .classes
+            .iter()
+            .filter(|(_, plan)| !matches!(plan, Plan::Silent))
+            .map(|(key, _)| module_of(key).to_string())
+            .collect();
+        Some(Box::new(View { plan, reporting }))
     }
 
     fn may_report(&self, ctx: &FileContext) -> bool {
@@ -64,18 +71,13 @@ impl Transform for Slots {
     }
 
     fn reports_in(&self, project: &(dyn std::any::Any + Send + Sync), info: &ModuleInfo) -> bool {
-        let Some(plan) = project.downcast_ref::<ProjectPlan>() else {
-            return false;
-        };
-        // Keys are the module name, a NUL, then the qualified name (`decide::key`).
-        let prefix = decide::key(&info.name, "");
-        plan.classes
-            .iter()
-            .any(|(key, plan)| key.starts_with(&prefix) && !matches!(plan, Plan::Silent))
+        project
+            .downcast_ref::<View>()
+            .is_some_and(|view| view.reporting.contains(&info.name))
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
-        let Some(plan) = ctx.project.and_then(|p| p.downcast_ref::<ProjectPlan>()) else {
+        let Some(View { plan, .. }) = ctx.project.and_then(|p| p.downcast_ref::<View>()) else {
             return Output::default();
         };
         let mut runner = Runner {
@@ -87,6 +89,18 @@ impl Transform for Slots {
         runner.visit_body(&ctx.module.ast().body);
         runner.output
     }
+}
+
+/// The project view: the plan per class, and the modules where it has a fix or a note
+/// (the engine parses only their files again).
+struct View {
+    plan: ProjectPlan,
+    reporting: std::collections::HashSet<String>,
+}
+
+/// The module part of a [`decide::key`].
+fn module_of(key: &str) -> &str {
+    key.split_once('\u{0}').map_or(key, |(module, _)| module)
 }
 
 struct Runner<'c, 'a> {

@@ -225,3 +225,41 @@ fn attribute_names_that_are_not_identifiers_skip_the_class() {
         &Plan::Skip("attribute `a-b` is not an identifier".into())
     );
 }
+
+#[test]
+fn only_modules_with_a_fix_or_a_note_are_reported_in() {
+    use crate::Transform;
+    let info = |name: &str| ModuleInfo {
+        name: name.into(),
+        is_package: false,
+        path: format!("{name}.py"),
+    };
+    let facts = [
+        (
+            "with_class",
+            "class A:\n    def __init__(self):\n        self.x = 1\n",
+        ),
+        ("no_class", "def f():\n    return 1\n"),
+    ]
+    .iter()
+    .map(|(name, source)| {
+        let module = parse(source).expect("test source parses");
+        let settings = Settings::default();
+        let info = info(name);
+        let ctx = FileContext {
+            module: &module,
+            info: &info,
+            settings: &settings,
+            project: None,
+        };
+        (
+            info.clone(),
+            super::Slots.index_file(&ctx).expect("slots indexes"),
+        )
+    })
+    .collect();
+    let project = super::Slots.index_project(facts).expect("a project view");
+    assert!(super::Slots.reports_in(project.as_ref(), &info("with_class")));
+    assert!(!super::Slots.reports_in(project.as_ref(), &info("no_class")));
+    assert_eq!(super::module_of(&decide::key("a.b", "C.<locals>.D")), "a.b");
+}
