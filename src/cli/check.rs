@@ -38,7 +38,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         unsafe_fixes: args.common.unsafe_fixes,
         keep: None,
     };
-    let mut outcomes = workspace.rewrite(&policy);
+    // Notes are shown with `--explain` only.
+    let mut outcomes = if args.explain {
+        workspace.rewrite(&policy)
+    } else {
+        workspace.rewrite_findings(&policy)
+    };
     let mut ranking = None;
     if let Some(profile) = &profile {
         let config = config_here(&workspace)?;

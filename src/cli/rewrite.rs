@@ -88,7 +88,8 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     if let Some(profile) = &profile {
         observe(&mut workspace, profile)?;
     }
-    let mut outcomes = workspace.rewrite(&policy);
+    // `rewrite` shows no notes.
+    let mut outcomes = workspace.rewrite_findings(&policy);
     let mut ranking = None;
     if let Some(profile) = &profile {
         let selection = selection(&workspace, profile, min_saving(&args.rank, &config)?)?;

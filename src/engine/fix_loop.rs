@@ -23,17 +23,20 @@ use super::{
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].
 pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite, SyntaxError> {
-    rewrite_from(text, job, policy, None)
+    rewrite_from(text, job, policy, None, true)
 }
 
 /// [`rewrite`], with the first pass as far as the indexing parse ran it: the
 /// transforms it ran are not run again, and the file is parsed again only when a
-/// pending transform must run or a fix applies.
+/// pending transform must run or a fix applies. Without `notes` (nobody shows them),
+/// [`Rewrite::notes`] stays empty and a file where the pending transforms could only
+/// leave notes is not parsed again.
 pub fn rewrite_from(
     text: &str,
     job: &FileJob,
     policy: &FixPolicy,
     first: Option<&FirstPass>,
+    notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
     let original_index = std::sync::OnceLock::new();
     let locate = |offset: u32| {
@@ -47,6 +50,7 @@ pub fn rewrite_from(
         policy,
         result: Rewrite::default(),
         history: Vec::new(),
+        notes,
     };
     let module = match first {
         Some(first) => {
@@ -58,7 +62,7 @@ pub fn rewrite_from(
                     let t = job.transforms[i];
                     job.facts
                         .get(t.name())
-                        .is_none_or(|project| t.reports_in(project.as_ref(), job.info))
+                        .is_none_or(|project| t.reports_in(project.as_ref(), job.info, notes))
                 })
                 .collect();
             if pending.is_empty() {
@@ -99,6 +103,8 @@ struct Loop<'a> {
     /// Edits applied by each pass, in that pass's input coordinates, to map later
     /// findings back to the original text.
     history: Vec<Vec<(u32, u32, u32)>>,
+    /// Whether the first pass's notes are wanted.
+    notes: bool,
 }
 
 impl<'a> Loop<'a> {
@@ -151,7 +157,7 @@ impl<'a> Loop<'a> {
                 project: job.facts.get(transform.name()).map(|b| b.as_ref()),
             };
             let mut output = transform.run(&ctx);
-            if pass > 0 {
+            if pass > 0 || !self.notes {
                 // Notes come from the first pass only.
                 output.notes.clear();
             }
@@ -204,7 +210,7 @@ impl<'a> Loop<'a> {
                 reported.insert(key.clone(), report(&key, finding, locate, &self.history));
                 candidates.push((key, finding.clone()));
             }
-            if pass == 0 {
+            if pass == 0 && self.notes {
                 self.result.notes.extend(notes.iter().cloned());
             }
         }

@@ -199,7 +199,20 @@ pub fn rewrite_all(
 ) -> Vec<Result<Rewrite, SyntaxError>> {
     files
         .par_iter()
-        .map(|file| rewrite_file(file, facts, policy))
+        .map(|file| rewrite_file(file, facts, policy, true))
+        .collect()
+}
+
+/// [`rewrite_all`] without the notes (the caller shows none): files where a transform
+/// could only leave a note are not parsed again.
+pub fn rewrite_all_findings(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| rewrite_file(file, facts, policy, false))
         .collect()
 }
 
@@ -219,7 +232,7 @@ pub fn rewrite_all_observed(
                 ..(*file.settings).clone()
             };
             // The first pass ran without the observations: run it again with them.
-            rewrite_file_with(file, &settings, facts, policy, None)
+            rewrite_file_with(file, &settings, facts, policy, None, true)
         })
         .collect()
 }
@@ -229,14 +242,10 @@ fn rewrite_file(
     file: &ProjectFile,
     facts: &Facts,
     policy: &FixPolicy,
+    notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
-    rewrite_file_with(
-        file,
-        &file.settings,
-        facts,
-        policy,
-        file.first_pass.as_ref(),
-    )
+    let first = file.first_pass.as_ref();
+    rewrite_file_with(file, &file.settings, facts, policy, first, notes)
 }
 
 fn rewrite_file_with(
@@ -245,6 +254,7 @@ fn rewrite_file_with(
     facts: &Facts,
     policy: &FixPolicy,
     first: Option<&index::FirstPass>,
+    notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
     if file.transforms.is_empty() {
         return Ok(Rewrite::default());
@@ -255,7 +265,7 @@ fn rewrite_file_with(
         transforms: &file.transforms,
         facts,
     };
-    rewrite_from(&file.source.text, &job, policy, first)
+    rewrite_from(&file.source.text, &job, policy, first, notes)
 }
 
 /// Runs the fix loop over every file, each with its own set of allowed fixes
@@ -275,7 +285,7 @@ pub fn rewrite_kept(
                 unsafe_fixes,
                 keep: Some(&keep),
             };
-            rewrite_file(file, facts, &policy)
+            rewrite_file(file, facts, &policy, true)
         })
         .collect()
 }

@@ -219,6 +219,19 @@ impl Workspace {
             .collect()
     }
 
+    /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
+    /// a transform could only leave a note are not parsed again.
+    pub fn rewrite_findings(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
+        engine::rewrite_all_findings(&self.files, &self.facts, policy)
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| FileOutcome {
+                index,
+                result: result.map_err(|e| self.syntax_error(index, &e)),
+            })
+            .collect()
+    }
+
     /// Makes messages quote the figures measured on `version` (the Python the tests or
     /// the workload run on) instead of the target version's.
     pub fn quote_figures_for(&mut self, version: pyslim_transforms::PythonVersion) {

@@ -129,8 +129,14 @@ pub trait Transform: Send + Sync {
     }
 
     /// With this transform's project view built: whether [`Transform::run`] may report
-    /// anything for the module `info`. `false` spares the file a second parse.
-    fn reports_in(&self, _project: &(dyn Any + Send + Sync), _info: &ModuleInfo) -> bool {
+    /// a fix for the module `info`, or a note when `notes` (the caller shows them).
+    /// `false` spares the file a second parse.
+    fn reports_in(
+        &self,
+        _project: &(dyn Any + Send + Sync),
+        _info: &ModuleInfo,
+        _notes: bool,
+    ) -> bool {
         true
     }
 

@@ -54,13 +54,20 @@ impl Transform for Slots {
             .map(|b| *b)
             .collect();
         let plan = decide::decide(&summaries);
-        let reporting = plan
-            .classes
-            .iter()
-            .filter(|(_, plan)| !matches!(plan, Plan::Silent))
-            .map(|(key, _)| module_of(key).to_string())
-            .collect();
-        Some(Box::new(View { plan, reporting }))
+        let mut fixing = std::collections::HashSet::new();
+        let mut noting = std::collections::HashSet::new();
+        for (key, class) in &plan.classes {
+            match class {
+                Plan::Slots(_) => fixing.insert(module_of(key).to_string()),
+                Plan::Skip(_) => noting.insert(module_of(key).to_string()),
+                Plan::Silent => false,
+            };
+        }
+        Some(Box::new(View {
+            plan,
+            fixing,
+            noting,
+        }))
     }
 
     fn may_report(&self, ctx: &FileContext) -> bool {
@@ -70,10 +77,15 @@ impl Transform for Slots {
             .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class)
     }
 
-    fn reports_in(&self, project: &(dyn std::any::Any + Send + Sync), info: &ModuleInfo) -> bool {
-        project
-            .downcast_ref::<View>()
-            .is_some_and(|view| view.reporting.contains(&info.name))
+    fn reports_in(
+        &self,
+        project: &(dyn std::any::Any + Send + Sync),
+        info: &ModuleInfo,
+        notes: bool,
+    ) -> bool {
+        project.downcast_ref::<View>().is_some_and(|view| {
+            view.fixing.contains(&info.name) || notes && view.noting.contains(&info.name)
+        })
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
@@ -91,11 +103,14 @@ impl Transform for Slots {
     }
 }
 
-/// The project view: the plan per class, and the modules where it has a fix or a note
-/// (the engine parses only their files again).
+/// The project view: the plan per class, and the modules where it has a fix or only
+/// notes (the engine parses only their files again).
 struct View {
     plan: ProjectPlan,
-    reporting: std::collections::HashSet<String>,
+    /// Modules with a class to slot (its rewrite may still end in a note).
+    fixing: std::collections::HashSet<String>,
+    /// Modules with a class left alone with a note.
+    noting: std::collections::HashSet<String>,
 }
 
 /// The module part of a [`decide::key`].

@@ -227,7 +227,7 @@ fn attribute_names_that_are_not_identifiers_skip_the_class() {
 }
 
 #[test]
-fn only_modules_with_a_fix_or_a_note_are_reported_in() {
+fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
     use crate::Transform;
     let info = |name: &str| ModuleInfo {
         name: name.into(),
@@ -240,6 +240,7 @@ fn only_modules_with_a_fix_or_a_note_are_reported_in() {
             "class A:\n    def __init__(self):\n        self.x = 1\n",
         ),
         ("no_class", "def f():\n    return 1\n"),
+        ("noted", "class B:\n    pass\n\n\nvars(B())\n"),
     ]
     .iter()
     .map(|(name, source)| {
@@ -259,7 +260,9 @@ fn only_modules_with_a_fix_or_a_note_are_reported_in() {
     })
     .collect();
     let project = super::Slots.index_project(facts).expect("a project view");
-    assert!(super::Slots.reports_in(project.as_ref(), &info("with_class")));
-    assert!(!super::Slots.reports_in(project.as_ref(), &info("no_class")));
+    assert!(super::Slots.reports_in(project.as_ref(), &info("with_class"), false));
+    assert!(!super::Slots.reports_in(project.as_ref(), &info("no_class"), true));
+    assert!(super::Slots.reports_in(project.as_ref(), &info("noted"), true));
+    assert!(!super::Slots.reports_in(project.as_ref(), &info("noted"), false));
     assert_eq!(super::module_of(&decide::key("a.b", "C.<locals>.D")), "a.b");
 }
