@@ -47,34 +47,45 @@ TEMPLATES = (
     "def f(n):\n    out = []\n    for i in range(n):\n        out.append(float({e}))\n    return sum(out)\n",
     "class C:\n    def __init__(self):\n        self.a = {e}\n\n\nc = C()\n",
     "import dataclasses\n\n\n@dataclasses.dataclass\nclass D:\n    a: int = {e}\n",
+    "def f(xs):\n    return max([{e} for x in xs], default=0)\n",
+    "def f(lines):\n    return sorted(set([{e} for x in lines]))\n",
+    "def f(path):\n    with open(path) as fh:\n        for x in fh.readlines():\n            print({e})\n",
+    "class E:\n    \"\"\"Doc.\"\"\"\n\n    def __init__(self, v):\n        self.v = {e}\n        self.w = v\n\n\nE(1)\n",
+    "def f(n):\n    recent = []\n    for i in range(n):\n        recent.append({e})\n        if len(recent) > 3:\n            recent.pop(0)\n    return recent[-1]\n",
+    "def f(n):\n    out = [0] * n\n    for i in range(n):\n        out[i] += 1\n    return out[0], {e}\n",
+    "TABLE = [{e}, 2]\n\n\ndef f(x):\n    return x in TABLE\n",
 )
 
 
 def collect_examples(strategy, count: int, rng_seed: int) -> list[str]:
-    """`count` examples of `strategy`, reproducibly for `rng_seed`."""
-    found: list[str] = []
+    """`count` distinct examples of `strategy`, reproducibly for `rng_seed`."""
+    found: dict[str, None] = {}
+    # One hypothesis run may stop before `max_examples` (it ran out of new choices):
+    # run again with the next seed until there are enough.
+    for attempt in range(100):
+        if len(found) >= count:
+            break
 
-    @seed(rng_seed)
-    @settings(
-        max_examples=count,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(strategy)
-    def collect(source: str) -> None:
-        found.append(source)
+        @seed(rng_seed * 1000 + attempt)
+        @settings(
+            max_examples=count - len(found),
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(strategy)
+        def collect(source: str) -> None:
+            found[source] = None
 
-    if count:
         collect()
-    return found[:count]
+    return list(found)[:count]
 
 
 def generate(count: int, rng_seed: int) -> list[str]:
     """`count` generated module texts: most from the grammar (cheap), some from
-    libcst's node types (slow, small), a quarter built around generated expressions."""
+    libcst's node types (slow, small), two fifths built around generated expressions."""
     from_node = count // 10
-    templated = count // 4
+    templated = count * 2 // 5
     out = collect_examples(hypothesmith.from_grammar(), count - from_node - templated, rng_seed)
     out += collect_examples(hypothesmith.from_node(), from_node, rng_seed)
     expressions = collect_examples(hypothesmith.from_grammar("eval_input"), templated, rng_seed)
@@ -110,7 +121,9 @@ def run(pyslim: str, folder: Path, unsafe: bool) -> tuple[int, str, dict]:
     return done.returncode, done.stderr, report
 
 
-def check(pyslim: str, modules: dict[str, bytes], work: Path, unsafe: bool) -> tuple[list[str], int]:
+def check(
+    pyslim: str, modules: dict[str, bytes], work: Path, unsafe: bool
+) -> tuple[list[str], dict]:
     """Rewrites a copy of `modules` twice; the failures found and the fixes applied."""
     label = "unsafe" if unsafe else "safe"
     folder = work / label
@@ -131,7 +144,7 @@ def check(pyslim: str, modules: dict[str, bytes], work: Path, unsafe: bool) -> t
         failures.extend(
             f"{label}: {line}" for line in stderr.splitlines() if "internal error" in line
         )
-    applied = report.get("fixes", 0) if isinstance(report.get("fixes"), int) else 0
+    applied = report.get("by_transform", {})
     first = {name: (folder / name).read_bytes() for name in modules}
     for name, text in first.items():
         if text != modules[name] and not compiles(text):
@@ -173,7 +186,8 @@ def main() -> int:
     for unsafe in (False, True):
         found, applied = check(args.pyslim, modules, work, unsafe)
         label = "--unsafe" if unsafe else "safe"
-        print(f"{label}: {applied} fixes applied, {len(found)} failures")
+        counts = {name: c.get("safe", 0) + c.get("unsafe", 0) for name, c in applied.items()}
+        print(f"{label}: {sum(counts.values())} fixes applied {counts}, {len(found)} failures")
         failures.extend(found)
     for failure in failures:
         print("FAIL", failure)
