@@ -18,6 +18,7 @@ script with it.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import shutil
 import subprocess
@@ -58,11 +59,12 @@ TEMPLATES = (
 
 
 def collect_examples(strategy, count: int, rng_seed: int) -> list[str]:
-    """`count` distinct examples of `strategy`, reproducibly for `rng_seed`."""
-    found: dict[str, None] = {}
+    """`count` examples of `strategy`, reproducibly for `rng_seed` (repeats included:
+    each lands in a different module or template)."""
+    found: list[str] = []
     # One hypothesis run may stop before `max_examples` (it ran out of new choices):
     # run again with the next seed until there are enough.
-    for attempt in range(100):
+    for attempt in range(20):
         if len(found) >= count:
             break
 
@@ -75,10 +77,10 @@ def collect_examples(strategy, count: int, rng_seed: int) -> list[str]:
         )
         @given(strategy)
         def collect(source: str) -> None:
-            found[source] = None
+            found.append(source)
 
         collect()
-    return list(found)[:count]
+    return found[:count]
 
 
 def generate(count: int, rng_seed: int) -> list[str]:
@@ -88,15 +90,36 @@ def generate(count: int, rng_seed: int) -> list[str]:
     templated = count * 2 // 5
     out = collect_examples(hypothesmith.from_grammar(), count - from_node - templated, rng_seed)
     out += collect_examples(hypothesmith.from_node(), from_node, rng_seed)
-    expressions = collect_examples(hypothesmith.from_grammar("eval_input"), templated, rng_seed)
-    for i, expression in enumerate(expressions):
-        e = expression.strip()
+    for i, e in enumerate(expressions(templated, rng_seed)):
         template = TEMPLATES[i % len(TEMPLATES)]
         text = template.replace("{e}", e)
         if not compiles(text.encode("utf-8", "surrogatepass")):
-            text = template.replace("{e}", f"({e})")
+            # Inside parentheses, line breaks and comments of a multi-line expression
+            # are allowed anywhere.
+            text = template.replace("{e}", f"({e}\n)")
         out.append(text)
     return out
+
+
+def expressions(count: int, rng_seed: int) -> list[str]:
+    """`count` expressions as written in generated modules (hypothesmith's own
+    `eval_input` start takes seconds per example; the module grammar is fast)."""
+    out: list[str] = []
+    for attempt in range(50):
+        if len(out) >= count:
+            break
+        for text in collect_examples(hypothesmith.from_grammar(), 50, rng_seed + 1 + attempt):
+            try:
+                tree = ast.parse(text)
+            except (SyntaxError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                # Starred items and slices are not expressions on their own.
+                if isinstance(node, ast.expr) and not isinstance(node, (ast.Starred, ast.Slice)):
+                    segment = ast.get_source_segment(text, node)
+                    if segment:
+                        out.append(segment)
+    return out[:count]
 
 
 def compiles(source: bytes) -> bool:
