@@ -225,9 +225,11 @@ fn workspace(dir: &Path, path: &Path, transform: &'static Scripted) -> Workspace
         settings: Arc::new(Settings::default()),
         transforms: vec![transform],
         indexed_by: vec![transform],
+        first_pass: None,
+        released: false,
     };
-    let files = vec![file];
-    let facts = pyslim::engine::index(&files);
+    let mut files = vec![file];
+    let facts = pyslim::engine::index(&mut files);
     let cwd = PathBuf::from(dir);
     Workspace {
         patch_root: cwd.clone(),

@@ -237,7 +237,7 @@ fn run(
     texts: &[(PathBuf, String)],
 ) -> (Vec<String>, String) {
     let transform = registry::get(case.transform).expect("cases() only lists transforms");
-    let files: Vec<ProjectFile> = texts
+    let mut files: Vec<ProjectFile> = texts
         .iter()
         .map(|(rel, text)| ProjectFile {
             path: case.root.join(rel),
@@ -250,9 +250,11 @@ fn run(
             settings: settings.clone(),
             transforms: vec![transform],
             indexed_by: vec![transform],
+            first_pass: None,
+            released: false,
         })
         .collect();
-    let facts = pyslim::engine::index(&files);
+    let facts = pyslim::engine::index(&mut files);
     let policy = FixPolicy {
         unsafe_fixes: true,
         keep: None,

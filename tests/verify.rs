@@ -190,6 +190,8 @@ fn load_with(root: &Path, transforms: &[&'static dyn Transform]) -> Vec<ProjectF
                 settings: settings.clone(),
                 transforms: transforms.to_vec(),
                 indexed_by: transforms.to_vec(),
+                first_pass: None,
+                released: false,
                 path,
             }
         })
@@ -247,8 +249,8 @@ fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     let dir = fixture("breaks");
     let before = snapshot(dir.path());
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
     assert_eq!(
         snapshot(dir.path()),
@@ -297,8 +299,8 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
 #[test]
 fn savings_are_attributed_per_transform() {
     let dir = fixture("memory");
-    let files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);
-    let facts = pyslim::engine::index(&files);
+    let mut files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);
+    let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
     // A change is real only with three runs per side.
     req.repeat = 3;
@@ -331,8 +333,8 @@ fn savings_are_attributed_per_transform() {
 #[test]
 fn a_test_failing_at_baseline_is_not_blamed() {
     let dir = fixture("baseline-fail");
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
     assert_eq!(
         report.baseline_failures,
@@ -349,8 +351,8 @@ fn a_test_failing_at_baseline_is_not_blamed() {
 #[test]
 fn memory_saving_is_measured_and_noise_is_not_a_saving() {
     let dir = fixture("memory");
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
     req.repeat = 3;
     let report = run_verify(&req, &files, &facts).unwrap();
@@ -437,8 +439,8 @@ fn os_exit_and_segfault_are_inconclusive() {
     );
 
     // A baseline that cannot be judged stops verification with the cause.
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let err = run_verify(&request(dir.path()), &files, &facts).unwrap_err();
     assert!(format!("{err:#}").contains("baseline run"), "{err:#}");
 }
@@ -491,8 +493,8 @@ fn a_python_mismatch_is_detected_before_start_up() {
     )
     .unwrap();
 
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
     req.venv = Some(fake.clone());
     let err = run_verify(&req, &files, &facts).unwrap_err();
@@ -678,8 +680,8 @@ fn an_editable_install_runs_the_working_copy() {
         ),
     )
     .unwrap();
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
     // Found as users expect: .venv in the project root (unless one is active here).
     req.venv = std::env::var_os("VIRTUAL_ENV").map(|_| inner.clone());
@@ -692,8 +694,8 @@ fn an_editable_install_runs_the_working_copy() {
 #[test]
 fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
     let dir = fixture("flaky");
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts);
     let name = dir
         .path()
@@ -907,8 +909,8 @@ static BREAK_IMPORT: Replace = Replace {
 #[test]
 fn a_fix_no_test_reaches_is_kept_only_when_safe_and_unrelated_failures_are_not_run() {
     let dir = fixture("reach");
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
     let fate = |line: usize| {
         report
@@ -937,8 +939,8 @@ fn a_fix_no_test_reaches_is_kept_only_when_safe_and_unrelated_failures_are_not_r
 #[test]
 fn culprits_among_many_fixes_are_found_within_the_run_bound() {
     let dir = fixture("culprits");
-    let files = load(dir.path());
-    let facts = pyslim::engine::index(&files);
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
     let n = report.fixes.len();
     assert_eq!(n, 16);
@@ -967,8 +969,8 @@ fn culprits_among_many_fixes_are_found_within_the_run_bound() {
 #[test]
 fn a_rewrite_that_raises_the_peak_is_dropped() {
     let dir = fixture("increase");
-    let files = load_with(dir.path(), &[&LISTIFY]);
-    let facts = pyslim::engine::index(&files);
+    let mut files = load_with(dir.path(), &[&LISTIFY]);
+    let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
     req.repeat = 3;
     let report = run_verify(&req, &files, &facts).unwrap();
@@ -986,8 +988,8 @@ fn a_rewrite_that_raises_the_peak_is_dropped() {
 #[test]
 fn a_broken_import_is_searched_in_its_own_module_only() {
     let dir = fixture("collect");
-    let files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
-    let facts = pyslim::engine::index(&files);
+    let mut files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
+    let facts = pyslim::engine::index(&mut files);
     let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
     let dropped: Vec<&pyslim::verify::FixOutcome> =
         report.fixes.iter().filter(|f| !f.kept).collect();

@@ -44,7 +44,12 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
         keep: None,
     };
     let started = std::time::Instant::now();
-    let mut outcomes = workspace.rewrite(&policy);
+    // Notes are shown with `--explain` only.
+    let mut outcomes = if args.explain {
+        workspace.rewrite(&policy)
+    } else {
+        workspace.rewrite_findings(&policy)
+    };
     timing("Ran the transforms", started);
     let mut ranking = None;
     if let Some(profile) = &profile {

@@ -92,7 +92,8 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         observe(&mut workspace, profile)?;
     }
     let started = std::time::Instant::now();
-    let mut outcomes = workspace.rewrite(&policy);
+    // `rewrite` shows no notes.
+    let mut outcomes = workspace.rewrite_findings(&policy);
     timing("Ran the transforms", started);
     let mut ranking = None;
     if let Some(profile) = &profile {

@@ -14,6 +14,7 @@ use pyslim_transforms::{
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use super::index::FirstPass;
 use super::{
     FileJob, FixKey, FixPolicy, MAX_PASSES, Place, ReportedFix, ReportedNote, ReportedSaving,
     ReportedSubject, Rewrite,
@@ -22,149 +23,274 @@ use super::{
 /// Runs the fix loop on `text`. A syntax error in the input is returned as an error;
 /// problems found later are reported in [`Rewrite::internal_errors`].
 pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite, SyntaxError> {
+    rewrite_from(text, job, policy, None, true)
+}
+
+/// [`rewrite`], with the first pass as far as the indexing parse ran it: the
+/// transforms it ran are not run again, and the file is parsed again only when a
+/// pending transform must run or a fix applies. Without `notes` (nobody shows them),
+/// [`Rewrite::notes`] stays empty and a file where the pending transforms could only
+/// leave notes is not parsed again.
+pub fn rewrite_from(
+    text: &str,
+    job: &FileJob,
+    policy: &FixPolicy,
+    first: Option<&FirstPass>,
+    notes: bool,
+) -> Result<Rewrite, SyntaxError> {
     let original_index = std::sync::OnceLock::new();
     let locate = |offset: u32| {
         let index = original_index.get_or_init(|| LineIndex::from_source_text(text));
         let lc = index.line_column(TextSize::new(offset), text);
         (lc.line.get(), lc.column.get())
     };
-    let mut result = Rewrite::default();
-    let mut current: Option<String> = None;
-    // Edits applied by each pass, in that pass's input coordinates, to map later
-    // findings back to the original text.
-    let mut history: Vec<Vec<(u32, u32, u32)>> = Vec::new();
-
-    for pass in 0..=MAX_PASSES {
-        // The pass borrows the current text; it hands back the next text, if any.
-        let source = current.take();
-        let next = run_pass(
-            pass,
-            text,
-            source.as_deref().unwrap_or(text),
-            job,
-            policy,
-            &mut result,
-            &mut history,
-            locate,
-        )?;
-        match next {
-            Some(output) => current = Some(output),
-            None => {
-                current = source;
-                break;
+    let mut state = Loop {
+        original: text,
+        job,
+        policy,
+        result: Rewrite::default(),
+        history: Vec::new(),
+        notes,
+    };
+    let module = match first {
+        Some(first) => {
+            let pending: Vec<_> = first
+                .pending
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let t = job.transforms[i];
+                    job.facts
+                        .get(t.name())
+                        .is_none_or(|project| t.reports_in(project.as_ref(), job.info, notes))
+                })
+                .collect();
+            if pending.is_empty() {
+                None
+            } else {
+                let module = parse(text)?;
+                let outputs =
+                    state.run_transforms(&module, job.settings, pending.iter().copied(), 0);
+                let mut all: Vec<_> = first.outputs.iter().cloned().chain(outputs).collect();
+                // Registry order, as a full pass reports them.
+                all.sort_by_key(|(position, ..)| *position);
+                let output = state.step(0, text, &all, locate);
+                return Ok(state.finish(output));
             }
         }
-    }
-    result.output = current;
-    Ok(result)
+        None => Some(parse(text)?),
+    };
+    let output = match module {
+        Some(module) => state.pass(0, &module, job.settings, locate),
+        None => {
+            let outputs = first.map(|f| f.outputs.as_slice()).unwrap_or_default();
+            state.step(0, text, outputs, locate)
+        }
+    };
+    Ok(state.finish(output))
 }
 
-/// One pass of the loop: returns the rewritten text, or `None` when nothing applied.
-#[allow(clippy::too_many_arguments)] // the loop's state, passed down once per pass
-fn run_pass(
-    pass: usize,
-    original: &str,
-    text: &str,
-    job: &FileJob,
-    policy: &FixPolicy,
-    result: &mut Rewrite,
-    history: &mut Vec<Vec<(u32, u32, u32)>>,
-    locate: impl Fn(u32) -> (usize, usize) + Copy,
-) -> Result<Option<String>, SyntaxError> {
+/// One transform's findings and notes in one pass, with its position in the file's
+/// transforms.
+type Outputs = (usize, Vec<Finding>, Vec<ReportedNote>);
+
+/// The loop's state across passes.
+struct Loop<'a> {
+    original: &'a str,
+    job: &'a FileJob<'a>,
+    policy: &'a FixPolicy<'a>,
+    result: Rewrite,
+    /// Edits applied by each pass, in that pass's input coordinates, to map later
+    /// findings back to the original text.
+    history: Vec<Vec<(u32, u32, u32)>>,
+    /// Whether the first pass's notes are wanted.
+    notes: bool,
+}
+
+impl<'a> Loop<'a> {
+    fn finish(mut self, output: Option<String>) -> Rewrite {
+        self.result.output = output;
+        self.result
+    }
+
+    /// The settings for a later pass on `module`: a profile's observations name the
+    /// original file's lines, and that pass sees them where those lines moved to.
+    fn moved_settings(&self, module: &SourceModule) -> Option<Settings> {
+        let job = self.job;
+        let observed = job.settings.observed.as_ref()?;
+        if self.history.is_empty() {
+            return None;
+        }
+        Some(Settings {
+            observed: Some(std::sync::Arc::new(move_observed(
+                observed,
+                &job.info.path,
+                self.original,
+                module,
+                &self.history,
+            ))),
+            ..job.settings.clone()
+        })
+    }
+
+    /// Runs the transforms at `positions` on `module` (the text of pass `pass`).
+    fn run_transforms<'m>(
+        &self,
+        module: &'m SourceModule<'m>,
+        settings: &'m Settings,
+        positions: impl Iterator<Item = usize>,
+        pass: usize,
+    ) -> Vec<Outputs>
+    where
+        'a: 'm,
     {
-        let module = parse(text)?;
-        let mut candidates = Vec::new();
-        let mut reported: HashMap<FixKey, ReportedFix> = HashMap::new();
+        let job = self.job;
         // Built on first need: most files have nothing to report.
         let suppressions = std::sync::OnceLock::new();
-        let suppressed = |offset: TextSize, transform: &str| {
-            suppressions
-                .get_or_init(|| Suppressions::from_module(&module))
-                .is_suppressed(&module, offset, transform)
-        };
-        // A profile's observations name the original file's lines; a later pass sees
-        // them where those lines moved to.
-        let moved;
-        let settings = match &job.settings.observed {
-            Some(observed) if !history.is_empty() => {
-                moved = Settings {
-                    observed: Some(std::sync::Arc::new(move_observed(
-                        observed,
-                        &job.info.path,
-                        original,
-                        &module,
-                        history,
-                    ))),
-                    ..job.settings.clone()
-                };
-                &moved
-            }
-            _ => job.settings,
-        };
-        for transform in job.transforms {
+        let mut out = Vec::new();
+        for position in positions {
+            let transform = job.transforms[position];
             let ctx = FileContext {
-                module: &module,
+                module,
                 info: job.info,
                 settings,
                 project: job.facts.get(transform.name()).map(|b| b.as_ref()),
             };
-            let output = transform.run(&ctx);
-            for finding in output.findings {
-                if !suppressed(finding.range.start(), finding.transform) {
-                    let key = FixKey {
-                        transform: finding.transform,
-                        offset: to_original(finding.range.start().to_u32(), history),
-                    };
-                    // Reported in this pass's coordinates mapped back, before this
-                    // pass's own edits join the history.
-                    reported.insert(key.clone(), report(&key, &finding, locate, history));
-                    candidates.push((key, finding));
-                }
+            let mut output = transform.run(&ctx);
+            if pass > 0 || !self.notes {
+                // Notes come from the first pass only.
+                output.notes.clear();
             }
-            if pass == 0 {
-                for note in output.notes {
-                    if !suppressed(note.range.start(), note.transform) {
-                        let (line, column) = module.line_column(note.range.start());
-                        result.notes.push(ReportedNote {
-                            transform: note.transform,
-                            line,
-                            column,
-                            reason: note.reason,
-                        });
-                    }
-                }
+            if output.findings.is_empty() && output.notes.is_empty() {
+                continue;
+            }
+            let suppressions = suppressions.get_or_init(|| Suppressions::from_module(module));
+            let (findings, notes) = unsuppressed(module, suppressions, output);
+            out.push((position, findings, notes));
+        }
+        out
+    }
+
+    /// Pass `pass` on `module`: runs every transform, applies what it can and goes on
+    /// with the next pass. Returns the final text, or `None` when nothing applied.
+    fn pass<'m>(
+        &mut self,
+        pass: usize,
+        module: &'m SourceModule<'m>,
+        settings: &'m Settings,
+        locate: impl Fn(u32) -> (usize, usize) + Copy,
+    ) -> Option<String>
+    where
+        'a: 'm,
+    {
+        let outputs = self.run_transforms(module, settings, 0..self.job.transforms.len(), pass);
+        self.step(pass, module.source(), &outputs, locate)
+    }
+
+    /// Applies the non-overlapping allowed fixes of `outputs` (found on `text`, the
+    /// input of pass `pass`), then runs the next pass on the result, whose parse is also
+    /// the check that the fixes left valid code.
+    fn step(
+        &mut self,
+        pass: usize,
+        text: &str,
+        outputs: &[Outputs],
+        locate: impl Fn(u32) -> (usize, usize) + Copy,
+    ) -> Option<String> {
+        let mut candidates = Vec::new();
+        let mut reported: HashMap<FixKey, ReportedFix> = HashMap::new();
+        for (_, findings, notes) in outputs {
+            for finding in findings {
+                let key = FixKey {
+                    transform: finding.transform,
+                    offset: to_original(finding.range.start().to_u32(), &self.history),
+                };
+                // Reported in this pass's coordinates mapped back, before this pass's
+                // own edits join the history.
+                reported.insert(key.clone(), report(&key, finding, locate, &self.history));
+                candidates.push((key, finding.clone()));
+            }
+            if pass == 0 && self.notes {
+                self.result.notes.extend(notes.iter().cloned());
             }
         }
         // Withheld: unsafe without `--unsafe`. Fixes the caller does not keep (the
         // tests or a profile dropped them) are simply not applied.
         let (applicable, withheld): (Vec<_>, Vec<_>) = candidates
             .into_iter()
-            .partition(|(_, finding)| policy.applicable(finding));
+            .partition(|(_, finding)| self.policy.applicable(finding));
         let allowed: Vec<_> = applicable
             .into_iter()
-            .filter(|(key, _)| policy.keeps(key))
+            .filter(|(key, _)| self.policy.keeps(key))
             .collect();
         if pass == 0 {
-            result.withheld = withheld
+            self.result.withheld = withheld
                 .iter()
                 .filter_map(|(k, _)| reported.get(k).cloned())
                 .collect();
         }
         let chosen = non_overlapping(allowed);
         if chosen.is_empty() {
-            return Ok(None);
+            return None;
         }
         if pass == MAX_PASSES {
-            result.internal_errors.push(format!(
+            self.result.internal_errors.push(format!(
                 "the fix loop did not settle after {MAX_PASSES} passes; the last {} fixes were not applied",
                 chosen.len()
             ));
-            return Ok(None);
+            return None;
         }
-        let (output, kept) = apply_checked(&module, chosen, &mut result.internal_errors, locate);
+        let job = self.job;
+        // Declared before the texts the next pass's module borrows, to outlive them.
+        let moved;
+        let all = apply_edits(text, chosen.iter().flat_map(|(_, f)| f.fix.edits()));
+        // The common case: the result parses, and that parse is the next pass's.
+        let next = match parse(&all) {
+            Ok(module) => {
+                self.applied(chosen, &mut reported);
+                moved = self.moved_settings(&module);
+                let settings = moved.as_ref().unwrap_or(job.settings);
+                Ok(self.pass(pass + 1, &module, settings, locate))
+            }
+            Err(_) => Err(chosen),
+        };
+        let chosen = match next {
+            Ok(next) => return Some(next.unwrap_or(all)),
+            Err(chosen) => chosen,
+        };
+        drop(all);
+        let kept = isolate(text, chosen, &mut self.result.internal_errors, locate);
         if kept.is_empty() {
-            return Ok(None);
+            return None;
         }
+        let moved_rest;
+        let rest = apply_edits(text, kept.iter().flat_map(|(_, f)| f.fix.edits()));
+        let next = match parse(&rest) {
+            Ok(module) => {
+                self.applied(kept, &mut reported);
+                moved_rest = self.moved_settings(&module);
+                let settings = moved_rest.as_ref().unwrap_or(job.settings);
+                Ok(self.pass(pass + 1, &module, settings, locate))
+            }
+            Err(_) => Err(kept.len()),
+        };
+        match next {
+            Ok(next) => Some(next.unwrap_or(rest)),
+            Err(kept) => {
+                self.result.internal_errors.push(format!(
+                    "internal error: {kept} fixes are valid one by one but not together; none applied in this pass"
+                ));
+                None
+            }
+        }
+    }
+
+    /// Records `kept` as applied by the current pass.
+    fn applied(
+        &mut self,
+        kept: Vec<(FixKey, Finding)>,
+        reported: &mut HashMap<FixKey, ReportedFix>,
+    ) {
         let mut edits: Vec<(u32, u32, u32)> = kept
             .iter()
             .flat_map(|(_, f)| f.fix.edits().iter())
@@ -177,12 +303,40 @@ fn run_pass(
             })
             .collect();
         edits.sort_unstable();
-        history.push(edits);
-        result
+        self.history.push(edits);
+        self.result
             .applied
             .extend(kept.iter().filter_map(|(k, _)| reported.remove(k)));
-        Ok(Some(output))
     }
+}
+
+/// `output`'s findings and notes that no suppression comment covers, the notes placed
+/// in `module`'s lines and columns.
+pub(super) fn unsuppressed(
+    module: &SourceModule,
+    suppressions: &Suppressions,
+    output: pyslim_transforms::Output,
+) -> (Vec<Finding>, Vec<ReportedNote>) {
+    let findings = output
+        .findings
+        .into_iter()
+        .filter(|f| !suppressions.is_suppressed(module, f.range.start(), f.transform))
+        .collect();
+    let notes = output
+        .notes
+        .into_iter()
+        .filter(|n| !suppressions.is_suppressed(module, n.range.start(), n.transform))
+        .map(|note| {
+            let (line, column) = module.line_column(note.range.start());
+            ReportedNote {
+                transform: note.transform,
+                line,
+                column,
+                reason: note.reason,
+            }
+        })
+        .collect();
+    (findings, notes)
 }
 
 fn report(
@@ -254,20 +408,14 @@ fn non_overlapping(mut candidates: Vec<(FixKey, Finding)>) -> Vec<(FixKey, Findi
     chosen
 }
 
-/// Applies `chosen` to the module's text. When the result does not parse, finds the
-/// fixes whose result alone does not parse, drops them as internal errors and applies
-/// the rest.
-fn apply_checked(
-    module: &SourceModule,
+/// The fixes of `chosen` whose result alone parses; the others are dropped as internal
+/// errors (the fixes applied together on `source` did not parse).
+fn isolate(
+    source: &str,
     chosen: Vec<(FixKey, Finding)>,
     errors: &mut Vec<String>,
     locate: impl Fn(u32) -> (usize, usize),
-) -> (String, Vec<(FixKey, Finding)>) {
-    let source = module.source();
-    let all = apply_edits(source, chosen.iter().flat_map(|(_, f)| f.fix.edits()));
-    if parse(&all).is_ok() {
-        return (all, chosen);
-    }
+) -> Vec<(FixKey, Finding)> {
     let mut kept = Vec::new();
     for (key, finding) in chosen {
         let alone = apply_edits(source, finding.fix.edits().iter());
@@ -286,16 +434,7 @@ fn apply_checked(
             }
         }
     }
-    let rest = apply_edits(source, kept.iter().flat_map(|(_, f)| f.fix.edits()));
-    if parse(&rest).is_ok() {
-        (rest, kept)
-    } else {
-        errors.push(format!(
-            "internal error: {} fixes are valid one by one but not together; none applied in this pass",
-            kept.len()
-        ));
-        (source.to_string(), Vec::new())
-    }
+    kept
 }
 
 /// Applies non-overlapping edits to `source`.

@@ -1,59 +1,114 @@
 //! The project index: every enabled transform's facts about the whole project (which
 //! classes are subclassed or written to from outside, which lists are imported
-//! elsewhere), built once from all files in parallel before any file is rewritten.
+//! elsewhere), built from all files in parallel before any file is rewritten.
+//!
+//! Each file is parsed once for the index and the first pass of its fix loop together
+//! ([`prepare`]): the transforms that do not read the project view run on that parse,
+//! and the file keeps only their findings and notes, never the AST. Only the files
+//! where a transform that reads the project view may report something are parsed again,
+//! once the view exists. Holding every AST until then would cost several times the
+//! sources' size for a large tree; a second parse of the few files that need it costs
+//! less.
 
 use std::any::Any;
 use std::collections::HashMap;
 
-use pyslim_transforms::{FileContext, ModuleInfo, Transform, parse};
+use pyslim_transforms::suppression::Suppressions;
+use pyslim_transforms::{FileContext, FileFacts, Finding, ModuleInfo, Transform, parse};
 use rayon::prelude::*;
 
+use super::ReportedNote;
 use crate::load::ProjectFile;
 
 /// Project-wide facts, per transform name.
 pub type Facts = HashMap<&'static str, Box<dyn Any + Send + Sync>>;
 
-/// Builds every enabled transform's project index. Files that do not parse contribute
-/// nothing (they are reported when rewritten).
-pub fn index(files: &[ProjectFile]) -> Facts {
+/// One file's facts for the transforms that index it, by transform name.
+pub type FileIndex = Vec<(&'static str, FileFacts)>;
+
+/// What the indexing parse of a file found for the first pass of its fix loop.
+#[derive(Default)]
+pub struct FirstPass {
+    /// The findings and notes of each transform that ran on that parse, suppressions
+    /// applied, with the transform's position in [`ProjectFile::transforms`].
+    pub outputs: Vec<(usize, Vec<Finding>, Vec<ReportedNote>)>,
+    /// Positions of the transforms that read the project view and may report here:
+    /// they run after the index, on a second parse.
+    pub pending: Vec<usize>,
+}
+
+/// The transforms whose project index some file needs, in the order files name them.
+pub fn indexing_transforms<'a>(
+    lists: impl IntoIterator<Item = &'a [&'static dyn Transform]>,
+) -> Vec<&'static dyn Transform> {
     let mut used: Vec<&'static dyn Transform> = Vec::new();
-    for file in files {
-        for t in &file.indexed_by {
+    for list in lists {
+        for t in list {
             if t.needs_index() && !used.iter().any(|u| u.name() == t.name()) {
                 used.push(*t);
             }
         }
     }
-    if used.is_empty() {
-        return Facts::new();
+    used
+}
+
+/// Parses `file` once: its facts for every transform of `used` that indexes it, and
+/// the first pass of its fix loop as far as it can run without the project view
+/// (stored in the file). A file that does not parse contributes nothing (its error is
+/// reported when it is rewritten).
+pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileIndex {
+    let indexes = file
+        .indexed_by
+        .iter()
+        .any(|t| t.needs_index() && used.iter().any(|u| u.name() == t.name()));
+    if !indexes && file.transforms.is_empty() {
+        return Vec::new();
     }
-    // One parse per file for all transforms; only the summaries outlive it.
-    let per_file: Vec<Vec<(&'static str, pyslim_transforms::FileFacts)>> = files
-        .par_iter()
-        .map(|file| {
-            if !file.indexed_by.iter().any(|t| t.needs_index()) {
-                return Vec::new();
-            }
-            let Ok(module) = parse(&file.source.text) else {
-                return Vec::new();
-            };
-            file.indexed_by
-                .iter()
-                .filter(|t| t.needs_index() && used.iter().any(|u| u.name() == t.name()))
-                .filter_map(|t| {
-                    let ctx = FileContext {
-                        module: &module,
-                        info: &file.info,
-                        settings: &file.settings,
-                        project: None,
-                    };
-                    t.index_file(&ctx).map(|facts| (t.name(), facts))
-                })
-                .collect()
-        })
+    let Ok(module) = parse(&file.source.text) else {
+        return Vec::new();
+    };
+    let ctx = |project| FileContext {
+        module: &module,
+        info: &file.info,
+        settings: &file.settings,
+        project,
+    };
+    let facts = file
+        .indexed_by
+        .iter()
+        .filter(|t| t.needs_index() && used.iter().any(|u| u.name() == t.name()))
+        .filter_map(|t| t.index_file(&ctx(None)).map(|facts| (t.name(), facts)))
         .collect();
-    let mut grouped: HashMap<&'static str, Vec<(ModuleInfo, pyslim_transforms::FileFacts)>> =
-        HashMap::new();
+    let mut first = FirstPass::default();
+    // Built on first need: most files have nothing to report.
+    let suppressions = std::sync::OnceLock::new();
+    for (position, transform) in file.transforms.iter().enumerate() {
+        if transform.run_needs_project() {
+            if transform.may_report(&ctx(None)) {
+                first.pending.push(position);
+            }
+            continue;
+        }
+        let output = transform.run(&ctx(None));
+        if output.findings.is_empty() && output.notes.is_empty() {
+            continue;
+        }
+        let suppressions = suppressions.get_or_init(|| Suppressions::from_module(&module));
+        let (findings, notes) = super::fix_loop::unsuppressed(&module, suppressions, output);
+        first.outputs.push((position, findings, notes));
+    }
+    file.first_pass = Some(first);
+    facts
+}
+
+/// Combines the files' facts (`per_file[i]` from `files[i]`, in the engine's
+/// deterministic file order) into each transform's project view.
+pub fn combine(
+    files: &[ProjectFile],
+    per_file: Vec<FileIndex>,
+    used: &[&'static dyn Transform],
+) -> Facts {
+    let mut grouped: HashMap<&'static str, Vec<(ModuleInfo, FileFacts)>> = HashMap::new();
     for (file, facts) in files.iter().zip(per_file) {
         for (name, f) in facts {
             grouped
@@ -70,4 +125,15 @@ pub fn index(files: &[ProjectFile]) -> Facts {
         }
     }
     out
+}
+
+/// Builds every enabled transform's project index over files already loaded, and
+/// each file's first pass (see [`prepare`]).
+pub fn index(files: &mut [ProjectFile]) -> Facts {
+    let used = indexing_transforms(files.iter().map(|f| f.indexed_by.as_slice()));
+    let per_file: Vec<FileIndex> = files
+        .par_iter_mut()
+        .map(|file| prepare(file, &used))
+        .collect();
+    combine(files, per_file, &used)
 }

@@ -7,7 +7,7 @@
 mod fix_loop;
 pub mod index;
 
-pub use fix_loop::{apply_edits, rewrite};
+pub use fix_loop::{apply_edits, rewrite, rewrite_from};
 pub use index::{Facts, index};
 
 use std::any::Any;
@@ -199,7 +199,20 @@ pub fn rewrite_all(
 ) -> Vec<Result<Rewrite, SyntaxError>> {
     files
         .par_iter()
-        .map(|file| rewrite_file(file, facts, policy))
+        .map(|file| rewrite_file(file, facts, policy, true))
+        .collect()
+}
+
+/// [`rewrite_all`] without the notes (the caller shows none): files where a transform
+/// could only leave a note are not parsed again.
+pub fn rewrite_all_findings(
+    files: &[ProjectFile],
+    facts: &Facts,
+    policy: &FixPolicy,
+) -> Vec<Result<Rewrite, SyntaxError>> {
+    files
+        .par_iter()
+        .map(|file| rewrite_file(file, facts, policy, false))
         .collect()
 }
 
@@ -218,7 +231,8 @@ pub fn rewrite_all_observed(
                 observed: Some(observed.clone()),
                 ..(*file.settings).clone()
             };
-            rewrite_file_with(file, &settings, facts, policy)
+            // The first pass ran without the observations: run it again with them.
+            rewrite_file_with(file, &settings, facts, policy, None, true)
         })
         .collect()
 }
@@ -228,8 +242,10 @@ fn rewrite_file(
     file: &ProjectFile,
     facts: &Facts,
     policy: &FixPolicy,
+    notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
-    rewrite_file_with(file, &file.settings, facts, policy)
+    let first = file.first_pass.as_ref();
+    rewrite_file_with(file, &file.settings, facts, policy, first, notes)
 }
 
 fn rewrite_file_with(
@@ -237,6 +253,8 @@ fn rewrite_file_with(
     settings: &Settings,
     facts: &Facts,
     policy: &FixPolicy,
+    first: Option<&index::FirstPass>,
+    notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
     if file.transforms.is_empty() {
         return Ok(Rewrite::default());
@@ -247,7 +265,7 @@ fn rewrite_file_with(
         transforms: &file.transforms,
         facts,
     };
-    rewrite(&file.source.text, &job, policy)
+    rewrite_from(&file.source.text, &job, policy, first, notes)
 }
 
 /// Runs the fix loop over every file, each with its own set of allowed fixes
@@ -267,7 +285,7 @@ pub fn rewrite_kept(
                 unsafe_fixes,
                 keep: Some(&keep),
             };
-            rewrite_file(file, facts, &policy)
+            rewrite_file(file, facts, &policy, true)
         })
         .collect()
 }

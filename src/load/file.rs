@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pyslim_transforms::{ModuleInfo, Settings, Transform};
 
 use super::decode::DecodedSource;
+use crate::engine::index::FirstPass;
 
 /// One Python file to process.
 pub struct ProjectFile {
@@ -25,6 +26,31 @@ pub struct ProjectFile {
     /// including ones `per-file-ignores` keeps from rewriting it. A test file that sets
     /// an attribute on an instance must still be seen by `slots`.
     pub indexed_by: Vec<&'static dyn Transform>,
+    /// The first pass of the fix loop as far as the indexing parse ran it
+    /// ([`crate::engine::index::prepare`]); `None` until then, or after the settings
+    /// changed (the fix loop then starts from a parse of its own).
+    pub first_pass: Option<FirstPass>,
+    /// Whether the text was dropped after indexing: a file only read for the project
+    /// index is never rewritten, and a large tree's sources need not all stay in memory.
+    /// [`ProjectFile::original_bytes`] reads such a file again.
+    pub released: bool,
+}
+
+impl ProjectFile {
+    /// The file's bytes as read: re-read from disk when its text was released.
+    pub fn original_bytes(&self) -> Vec<u8> {
+        if self.released {
+            std::fs::read(&self.path).unwrap_or_default()
+        } else {
+            self.source.original_bytes()
+        }
+    }
+
+    /// Drops the text of a file only read for the index (see [`ProjectFile::released`]).
+    pub fn release(&mut self) {
+        self.source.text = String::new();
+        self.released = true;
+    }
 }
 
 /// Works out a file's module name: the directories above it that are packages (hold an

@@ -124,7 +124,17 @@ impl Workspace {
                 found.iter().map(|f| f.path.clone()).collect();
             found.extend(context.into_iter().filter(|f| !known.contains(&f.path)));
         }
-        let loaded: Vec<(Role, std::result::Result<ProjectFile, FileError>)> = found
+        let used = engine::index::indexing_transforms(
+            found.iter().map(|f| f.config.transforms.as_slice()),
+        );
+        // Read, parse and index each file in one go, dropping what a file only read for
+        // the index no longer needs before the next is read: the sources of a large tree
+        // never all sit in memory together.
+        type Loaded = (
+            Role,
+            std::result::Result<(ProjectFile, engine::index::FileIndex), FileError>,
+        );
+        let loaded: Vec<Loaded> = found
             .into_par_iter()
             .enumerate()
             .map(|(position, file)| {
@@ -135,7 +145,14 @@ impl Workspace {
                 } else {
                     Role::Target
                 };
-                (role, read_file(file, role, &cwd))
+                let indexed = read_file(file, role, &cwd).map(|mut file| {
+                    let facts = engine::index::prepare(&mut file, &used);
+                    if role != Role::Target {
+                        file.release();
+                    }
+                    (file, facts)
+                });
+                (role, indexed)
             })
             .collect();
         // Then the pytest configurations met on the way that pytest would refuse.
@@ -154,14 +171,14 @@ impl Workspace {
         let mut named_test_files = Vec::new();
         for (role, item) in loaded {
             match item {
-                Ok(file) => {
+                Ok((file, facts)) => {
                     if role == Role::Test {
                         test_files.push(file.info.path.clone());
                         if named.contains(&file.path) {
                             named_test_files.push(file.info.path.clone());
                         }
                     }
-                    files.push(file);
+                    files.push((file, facts));
                 }
                 Err(e) if role == Role::Target => errors.push(e),
                 // A file only read for the index that cannot be read is not the user's
@@ -171,10 +188,12 @@ impl Workspace {
         }
         // Path order, with context files among the targets, so the index sees the
         // project the same way whichever paths were given.
-        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.sort_by(|(a, _), (b, _)| a.path.cmp(&b.path));
         test_files.sort();
         named_test_files.sort();
-        let facts = engine::index(&files);
+        let (files, per_file): (Vec<ProjectFile>, Vec<engine::index::FileIndex>) =
+            files.into_iter().unzip();
+        let facts = engine::index::combine(&files, per_file, &used);
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
             cwd,
@@ -200,6 +219,19 @@ impl Workspace {
             .collect()
     }
 
+    /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
+    /// a transform could only leave a note are not parsed again.
+    pub fn rewrite_findings(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
+        engine::rewrite_all_findings(&self.files, &self.facts, policy)
+            .into_iter()
+            .enumerate()
+            .map(|(index, result)| FileOutcome {
+                index,
+                result: result.map_err(|e| self.syntax_error(index, &e)),
+            })
+            .collect()
+    }
+
     /// Makes messages quote the figures measured on `version` (the Python the tests or
     /// the workload run on) instead of the target version's.
     pub fn quote_figures_for(&mut self, version: pyslim_transforms::PythonVersion) {
@@ -209,6 +241,8 @@ impl Workspace {
                 ..(*file.settings).clone()
             };
             file.settings = Arc::new(settings);
+            // Its messages quoted the figures of the settings it ran with.
+            file.first_pass = None;
         }
     }
 
@@ -221,6 +255,8 @@ impl Workspace {
                 ..(*file.settings).clone()
             };
             file.settings = Arc::new(settings);
+            // It ran without the observations.
+            file.first_pass = None;
         }
     }
 
@@ -297,6 +333,8 @@ fn read_file(
         },
         indexed_by: file.config.transforms.clone(),
         settings: file.config.settings.clone(),
+        first_pass: None,
+        released: false,
         path: file.path,
         source,
     })

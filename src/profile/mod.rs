@@ -390,12 +390,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .collect();
     let files_hashes = files
         .iter()
-        .filter_map(|f| {
-            Some((
-                relative_path(&f.path, &root)?,
-                sha256(&f.source.original_bytes()),
-            ))
-        })
+        .filter_map(|f| Some((relative_path(&f.path, &root)?, sha256(&f.original_bytes()))))
         .collect();
     let runs = [&plain, &peak, &census_run, &probe_run]
         .iter()

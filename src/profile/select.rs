@@ -90,7 +90,7 @@ impl<'p> Selection<'p> {
             .map(|f| {
                 let rel = relative_path(&f.path, root)?;
                 match profile.files.get(&rel) {
-                    Some(hash) if *hash == sha256(&f.source.original_bytes()) => Some(rel),
+                    Some(hash) if *hash == sha256(&f.original_bytes()) => Some(rel),
                     Some(_) => {
                         stale.insert(rel);
                         None

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # Throughput of `pyslim check` over the CPython standard library, side by side with
 # `ruff check --no-cache --isolated --select C419` on the same tree (ruff's closest
-# rule: unnecessary list comprehension in any/all). Runs are interleaved; prints wall
-# time and peak RSS of every run and the medians.
+# rule: unnecessary list comprehension in any/all), then how the cost grows with the
+# tree: the same check on four copies of the standard library. Runs are interleaved
+# (the machine may be shared: compare medians of one run, never numbers across runs);
+# prints wall time and peak RSS of every run and the medians.
 #
 #   bash tests/bench/stdlib_vs_ruff.sh [RUNS]     (default 5; needs python3 and PyPI)
+#
+# Environment:
+#   PYSLIM_BEFORE=path   also measure this pyslim binary (e.g. one built at an older
+#                        commit), interleaved with the current one
+#   PER_TRANSFORM=1      also measure `--select X` for every transform
+#   SCALING=0            skip the four-copies tree
 #
 # ruff is installed, pinned, into a throwaway venv under target/.
 set -euo pipefail
@@ -18,34 +26,79 @@ if [ ! -x "$venv/bin/ruff" ]; then
 fi
 cargo build --release --quiet
 pyslim=target/release/pyslim
+before=${PYSLIM_BEFORE:-}
 files=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' | wc -l)
 lines=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' -print0 | xargs -0 cat | wc -l)
 echo "tree: $stdlib ($files files, $lines lines; site-packages excluded by both tools)"
 echo "pyslim $($pyslim --version | cut -d' ' -f2), $("$venv/bin/ruff" --version), $(nproc) cores"
 
-measure() { # label, command...: prints "label seconds peak_kib"
+work=$(mktemp -d)
+results="$work/results"
+trap 'rm -rf "$work"' EXIT
+four="$work/four"
+if [ "${SCALING:-1}" != 0 ]; then
+    # Four copies side by side, without site-packages (both tools skip it anyway).
+    for i in 1 2 3 4; do
+        mkdir -p "$four/copy$i"
+        (cd "$stdlib" && find . -name '*.py' -not -path '*/site-packages/*' -print0 |
+            xargs -0 cp --parents -t "$four/copy$i")
+    done
+fi
+
+measure() { # label, command...: appends "label seconds peak_kib"
     local label=$1; shift
     local stats
     stats=$(mktemp)
     /usr/bin/time -o "$stats" -f '%e %M' "$@" >/dev/null 2>&1 || true
-    echo "$label $(tail -1 "$stats")"
+    echo "$label $(tail -1 "$stats")" >>"$results"
     rm -f "$stats"
 }
 
-results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+transforms=$($pyslim transforms | awk 'NF {print $1}' | grep -E '^[a-z]+$' || true)
 for _ in $(seq "$runs"); do
-    measure pyslim-all "$pyslim" check "$stdlib" >>"$results"
-    measure pyslim-generator "$pyslim" check --select generator "$stdlib" >>"$results"
-    measure ruff-C419 "$venv/bin/ruff" check --no-cache --isolated --select C419 "$stdlib" >>"$results"
+    measure pyslim-all "$pyslim" check "$stdlib"
+    [ -n "$before" ] && measure before-all "$before" check "$stdlib"
+    measure pyslim-generator "$pyslim" check --select generator "$stdlib"
+    [ -n "$before" ] && measure before-generator "$before" check --select generator "$stdlib"
+    measure ruff-C419 "$venv/bin/ruff" check --no-cache --isolated --select C419 "$stdlib"
+    if [ "${PER_TRANSFORM:-0}" != 0 ]; then
+        for t in $transforms; do
+            [ "$t" = generator ] && continue
+            measure "pyslim-$t" "$pyslim" check --select "$t" "$stdlib"
+            [ -n "$before" ] && measure "before-$t" "$before" check --select "$t" "$stdlib"
+        done
+    fi
+    if [ "${SCALING:-1}" != 0 ]; then
+        measure pyslim-all-1copy "$pyslim" check "$four/copy1"
+        measure pyslim-all-4copies "$pyslim" check "$four"
+        measure ruff-C419-4copies "$venv/bin/ruff" check --no-cache --isolated --select C419 "$four"
+    fi
 done
-printf '%-18s %12s %14s   runs (s)\n' tool "median s" "median MiB"
-for label in pyslim-all pyslim-generator ruff-C419; do
+printf '%-22s %10s %12s   runs (s)\n' tool "median s" "median MiB"
+awk '{print $1}' "$results" | awk '!seen[$0]++' | while read -r label; do
     grep "^$label " "$results" | python3 -c '
 import statistics, sys
 rows = [line.split() for line in sys.stdin]
 secs = [float(r[1]) for r in rows]
 mib = [int(r[2]) / 1024 for r in rows]
-print(f"{rows[0][0]:<18} {statistics.median(secs):12.2f} {statistics.median(mib):14.1f}   " + " ".join(f"{s:.2f}" for s in secs))
+print(f"{rows[0][0]:<22} {statistics.median(secs):10.2f} {statistics.median(mib):12.1f}   " + " ".join(f"{s:.2f}" for s in secs))
 '
 done
+python3 - "$results" <<'EOF'
+import collections, statistics, sys
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    label, secs, kib = line.split()
+    rows[label].append((float(secs), int(kib)))
+def median(label, i):
+    return statistics.median(r[i] for r in rows[label])
+if "ruff-C419" in rows:
+    for label in ("pyslim-all", "before-all", "pyslim-generator"):
+        if label in rows:
+            print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
+                  f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x")
+if "pyslim-all-4copies" in rows:
+    print(f"pyslim-all four copies / one copy: wall "
+          f"{median('pyslim-all-4copies', 0) / median('pyslim-all-1copy', 0):.2f}x, "
+          f"peak memory {median('pyslim-all-4copies', 1) / median('pyslim-all-1copy', 1):.2f}x")
+EOF

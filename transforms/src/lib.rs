@@ -113,6 +113,34 @@ pub trait Transform: Send + Sync {
         None
     }
 
+    /// Whether [`Transform::run`] reads [`FileContext::project`]. One that does not runs
+    /// while the project is indexed, on the same parse of each file; one that does runs
+    /// after the index is built, on a second parse of the files
+    /// [`Transform::may_report`] and [`Transform::reports_in`] keep.
+    fn run_needs_project(&self) -> bool {
+        self.needs_index()
+    }
+
+    /// A cheap test, on the indexing parse and without the project view, of whether
+    /// [`Transform::run`] may report anything (a fix or a note) for this file. `false`
+    /// spares a file a second parse; only asked of a transform that
+    /// [runs with the project view](Transform::run_needs_project).
+    fn may_report(&self, _ctx: &FileContext) -> bool {
+        true
+    }
+
+    /// With this transform's project view built: whether [`Transform::run`] may report
+    /// a fix for the module `info`, or a note when `notes` (the caller shows them).
+    /// `false` spares the file a second parse.
+    fn reports_in(
+        &self,
+        _project: &(dyn Any + Send + Sync),
+        _info: &ModuleInfo,
+        _notes: bool,
+    ) -> bool {
+        true
+    }
+
     /// Proposes rewrites for one file.
     fn run(&self, ctx: &FileContext) -> Output;
 }

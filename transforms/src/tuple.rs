@@ -48,6 +48,10 @@ impl Transform for TupleTransform {
         Some(Box::new(ProjectUses::new(uses)))
     }
 
+    fn may_report(&self, ctx: &FileContext) -> bool {
+        has_list_assignment(ctx.module.tokens())
+    }
+
     fn run(&self, ctx: &FileContext) -> Output {
         // Only `name = [...]` bindings are candidates; most files have none, and the
         // binding analysis is the costly part of a whole-tree run.

@@ -33,6 +33,11 @@ impl Transform for DequeTransform {
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
+        // A queue needs a front operation; most files have none, and the binding
+        // analysis is the costly part of a whole-tree run.
+        if !has_front_operation(ctx.module.tokens(), ctx.module.source()) {
+            return Output::default();
+        }
         let ast = ctx.module.ast();
         let counts = imports::binding_counts(ctx.module, &["list", "len"]);
         let (list_shadowed, len_is_builtin) = (counts[0] > 0, counts[1] == 0);
@@ -79,6 +84,65 @@ impl Transform for DequeTransform {
         }
         out
     }
+}
+
+/// Whether the tokens hold `pop(0`, `insert(0` or, in a file with a `del`, `[0]`: what
+/// every front operation [`plan`] looks for is written with (an over-approximation).
+fn has_front_operation(tokens: &ruff_python_ast::token::Tokens, source: &str) -> bool {
+    use ruff_python_ast::token::TokenKind;
+    // Any spelling of the int zero: `0`, `00`, `0_0`, `0x0`, `0o0`, `0b0`.
+    let zero = |range: TextRange| {
+        source[range]
+            .bytes()
+            .all(|b| matches!(b, b'0' | b'_' | b'x' | b'X' | b'o' | b'O' | b'b' | b'B'))
+    };
+    let mut has_del = false;
+    let mut subscript_zero = false;
+    // The last three significant tokens, oldest first.
+    let mut last: [Option<(TokenKind, TextRange)>; 3] = [None; 3];
+    for token in tokens.iter() {
+        let kind = token.kind();
+        if kind.is_trivia() {
+            continue;
+        }
+        if kind == TokenKind::Del {
+            has_del = true;
+        }
+        if let [
+            Some((name, name_range)),
+            Some((TokenKind::Lpar, _)),
+            Some((TokenKind::Int, int)),
+        ] = last
+            && name == TokenKind::Name
+            && matches!(&source[name_range], "pop" | "insert")
+            && zero(int)
+        {
+            return true;
+        }
+        // `[0]`, and `[-0]`, which the use analysis reads as index 0 too.
+        if kind == TokenKind::Rsqb
+            && let Some((TokenKind::Int, int)) = last[2]
+            && zero(int)
+        {
+            subscript_zero |= match last[1] {
+                Some((TokenKind::Lsqb, _)) => true,
+                Some((TokenKind::Minus | TokenKind::Plus, _)) => {
+                    matches!(last[0], Some((TokenKind::Lsqb, _)))
+                }
+                _ => false,
+            };
+        }
+        if has_del && subscript_zero {
+            return true;
+        }
+        last = [last[1], last[2], Some((kind, token.range()))];
+    }
+    // The pattern may end the file.
+    matches!(
+        last,
+        [Some((TokenKind::Name, name)), Some((TokenKind::Lpar, _)), Some((TokenKind::Int, int))]
+            if matches!(&source[name], "pop" | "insert") && zero(int)
+    )
 }
 
 fn is_list_call(call: &ExprCall) -> bool {

@@ -148,3 +148,39 @@ fn uses_a_deque_does_not_support_keep_the_list_with_a_note() {
         );
     }
 }
+
+#[test]
+fn the_front_operation_prefilter_finds_every_spelling() {
+    let has = |source: &str| {
+        let module = crate::parse(source).expect("valid test source");
+        has_front_operation(module.tokens(), source)
+    };
+    for source in [
+        "q.pop(0)\n",
+        "q.insert(0, x)\n",
+        "q.pop(\n    0  # first\n)\n",
+        "q.pop(0x0)\n",
+        "del q[0]\n",
+        "del q[-0]\n",
+        "del (q)[ 0 ]\n",
+    ] {
+        assert!(has(source), "{source:?}");
+    }
+    for source in [
+        "q.pop()\n",
+        "q.pop(1)\n",
+        "x = q[0]\n",
+        "del q[1]\n",
+        "q.insert(1, 0)\n",
+    ] {
+        assert!(!has(source), "{source:?}");
+    }
+}
+
+#[test]
+fn a_negative_zero_index_is_a_front_deletion() {
+    let source =
+        "def f(xs):\n    q = list(xs)\n    q.append(1)\n    del q[-0]\n    return len(q)\n";
+    let (text, applicability, _) = decide(source);
+    assert_eq!(applicability, vec![Safe], "{text}");
+}

@@ -55,11 +55,43 @@ impl Transform for Slots {
             .filter_map(|(_, facts)| facts.downcast::<index::FileSummary>().ok())
             .map(|b| *b)
             .collect();
-        Some(Box::new(decide::decide(&summaries)))
+        let plan = decide::decide(&summaries);
+        let mut fixing = std::collections::HashSet::new();
+        let mut noting = std::collections::HashSet::new();
+        for (key, class) in &plan.classes {
+            match class {
+                Plan::Slots(_) => fixing.insert(module_of(key).to_string()),
+                Plan::Skip(_) => noting.insert(module_of(key).to_string()),
+                Plan::Silent => false,
+            };
+        }
+        Some(Box::new(View {
+            plan,
+            fixing,
+            noting,
+        }))
+    }
+
+    fn may_report(&self, ctx: &FileContext) -> bool {
+        ctx.module
+            .tokens()
+            .iter()
+            .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class)
+    }
+
+    fn reports_in(
+        &self,
+        project: &(dyn std::any::Any + Send + Sync),
+        info: &ModuleInfo,
+        notes: bool,
+    ) -> bool {
+        project.downcast_ref::<View>().is_some_and(|view| {
+            view.fixing.contains(&info.name) || notes && view.noting.contains(&info.name)
+        })
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
-        let Some(plan) = ctx.project.and_then(|p| p.downcast_ref::<ProjectPlan>()) else {
+        let Some(View { plan, .. }) = ctx.project.and_then(|p| p.downcast_ref::<View>()) else {
             return Output::default();
         };
         let mut runner = Runner {
@@ -71,6 +103,21 @@ impl Transform for Slots {
         runner.visit_body(&ctx.module.ast().body);
         runner.output
     }
+}
+
+/// The project view: the plan per class, and the modules where it has a fix or only
+/// notes (the engine parses only their files again).
+struct View {
+    plan: ProjectPlan,
+    /// Modules with a class to slot (its rewrite may still end in a note).
+    fixing: std::collections::HashSet<String>,
+    /// Modules with a class left alone with a note.
+    noting: std::collections::HashSet<String>,
+}
+
+/// The module part of a [`decide::key`].
+fn module_of(key: &str) -> &str {
+    key.split_once('\u{0}').map_or(key, |(module, _)| module)
 }
 
 struct Runner<'c, 'a> {

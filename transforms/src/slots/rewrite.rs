@@ -2,10 +2,11 @@
 //! docstring), or `slots=True` merged into a `@dataclass` decorator.
 
 use ruff_python_ast::helpers::is_docstring_stmt;
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::{self as ast, Expr};
 use ruff_python_trivia::indentation_at_offset;
 use ruff_source_file::LineRanges;
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::{Edit, SourceModule};
 
@@ -34,6 +35,17 @@ pub fn slots_line(
         many => format!("({})", many.join(", ")),
     };
     let mut line = format!("__slots__ = {tuple}");
+    if on_header_line(module, def, first) {
+        // `class A:\` continued onto the body's line: the body is a simple statement
+        // list on the header's logical line, where an indented line of its own would be
+        // an unexpected indent. The slots join that list, before its first statement
+        // (after a docstring, which must stay first).
+        return Ok(if is_docstring_stmt(first) {
+            Edit::insertion(format!("; {line}"), first.end())
+        } else {
+            Edit::insertion(format!("{line}; "), first.start())
+        });
+    }
     if indent
         .chars()
         .map(|c| if c == '\t' { 4 } else { 1 })
@@ -76,6 +88,16 @@ pub fn slots_line(
             source.line_start(first.start()),
         ))
     }
+}
+
+/// Whether the body's first statement `first` is on the class header's logical line:
+/// no logical newline between the header and it (a backslash joins the lines).
+fn on_header_line(module: &SourceModule, def: &ast::StmtClassDef, first: &ast::Stmt) -> bool {
+    !module
+        .tokens()
+        .in_range(TextRange::new(def.name.end(), first.start()))
+        .iter()
+        .any(|t| t.kind() == TokenKind::Newline)
 }
 
 /// The edit merging `slots=True` (and `weakref_slot=True`) into the `@dataclass`

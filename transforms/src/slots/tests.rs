@@ -267,3 +267,44 @@ fn a_re_exported_overloaded_function_returns_its_annotated_class() {
         "setattr() with a computed name on an instance"
     );
 }
+
+#[test]
+fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
+    use crate::Transform;
+    let info = |name: &str| ModuleInfo {
+        name: name.into(),
+        is_package: false,
+        path: format!("{name}.py"),
+    };
+    let facts = [
+        (
+            "with_class",
+            "class A:\n    def __init__(self):\n        self.x = 1\n",
+        ),
+        ("no_class", "def f():\n    return 1\n"),
+        ("noted", "class B:\n    pass\n\n\nvars(B())\n"),
+    ]
+    .iter()
+    .map(|(name, source)| {
+        let module = parse(source).expect("test source parses");
+        let settings = Settings::default();
+        let info = info(name);
+        let ctx = FileContext {
+            module: &module,
+            info: &info,
+            settings: &settings,
+            project: None,
+        };
+        (
+            info.clone(),
+            super::Slots.index_file(&ctx).expect("slots indexes"),
+        )
+    })
+    .collect();
+    let project = super::Slots.index_project(facts).expect("a project view");
+    assert!(super::Slots.reports_in(project.as_ref(), &info("with_class"), false));
+    assert!(!super::Slots.reports_in(project.as_ref(), &info("no_class"), true));
+    assert!(super::Slots.reports_in(project.as_ref(), &info("noted"), true));
+    assert!(!super::Slots.reports_in(project.as_ref(), &info("noted"), false));
+    assert_eq!(super::module_of(&decide::key("a.b", "C.<locals>.D")), "a.b");
+}
