@@ -6,28 +6,15 @@
 //!
 //! The verification test needs the test virtualenv (`bash tests/setup-test-venv.sh`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+#[path = "common/venv.rs"]
+mod test_venv;
+use test_venv::{repo, venv};
 
 fn pyslim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pyslim"))
-}
-
-fn venv() -> PathBuf {
-    let venv = std::env::var_os("PYSLIM_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/test-venv"));
-    assert!(
-        venv.join("pyvenv.cfg").is_file(),
-        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first (or set \
-         PYSLIM_TEST_VENV)",
-        venv.display()
-    );
-    venv
 }
 
 fn copy_dir(from: &Path, to: &Path) {

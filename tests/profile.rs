@@ -8,27 +8,15 @@
 //!
 //! Needs the test virtualenv (`bash tests/setup-test-venv.sh`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn venv() -> PathBuf {
-    let venv = std::env::var_os("PYSLIM_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/test-venv"));
-    assert!(
-        venv.join("pyvenv.cfg").is_file(),
-        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first",
-        venv.display()
-    );
-    venv
-}
+#[path = "common/venv.rs"]
+mod test_venv;
+use test_venv::{repo, venv};
 
 /// A fresh copy of the workload project.
 fn project() -> tempfile::TempDir {
@@ -391,7 +379,7 @@ fn the_native_meter_agrees_with_tracemalloc() {
     let scratch = tempfile::tempdir().unwrap();
     let peak = |mode: Mode, serial: usize| -> (String, u64) {
         let runner = Runner {
-            worker_exe: PathBuf::from(env!("CARGO_BIN_EXE_pyslim")),
+            worker_exe: std::path::PathBuf::from(env!("CARGO_BIN_EXE_pyslim")),
             venv: venv(),
             mode,
             workdir: dir.path().to_path_buf(),

@@ -5,13 +5,17 @@
 //! Every file of a project here holds the same wasteful line; which files `rewrite`
 //! changed tells which ones pyslim took for library code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 use common::project;
 use tempfile::TempDir;
 
 mod common;
+
+#[path = "common/venv.rs"]
+mod test_venv;
+use test_venv::{repo, venv};
 
 const WASTEFUL: &str = "total = sum([x * 2 for x in range(10)])\n";
 const SLIM: &str = "total = sum(x * 2 for x in range(10))\n";
@@ -406,10 +410,6 @@ fn verify_leaves_test_files_alone_too() {
     assert!(!diff.contains("tests/"), "{diff}");
 }
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 /// A copy of a fixture project (tests must not share working files).
 fn fixture(name: &str) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -421,17 +421,4 @@ fn fixture(name: &str) -> TempDir {
         .unwrap();
     assert!(status.success());
     dir
-}
-
-/// The virtualenv `tests/setup-test-venv.sh` makes (as in tests/verify.rs).
-fn venv() -> PathBuf {
-    let venv = std::env::var_os("PYSLIM_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/test-venv"));
-    assert!(
-        venv.join("bin/python").exists(),
-        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first",
-        venv.display()
-    );
-    venv
 }

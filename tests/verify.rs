@@ -32,6 +32,10 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
+#[path = "common/venv.rs"]
+mod test_venv;
+use test_venv::{repo, venv};
+
 /// Rewrites comprehensions passed to `consumers`; two instances with different names
 /// stand for two transforms (per-transform attribution).
 struct StandInGenerator {
@@ -126,23 +130,6 @@ static STAND_IN_MAX: StandInGenerator = StandInGenerator {
     name: "minmax",
     consumers: &["max", "min"],
 };
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn venv() -> PathBuf {
-    let venv = std::env::var_os("PYSLIM_TEST_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/test-venv"));
-    assert!(
-        venv.join("pyvenv.cfg").is_file() && venv.join("bin/python").exists(),
-        "no test virtualenv at {}: run `bash tests/setup-test-venv.sh` first (or set \
-         PYSLIM_TEST_VENV)",
-        venv.display()
-    );
-    venv
-}
 
 /// Copies a fixture project to a temporary folder (tests must not share working files).
 fn fixture(name: &str) -> tempfile::TempDir {
