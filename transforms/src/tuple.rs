@@ -132,7 +132,8 @@ fn verdict(
             }
             if let Some(class) = external.uses.iter().find(|c| **c != UseClass::Read) {
                 return Err(format!(
-                    "another module uses it in a way a tuple may not support ({class:?})"
+                    "another module {} (a tuple may not support that)",
+                    class.describe()
                 ));
             }
             Ok(exported)
@@ -373,7 +374,7 @@ mod tests {
             (
                 vec![],
                 vec![
-                    "`NAMES` stays a list: another module uses it in a way a tuple may not support (Mutation)"
+                    "`NAMES` stays a list: another module changes it (a tuple may not support that)"
                         .to_string()
                 ]
             )

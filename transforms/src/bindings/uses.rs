@@ -141,6 +141,19 @@ pub enum UseClass {
     Escape,
 }
 
+impl UseClass {
+    /// How a message names this use.
+    pub fn describe(self) -> &'static str {
+        match self {
+            UseClass::Read => "reads it",
+            UseClass::Mutation => "changes it",
+            UseClass::Comparison => "compares it",
+            UseClass::Concatenation => "concatenates or repeats it",
+            UseClass::Escape => "passes it where it cannot be followed",
+        }
+    }
+}
+
 impl UseKind<'_> {
     /// The summary class of this use.
     pub fn class(&self) -> UseClass {
