@@ -1000,3 +1000,31 @@ fn a_broken_import_is_searched_in_its_own_module_only() {
     let search = report.phases.iter().find(|p| p.phase == "search").unwrap();
     assert_eq!((search.runs, search.tests), (5, 6), "{search:?}");
 }
+
+/// A time rewrite is kept for its time win and the summary says so, without a memory
+/// claim (the demo's FIFO queue becomes a deque).
+#[test]
+fn a_time_rewrite_is_kept_for_time() {
+    let dir = fixture("demo");
+    let out = pyslim()
+        .current_dir(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--dry-run",
+            "--repeat",
+            "1",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "  1 kept for time (front operations in O(1)), no memory saving claimed: deque\n"
+        ),
+        "{stderr}"
+    );
+}
