@@ -259,7 +259,7 @@ fn run(
         unsafe_fixes: true,
         keep: None,
     };
-    let results = pyslim::engine::rewrite_all(&files, &facts, &policy);
+    let results = pyslim::engine::rewrite_all(&files, &facts, &policy, true);
     let mut outputs = Vec::new();
     let mut log = String::new();
     for (file, result) in files.iter().zip(results) {

@@ -192,27 +192,17 @@ fn serialize_applicability<S: serde::Serializer>(
 }
 
 /// Runs the fix loop over every file in parallel; results come back in `files` order.
+/// Without `notes` (output that shows none), files where a transform could only leave
+/// a note are not parsed again.
 pub fn rewrite_all(
     files: &[ProjectFile],
     facts: &Facts,
     policy: &FixPolicy,
+    notes: bool,
 ) -> Vec<Result<Rewrite, SyntaxError>> {
     files
         .par_iter()
-        .map(|file| rewrite_file(file, facts, policy, true))
-        .collect()
-}
-
-/// [`rewrite_all`] without the notes (the caller shows none): files where a transform
-/// could only leave a note are not parsed again.
-pub fn rewrite_all_findings(
-    files: &[ProjectFile],
-    facts: &Facts,
-    policy: &FixPolicy,
-) -> Vec<Result<Rewrite, SyntaxError>> {
-    files
-        .par_iter()
-        .map(|file| rewrite_file(file, facts, policy, false))
+        .map(|file| rewrite_file(file, facts, policy, notes))
         .collect()
 }
 

@@ -209,20 +209,17 @@ impl Workspace {
 
     /// Runs the fix loop on every file.
     pub fn rewrite(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        engine::rewrite_all(&self.files, &self.facts, policy)
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| FileOutcome {
-                index,
-                result: result.map_err(|e| self.syntax_error(index, &e)),
-            })
-            .collect()
+        self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, true))
     }
 
     /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
     /// a transform could only leave a note are not parsed again.
     pub fn rewrite_findings(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        engine::rewrite_all_findings(&self.files, &self.facts, policy)
+        self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, false))
+    }
+
+    fn outcomes(&self, results: Vec<Result<Rewrite, SyntaxError>>) -> Vec<FileOutcome> {
+        results
             .into_iter()
             .enumerate()
             .map(|(index, result)| FileOutcome {

@@ -109,7 +109,7 @@ pub fn candidates(files: &[ProjectFile], facts: &Facts) -> Vec<(usize, ReportedF
         unsafe_fixes: true,
         keep: None,
     };
-    collect(engine::rewrite_all(files, facts, &policy))
+    collect(engine::rewrite_all(files, facts, &policy, true))
 }
 
 /// What a census saw, as the transforms read it: the lists that held only floats, or
