@@ -6,30 +6,14 @@
 //!
 //! The verification test needs the test virtualenv (`bash tests/setup-test-venv.sh`).
 
-use std::path::Path;
 use std::process::Command;
 
-#[path = "common/venv.rs"]
-mod test_venv;
-use test_venv::{repo, venv};
+#[path = "common/projects.rs"]
+mod projects;
+use projects::{fixture, venv};
 
 fn pyslim() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pyslim"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "__pycache__" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -74,8 +58,7 @@ fn only_the_embedded_build_loads_libpython() {
 /// same.
 #[test]
 fn verify_runs_the_venv_as_the_build_allows() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/projects/demo"), dir.path());
+    let dir = fixture("demo");
     let out = pyslim()
         .current_dir(dir.path())
         .args(["rewrite", "--verify", "--dry-run", "--repeat", "1"])
@@ -111,8 +94,7 @@ fn verify_runs_the_venv_as_the_build_allows() {
 #[test]
 #[cfg(not(feature = "embedded"))]
 fn embedded_is_refused_without_an_embedded_python() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/projects/demo"), dir.path());
+    let dir = fixture("demo");
     let out = pyslim()
         .current_dir(dir.path())
         .args(["rewrite", "--verify", "--embedded", "--venv"])

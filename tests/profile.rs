@@ -14,30 +14,13 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
-#[path = "common/venv.rs"]
-mod test_venv;
-use test_venv::{repo, venv};
+#[path = "common/projects.rs"]
+mod projects;
+use projects::{fixture, venv};
 
 /// A fresh copy of the workload project.
 fn project() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/projects/workload"), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "__pycache__" && entry.file_name() != ".pyslim" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    fixture("workload")
 }
 
 fn pyslim(dir: &Path) -> Command {

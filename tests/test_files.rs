@@ -13,9 +13,9 @@ use tempfile::TempDir;
 
 mod common;
 
-#[path = "common/venv.rs"]
-mod test_venv;
-use test_venv::{repo, venv};
+#[path = "common/projects.rs"]
+mod projects;
+use projects::{fixture, repo, venv};
 
 const WASTEFUL: &str = "total = sum([x * 2 for x in range(10)])\n";
 const SLIM: &str = "total = sum(x * 2 for x in range(10))\n";
@@ -408,17 +408,4 @@ fn verify_leaves_test_files_alone_too() {
     let diff = String::from_utf8_lossy(&out.stdout);
     assert!(diff.contains("+++ b/shapes/point.py"), "{diff}");
     assert!(!diff.contains("tests/"), "{diff}");
-}
-
-/// A copy of a fixture project (tests must not share working files).
-fn fixture(name: &str) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let status = std::process::Command::new("cp")
-        .arg("-R")
-        .arg(repo().join("fixtures/projects").join(name).join("."))
-        .arg(dir.path())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    dir
 }

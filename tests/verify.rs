@@ -32,9 +32,9 @@ use ruff_python_ast::visitor::{Visitor, walk_expr};
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextSize};
 
-#[path = "common/venv.rs"]
-mod test_venv;
-use test_venv::{repo, venv};
+#[path = "common/projects.rs"]
+mod projects;
+use projects::{fixture, venv};
 
 /// Rewrites comprehensions passed to `consumers`; two instances with different names
 /// stand for two transforms (per-transform attribution).
@@ -130,28 +130,6 @@ static STAND_IN_MAX: StandInGenerator = StandInGenerator {
     name: "minmax",
     consumers: &["max", "min"],
 };
-
-/// Copies a fixture project to a temporary folder (tests must not share working files).
-fn fixture(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("fixtures/projects").join(name), dir.path());
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "__pycache__" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
 
 /// The project's non-test Python files, with the stand-in transform.
 fn load(root: &Path) -> Vec<ProjectFile> {
