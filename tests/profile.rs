@@ -465,6 +465,6 @@ fn without_a_workload_the_test_suite_is_profiled() {
             .iter()
             .map(|r| r["label"].as_str().unwrap())
             .collect::<Vec<_>>(),
-        ["plain", "peak", "census", "probes"]
+        ["plain", "peak", "census and probes"]
     );
 }

@@ -45,6 +45,9 @@ pub struct RawClass {
     /// Keys seen in those dicts.
     #[serde(default)]
     pub dict_keys: Vec<String>,
+    /// Instances examined for a dict when not all were (the dict figures are scaled).
+    #[serde(default)]
+    pub dict_sample: Option<u64>,
 }
 
 /// One list site in the worker's census.
@@ -240,10 +243,15 @@ fn dict_saving(
     let average = count.dict_bytes / with_dict;
     let slot_bytes = 8 * slots.max(count.attributes.len()) as u64;
     let owned = average.saturating_sub(slot_bytes);
+    // Past 20,000 instances the census examines an even sample for dicts.
+    let how = match count.dict_sample {
+        Some(n) => format!("measured on {} of them", thousands(n)),
+        None => "measured".to_string(),
+    };
     if owned > per_instance_figure + view {
         c.saving = c.saving - with_dict * per_instance_figure + with_dict * owned;
         c.estimate.push_str(&format!(
-            "; {} of them have a __dict__ of {} B on average (measured) holding their \
+            "; {} of them have a __dict__ of {} B on average ({how}) holding their \
              attributes: for those, {} B less {slot_bytes} B of slots = {} B each",
             thousands(with_dict),
             thousands(average),
@@ -253,7 +261,8 @@ fn dict_saving(
     } else {
         c.saving += with_dict * view;
         c.estimate.push_str(&format!(
-            ", and {} of them have a __dict__ (+{view} B each, which slots remove too)",
+            ", and {} of them have a __dict__ ({how}; +{view} B each, which slots remove \
+             too)",
             thousands(with_dict)
         ));
     }
@@ -547,6 +556,7 @@ pub fn census(
                 object_bytes: k.object_bytes,
                 with_dict: k.with_dict,
                 dict_bytes: k.dict_bytes,
+                dict_sample: k.dict_sample,
                 attributes: names.into_iter().collect(),
             })
         })
@@ -606,6 +616,7 @@ mod tests {
             object_bytes: instances * 56,
             with_dict,
             dict_bytes,
+            dict_sample: None,
             attributes: (0..attributes).map(|i| format!("a{i}")).collect(),
         }
     }
@@ -639,7 +650,21 @@ mod tests {
         assert_eq!(c.saving, 4800 + 10 * 64);
         assert!(
             c.estimate
-                .contains("10 of them have a __dict__ (+64 B each")
+                .contains("10 of them have a __dict__ (measured; +64 B each")
+        );
+    }
+
+    #[test]
+    fn dicts_counted_on_a_sample_say_so() {
+        // 100,000 instances, 20,000 of them examined: the scaled counts are labelled.
+        let mut c = candidate(100_000 * 48);
+        let mut count = counted(100_000, 5_000, 320_000, 3);
+        count.dict_sample = Some(20_000);
+        dict_saving(&mut c, &count, 3, 48, V311);
+        assert_eq!(c.saving, 100_000 * 48 + 5_000 * 64);
+        assert!(
+            c.estimate
+                .contains("5,000 of them have a __dict__ (measured on 20,000 of them; +64 B each")
         );
     }
 

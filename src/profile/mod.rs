@@ -2,21 +2,21 @@
 //! candidates hold the memory at the peak, and writes a profile ([`schema::Profile`])
 //! that `check --profile` and `rewrite --profile` rank and select by.
 //!
-//! Four runs of the workload, each a fresh worker on a working copy (never the user's
-//! files), two at a time when there are two cores:
+//! Three runs of the workload, each a fresh worker on a working copy (never the user's
+//! files), the first two side by side when there are two cores:
 //!
 //! 1. plain: nothing measured inside the process; its wall time, peak RSS and output
 //!    are the workload's own;
 //! 2. peak: the allocation meter (native, or tracemalloc with the venv's own
 //!    interpreter) finds the traced peak and the allocation sites at it;
-//! 3. census: the same again, and when traced memory first reaches 99.5% of the peak
-//!    run 2 found, a census of the heap is taken (instances per project class, lists
-//!    per allocating line with their element types). Running twice is how the census
-//!    lands at the peak without keeping every allocation's history (memray's way);
-//! 4. probes: on a copy instrumented with probes (the largest list each consumed-once
-//!    comprehension builds, the front operations on queue candidates) and with every
-//!    project class's attribute writes watched. Nothing of this run is reported as
-//!    memory.
+//! 3. census and probes: the same again, on a copy instrumented with probes (the
+//!    largest list each consumed-once comprehension builds, the front operations on
+//!    queue candidates) and with every project class's attribute writes watched; when
+//!    traced memory first reaches 99.5% of the peak run 2 found, a census of the heap
+//!    is taken (instances per project class, lists per allocating line with their
+//!    element types). Running twice is how the census lands at the peak without keeping
+//!    every allocation's history (memray's way). It runs alone: on two cores, two runs
+//!    at once are each 1.6-1.9x slower, and the probes cost little beside a census.
 //!
 //! Then every candidate of every transform (safe and unsafe) gets the quantity it acts
 //! on and an estimated saving at the peak ([`estimate`]).
@@ -213,7 +213,7 @@ pub fn require_completed(run: &Finished) -> Result<()> {
     bail!("{cause}; nothing was written")
 }
 
-/// Runs the workload four times (see the module doc) and builds the profile.
+/// Runs the workload three times (see the module doc) and builds the profile.
 pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Result<Profile> {
     let started = Instant::now();
     let root = std::path::absolute(&request.root).context("cannot resolve the project root")?;
@@ -258,26 +258,43 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .context("the peak run reported no traced memory")?;
     let peak_bytes = traced.peak_above_start();
 
-    // 3 and 4: the census when memory first reaches 99.5% of that peak, beside the
-    // probe run. The same program allocates the same way (the hash seed is fixed), so
-    // that moment is the peak's, give or take what runs in between.
-    let census_spec = |label: &str, at: i64| {
+    // 3: the census when memory first reaches 99.5% of that peak, in the instrumented
+    // copy, so the same run feeds the probes. The same program allocates the same way
+    // (the hash seed is fixed), so that moment is the peak's, give or take what runs
+    // in between; the probes' own records are a few small dicts. One run alone on the
+    // machine: two at once are each 1.6-1.9x slower on two cores.
+    let census_spec = |label: &str, above_start: i64| {
         let mut spec = RunSpec::new(label, target.clone());
         spec.meter = MeterMode::Peak;
-        spec.census = Some(CensusSpec { at: Some(at) });
+        spec.census = Some(CensusSpec {
+            above_start: Some(above_start),
+        });
         spec.timeout = Some(timeout);
         spec
     };
-    let census_first = census_spec("census", traced.start + (peak_bytes as f64 * 0.995) as i64);
+    let at = (peak_bytes as f64 * 0.995) as i64;
     let probed = instrument(&second.root, &root, files, &proposed_fixes)?;
-    let mut probe_spec = RunSpec::new("probes", target.clone());
-    probe_spec.probes = true;
-    probe_spec.timeout = Some(timeout);
-    let (mut census_run, probe_run) = both(
-        || runner.launch(census_first, 3),
-        || second_runner.launch(probe_spec, 4),
-    )?;
-    require_completed(&census_run)?;
+    let mut probed_spec = census_spec("census and probes", at);
+    probed_spec.probes = true;
+    let probed_run = second_runner.launch(probed_spec, 3)?;
+    // The probes add evidence; a workload the probes broke is still profiled without.
+    let (mut census_run, raw_probes) = match require_completed(&probed_run) {
+        Ok(()) => {
+            let raw: RawProbes = probed_run
+                .result
+                .as_ref()
+                .and_then(|r| r.probes.clone())
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            (probed_run, raw)
+        }
+        Err(e) => {
+            eprintln!("note: the run with probes failed, so no probe figures ({e:#})");
+            let again = runner.launch(census_spec("census", at), 4)?;
+            require_completed(&again)?;
+            (again, RawProbes::default())
+        }
+    };
     let missed = census_run
         .result
         .as_ref()
@@ -289,7 +306,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
             .as_ref()
             .and_then(|r| r.traced.clone())
             .unwrap_or_else(|| traced.clone());
-        let at = own.start + (own.peak_above_start() as f64 * 0.97) as i64;
+        let at = (own.peak_above_start() as f64 * 0.97) as i64;
         census_run = runner.launch(census_spec("census again", at), 5)?;
         require_completed(&census_run)?;
     }
@@ -298,19 +315,6 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .census
         .clone()
         .and_then(|v| serde_json::from_value(v).ok());
-    // The probes add evidence; a workload the probes broke is still profiled without.
-    let raw_probes: RawProbes = match require_completed(&probe_run) {
-        Ok(()) => probe_run
-            .result
-            .as_ref()
-            .and_then(|r| r.probes.clone())
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default(),
-        Err(e) => {
-            eprintln!("note: the probe run failed, so no probe figures ({e:#})");
-            RawProbes::default()
-        }
-    };
     signals::check()?;
 
     let copy_root = copy.root.clone();
@@ -337,11 +341,16 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         })
         .collect();
     let native = traced.meter == "native";
+    // The census's level counts from its own run's start.
+    let census_start = census_result
+        .traced
+        .as_ref()
+        .map_or(traced.start, |t| t.start);
     let census = raw_census.as_ref().map(|raw| {
         estimate::census(
             raw,
             peak_bytes,
-            traced.start,
+            census_start,
             &relative,
             &attributes,
             native,
@@ -392,7 +401,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .iter()
         .filter_map(|f| Some((relative_path(&f.path, &root)?, sha256(&f.original_bytes()))))
         .collect();
-    let runs = [&plain, &peak, &census_run, &probe_run]
+    let runs = [&plain, &peak, &census_run]
         .iter()
         .map(|r| schema::RunTime {
             label: r.spec.label.clone(),

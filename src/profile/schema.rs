@@ -91,6 +91,11 @@ pub struct ClassCount {
     pub with_dict: u64,
     /// The size of those dicts.
     pub dict_bytes: u64,
+    /// How many instances were examined for a dict, when not all were: past 20,000
+    /// an even sample is, and `with_dict` and `dict_bytes` are scaled from it
+    /// (estimates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dict_sample: Option<u64>,
     /// Attribute names seen on its instances: written while the workload ran (probe
     /// run) and keys of existing dicts.
     pub attributes: Vec<String>,

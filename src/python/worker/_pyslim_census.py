@@ -7,8 +7,9 @@
 # lengths and element types. The census's own allocations are kept out of the peak.
 import gc
 import sys
+from collections import Counter
 from functools import partial
-from itertools import compress
+from itertools import compress, repeat
 from operator import is_, itemgetter
 
 # Lists shorter than this are only counted through the sampled sites (native meter)
@@ -22,6 +23,42 @@ _EMPTY_LIST = sys.getsizeof([])
 _IS_LIST = partial(is_, list)
 _IS_DICT = partial(is_, dict)
 _FIRST = itemgetter(0)
+# Instances examined for a materialised __dict__ per class; beyond, a stride of them.
+DICT_SAMPLE = 20_000
+
+
+def _grouped(objs, kinds, counts, wanted):
+    """(type, its objects) for each type in `wanted`, the objects in heap order;
+    `kinds` are the objects' types and `counts` how many there are of each.
+
+    Types with many objects are picked out with one C-speed pass over the heap each;
+    only the rest goes through a Python loop (a loop over a million instances of one
+    class cost most of a census).
+    """
+    floor = max(len(kinds) // 16, 1000)
+    big = {t for t in wanted if counts[t] >= floor}
+    for t in big:
+        yield t, list(compress(objs, map(is_, kinds, repeat(t))))
+    rest = wanted - big
+    if not rest:
+        return
+    groups = {}
+    for o, t in compress(zip(objs, kinds), map(rest.__contains__, kinds)):
+        group = groups.get(t)
+        if group is None:
+            group = groups[t] = []
+        group.append(o)
+    yield from groups.items()
+
+
+def _fixed_size(t):
+    """Whether `sys.getsizeof` is the same for every instance of `t`: a fixed-size
+    layout (no items) and the default `__sizeof__` (a type's pre-header, GC header and
+    3.13's inline values all depend on the type only)."""
+    try:
+        return t.__itemsize__ == 0 and t.__sizeof__ is object.__sizeof__
+    except AttributeError:
+        return False
 
 
 class Census:
@@ -46,46 +83,17 @@ class Census:
         # Python loop over millions of objects cost seconds.
         objs = gc.get_objects()
         kinds = list(map(type, objs))
-        project = {t for t in set(kinds) if self._project_class(t)}
+        counts = Counter(kinds)
+        project = {t for t in counts if self._project_class(t)}
         lists = list(compress(objs, map(_IS_LIST, kinds)))
         if not self.meter.native:
             lists = [lst for lst in lists if len(lst) >= MIN_LIST]
-        chosen = list(compress(objs, map(project.__contains__, kinds)))
-        del objs, kinds
-        by_type = {}
-        for o in chosen:
-            group = by_type.get(type(o))
-            if group is None:
-                group = by_type[type(o)] = []
-            group.append(o)
-        del chosen
         classes = {}
-        for t, instances in by_type.items():
-            # An instance's materialised __dict__ is its first referent (before its
-            # type; a class without slots). Rarely, an inline attribute that holds a
-            # dict comes first: counted, never created.
-            try:
-                firsts = list(map(_FIRST, map(gc.get_referents, instances)))
-            except IndexError:  # an object that refers to nothing
-                firsts = [r[0] for r in map(gc.get_referents, instances) if r]
-            dicts = list(compress(firsts, map(_IS_DICT, map(type, firsts))))
-            del firsts
-            names = set()
-            for d in dicts[:100]:
-                if len(names) >= 64:
-                    break
-                names.update(k for k in d if isinstance(k, str))
-            classes[t] = [
-                len(instances),
-                sum(map(sys.getsizeof, instances)),
-                len(dicts),
-                sum(map(sys.getsizeof, dicts)),
-                names,
-            ]
-            del dicts
-        del by_type
+        for t, instances in _grouped(objs, kinds, counts, project):
+            classes[t] = self._class_figures(t, instances)
+        del objs, kinds
         out_classes = []
-        for t, (n, obj_bytes, dicts, dict_bytes, names) in classes.items():
+        for t, (n, obj_bytes, dicts, dict_bytes, names, examined) in classes.items():
             module = sys.modules.get(t.__module__)
             out_classes.append(
                 {
@@ -97,6 +105,7 @@ class Census:
                     "with_dict": dicts,
                     "dict_bytes": dict_bytes,
                     "dict_keys": sorted(names),
+                    "dict_sample": examined if examined < n else None,
                 }
             )
         census = {
@@ -109,6 +118,39 @@ class Census:
             # tracemalloc knows every live block's line: the sites at this level.
             census["sites"] = self.meter.sites_now(50, self.is_own_file)
         return census
+
+    def _class_figures(self, t, instances):
+        """[instances, object bytes, with a dict, dict bytes, dict keys, examined]."""
+        n = len(instances)
+        if _fixed_size(t):
+            # Every instance has the size of the first: no need to ask each one.
+            obj_bytes = n * sys.getsizeof(instances[0])
+        else:
+            obj_bytes = sum(map(sys.getsizeof, instances))
+        # Whether an instance's __dict__ exists can only be asked one instance at a
+        # time (`gc.get_referents`, the slowest step of a census): past DICT_SAMPLE
+        # instances, an even stride of them is examined and the counts scaled.
+        stride = -(-n // DICT_SAMPLE)
+        view = instances[::stride] if stride > 1 else instances
+        # An instance's materialised __dict__ is its first referent (before its type;
+        # a class without slots). Rarely, an inline attribute that holds a dict comes
+        # first: counted, never created.
+        try:
+            firsts = list(map(_FIRST, map(gc.get_referents, view)))
+        except IndexError:  # an object that refers to nothing
+            firsts = [r[0] for r in map(gc.get_referents, view) if r]
+        dicts = list(compress(firsts, map(_IS_DICT, map(type, firsts))))
+        del firsts
+        names = set()
+        for d in dicts[:100]:
+            if len(names) >= 64:
+                break
+            names.update(k for k in d if isinstance(k, str))
+        examined = len(view)
+        scale = n / examined
+        with_dict = round(len(dicts) * scale)
+        dict_bytes = round(sum(map(sys.getsizeof, dicts)) * scale)
+        return [n, obj_bytes, with_dict, dict_bytes, names, examined]
 
     def _project_class(self, t):
         if not isinstance(t, type):

@@ -115,21 +115,26 @@ def main(spec_path):
     _remap_paths(spec["original_root"], workdir, spec["venv"])
     is_project_file = _project_files(workdir, spec["venv"], code_dir)
 
+    # pyslim's own modules are imported before the meter starts, so the start level
+    # holds them: runs with and without a census or probes then count the workload
+    # alike, and a census level taken from another run lands where it should.
+    if spec.get("census") is not None:
+        import _pyslim_census
+    if spec.get("probes"):
+        import _pyslim_probes
     meter_mode = spec.get("meter", "off")
     meter = None
     if meter_mode != "off":
         meter = _pyslim_meter.Meter(sample_sites=meter_mode == "peak")
     census = trigger = None
     if spec.get("census") is not None:
-        import _pyslim_census
-
         mine = code_dir + os.sep
         census = _pyslim_census.Census(meter, is_project_file, lambda f: f.startswith(mine))
-        trigger = _pyslim_meter.Trigger(meter, census.take, at=spec["census"].get("at"))
+        above = spec["census"].get("above_start")
+        at = None if above is None else meter.start + above
+        trigger = _pyslim_meter.Trigger(meter, census.take, at=at)
     probes = None
     if spec.get("probes"):
-        import _pyslim_probes
-
         probes = _pyslim_probes.Probes(is_project_file)
         probes.install()
     hits = None

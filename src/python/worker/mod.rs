@@ -67,12 +67,13 @@ pub enum MeterMode {
     Peak,
 }
 
-/// A census of the heap, taken once traced memory reaches `at` bytes (or, without
-/// `at`, at each 10% of growth, the highest kept).
+/// A census of the heap, taken once traced memory reaches `above_start` bytes above
+/// the run's own start (or, without it, at each 10% of growth, the highest kept).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CensusSpec {
-    /// The level to take it at.
-    pub at: Option<i64>,
+    /// The level to take it at, above what the interpreter held when the meter
+    /// started: runs that import different pyslim modules start at different levels.
+    pub above_start: Option<i64>,
 }
 
 /// What one worker run needs; written by the parent as JSON.
