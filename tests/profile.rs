@@ -349,6 +349,22 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
         .unwrap();
     assert_eq!(deque["impact"], "time");
     assert_eq!(deque["estimated"], Value::Null);
+    // The sites after are named by the original file's lines, though the rewritten
+    // copy gained import and `__slots__` lines: the points (line 33, slotted) are still
+    // there after, and the float lists (lines 40 and 44) hold far less.
+    let site = |side: &str, name: &str| -> Option<u64> {
+        workload[side]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["site"] == name)
+            .map(|s| s["bytes"].as_u64().unwrap())
+    };
+    let points = site("sites_before", "shapes/geometry.py:33").unwrap();
+    let slotted = site("sites_after", "shapes/geometry.py:33").unwrap();
+    assert!(slotted < points && slotted > points / 4, "{workload:#}");
+    let floats = site("sites_before", "shapes/geometry.py:40").unwrap();
+    assert!(site("sites_after", "shapes/geometry.py:40").is_none_or(|b| b < floats / 2));
 }
 
 /// The native meter counts what tracemalloc counts (bytes requested from Python's

@@ -218,6 +218,23 @@ pub fn run(v: &mut Verifier) -> Result<()> {
             }
         }
     }
+    // Sites as `path:line` of the original files: the "after" copy's lines moved where
+    // a rewrite added one (an import). Named now, while each copy holds what its
+    // metered runs ran: the runs of each transform alone below rewrite the copies.
+    let site_name = |n: usize, file: &str, line: usize| -> String {
+        let session = &v.sessions[n];
+        match super::reach::relative_to(std::path::Path::new(file), session.copy_root()) {
+            Some(rel) => {
+                let line = session
+                    .file_at(&rel)
+                    .map_or(line, |index| session.original_line(index, line));
+                format!("{rel}:{line}")
+            }
+            None => format!("{file}:{line}"),
+        }
+    };
+    let sites_before = sites(traced_before.first(), &|f, l| site_name(0, f, l));
+    let sites_after = sites(traced_after.first(), &|f, l| site_name(1, f, l));
     let peak = |runs: &[Finished]| -> Vec<u64> {
         runs.iter()
             .filter_map(|r| {
@@ -282,22 +299,6 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         }
     }
     let rewrites = figures(v, &request, &by_transform, &transforms);
-    // Sites as `path:line` of the original files: the "after" copy's lines moved where
-    // a rewrite added one (an import).
-    let site_name = |n: usize, file: &str, line: usize| -> String {
-        let session = &v.sessions[n];
-        match super::reach::relative_to(std::path::Path::new(file), session.copy_root()) {
-            Some(rel) => {
-                let line = session
-                    .file_at(&rel)
-                    .map_or(line, |index| session.original_line(index, line));
-                format!("{rel}:{line}")
-            }
-            None => format!("{file}:{line}"),
-        }
-    };
-    let sites_before = sites(traced_before.first(), &|f, l| site_name(0, f, l));
-    let sites_after = sites(traced_after.first(), &|f, l| site_name(1, f, l));
     let estimated = traced_before
         .first()
         .and_then(|r| {
