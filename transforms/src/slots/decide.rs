@@ -116,6 +116,18 @@ const HARMLESS_CALLS: &[&str] = &[
     "pickle.dump",
 ];
 
+/// Names every class body holds without writing them (`__doc__` is `None` without a
+/// docstring): every instance can read them, so a write guarded by a read of one may
+/// be on any instance, and a slotted instance refuses it ("attribute '__doc__' is
+/// read-only"), as click's `cmd.__doc__ = f.__doc__` on a `Command` showed.
+const IMPLICIT_CLASS_NAMES: &[&str] = &[
+    "__doc__",
+    "__module__",
+    "__annotations__",
+    "__firstlineno__",
+    "__static_attributes__",
+];
+
 /// What a dotted name is in the project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Resolved {
@@ -397,15 +409,27 @@ struct Resolver<'p, 'a> {
     written: HashSet<&'a str>,
     /// Classes named in `Cls.register(...)`: their `isinstance` is open.
     registered: HashSet<usize>,
+    /// Dotted names the project assigns attributes of (`mod.Cls.method = ...`,
+    /// `mock.patch.object(mod.Cls, "method")`), and those it sets computed attributes
+    /// on: a library method written this way may return anything.
+    patched: HashSet<String>,
 }
 
 impl<'p, 'a> Resolver<'p, 'a> {
     fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy) -> Self {
         let mut written = HashSet::new();
         let mut registered = HashSet::new();
+        let mut patched = HashSet::new();
         for file in project.files {
             for fact in &file.facts {
                 match fact {
+                    Fact::AttrWrite(Receiver::Global(d), attr) => {
+                        patched.insert(format!("{d}.{attr}"));
+                        written.insert(attr.as_str());
+                    }
+                    Fact::DynamicSetattr(Receiver::Global(d)) => {
+                        patched.insert(d.clone());
+                    }
                     Fact::AttrWrite(_, attr) | Fact::GuardedWrite(attr) => {
                         written.insert(attr.as_str());
                     }
@@ -423,6 +447,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             hierarchy,
             written,
             registered,
+            patched,
         }
     }
 
@@ -452,8 +477,26 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 },
                 None => RecvKind::Unknown,
             },
+            Receiver::Produced { api, class } => self.produced(api, class),
             Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
+        }
+    }
+
+    /// What a library method of [`super::index::PRODUCERS`] returns: a new object of
+    /// the library's class, never a project instance, as long as the library is not
+    /// part of the project (a vendored copy may have been changed) and the project
+    /// does not replace the method or set computed attributes on its class.
+    fn produced(&self, api: &str, class: &str) -> RecvKind {
+        let Some((owner, _)) = api.rsplit_once('.') else {
+            return RecvKind::Unknown;
+        };
+        let library = matches!(self.project.resolve(owner, 0), Resolved::External)
+            && matches!(self.project.resolve(class, 0), Resolved::External);
+        if library && !self.patched.contains(api) && !self.patched.contains(owner) {
+            RecvKind::NotOurs
+        } else {
+            RecvKind::Unknown
         }
     }
 
@@ -769,6 +812,7 @@ fn constructs_foreign_object(callee: &str) -> bool {
         || matches!(
             callee,
             "threading.local"
+                | "shlex.shlex"
                 | "collections.defaultdict"
                 | "collections.deque"
                 | "functools.partial"
@@ -1353,6 +1397,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         if let Some(a) = self.evidence.guarded_writes.iter().find(|a| {
             !known.contains(*a)
                 && (dynamic
+                    || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
                     || self
                         .hierarchy
                         .with_ancestors(id)

@@ -88,13 +88,22 @@ pub enum Receiver {
     Instance(String),
     /// A global name or attribute chain (`models.default`, `Foo`).
     Global(String),
-    /// A name bound only by an undecorated `def` or `class`: not an instance.
+    /// A name bound only by an undecorated `def` or `class`, or a caught exception:
+    /// not an instance of a class that can take slots.
     Definition,
     /// An object whose type is known from annotations, `isinstance` checks or what a
     /// function returns: one of these (a union).
     Typed(Vec<TypeRef>),
     /// `self.attr` in a method of this file's class: what the class stores there.
     AttrOf(usize, String),
+    /// What a library method known to build its result returns (see [`PRODUCERS`]):
+    /// a new instance of `class`, made by `api` (`argparse.ArgumentParser.parse_args`).
+    Produced {
+        /// The library method, as `module.Class.method`.
+        api: String,
+        /// The class of the new object it returns.
+        class: String,
+    },
     /// Anything else: a parameter, an attribute of something, a subscript...
     Unknown,
 }
@@ -112,6 +121,10 @@ enum Binding<'a> {
     Annotated(&'a Expr),
     /// `for x in iterable:`: an element of the iterable.
     ElementOf(&'a Expr),
+    /// `a, b = call(...)`: the item at this position of what the call returns.
+    Item(&'a Expr, usize),
+    /// `except E as e:`: a caught exception.
+    Caught,
     /// Bound in different ways, or in a way that says nothing.
     Unknown,
 }
@@ -287,6 +300,76 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     indexer.summary
 }
 
+/// A library method that builds the object it returns unless it is given one.
+pub struct Producer {
+    /// The library class, as constructed (`argparse.ArgumentParser`).
+    pub owner: &'static str,
+    /// The method.
+    pub method: &'static str,
+    /// `None`: the whole result is the new object; `Some(i)`: item `i` of the tuple
+    /// it returns is.
+    pub item: Option<usize>,
+    /// The keyword of the parameter through which a caller's object is returned
+    /// instead ...
+    pub passed_as: &'static str,
+    /// ... and how many positional arguments come before it.
+    pub passed_at: usize,
+    /// The class of the new object.
+    pub class: &'static str,
+}
+
+/// Library methods whose result is a new object of the library's own class, as their
+/// documentation and source say (`argparse`: `if namespace is None: namespace =
+/// Namespace()`; `optparse`: `values = self.get_default_values()`), unless the caller
+/// passes the object to fill. Such a result is never an instance of a project class,
+/// so `vars(parser.parse_args())`, the usual way to turn options into a dict, says
+/// nothing about the project's classes. Only calls on an object built by the library
+/// class itself count (a project subclass may override the method), and the project
+/// decision still checks that the project does not replace the method
+/// ([`super::decide`]).
+pub const PRODUCERS: &[Producer] = &[
+    Producer {
+        owner: "argparse.ArgumentParser",
+        method: "parse_args",
+        item: None,
+        passed_as: "namespace",
+        passed_at: 1,
+        class: "argparse.Namespace",
+    },
+    Producer {
+        owner: "argparse.ArgumentParser",
+        method: "parse_intermixed_args",
+        item: None,
+        passed_as: "namespace",
+        passed_at: 1,
+        class: "argparse.Namespace",
+    },
+    Producer {
+        owner: "argparse.ArgumentParser",
+        method: "parse_known_args",
+        item: Some(0),
+        passed_as: "namespace",
+        passed_at: 1,
+        class: "argparse.Namespace",
+    },
+    Producer {
+        owner: "argparse.ArgumentParser",
+        method: "parse_known_intermixed_args",
+        item: Some(0),
+        passed_as: "namespace",
+        passed_at: 1,
+        class: "argparse.Namespace",
+    },
+    Producer {
+        owner: "optparse.OptionParser",
+        method: "parse_args",
+        item: Some(0),
+        passed_as: "values",
+        passed_at: 1,
+        class: "optparse.Values",
+    },
+];
+
 struct ImportCollector<'p> {
     info: &'p crate::ModuleInfo,
     imports: HashMap<String, String>,
@@ -387,11 +470,37 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                     self.bind(&def.name, binding);
                 }
                 Stmt::Assign(assign) => {
-                    if let ([Expr::Name(name)], Expr::Call(call)) =
-                        (assign.targets.as_slice(), assign.value.as_ref())
+                    // `x = callee(...)`, and `sys.stdin = x = callee(...)`: every
+                    // target gets the same object.
+                    if let Expr::Call(call) = assign.value.as_ref()
                         && let Some(callee) = UnqualifiedName::from_expr(&call.func)
+                        && assign.targets.iter().any(Expr::is_name_expr)
+                        && assign.targets.iter().all(|t| {
+                            matches!(t, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_))
+                        })
                     {
-                        self.bind(&name.id, Binding::Call(callee.to_string()));
+                        for target in &assign.targets {
+                            match target {
+                                Expr::Name(name) => {
+                                    self.bind(&name.id, Binding::Call(callee.to_string()));
+                                }
+                                other => self.visit_expr(other),
+                            }
+                        }
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    // `opts, args = parser.parse_args()`: each name is an item of the
+                    // call's result (no starred target, which would shift them).
+                    if let ([Expr::Tuple(t)], Expr::Call(_)) =
+                        (assign.targets.as_slice(), assign.value.as_ref())
+                        && t.elts.iter().all(Expr::is_name_expr)
+                    {
+                        for (i, elt) in t.elts.iter().enumerate() {
+                            if let Expr::Name(name) = elt {
+                                self.bind(&name.id, Binding::Item(&assign.value, i));
+                            }
+                        }
                         self.visit_expr(&assign.value);
                         return;
                     }
@@ -428,6 +537,13 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
             }
         }
         fn visit_parameters(&mut self, _: &'a ast::Parameters) {}
+        fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            if let Some(name) = &h.name {
+                self.bind(name.as_str(), Binding::Caught);
+            }
+            visitor::walk_except_handler(self, handler);
+        }
     }
     let mut b = Bindings {
         out: HashMap::new(),
@@ -622,6 +738,9 @@ impl<'m> Indexer<'m, '_> {
                 if let Receiver::ClassOf(c) = self.receiver(&call.func) {
                     return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
                 }
+                if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
+                    return produced;
+                }
                 match self.resolve(&call.func) {
                     Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
                     _ => Receiver::Unknown,
@@ -640,12 +759,19 @@ impl<'m> Indexer<'m, '_> {
                 Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
                 None => self.instance_of(callee),
             },
-            Binding::Function | Binding::Class => Receiver::Definition,
+            // Only instances of `BaseException` subclasses can be caught, and the
+            // project's are never slotted (they keep the dict `BaseException` has), so
+            // an attribute set on one (`e.ctx = ctx`) needs no slot anywhere.
+            Binding::Function | Binding::Class | Binding::Caught => Receiver::Definition,
             Binding::Annotated(annotation) => match self.annotation(annotation) {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
                 _ => Receiver::Unknown,
             },
             Binding::ElementOf(iter) => self.elements_of(iter),
+            Binding::Item(value, i) => match value {
+                Expr::Call(call) => self.produced(call, Some(*i)),
+                _ => Receiver::Unknown,
+            },
             Binding::Unknown => Receiver::Unknown,
         }
     }
@@ -765,6 +891,39 @@ impl<'m> Indexer<'m, '_> {
             _ => None,
         };
         class.attr_types.insert(attr, merged);
+    }
+
+    /// What `obj.method(...)` gives (`item`: the item at that position of it) when
+    /// `obj` is an instance of exactly a library class of [`PRODUCERS`] and the call
+    /// passes nothing the method would return instead of a new object.
+    fn produced(&self, call: &ast::ExprCall, item: Option<usize>) -> Receiver {
+        let Expr::Attribute(a) = call.func.as_ref() else {
+            return Receiver::Unknown;
+        };
+        let Receiver::Instance(owner) = self.receiver(&a.value) else {
+            return Receiver::Unknown;
+        };
+        let arguments = &call.arguments;
+        let found = PRODUCERS.iter().find(|p| {
+            p.owner == owner
+                && p.method == a.attr.as_str()
+                && p.item == item
+                // `*args` or `**kwargs` may pass the object through; so may the
+                // parameter itself, by position or by name.
+                && !arguments.args.iter().any(Expr::is_starred_expr)
+                && arguments.args.len() <= p.passed_at
+                && arguments
+                    .keywords
+                    .iter()
+                    .all(|k| k.arg.as_ref().is_some_and(|n| n.as_str() != p.passed_as))
+        });
+        match found {
+            Some(p) => Receiver::Produced {
+                api: format!("{}.{}", p.owner, p.method),
+                class: p.class.to_string(),
+            },
+            None => Receiver::Unknown,
+        }
     }
 
     fn instance_of(&self, callee: &str) -> Receiver {
@@ -1162,14 +1321,16 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
-    /// Visits an `if` branch with what `isinstance(name, ...)` in its test says
-    /// about `name` (when the branch does not rebind it).
+    /// Visits an `if` branch with what the `isinstance(name, ...)` checks in its test
+    /// say about their names (when the branch does not rebind them).
     fn visit_narrowed(&mut self, test: &Expr, body: &'m [Stmt]) {
-        let narrowed = self
-            .isinstance_test(test)
-            .filter(|(name, _)| !rebinds(body, name));
-        let pushed = narrowed.is_some();
-        if let Some((name, members)) = narrowed {
+        let narrowed: Vec<(String, Vec<TypeRef>)> = self
+            .isinstance_tests(test)
+            .into_iter()
+            .filter(|(name, _)| !rebinds(body, name))
+            .collect();
+        let pushed = narrowed.len();
+        for (name, members) in narrowed {
             self.narrowed.push((self.scopes.len(), name, members));
         }
         // `name.attr` read by the test: until the body rebinds `name`, a write of
@@ -1193,18 +1354,33 @@ impl<'m> Indexer<'m, '_> {
             }
             guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
         }
-        if pushed {
-            self.narrowed.pop();
-        }
+        self.narrowed.truncate(self.narrowed.len() - pushed);
     }
 
-    /// `isinstance(name, Cls)` or `isinstance(name, (A, B))`, possibly first in an
-    /// `and` chain: the name and the classes.
-    fn isinstance_test(&self, test: &Expr) -> Option<(String, Vec<TypeRef>)> {
-        let test = match test {
-            Expr::BoolOp(b) if b.op == ast::BoolOp::And => b.values.first()?,
-            other => other,
+    /// The `isinstance(name, Cls)` or `isinstance(name, (A, B))` checks a test makes
+    /// when it is true: the test itself or any operand of its `and` chain (the body
+    /// runs only when every operand was true, `x is not None and isinstance(x, A)`
+    /// included). A name the test binds with `:=` is left out: the check may have
+    /// been made on its previous value.
+    fn isinstance_tests(&self, test: &Expr) -> Vec<(String, Vec<TypeRef>)> {
+        let operands: Vec<&Expr> = match test {
+            Expr::BoolOp(b) if b.op == ast::BoolOp::And => b.values.iter().collect(),
+            other => vec![other],
         };
+        let mut out: Vec<(String, Vec<TypeRef>)> = Vec::new();
+        for operand in operands {
+            if let Some((name, members)) = self.isinstance_test(operand)
+                && !binds_in(test, &name)
+                && !out.iter().any(|(n, _)| *n == name)
+            {
+                out.push((name, members));
+            }
+        }
+        out
+    }
+
+    /// `isinstance(name, Cls)` or `isinstance(name, (A, B))`: the name and the classes.
+    fn isinstance_test(&self, test: &Expr) -> Option<(String, Vec<TypeRef>)> {
         let Expr::Call(call) = test else { return None };
         if self.resolve(&call.func).as_deref() != Some("builtins.isinstance")
             || !call.arguments.keywords.is_empty()
@@ -1371,6 +1547,19 @@ impl<'m> Indexer<'m, '_> {
                     None => self.dynamic_setattr(recv),
                 }
             }
+        }
+        // `mock.patch("pkg.mod.Cls.name")`, `mocker.patch(...)`, `@patch(...)`: a write
+        // of `name` on what the rest of the string names.
+        let patch = match call.func.as_ref() {
+            Expr::Attribute(a) => a.attr.as_str() == "patch",
+            Expr::Name(n) => n.id.as_str() == "patch",
+            _ => false,
+        };
+        if patch
+            && let Some(path) = const_str(args.first())
+            && let Some((owner, name)) = path.rsplit_once('.')
+        {
+            self.attr_write(Receiver::Global(owner.to_string()), name);
         }
         // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
         if let Expr::Name(n) = call.func.as_ref()
@@ -1756,6 +1945,28 @@ fn rebinds(body: &[Stmt], name: &str) -> bool {
     }
     let mut finder = Finder { name, found: false };
     finder.visit_body(body);
+    finder.found
+}
+
+/// Whether `expr` binds `name` (with `:=`).
+fn binds_in(expr: &Expr, name: &str) -> bool {
+    struct Finder<'n> {
+        name: &'n str,
+        found: bool,
+    }
+    impl<'a> Visitor<'a> for Finder<'_> {
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            if let Expr::Name(n) = expr
+                && n.ctx == ExprContext::Store
+                && n.id.as_str() == self.name
+            {
+                self.found = true;
+            }
+            visitor::walk_expr(self, expr);
+        }
+    }
+    let mut finder = Finder { name, found: false };
+    finder.visit_expr(expr);
     finder.found
 }
 

@@ -308,3 +308,136 @@ fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
     assert!(!super::Slots.reports_in(project.as_ref(), &info("noted"), false));
     assert_eq!(super::module_of(&decide::key("a.b", "C.<locals>.D")), "a.b");
 }
+
+/// The reasons a slotted class's rewrite is unproven, as printed.
+fn unproven(p: &Plan) -> Vec<String> {
+    match p {
+        Plan::Slots(s) => s.unproven.iter().map(ToString::to_string).collect(),
+        other => panic!("not slotted: {other:?}"),
+    }
+}
+
+const TWO_CLASSES: &str = "class A:\n    def __init__(self):\n        self.a = 1\nclass B:\n    def __init__(self):\n        self.b = 1\n";
+
+#[test]
+fn isinstance_anywhere_in_an_and_chain_narrows() {
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "{TWO_CLASSES}def f(x, on):\n    if on is not None and isinstance(x, A):\n        x.a = on\n"
+        ),
+    )]);
+    assert!(unproven(plan(&p, "m", "A")).is_empty());
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    // An `or` proves nothing, and a name rebound by `:=` after the check was checked
+    // before it changed.
+    for test in [
+        "on is not None or isinstance(x, A)",
+        "isinstance(x, A) and (x := on)",
+    ] {
+        let p = decide(&[(
+            "m",
+            false,
+            &format!("{TWO_CLASSES}def f(x, on):\n    if {test}:\n        x.a = on\n"),
+        )]);
+        assert_eq!(
+            unproven(plan(&p, "m", "B")),
+            ["attribute `a` is written on an object of unknown type"],
+            "{test}"
+        );
+    }
+}
+
+#[test]
+fn what_argparse_and_optparse_parse_is_never_a_project_instance() {
+    let sources = [
+        "import argparse\ndef f():\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args())\n",
+        "from argparse import ArgumentParser\ndef f(argv):\n    parser = ArgumentParser()\n    ns, rest = parser.parse_known_args(argv)\n    return vars(ns)\n",
+        "import optparse\ndef f(argv):\n    parser = optparse.OptionParser()\n    def g():\n        opts, args = parser.parse_args(argv)\n        return vars(opts)\n    return g\n",
+    ];
+    for source in sources {
+        let p = decide(&[("m", false, &format!("{TWO_CLASSES}{source}"))]);
+        assert!(unproven(plan(&p, "m", "A")).is_empty(), "{source}");
+    }
+    // The object to fill may be given, the method replaced, the parser a subclass, or
+    // the second item taken: then the result may be anything.
+    let strict = [
+        "import argparse\ndef f(ns):\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args([], ns))\n",
+        "import argparse\ndef f(ns):\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args(namespace=ns))\n",
+        "import argparse\ndef f(a):\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args(*a))\n",
+        "import argparse\nfrom unittest import mock\n@mock.patch('argparse.ArgumentParser.parse_args')\ndef f(p):\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args())\n",
+        "import argparse\nclass P(argparse.ArgumentParser):\n    pass\ndef f():\n    parser = P()\n    return vars(parser.parse_args())\n",
+        "import argparse\ndef f():\n    parser = argparse.ArgumentParser()\n    ns, rest = parser.parse_known_args()\n    return vars(rest)\n",
+    ];
+    for source in strict {
+        let p = decide(&[("m", false, &format!("{TWO_CLASSES}{source}"))]);
+        assert_eq!(
+            unproven(plan(&p, "m", "A")),
+            ["vars() or __dict__ is used on an object of unknown type"],
+            "{source}"
+        );
+    }
+}
+
+#[test]
+fn a_caught_exception_is_never_slotted() {
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "{TWO_CLASSES}def f(ctx):\n    try:\n        pass\n    except Exception as e:\n        e.ctx = ctx\n        raise\n"
+        ),
+    )]);
+    assert!(unproven(plan(&p, "m", "A")).is_empty());
+    // The same name bound another way is not known.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "{TWO_CLASSES}def f(ctx, o):\n    try:\n        pass\n    except Exception as e:\n        pass\n    e = o\n    e.ctx = ctx\n"
+        ),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "A")),
+        ["attribute `ctx` is written on an object of unknown type"]
+    );
+}
+
+#[test]
+fn every_target_of_a_chained_assignment_holds_the_call() {
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{TWO_CLASSES}import sys\ndef f():\n    sys.x = a = A()\n    a.z = 1\n"),
+    )]);
+    assert_eq!(
+        skip(plan(&p, "m", "A")),
+        "attribute `z` is set from outside the class"
+    );
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+}
+
+#[test]
+fn a_guarded_write_of_an_implicit_class_name_may_be_on_any_instance() {
+    // Every instance reads `__doc__` from its class, and a slotted one refuses to have
+    // it written.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "{TWO_CLASSES}def f(o):\n    if o.__doc__:\n        o.__doc__ = o.__doc__.strip()\n"
+        ),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "A")),
+        ["attribute `__doc__` is written on an object of unknown type"]
+    );
+    // A guarded write of a name no class has stays harmless.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{TWO_CLASSES}def f(o):\n    if o.extra:\n        o.extra = 2\n"),
+    )]);
+    assert!(unproven(plan(&p, "m", "A")).is_empty());
+}
