@@ -505,7 +505,11 @@ impl Runner {
                 break None;
             }
             update_bar(&bar, &progress);
-            std::thread::sleep(Duration::from_millis(20));
+            // Short naps while the run is young: a profile is several short runs back
+            // to back, and a fixed 20 ms nap added 10 ms to each on average.
+            let nap =
+                (started.elapsed() / 50).clamp(Duration::from_millis(1), Duration::from_millis(20));
+            std::thread::sleep(nap);
         };
         // Whatever the target left running in the group goes too.
         drop(guard);
