@@ -17,7 +17,7 @@
 //!
 //! Every transform picks the one whose wrong answer would only cost a rewrite.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Stmt};
@@ -347,7 +347,7 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
                     Expr::Generator(c) => &c.generators,
                     _ => return,
                 };
-                let mut bound = HashSet::new();
+                let mut bound = HashSet::default();
                 for g in generators {
                     target_names(&g.target, &mut bound);
                 }
