@@ -215,9 +215,7 @@ fn binds_wanted<'a>(body: &'a [Stmt], want: &dyn Fn(&'a Expr) -> bool) -> bool {
             Stmt::Assign(a) => {
                 a.targets.len() == 1 && a.targets[0].is_name_expr() && want(&a.value)
             }
-            Stmt::AnnAssign(a) => {
-                a.target.is_name_expr() && a.value.as_deref().is_some_and(|v| want(v))
-            }
+            Stmt::AnnAssign(a) => a.target.is_name_expr() && a.value.as_deref().is_some_and(want),
             _ => false,
         };
         let mut nested = false;
