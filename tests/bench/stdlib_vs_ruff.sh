@@ -14,7 +14,8 @@
 #   PER_TRANSFORM=1      also measure `--select X` for every transform
 #   SCALING=0            skip the four-copies tree
 #
-# ruff is installed, pinned, into a throwaway venv under target/.
+# ruff is installed, pinned, into a throwaway venv under target/. The pyslim measured is
+# the one `cargo build --release` makes here (under $CARGO_TARGET_DIR when it is set).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-5}
@@ -25,7 +26,7 @@ if [ ! -x "$venv/bin/ruff" ]; then
     "$venv/bin/pip" install --quiet ruff==0.17.6
 fi
 cargo build --release --quiet
-pyslim=target/release/pyslim
+pyslim=${CARGO_TARGET_DIR:-target}/release/pyslim
 before=${PYSLIM_BEFORE:-}
 files=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' | wc -l)
 lines=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' -print0 | xargs -0 cat | wc -l)

@@ -81,6 +81,12 @@ pub fn analyze<'a>(
     at_module: bool,
     in_functions: bool,
 ) -> Vec<Tracked<'a>> {
+    // Only `name = value` and `name: T = value` statements with a wanted value make
+    // candidates: a file (or function) without one has nothing to track, and knowing
+    // that costs a walk of the statements, not the binding analysis of every scope.
+    if !binds_wanted(&module.body, want) {
+        return Vec::new();
+    }
     let module_locals = scope::body_locals(&module.body);
     let mut shadowed_module: HashSet<&str> = module_locals.keys().copied().collect();
     let star = crate::semantic::star_import(&module.body).is_some();
@@ -107,6 +113,9 @@ pub fn analyze<'a>(
         let mut functions = Vec::new();
         collect_functions(&module.body, &mut functions);
         for function in functions {
+            if !binds_wanted(&function.body, want) {
+                continue;
+            }
             let locals = scope::function_locals(
                 Some(&function.parameters),
                 scope::Body::Stmts(&function.body),
@@ -187,20 +196,73 @@ fn walk<'a>(
 
 /// Every function (and method, nested function) in the module, outermost first.
 pub fn collect_functions<'a>(body: &'a [Stmt], out: &mut Vec<&'a StmtFunctionDef>) {
-    struct Finder<'a, 'o> {
-        out: &'o mut Vec<&'a StmtFunctionDef>,
-    }
-    impl<'a> SourceOrderVisitor<'a> for Finder<'a, '_> {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            if let Stmt::FunctionDef(f) = stmt {
-                self.out.push(f);
-            }
-            ruff_python_ast::visitor::source_order::walk_stmt(self, stmt);
-        }
-    }
-    let mut finder = Finder { out };
+    // Statements only: a `def` is never inside an expression, and skipping the
+    // expressions makes this a fraction of a full walk.
     for stmt in body {
-        finder.visit_stmt(stmt);
+        if let Stmt::FunctionDef(f) = stmt {
+            out.push(f);
+        }
+        for_each_body(stmt, &mut |body| collect_functions(body, out));
+    }
+}
+
+/// Whether some statement in `body` or the bodies nested in it (other scopes included:
+/// an over-approximation) is `name = value` or `name: T = value` with a value `want`
+/// accepts: the only statements [`candidates`] takes a tracked name from.
+fn binds_wanted<'a>(body: &'a [Stmt], want: &dyn Fn(&'a Expr) -> bool) -> bool {
+    body.iter().any(|stmt| {
+        let direct = match stmt {
+            Stmt::Assign(a) => {
+                a.targets.len() == 1 && a.targets[0].is_name_expr() && want(&a.value)
+            }
+            Stmt::AnnAssign(a) => a.target.is_name_expr() && a.value.as_deref().is_some_and(want),
+            _ => false,
+        };
+        let mut nested = false;
+        if !direct {
+            for_each_body(stmt, &mut |body| {
+                nested = nested || binds_wanted(body, want)
+            });
+        }
+        direct || nested
+    })
+}
+
+/// Calls `f` on each statement list directly inside `stmt`, in source order.
+fn for_each_body<'a>(stmt: &'a Stmt, f: &mut dyn FnMut(&'a [Stmt])) {
+    match stmt {
+        Stmt::FunctionDef(s) => f(&s.body),
+        Stmt::ClassDef(s) => f(&s.body),
+        Stmt::For(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        Stmt::While(s) => {
+            f(&s.body);
+            f(&s.orelse);
+        }
+        Stmt::If(s) => {
+            f(&s.body);
+            for clause in &s.elif_else_clauses {
+                f(&clause.body);
+            }
+        }
+        Stmt::With(s) => f(&s.body),
+        Stmt::Match(s) => {
+            for case in &s.cases {
+                f(&case.body);
+            }
+        }
+        Stmt::Try(s) => {
+            f(&s.body);
+            for handler in &s.handlers {
+                let ruff_python_ast::ExceptHandler::ExceptHandler(h) = handler;
+                f(&h.body);
+            }
+            f(&s.orelse);
+            f(&s.finalbody);
+        }
+        _ => {}
     }
 }
 

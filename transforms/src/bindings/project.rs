@@ -17,9 +17,14 @@ use super::uses::{UseClass, UseWalker};
 use crate::ModuleInfo;
 
 /// What one file does with names from other modules.
+///
+/// Every file's uses are held until the whole project is indexed, so each distinct
+/// fact is kept once (`os.path.join` read fifty times is one read): the project view
+/// only asks which classes of use occur, and in which order they first occur.
 #[derive(Debug, Default, Clone)]
 pub struct FileUses {
-    /// `(module, name, class)` for each use of an imported name.
+    /// `(module, name, class)` for each distinct use of an imported name, in the order
+    /// of first occurrence.
     pub uses: Vec<(String, String, UseClass)>,
     /// Modules whose object is passed around: any name in them may be used anyhow.
     pub escaped_modules: Vec<String>,
@@ -38,7 +43,8 @@ pub struct ProjectUses {
 /// How a module-level name is used outside its module.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct External {
-    /// Classes of every use in other project modules.
+    /// The classes of use in other project modules, each once, in the order they first
+    /// occur (files in the engine's order).
     pub uses: Vec<UseClass>,
     /// The module object itself escapes somewhere (passed to a call, returned, re-exported
     /// by a package), so any use is possible. Only the module itself counts, not its
@@ -55,7 +61,11 @@ impl ProjectUses {
         let mut out = ProjectUses::default();
         for file in files {
             for (module, name, class) in file.uses {
-                out.uses.entry((module, name)).or_default().push(class);
+                // Only which classes occur, first occurrence first, is ever read.
+                let classes = out.uses.entry((module, name)).or_default();
+                if !classes.contains(&class) {
+                    classes.push(class);
+                }
             }
             out.escaped_modules.extend(file.escaped_modules);
             out.star_imported.extend(file.star_imported);
@@ -234,7 +244,32 @@ pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
             }
         }
     }
+    out.compact();
     out
+}
+
+impl FileUses {
+    /// Keeps each use once, at its first occurrence, and each escaped or star-imported
+    /// module once: what the project view reads of them is unchanged, and a large
+    /// tree's index holds every file's uses at once.
+    fn compact(&mut self) {
+        let keep: Vec<bool> = {
+            let mut seen = HashSet::with_capacity(self.uses.len());
+            self.uses
+                .iter()
+                .map(|(module, name, class)| seen.insert((module.as_str(), name.as_str(), *class)))
+                .collect()
+        };
+        let mut keep = keep.into_iter();
+        self.uses.retain(|_| keep.next().unwrap_or(true));
+        self.uses.shrink_to_fit();
+        for modules in [&mut self.escaped_modules, &mut self.star_imported] {
+            // Read as sets ([`ProjectUses::new`]): the order does not matter.
+            modules.sort_unstable();
+            modules.dedup();
+            modules.shrink_to_fit();
+        }
+    }
 }
 
 fn escape_binding(binding: &ImportBinding, out: &mut FileUses) {

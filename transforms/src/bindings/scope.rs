@@ -47,7 +47,7 @@ pub enum Site<'a> {
 }
 
 /// Every name a scope binds directly.
-pub type LocalNames<'a> = HashMap<&'a str, LocalName<'a>>;
+pub type LocalNames<'a> = HashMap<&'a str, LocalName<'a>, rustc_hash::FxBuildHasher>;
 
 /// Names bound by a function or lambda: its parameters plus its body.
 pub fn function_locals<'a>(parameters: Option<&'a Parameters>, body: Body<'a>) -> LocalNames<'a> {

@@ -17,7 +17,7 @@
 //!
 //! Every transform picks the one whose wrong answer would only cost a rewrite.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk_stmt};
 use ruff_python_ast::{Expr, Stmt};
@@ -238,10 +238,12 @@ pub fn star_import(body: &[Stmt]) -> Option<TextRange> {
 pub struct Names<'a> {
     /// Names the module scope binds.
     module: HashSet<&'a str>,
-    /// Every nested scope (function, class body, lambda, comprehension), by the range
-    /// it covers, with the names it binds. A class body's names do not reach the
-    /// functions inside it; counting them there only makes the answer more careful.
-    scopes: Vec<(TextRange, HashSet<&'a str>)>,
+    /// The nested scopes (function, class body, lambda, comprehension) that bind a
+    /// builtin's name, by the range they cover, with those names: every question about
+    /// a nested scope is about a builtin's name, and most scopes bind none. A class
+    /// body's names do not reach the functions inside it; counting them there only
+    /// makes the answer more careful.
+    scopes: Vec<(TextRange, Vec<&'a str>)>,
     /// The first `from ... import *`, anywhere in the file.
     star_import: Option<TextRange>,
 }
@@ -286,7 +288,7 @@ impl<'a> Names<'a> {
         self.star_import.is_none()
             && is_builtin_name(name)
             && !self.module.contains(name)
-            && !self.scopes.iter().any(|(_, names)| names.contains(name))
+            && !self.scopes.iter().any(|(_, names)| names.contains(&name))
     }
 
     /// Whether `name`, read at `at`, may be the builtin: a builtin's name that neither
@@ -297,7 +299,7 @@ impl<'a> Names<'a> {
             && !self
                 .scopes
                 .iter()
-                .any(|(range, names)| range.contains_inclusive(at) && names.contains(name))
+                .any(|(range, names)| range.contains_inclusive(at) && names.contains(&name))
     }
 }
 
@@ -305,20 +307,26 @@ struct Collector<'a> {
     names: Names<'a>,
 }
 
+impl<'a> Collector<'a> {
+    /// Records the builtins' names a scope covering `range` binds, if any.
+    fn scope(&mut self, range: TextRange, bound: impl IntoIterator<Item = &'a str>) {
+        let builtins: Vec<&str> = bound.into_iter().filter(|n| is_builtin_name(n)).collect();
+        if !builtins.is_empty() {
+            self.names.scopes.push((range, builtins));
+        }
+    }
+}
+
 impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => {
                 let locals = function_locals(Some(&f.parameters), Body::Stmts(&f.body));
-                self.names
-                    .scopes
-                    .push((f.range(), locals.into_keys().collect()));
+                self.scope(f.range(), locals.into_keys());
             }
             Stmt::ClassDef(c) => {
                 let locals = body_locals(&c.body);
-                self.names
-                    .scopes
-                    .push((c.range(), locals.into_keys().collect()));
+                self.scope(c.range(), locals.into_keys());
             }
             _ => {}
         }
@@ -329,9 +337,7 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
         match expr {
             Expr::Lambda(l) => {
                 let locals = function_locals(l.parameters.as_deref(), Body::Expr(&l.body));
-                self.names
-                    .scopes
-                    .push((l.range(), locals.into_keys().collect()));
+                self.scope(l.range(), locals.into_keys());
             }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
                 let generators = match expr {
@@ -341,11 +347,11 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
                     Expr::Generator(c) => &c.generators,
                     _ => return,
                 };
-                let mut bound = HashSet::new();
+                let mut bound = HashSet::default();
                 for g in generators {
                     target_names(&g.target, &mut bound);
                 }
-                self.names.scopes.push((expr.range(), bound));
+                self.scope(expr.range(), bound);
             }
             _ => {}
         }

@@ -297,7 +297,29 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         }
     }
     indexer.visit_body(body);
-    indexer.summary
+    let mut summary = indexer.summary;
+    summary.compact();
+    summary
+}
+
+impl FileSummary {
+    /// Gives back the spare capacity of its growing lists: every file's summary is held
+    /// until the whole project is indexed.
+    fn compact(&mut self) {
+        self.classes.shrink_to_fit();
+        self.facts.shrink_to_fit();
+        for class in &mut self.classes {
+            for list in [
+                &mut class.class_names,
+                &mut class.properties,
+                &mut class.methods,
+                &mut class.fields,
+                &mut class.attrs,
+            ] {
+                list.shrink_to_fit();
+            }
+        }
+    }
 }
 
 /// A library method that builds the object it returns unless it is given one.
