@@ -1950,46 +1950,34 @@ fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
 /// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
 /// stay on the safe side).
 fn rebinds(body: &[Stmt], name: &str) -> bool {
-    struct Finder<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(n) = expr
-                && n.ctx != ExprContext::Load
-                && n.id.as_str() == self.name
-            {
-                self.found = true;
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut finder = Finder { name, found: false };
+    let mut finder = BindingFinder { name, found: false };
     finder.visit_body(body);
     finder.found
 }
 
-/// Whether `expr` binds `name` (with `:=`).
+/// Whether `expr` binds `name` (with `:=`; an expression cannot delete).
 fn binds_in(expr: &Expr, name: &str) -> bool {
-    struct Finder<'n> {
-        name: &'n str,
-        found: bool,
-    }
-    impl<'a> Visitor<'a> for Finder<'_> {
-        fn visit_expr(&mut self, expr: &'a Expr) {
-            if let Expr::Name(n) = expr
-                && n.ctx == ExprContext::Store
-                && n.id.as_str() == self.name
-            {
-                self.found = true;
-            }
-            visitor::walk_expr(self, expr);
-        }
-    }
-    let mut finder = Finder { name, found: false };
+    let mut finder = BindingFinder { name, found: false };
     finder.visit_expr(expr);
     finder.found
+}
+
+/// Finds a store or delete of one name.
+struct BindingFinder<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'a> Visitor<'a> for BindingFinder<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr
+            && n.ctx != ExprContext::Load
+            && n.id.as_str() == self.name
+        {
+            self.found = true;
+        }
+        visitor::walk_expr(self, expr);
+    }
 }
 
 /// The strings of a literal `__slots__` value (`"a"`, `("a", "b")`, `["a"]`).
