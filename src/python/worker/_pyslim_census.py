@@ -51,6 +51,48 @@ def _grouped(objs, kinds, counts, wanted):
     yield from groups.items()
 
 
+def _class_entry(t, instances):
+    """The census entry of class `t` and its live instances."""
+    n = len(instances)
+    if _fixed_size(t):
+        # Every instance has the size of the first: no need to ask each one.
+        obj_bytes = n * sys.getsizeof(instances[0])
+    else:
+        obj_bytes = sum(map(sys.getsizeof, instances))
+    # Whether an instance's __dict__ exists can only be asked one instance at a time
+    # (`gc.get_referents`, the slowest step of a census): past DICT_SAMPLE instances,
+    # an even stride of them is examined and the counts scaled.
+    stride = -(-n // DICT_SAMPLE)
+    view = instances[::stride] if stride > 1 else instances
+    # An instance's materialised __dict__ is its first referent (before its type; a
+    # class without slots). Rarely, an inline attribute that holds a dict comes first:
+    # counted, never created.
+    try:
+        firsts = list(map(_FIRST, map(gc.get_referents, view)))
+    except IndexError:  # an object that refers to nothing
+        firsts = [r[0] for r in map(gc.get_referents, view) if r]
+    dicts = list(compress(firsts, map(_IS_DICT, map(type, firsts))))
+    del firsts
+    names = set()
+    for d in dicts[:100]:
+        if len(names) >= 64:
+            break
+        names.update(k for k in d if isinstance(k, str))
+    scale = n / len(view)
+    module = sys.modules.get(t.__module__)
+    return {
+        "file": getattr(module, "__file__", None),
+        "module": t.__module__,
+        "qualname": t.__qualname__,
+        "instances": n,
+        "object_bytes": obj_bytes,
+        "with_dict": round(len(dicts) * scale),
+        "dict_bytes": round(sum(map(sys.getsizeof, dicts)) * scale),
+        "dict_keys": sorted(names),
+        "dict_sample": len(view) if len(view) < n else None,
+    }
+
+
 def _fixed_size(t):
     """Whether `sys.getsizeof` is the same for every instance of `t`: a fixed-size
     layout (no items) and the default `__sizeof__` (a type's pre-header, GC header and
@@ -88,26 +130,9 @@ class Census:
         lists = list(compress(objs, map(_IS_LIST, kinds)))
         if not self.meter.native:
             lists = [lst for lst in lists if len(lst) >= MIN_LIST]
-        classes = {}
-        for t, instances in _grouped(objs, kinds, counts, project):
-            classes[t] = self._class_figures(t, instances)
+        groups = _grouped(objs, kinds, counts, project)
+        out_classes = [_class_entry(t, instances) for t, instances in groups]
         del objs, kinds
-        out_classes = []
-        for t, (n, obj_bytes, dicts, dict_bytes, names, examined) in classes.items():
-            module = sys.modules.get(t.__module__)
-            out_classes.append(
-                {
-                    "file": getattr(module, "__file__", None),
-                    "module": t.__module__,
-                    "qualname": t.__qualname__,
-                    "instances": n,
-                    "object_bytes": obj_bytes,
-                    "with_dict": dicts,
-                    "dict_bytes": dict_bytes,
-                    "dict_keys": sorted(names),
-                    "dict_sample": examined if examined < n else None,
-                }
-            )
         census = {
             "level": level,
             "classes": out_classes,
@@ -118,39 +143,6 @@ class Census:
             # tracemalloc knows every live block's line: the sites at this level.
             census["sites"] = self.meter.sites_now(50, self.is_own_file)
         return census
-
-    def _class_figures(self, t, instances):
-        """[instances, object bytes, with a dict, dict bytes, dict keys, examined]."""
-        n = len(instances)
-        if _fixed_size(t):
-            # Every instance has the size of the first: no need to ask each one.
-            obj_bytes = n * sys.getsizeof(instances[0])
-        else:
-            obj_bytes = sum(map(sys.getsizeof, instances))
-        # Whether an instance's __dict__ exists can only be asked one instance at a
-        # time (`gc.get_referents`, the slowest step of a census): past DICT_SAMPLE
-        # instances, an even stride of them is examined and the counts scaled.
-        stride = -(-n // DICT_SAMPLE)
-        view = instances[::stride] if stride > 1 else instances
-        # An instance's materialised __dict__ is its first referent (before its type;
-        # a class without slots). Rarely, an inline attribute that holds a dict comes
-        # first: counted, never created.
-        try:
-            firsts = list(map(_FIRST, map(gc.get_referents, view)))
-        except IndexError:  # an object that refers to nothing
-            firsts = [r[0] for r in map(gc.get_referents, view) if r]
-        dicts = list(compress(firsts, map(_IS_DICT, map(type, firsts))))
-        del firsts
-        names = set()
-        for d in dicts[:100]:
-            if len(names) >= 64:
-                break
-            names.update(k for k in d if isinstance(k, str))
-        examined = len(view)
-        scale = n / examined
-        with_dict = round(len(dicts) * scale)
-        dict_bytes = round(sum(map(sys.getsizeof, dicts)) * scale)
-        return [n, obj_bytes, with_dict, dict_bytes, names, examined]
 
     def _project_class(self, t):
         if not isinstance(t, type):
