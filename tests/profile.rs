@@ -31,8 +31,13 @@ fn pyslim(dir: &Path) -> Command {
 
 /// Runs `pyslim profile` and returns the profile it wrote.
 fn profile(dir: &Path) -> Value {
+    profile_of(dir, "bench.py --n 20000")
+}
+
+/// Runs `pyslim profile --workload WORKLOAD` and returns the profile it wrote.
+fn profile_of(dir: &Path, workload: &str) -> Value {
     let out = pyslim(dir)
-        .args(["profile", "--workload", "bench.py --n 20000", "--venv"])
+        .args(["profile", "--workload", workload, "--venv"])
         .arg(venv())
         .output()
         .unwrap();
@@ -146,6 +151,40 @@ fn the_profile_counts_the_heap_at_the_peak_and_ranks_what_pays() {
     assert_eq!(queue["impact"], "time");
     assert_eq!(queue["saving"], 0);
     assert_eq!(queue["measured"]["calls"], 2_000);
+}
+
+/// A peak in the middle of the run, far above where the run ends: the census run (paced
+/// behind the peak run) still counts the heap at that peak, not at the end.
+#[test]
+fn the_census_lands_on_a_peak_the_run_climbs_down_from() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("phases.py"),
+        "from shapes.geometry import Label, Settings\n\
+         \n\
+         big = [Settings(str(i)) for i in range(40000)]\n\
+         print(len(big))\n\
+         del big\n\
+         small = [Label(str(i)) for i in range(2000)]\n\
+         print(len(small))\n",
+    )
+    .unwrap();
+    let p = profile_of(dir.path(), "phases.py");
+    let of_peak = p["census"]["of_peak"].as_f64().unwrap();
+    assert!((0.99..=1.0).contains(&of_peak), "{of_peak}");
+    // At 99.5% of the peak or above, nearly all of the first phase's instances are
+    // alive and none of the second's exist yet.
+    let settings = class(&p, "Settings")["instances"].as_u64().unwrap();
+    assert!((39_000..=40_000).contains(&settings), "{settings}");
+    assert!(
+        p["census"]["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["qualname"] != "Label" || c["instances"] == 0),
+        "{:#}",
+        p["census"]
+    );
 }
 
 #[test]

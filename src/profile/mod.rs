@@ -3,20 +3,26 @@
 //! that `check --profile` and `rewrite --profile` rank and select by.
 //!
 //! Three runs of the workload, each a fresh worker on a working copy (never the user's
-//! files), the first two side by side when there are two cores:
+//! files):
 //!
-//! 1. plain: nothing measured inside the process; its wall time, peak RSS and output
-//!    are the workload's own;
-//! 2. peak: the allocation meter (native, or tracemalloc with the venv's own
+//! 1. peak: the allocation meter (native, or tracemalloc with the venv's own
 //!    interpreter) finds the traced peak and the allocation sites at it;
-//! 3. census and probes: the same again, on a copy instrumented with probes (the
+//! 2. plain: nothing measured inside the process; its wall time, peak RSS and output
+//!    are the workload's own;
+//! 3. census and probes: the meter again, on a copy instrumented with probes (the
 //!    largest list each consumed-once comprehension builds, the front operations on
 //!    queue candidates) and with every project class's attribute writes watched; when
-//!    traced memory first reaches 99.5% of the peak run 2 found, a census of the heap
+//!    traced memory first reaches 99.5% of the peak run's peak, a census of the heap
 //!    is taken (instances per project class, lists per allocating line with their
 //!    element types). Running twice is how the census lands at the peak without keeping
-//!    every allocation's history (memray's way). It runs alone: on two cores, two runs
-//!    at once are each 1.6-1.9x slower, and the probes cost little beside a census.
+//!    every allocation's history (memray's way).
+//!
+//! With the native meter, the census run starts beside the peak run and is paced
+//! behind it ([`crate::python::pace`]: it never climbs past the peak the peak run has
+//! published, so it is still below the peak when the final figure arrives), and the
+//! plain run follows the peak run: two workers at a time, and no core idles while the
+//! census run works. With tracemalloc, the plain and peak runs go side by side and the
+//! census run after them, at the level the peak run found.
 //!
 //! Then every candidate of every transform (safe and unsafe) gets the quantity it acts
 //! on and an estimated saving at the peak ([`estimate`]).
@@ -41,8 +47,8 @@ use ruff_text_size::{TextRange, TextSize};
 use crate::engine::{self, Facts, FixPolicy, ReportedFix, ReportedSubject};
 use crate::load::ProjectFile;
 use crate::python::runner::{Finished, RunSpec, WorkloadOutcome};
-use crate::python::worker::{CensusSpec, MeterMode, Target};
-use crate::python::{PythonInfo, Runner, signals, workcopy};
+use crate::python::worker::{CensusSpec, Follow, MeterMode, Target};
+use crate::python::{PythonInfo, Runner, pace, signals, workcopy};
 use estimate::{Evidence, Proposed, RawAttributes, RawCensus, RawProbes};
 use schema::{Profile, Site, WorkloadInfo};
 
@@ -236,20 +242,28 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         ..runner.clone()
     };
     let target = target(request);
-
-    // 1 and 2: the plain run beside the peak run.
-    let plain = RunSpec::new("plain", target.clone());
-    let mut peak_spec = RunSpec::new("peak", target.clone());
-    peak_spec.meter = MeterMode::Peak;
-    let (plain, peak) = both(
-        || runner.launch(plain, 1),
-        || second_runner.launch(peak_spec, 2),
-    )?;
-    require_completed(&plain)?;
-    require_completed(&peak)?;
-    let timeout = request
-        .timeout
-        .unwrap_or_else(|| derived_timeout(plain.wall.max(peak.wall)));
+    let lanes = Lanes {
+        first: &runner,
+        second: &second_runner,
+        second_root: &second.root,
+        root: &root,
+        files,
+        fixes: &proposed_fixes,
+        target: &target,
+        timeout: request.timeout,
+        scratch: scratch.path(),
+    };
+    let Measured {
+        plain,
+        peak,
+        census: census_run,
+        probes: raw_probes,
+        probed,
+    } = if python.mode == crate::python::Mode::Embedded {
+        lanes.paced()?
+    } else {
+        lanes.sequential()?
+    };
     let plain_result = plain.result.clone().unwrap_or_default();
     let peak_result = peak.result.clone().unwrap_or_default();
     let traced = peak_result
@@ -257,59 +271,6 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .clone()
         .context("the peak run reported no traced memory")?;
     let peak_bytes = traced.peak_above_start();
-
-    // 3: the census when memory first reaches 99.5% of that peak, in the instrumented
-    // copy, so the same run feeds the probes. The same program allocates the same way
-    // (the hash seed is fixed), so that moment is the peak's, give or take what runs
-    // in between; the probes' own records are a few small dicts. One run alone on the
-    // machine: two at once are each 1.6-1.9x slower on two cores.
-    let census_spec = |label: &str, above_start: i64| {
-        let mut spec = RunSpec::new(label, target.clone());
-        spec.meter = MeterMode::Peak;
-        spec.census = Some(CensusSpec {
-            above_start: Some(above_start),
-        });
-        spec.timeout = Some(timeout);
-        spec
-    };
-    let at = (peak_bytes as f64 * 0.995) as i64;
-    let probed = instrument(&second.root, &root, files, &proposed_fixes)?;
-    let mut probed_spec = census_spec("census and probes", at);
-    probed_spec.probes = true;
-    let probed_run = second_runner.launch(probed_spec, 3)?;
-    // The probes add evidence; a workload the probes broke is still profiled without.
-    let (mut census_run, raw_probes) = match require_completed(&probed_run) {
-        Ok(()) => {
-            let raw: RawProbes = probed_run
-                .result
-                .as_ref()
-                .and_then(|r| r.probes.clone())
-                .and_then(|v| serde_json::from_value(v).ok())
-                .unwrap_or_default();
-            (probed_run, raw)
-        }
-        Err(e) => {
-            eprintln!("note: the run with probes failed, so no probe figures ({e:#})");
-            let again = runner.launch(census_spec("census", at), 4)?;
-            require_completed(&again)?;
-            (again, RawProbes::default())
-        }
-    };
-    let missed = census_run
-        .result
-        .as_ref()
-        .is_none_or(|r| r.census.is_none());
-    if missed {
-        // This run peaked lower (threads, timing): once more, at 97% of its own peak.
-        let own = census_run
-            .result
-            .as_ref()
-            .and_then(|r| r.traced.clone())
-            .unwrap_or_else(|| traced.clone());
-        let at = (own.peak_above_start() as f64 * 0.97) as i64;
-        census_run = runner.launch(census_spec("census again", at), 5)?;
-        require_completed(&census_run)?;
-    }
     let census_result = census_run.result.clone().unwrap_or_default();
     let raw_census: Option<RawCensus> = census_result
         .census
@@ -431,6 +392,182 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         files: files_hashes,
         runs,
     })
+}
+
+/// The census is taken when traced memory first reaches this share of the peak.
+const CENSUS_SHARE: f64 = 0.995;
+
+/// The runs a profile is built from, each checked to have completed.
+struct Measured {
+    /// Nothing measured inside the process: wall time and peak RSS.
+    plain: Finished,
+    /// The meter: the traced peak and the sites at it.
+    peak: Finished,
+    /// The census (and the probes, unless they broke the workload).
+    census: Finished,
+    /// The probes' records (empty when the census ran without them).
+    probes: RawProbes,
+    /// The candidates whose probes are in the instrumented copy.
+    probed: BTreeSet<usize>,
+}
+
+/// Where and what the profile's runs execute: `first` runs on an untouched working
+/// copy, `second` on the one that gets the probes.
+struct Lanes<'a> {
+    first: &'a Runner,
+    second: &'a Runner,
+    second_root: &'a Path,
+    root: &'a Path,
+    files: &'a [ProjectFile],
+    fixes: &'a [(usize, ReportedFix)],
+    target: &'a Target,
+    timeout: Option<Duration>,
+    scratch: &'a Path,
+}
+
+impl Lanes<'_> {
+    fn peak_spec(&self) -> RunSpec {
+        let mut spec = RunSpec::new("peak", self.target.clone());
+        spec.meter = MeterMode::Peak;
+        spec
+    }
+
+    fn census_spec(&self, label: &str, census: CensusSpec, timeout: Option<Duration>) -> RunSpec {
+        let mut spec = RunSpec::new(label, self.target.clone());
+        spec.meter = MeterMode::Peak;
+        spec.census = Some(census);
+        spec.timeout = timeout;
+        spec
+    }
+
+    /// With the native meter: the census run starts beside the peak run and is paced
+    /// behind it ([`crate::python::pace`]); the plain run follows the peak run on its
+    /// core. Two workers at a time, never three: memory stays at two workloads' worth.
+    fn paced(&self) -> Result<Measured> {
+        let pace_path = self.scratch.join("pace");
+        pace::create(&pace_path)?;
+        let probed = instrument(self.second_root, self.root, self.files, self.fixes)?;
+        let mut peak_spec = self.peak_spec();
+        peak_spec.lead = Some(pace_path.clone());
+        let follow = Follow {
+            pace: pace_path.clone(),
+            share: CENSUS_SHARE,
+        };
+        let mut census_spec = self.census_spec(
+            "census and probes",
+            CensusSpec {
+                above_start: None,
+                follow: Some(follow),
+            },
+            self.timeout,
+        );
+        census_spec.probes = true;
+        let ((peak, plain), census) = both(
+            || {
+                let peak = self.first.launch(peak_spec, 1);
+                // Whatever became of it, the census run must not wait for it any more.
+                pace::abandon_unless_final(&pace_path)?;
+                let peak = peak?;
+                require_completed(&peak)?;
+                let plain = self
+                    .first
+                    .launch(RunSpec::new("plain", self.target.clone()), 2)?;
+                Ok((peak, plain))
+            },
+            || self.second.launch(census_spec, 3),
+        )?;
+        require_completed(&plain)?;
+        self.census_outcome(census, probed, &plain, &peak)
+    }
+
+    /// With tracemalloc (the venv's own interpreter): the plain run beside the peak
+    /// run, then the census run alone at the level the peak run found.
+    fn sequential(&self) -> Result<Measured> {
+        let (plain, peak) = both(
+            || {
+                self.first
+                    .launch(RunSpec::new("plain", self.target.clone()), 1)
+            },
+            || self.second.launch(self.peak_spec(), 2),
+        )?;
+        require_completed(&plain)?;
+        require_completed(&peak)?;
+        let probed = instrument(self.second_root, self.root, self.files, self.fixes)?;
+        let mut spec = self.census_spec(
+            "census and probes",
+            CensusSpec {
+                above_start: Some(census_level(&peak, CENSUS_SHARE)),
+                follow: None,
+            },
+            Some(self.derived_timeout(&plain, &peak)),
+        );
+        spec.probes = true;
+        let census = self.second.launch(spec, 3)?;
+        self.census_outcome(census, probed, &plain, &peak)
+    }
+
+    fn derived_timeout(&self, plain: &Finished, peak: &Finished) -> Duration {
+        self.timeout
+            .unwrap_or_else(|| derived_timeout(plain.wall.max(peak.wall)))
+    }
+
+    /// The census run's records; a workload the probes broke is profiled again without
+    /// them, and a run that never reached the census level once more at 97% of its
+    /// own peak (threads, timing).
+    fn census_outcome(
+        &self,
+        probed_run: Finished,
+        probed: BTreeSet<usize>,
+        plain: &Finished,
+        peak: &Finished,
+    ) -> Result<Measured> {
+        let timeout = Some(self.derived_timeout(plain, peak));
+        let at = |run: &Finished, share: f64| CensusSpec {
+            above_start: Some(census_level(run, share)),
+            follow: None,
+        };
+        let (mut census, probes, probed) = match require_completed(&probed_run) {
+            Ok(()) => {
+                let raw: RawProbes = probed_run
+                    .result
+                    .as_ref()
+                    .and_then(|r| r.probes.clone())
+                    .and_then(|v| serde_json::from_value(v).ok())
+                    .unwrap_or_default();
+                (probed_run, raw, probed)
+            }
+            Err(e) => {
+                eprintln!("note: the run with probes failed, so no probe figures ({e:#})");
+                let spec = self.census_spec("census", at(peak, CENSUS_SHARE), timeout);
+                let again = self.first.launch(spec, 4)?;
+                require_completed(&again)?;
+                (again, RawProbes::default(), BTreeSet::new())
+            }
+        };
+        let missed = census.result.as_ref().is_none_or(|r| r.census.is_none());
+        if missed {
+            let spec = self.census_spec("census again", at(&census, 0.97), timeout);
+            census = self.first.launch(spec, 5)?;
+            require_completed(&census)?;
+        }
+        Ok(Measured {
+            plain: plain.clone(),
+            peak: peak.clone(),
+            census,
+            probes,
+            probed,
+        })
+    }
+}
+
+/// `share` of a metered run's own peak above its start, in bytes.
+fn census_level(run: &Finished, share: f64) -> i64 {
+    let peak = run
+        .result
+        .as_ref()
+        .and_then(|r| r.traced.as_ref())
+        .map_or(0, |t| t.peak_above_start());
+    (peak as f64 * share) as i64
 }
 
 /// The runner every profile and workload run starts from.

@@ -15,6 +15,7 @@
 
 #[cfg(feature = "embedded")]
 pub mod native;
+pub mod pace;
 pub mod runner;
 pub mod session;
 pub mod signals;

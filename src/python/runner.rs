@@ -173,6 +173,8 @@ pub struct RunSpec {
     pub probes: bool,
     /// Record the instrumented units reached.
     pub hits: bool,
+    /// Publish the peak in this pace record (see [`crate::python::pace`]).
+    pub lead: Option<PathBuf>,
     /// This run's limit, when not the runner's.
     pub timeout: Option<Duration>,
     /// How the limit was chosen (`10x the baseline's 4.2s`), for the timeout message.
@@ -189,6 +191,7 @@ impl RunSpec {
             census: None,
             probes: false,
             hits: false,
+            lead: None,
             timeout: None,
             limit_basis: None,
         }
@@ -422,6 +425,7 @@ impl Runner {
             census: spec.census.clone(),
             probes: spec.probes,
             hits: spec.hits,
+            lead: spec.lead.clone(),
         };
         std::fs::write(&spec_path, serde_json::to_vec(&worker_spec)?)
             .with_context(|| format!("cannot write {}", spec_path.display()))?;

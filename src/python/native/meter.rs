@@ -28,9 +28,12 @@
 use std::cell::{Cell, UnsafeCell};
 use std::collections::HashMap;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
 
 use pyo3::ffi;
+
+use crate::python::pace;
 
 /// Bytes in front of every block: its requested size and its sample slot (0: none).
 const HEADER: usize = 16;
@@ -79,6 +82,21 @@ static INTERVAL: AtomicU64 = AtomicU64::new(0);
 static TRIGGER_AT: AtomicI64 = AtomicI64::new(i64::MAX);
 /// The Python callable the trigger calls (a strong reference), or null.
 static TRIGGER: GilCell<*mut ffi::PyObject> = GilCell::new(std::ptr::null_mut());
+/// A lead run's pace record (see [`crate::python::pace`]): each new peak is published
+/// there. Null unless this run leads.
+static LEAD: AtomicPtr<AtomicI64> = AtomicPtr::new(std::ptr::null_mut());
+/// A census run's pacing: when set, reaching `TRIGGER_AT` consults the lead's record
+/// instead of firing at once.
+static FOLLOW: GilCell<Option<Follow>> = GilCell::new(None);
+
+/// How a census run follows its lead.
+struct Follow {
+    record: *const AtomicI64,
+    /// This run's traced bytes when its meter started.
+    start: i64,
+    /// The census is due at this share of the lead's final peak.
+    share: f64,
+}
 
 thread_local! {
     /// Set while an original allocator runs: pymalloc hands large blocks to the RAW
@@ -193,6 +211,11 @@ fn add(delta: i64) {
     let now = CURRENT.fetch_add(delta, Relaxed) + delta;
     if delta > 0 && now > PEAK.load(Relaxed) {
         PEAK.fetch_max(now, Relaxed);
+        let lead = LEAD.load(Relaxed);
+        if !lead.is_null() {
+            // SAFETY: the mapping holds the record's four slots and is never unmapped.
+            unsafe { (*lead.add(pace::LEAD_PEAK)).fetch_max(now, Relaxed) };
+        }
     }
 }
 
@@ -313,15 +336,10 @@ unsafe fn finish(ctx: *mut c_void, base: *mut c_void, size: usize) -> *mut c_voi
         std::ptr::write(header, Header { size, sample: 0 });
     }
     add(size as i64);
-    if !is_raw(ctx) && CURRENT.load(Relaxed) >= TRIGGER_AT.load(Relaxed) {
-        // One shot. The callback cannot run inside an allocator; CPython runs pending
-        // calls in the main thread at its next safe point, microseconds later, while
-        // whatever reached the level (a comprehension's list) is still alive.
-        TRIGGER_AT.store(i64::MAX, Relaxed);
-        // SAFETY: Py_AddPendingCall may be called from any thread at any time.
-        unsafe {
-            ffi::Py_AddPendingCall(Some(run_trigger), std::ptr::null_mut());
-        }
+    let now = CURRENT.load(Relaxed);
+    if !is_raw(ctx) && now >= TRIGGER_AT.load(Relaxed) {
+        // SAFETY: MEM/OBJ domain: the GIL is held.
+        unsafe { reached(now) };
     }
     if !is_raw(ctx) && INTERVAL.load(Relaxed) > 0 && !SAMPLING.get() {
         if size >= ALWAYS_SAMPLED {
@@ -343,6 +361,151 @@ unsafe fn finish(ctx: *mut c_void, base: *mut c_void, size: usize) -> *mut c_voi
     }
     // SAFETY: the caller's part starts after the header.
     unsafe { base.cast::<u8>().add(HEADER).cast() }
+}
+
+/// Traced memory reached the trigger level: schedule the callback, or, in a paced
+/// census run, ask the lead's record whether this is the census's moment, a level to
+/// go on to, or a level the lead has not reached yet (then wait here, inside the
+/// allocator, until it has or has ended).
+///
+/// # Safety
+/// The GIL is held.
+#[cold]
+unsafe fn reached(level: i64) {
+    // SAFETY: GIL held (contract).
+    let Some(follow) = (unsafe { FOLLOW.get() }).as_ref() else {
+        fire();
+        return;
+    };
+    loop {
+        // SAFETY: the mapping holds four slots and is never unmapped.
+        let reading = unsafe { read_record(follow.record) };
+        match pace::step(reading, level - follow.start, follow.share) {
+            pace::Step::Census => return fire(),
+            pace::Step::Until(above) => {
+                TRIGGER_AT.store(follow.start + above, Relaxed);
+                return;
+            }
+            pace::Step::Off => {
+                TRIGGER_AT.store(i64::MAX, Relaxed);
+                return;
+            }
+            // The lead is behind: it runs on the other core while this one sleeps.
+            pace::Step::Wait => std::thread::sleep(Duration::from_micros(100)),
+        }
+    }
+}
+
+/// One shot. The callback cannot run inside an allocator; CPython runs pending calls
+/// in the main thread at its next safe point, microseconds later, while whatever
+/// reached the level (a comprehension's list) is still alive.
+fn fire() {
+    TRIGGER_AT.store(i64::MAX, Relaxed);
+    // SAFETY: Py_AddPendingCall may be called from any thread at any time.
+    unsafe {
+        ffi::Py_AddPendingCall(Some(run_trigger), std::ptr::null_mut());
+    }
+}
+
+/// # Safety
+/// `record` points at a live mapping of the four slots.
+unsafe fn read_record(record: *const AtomicI64) -> pace::Reading {
+    use std::sync::atomic::Ordering::Acquire;
+    // SAFETY: see the contract.
+    let slot = |i: usize| unsafe { (*record.add(i)).load(Acquire) };
+    // The state first: a final state's peak was written before it.
+    let state = slot(pace::STATE);
+    pace::Reading {
+        state,
+        lead_start: slot(pace::LEAD_START),
+        lead_peak: slot(pace::LEAD_PEAK),
+        lead_final: slot(pace::LEAD_FINAL),
+    }
+}
+
+/// Maps the pace record at `path` (created by the parent) for the rest of the process.
+fn map_record(path: &std::path::Path) -> std::io::Result<*const AtomicI64> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)?;
+    if file.metadata()?.len() < pace::RECORD_BYTES as u64 {
+        return Err(std::io::Error::other("the pace record is too short"));
+    }
+    // SAFETY: a shared read-write mapping of a file at least RECORD_BYTES long; it is
+    // never unmapped (the process ends with it), and the fd may close after mmap.
+    let ptr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            pace::RECORD_BYTES,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_SHARED,
+            file.as_raw_fd(),
+            0,
+        )
+    };
+    if ptr == libc::MAP_FAILED {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(ptr.cast::<AtomicI64>())
+}
+
+/// Makes this run a lead: from now on its peak is published in the record at `path`,
+/// with `start`, its meter's start.
+pub fn lead(path: &std::path::Path, start: i64) -> std::io::Result<()> {
+    use std::sync::atomic::Ordering::Release;
+    let record = map_record(path)?;
+    // SAFETY: a live mapping of four slots.
+    unsafe {
+        (*record.add(pace::LEAD_START)).store(start, Relaxed);
+        (*record.add(pace::LEAD_PEAK)).fetch_max(PEAK.load(Relaxed), Relaxed);
+        (*record.add(pace::STATE)).store(pace::LEADING, Release);
+    }
+    LEAD.store(record.cast_mut(), Relaxed);
+    Ok(())
+}
+
+/// Publishes the lead's final peak above its start: the census run may now take its
+/// census.
+pub fn lead_final(peak_above_start: i64) {
+    use std::sync::atomic::Ordering::Release;
+    let record = LEAD.swap(std::ptr::null_mut(), Relaxed);
+    if record.is_null() {
+        return;
+    }
+    // SAFETY: a live mapping of four slots.
+    unsafe {
+        (*record.add(pace::LEAD_FINAL)).store(peak_above_start, Relaxed);
+        (*record.add(pace::STATE)).store(pace::FINAL, Release);
+    }
+}
+
+/// Makes this run follow the lead whose record is at `path`: `callback(level)` is called
+/// once, in the main thread, at the first point traced memory is `share` of the lead's
+/// final peak above `start` (this run's meter start), and the run never goes past the
+/// lead's published peak while the lead runs.
+///
+/// # Safety
+/// The GIL is held; `callback` is a live Python callable.
+pub unsafe fn follow(
+    path: &std::path::Path,
+    start: i64,
+    share: f64,
+    callback: *mut ffi::PyObject,
+) -> std::io::Result<()> {
+    let record = map_record(path)?;
+    // SAFETY: GIL held (contract).
+    unsafe {
+        *FOLLOW.get() = Some(Follow {
+            record,
+            start,
+            share,
+        });
+        // The first allocation asks the record where to go.
+        set_trigger(start, callback);
+    }
+    Ok(())
 }
 
 /// An exponentially distributed gap with the configured mean.

@@ -100,6 +100,35 @@ fn census_at(level: i64, callback: &Bound<'_, PyAny>) {
     unsafe { meter::set_trigger(level, callback.as_ptr()) };
 }
 
+/// `lead(path, start)`: publishes this run's peak in the pace record at `path` (see
+/// [`crate::python::pace`]); `start` is the meter's start.
+#[pyfunction]
+fn lead(path: std::path::PathBuf, start: i64) -> PyResult<()> {
+    meter::lead(&path, start)
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display())))
+}
+
+/// `lead_final(peak_above_start)`: the lead's workload has returned with this peak.
+#[pyfunction]
+fn lead_final(peak_above_start: i64) {
+    meter::lead_final(peak_above_start);
+}
+
+/// `follow(path, start, share, callback)`: calls `callback(level)` in the main thread,
+/// once, when traced memory first reaches `share` of the lead's final peak above
+/// `start`, never running ahead of the lead (see [`crate::python::pace`]).
+#[pyfunction]
+fn follow(
+    path: std::path::PathBuf,
+    start: i64,
+    share: f64,
+    callback: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    // SAFETY: the GIL is held and `callback` is live; the meter keeps a reference.
+    unsafe { meter::follow(&path, start, share, callback.as_ptr()) }
+        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("{}: {e}", path.display())))
+}
+
 /// `sampled_probability(nbytes) -> float`: the chance a block that size was sampled.
 #[pyfunction]
 fn sampled_probability(nbytes: usize) -> f64 {
@@ -135,6 +164,9 @@ pub fn register(py: Python<'_>) -> PyResult<()> {
     module.add_function(wrap_pyfunction!(storage_site, &module)?)?;
     module.add_function(wrap_pyfunction!(census_at, &module)?)?;
     module.add_function(wrap_pyfunction!(sampled_probability, &module)?)?;
+    module.add_function(wrap_pyfunction!(lead, &module)?)?;
+    module.add_function(wrap_pyfunction!(lead_final, &module)?)?;
+    module.add_function(wrap_pyfunction!(follow, &module)?)?;
     module.add_function(wrap_pyfunction!(hit, &module)?)?;
     module.add_function(wrap_pyfunction!(take_hits, &module)?)?;
     py.import("sys")?

@@ -69,6 +69,14 @@ class Meter:
             self._peak_before = max(self._peak_before, token)
             tracemalloc.reset_peak()
 
+    def lead(self, path):
+        """Publishes this run's peak in the pace record at `path` (native only)."""
+        _native.lead(path, self.start)
+
+    def lead_final(self):
+        """The workload returned: its peak is final (a paced census may go ahead)."""
+        _native.lead_final(self.peak() - self.start)
+
     def stop(self):
         if self.native:
             _native.sampling(0)
@@ -126,8 +134,9 @@ def _rows(sites, limit, exclude):
 
 class Trigger:
     """Calls `action(level)` in the main thread when traced memory reaches `at` bytes
-    (once), or, without `at`, each time it grows 10% past the last call (at most a
-    quarter of the run's time goes to the action).
+    (once); or, with `follow` (native only), once, paced behind a lead run that runs at
+    the same time (pyslim's `python/pace.rs`); or, with neither, each time it grows 10%
+    past the last call (at most a quarter of the run's time goes to the action).
 
     A thread watches the meter; when the level is reached it interrupts the main thread
     as a signal would (`_thread.interrupt_main` with a signal number nobody uses, no OS
@@ -136,12 +145,13 @@ class Trigger:
     state.
     """
 
-    def __init__(self, meter, action, at=None, floor=1 << 20):
+    def __init__(self, meter, action, at=None, follow=None, floor=1 << 20):
         import signal
 
         self.meter = meter
         self.action = action
         self.at = at
+        self.follow = follow if meter.native else None
         self.floor = floor
         self.done = False
         self.pending = False
@@ -150,21 +160,28 @@ class Trigger:
         self.started = time.monotonic()
         self._signal = signal.SIGRTMIN + 7
         self._previous = signal.signal(self._signal, self._handler)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="pyslim-census", daemon=True)
+        self._stop = None
+        self._thread = None
 
     def start(self):
-        if self.meter.native and self.at is not None:
+        if self.follow is not None:
+            # Checked at every allocation by the native meter, as `at` is.
+            share = self.follow["share"]
+            _native.follow(self.follow["pace"], self.meter.start, share, self._native_handler)
+        elif self.meter.native and self.at is not None:
             # Checked at every allocation by the native meter: exact, and no thread.
             _native.census_at(self.at, self._native_handler)
         else:
+            # Only this way needs a thread.
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._run, name="pyslim-census", daemon=True)
             self._thread.start()
 
     def stop(self):
         import signal
 
-        self._stop.set()
-        if self._thread.is_alive():
+        if self._thread is not None:
+            self._stop.set()
             self._thread.join()
         signal.signal(self._signal, self._previous)
 

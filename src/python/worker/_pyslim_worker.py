@@ -132,7 +132,8 @@ def main(spec_path):
         census = _pyslim_census.Census(meter, is_project_file, lambda f: f.startswith(mine))
         above = spec["census"].get("above_start")
         at = None if above is None else meter.start + above
-        trigger = _pyslim_meter.Trigger(meter, census.take, at=at)
+        follow = spec["census"].get("follow")
+        trigger = _pyslim_meter.Trigger(meter, census.take, at=at, follow=follow)
     probes = None
     if spec.get("probes"):
         probes = _pyslim_probes.Probes(is_project_file)
@@ -147,6 +148,11 @@ def main(spec_path):
         builtins.__pyslim_hit__ = hits.hit
 
     target = spec["target"]
+    if meter is not None and "pytest" not in target:
+        meter.reset_peak()
+    lead = spec.get("lead") if meter is not None and meter.native else None
+    if lead:
+        meter.lead(lead)
     started = time.monotonic()
     result = {}
     if trigger is not None:
@@ -165,13 +171,13 @@ def main(spec_path):
             is_project_file,
         )
     else:
-        if meter is not None:
-            meter.reset_peak()
         code, error = _run_workload(target["workload"]["argv"])
         result["error"] = error
         if hits is not None:
             result["hits"] = hits.take()
     seconds = time.monotonic() - started
+    if lead:
+        meter.lead_final()
     if trigger is not None:
         trigger.stop()
     # Everything below is pyslim's own work: measured figures are read first.

@@ -68,12 +68,25 @@ pub enum MeterMode {
 }
 
 /// A census of the heap, taken once traced memory reaches `above_start` bytes above
-/// the run's own start (or, without it, at each 10% of growth, the highest kept).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// the run's own start, or paced behind a lead run ([`Follow`]), or, with neither, at
+/// each 10% of growth, the highest kept.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CensusSpec {
     /// The level to take it at, above what the interpreter held when the meter
     /// started: runs that import different pyslim modules start at different levels.
     pub above_start: Option<i64>,
+    /// Follow a lead run running at the same time (native meter only).
+    #[serde(default)]
+    pub follow: Option<Follow>,
+}
+
+/// A census paced behind a lead run (see [`crate::python::pace`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Follow {
+    /// The pace record the lead publishes its peak in.
+    pub pace: PathBuf,
+    /// The census is due at this share of the lead's final peak.
+    pub share: f64,
 }
 
 /// What one worker run needs; written by the parent as JSON.
@@ -100,6 +113,9 @@ pub struct WorkerSpec {
     pub probes: bool,
     /// Install `__pyslim_hit__` and record the instrumented units each test reached.
     pub hits: bool,
+    /// Publish this run's peak in this pace record (a lead run; native meter only).
+    #[serde(default)]
+    pub lead: Option<PathBuf>,
 }
 
 /// Writes the Python side into `dir`; returns the entry point's path.
