@@ -292,7 +292,7 @@ fn savings_are_attributed_per_transform() {
     let mut out = Vec::new();
     pyslim::report::verify::print_summary(&report, &mut out).unwrap();
     let text = String::from_utf8(out).unwrap();
-    assert!(text.contains("minmax alone (1 fixes)"), "{text}");
+    assert!(text.contains("minmax alone (1 rewrite)"), "{text}");
 }
 
 #[test]

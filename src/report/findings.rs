@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use pyslim_transforms::Applicability;
 
+use super::plural;
 use crate::engine::{ReportedFix, ReportedNote, applicability_name};
 use crate::load::{FileError, FileOutcome, Workspace};
 
@@ -254,8 +255,4 @@ pub fn warn_named_test_files(workspace: &Workspace) -> std::io::Result<()> {
         )?;
     }
     Ok(())
-}
-
-fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
-    if n == 1 { one } else { many }
 }

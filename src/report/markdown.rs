@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use pyslim_transforms::registry;
 
-use super::{TOP_TESTS, bytes};
+use super::{TOP_TESTS, bytes, plural};
 use crate::engine::applicability_name;
 use crate::python::Mode;
 use crate::python::stats::{Change, Spread};
@@ -211,11 +211,12 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
             "Per transform (its rewrites alone, total over the tests):\n"
         )?;
         for a in &report.attribution {
-            let figure = a
-                .total
-                .as_ref()
-                .map_or("no figures".into(), |t| change(t.change, t.real));
-            writeln!(md, "- `{}` ({} rewrites): {figure}", a.transform, a.fixes)?;
+            let figure = a.total.as_ref().map_or(
+                "not run alone (no test changed beyond the noise)".into(),
+                |t| change(t.change, t.real),
+            );
+            let rewrites = format!("{} {}", a.fixes, plural(a.fixes, "rewrite", "rewrites"));
+            writeln!(md, "- `{}` ({rewrites}): {figure}", a.transform)?;
         }
         writeln!(md)?;
     }

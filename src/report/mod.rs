@@ -83,6 +83,11 @@ pub fn rewrite_effect(
     format!("estimated {estimated}, measured {measured}")
 }
 
+/// `one` when `n` is 1, else `many` ("1 rewrite", "2 rewrites").
+pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
 #[cfg(test)]
 mod rewrite_effect_tests {
     use super::rewrite_effect;

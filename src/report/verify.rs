@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{TOP_TESTS, bytes};
+use super::{TOP_TESTS, bytes, plural};
 use crate::python::stats::Change;
 use crate::verify::VerifyReport;
 use crate::verify::workload::{OutputCheck, WorkloadReport};
@@ -155,11 +155,13 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
     }
     if report.attribution.len() > 1 {
         for a in &report.attribution {
-            let total = a
-                .total
-                .as_ref()
-                .map_or("no figures".to_string(), |t| bytes(t.change, true));
-            writeln!(out, "  {} alone ({} fixes): {total}", a.transform, a.fixes)?;
+            // No figures: no test changed beyond the noise, so no run had it alone.
+            let total = a.total.as_ref().map_or(
+                "not run alone (no test changed beyond the noise)".to_string(),
+                |t| bytes(t.change, true),
+            );
+            let rewrites = format!("{} {}", a.fixes, plural(a.fixes, "rewrite", "rewrites"));
+            writeln!(out, "  {} alone ({rewrites}): {total}", a.transform)?;
         }
     }
     for skipped in &report.skipped_runs {
