@@ -280,6 +280,44 @@ fn a_failing_workload_stops_with_its_output_and_writes_nothing() {
     assert!(!dir.path().join(".pyslim").exists());
 }
 
+/// The worker ends without tearing the heap down, but what a program can observe of
+/// its shutdown still happens: non-daemon threads finish, atexit handlers run, and
+/// buffered output is written (here seen in the failing workload's output tail).
+#[test]
+fn a_workload_shuts_down_as_under_python() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("ends.py"),
+        "import atexit, sys, threading, time\n\
+         \n\
+         def late():\n\
+         \x20   time.sleep(0.2)\n\
+         \x20   print('the thread finished')\n\
+         \n\
+         threading.Thread(target=late).start()\n\
+         atexit.register(lambda: print('atexit ran'))\n\
+         print('main returned')\n\
+         sys.exit(4)\n",
+    )
+    .unwrap();
+    let out = pyslim(dir.path())
+        .args(["profile", "--workload", "ends.py", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("exit"), "{stderr}");
+    let tail = stderr
+        .split_once("main returned")
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let thread = tail.find("the thread finished");
+    let atexit = tail.find("atexit ran");
+    assert!(thread.is_some() && atexit.is_some(), "{stderr}");
+    assert!(thread < atexit, "{stderr}");
+}
+
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();

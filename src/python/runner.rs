@@ -537,12 +537,17 @@ impl Runner {
         } else {
             None
         };
+        let mut tail = log_tail(&log);
+        if tail.is_empty() && workload {
+            // A workload that failed in silence on stderr: what it printed last.
+            tail = log_tail(&stdout_path);
+        }
         Ok(Finished {
             spec,
             exit,
             result: parsed,
             stdout,
-            tail: log_tail(&log),
+            tail,
             wall,
         })
     }

@@ -214,9 +214,27 @@ def main(spec_path):
     with open(tmp, "w") as f:
         json.dump(result, f)
     os.replace(tmp, spec["result"])
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return code
+    _exit_without_teardown(code)
+
+
+def _exit_without_teardown(code):
+    """Ends the process as interpreter shutdown would for everything a program can
+    observe (non-daemon threads joined, atexit handlers run, standard streams flushed),
+    without tearing the heap down: freeing every object and the collections that go
+    with it cost a fifth of a run on a heap of many small cycles (click's), and
+    nothing of it reaches the result, which is already written."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+    os._exit(code if isinstance(code, int) else 1)
 
 
 if __name__ == "__main__":

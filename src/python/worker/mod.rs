@@ -162,8 +162,10 @@ pub fn main(entry: &Path, spec_path: &Path) -> Result<i32> {
             70
         }
     };
+    // Reached only when the Python side failed: on success it ends the process itself,
+    // without the heap's teardown (`_exit_without_teardown`).
     super::native::meter::set_sampling(0);
-    // Flushes Python's buffered stdout (pytest's summary) and runs atexit handlers.
+    // Flushes Python's buffered stdout and runs atexit handlers.
     // SAFETY: the interpreter was initialised by this thread and is not used afterwards.
     unsafe {
         ffi::Py_FinalizeEx();
