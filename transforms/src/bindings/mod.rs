@@ -36,7 +36,7 @@ pub mod project;
 pub mod scope;
 pub mod uses;
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
 use ruff_python_ast::{Expr, ModModule, Stmt, StmtFunctionDef};
@@ -280,7 +280,7 @@ fn global_declarations(body: &[Stmt]) -> HashSet<String> {
         }
     }
     let mut finder = Finder {
-        names: HashSet::new(),
+        names: HashSet::default(),
     };
     for stmt in body {
         finder.visit_stmt(stmt);

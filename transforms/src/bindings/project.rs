@@ -7,7 +7,7 @@
 //! (a public import in a package `__init__`, or one listed in `__all__`) all count as
 //! escapes.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
 use ruff_python_ast::{Expr, ModModule, Stmt};
@@ -254,7 +254,7 @@ impl FileUses {
     /// tree's index holds every file's uses at once.
     fn compact(&mut self) {
         let keep: Vec<bool> = {
-            let mut seen = HashSet::with_capacity(self.uses.len());
+            let mut seen = HashSet::with_capacity_and_hasher(self.uses.len(), Default::default());
             self.uses
                 .iter()
                 .map(|(module, name, class)| seen.insert((module.as_str(), name.as_str(), *class)))

@@ -1,7 +1,7 @@
 //! Classifying one use of a tracked name from its ancestors, and the walker that finds
 //! every use of a scope's tracked names.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, TraversalSignal};
 use ruff_python_ast::{

@@ -8,7 +8,7 @@
 //! `f` bound in this function?") need counts per scope, not a full semantic model, and
 //! the table costs one hash insert per binding.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_pattern, walk_stmt};
@@ -87,15 +87,15 @@ impl<'a> Index<'a> {
                 scopes: vec![Scope {
                     kind: ScopeKind::Module,
                     body,
-                    bindings: HashMap::new(),
+                    bindings: HashMap::default(),
                 }],
-                module_bindings: HashMap::new(),
-                plain_imports: HashMap::new(),
+                module_bindings: HashMap::default(),
+                plain_imports: HashMap::default(),
                 star_import: crate::semantic::star_import(body),
                 calls: Vec::new(),
                 loops: Vec::new(),
                 opens: Vec::new(),
-                consumed_at_once: HashMap::new(),
+                consumed_at_once: HashMap::default(),
             },
             stack: vec![0],
             comprehension_depth: 0,
@@ -147,7 +147,7 @@ impl<'a> Walker<'a> {
         self.index.scopes.push(Scope {
             kind,
             body,
-            bindings: HashMap::new(),
+            bindings: HashMap::default(),
         });
         self.stack.push(self.index.scopes.len() - 1);
         std::mem::take(&mut self.comprehension_depth)
@@ -442,7 +442,7 @@ impl<'a> Visitor<'a> for Walker<'a> {
 
 /// Distinct names, in first-seen order, for messages.
 pub(super) fn dedup<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     names.into_iter().filter(|n| seen.insert(*n)).collect()
 }
 
