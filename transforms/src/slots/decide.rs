@@ -19,9 +19,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::PythonVersion;
 
-use super::index::{ClassSummary, Fact, FileSummary, Receiver, Ref};
+use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
-use super::types::TypeRef;
+use super::types::{self, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
 /// What happens to one class.
@@ -470,13 +470,12 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 Resolved::Other => RecvKind::Unknown,
             },
             Receiver::Typed(members) => self.typed(members, 0),
-            Receiver::AttrOf(c, attr) => match project.id_of(file, *c) {
-                Some(id) => match self.attr_type(id, attr) {
+            Receiver::AttrOf { owner, attr, item } => {
+                match self.attr_of(file, owner, attr, *item) {
                     Some(members) => self.typed(&members, 1),
                     None => RecvKind::Unknown,
-                },
-                None => RecvKind::Unknown,
-            },
+                }
+            }
             Receiver::Produced { api, class } => self.produced(api, class),
             Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
@@ -526,7 +525,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
                     Resolved::Function | Resolved::Other => {
                         let returns = self.returns(d)?;
-                        out.extend(self.classes_of(returns, depth + 1)?);
+                        out.extend(self.classes_of(&returns, depth + 1)?);
                     }
                 },
                 TypeRef::Of(d) => match project.resolve(d, 0) {
@@ -573,26 +572,86 @@ impl<'p, 'a> Resolver<'p, 'a> {
     }
 
     /// What calling the project function or method `dotted` returns.
-    fn returns(&self, dotted: &str) -> Option<&'a [TypeRef]> {
+    fn returns(&self, dotted: &str) -> Option<Vec<TypeRef>> {
         let project = self.project;
-        // `Cls.create`, `mod.Cls.create`: a method, maybe inherited.
+        // `Cls.create`, `mod.Cls.create`, `obj.copy()`: a method, maybe inherited.
         if let Some((prefix, method)) = dotted.rsplit_once('.')
             && let Resolved::Class(id) = project.resolve(prefix, 0)
         {
-            return self.hierarchy.with_ancestors(id).find_map(|a| {
-                let (f, c) = project.classes[a];
-                let file: &'a FileSummary = &project.files[f];
-                let key = format!("{}.{method}", file.classes[c].qualname);
-                file.returns.get(&key).map(Vec::as_slice)
-            });
+            return self.method_returns(id, method);
         }
         let (f, name) = project.locate(dotted, 0)?;
-        project.files[f].returns.get(&name).map(Vec::as_slice)
+        project.files[f].returns.get(&name).cloned()
+    }
+
+    /// What `method` returns when called on class `id` or an instance of it: every
+    /// definition of it in the class, its bases and its subclasses (which may
+    /// override it) must say, and no instance may hold its own `method`.
+    fn method_returns(&self, id: usize, method: &str) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        if self.written.contains(method) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut found = false;
+        for x in self.hierarchy.with_descendants(id) {
+            for a in self.hierarchy.with_ancestors(x) {
+                let class = project.class(a);
+                // An instance's own `method`, or a class-level one set in a way not
+                // followed here (an annotated default, an import, a nested class).
+                let followed = class.methods.iter().any(|m| m == method)
+                    || class.class_values.contains_key(method);
+                if class.attrs.iter().any(|n| n == method)
+                    || (class.class_names.iter().any(|n| n == method) && !followed)
+                {
+                    return None;
+                }
+                if class.methods.iter().any(|m| m == method) {
+                    let (f, _) = project.classes[a];
+                    let key = format!("{}.{method}", class.qualname);
+                    out.extend(project.files[f].returns.get(&key)?.iter().cloned());
+                    found = true;
+                }
+                // `state_cls = BlockState` at class level: calling it makes a
+                // `BlockState` (a computed `setattr` on the class may replace it).
+                if let Some(value) = class.class_values.get(method) {
+                    if class.blockers.contains(&Blocker::DynamicClassSetattr) {
+                        return None;
+                    }
+                    out.push(TypeRef::Call(value.clone()?));
+                    found = true;
+                }
+            }
+        }
+        found.then_some(out)
+    }
+
+    /// What `owner.attr` holds (`item`: what an element of it is), as a union of
+    /// types, when every class the owner may be an instance of says.
+    fn attr_of(&self, file: usize, owner: &Owner, attr: &str, item: bool) -> Option<Vec<TypeRef>> {
+        let owners = match owner {
+            Owner::SelfOf(c) => vec![self.project.id_of(file, *c)?],
+            Owner::Typed(members) => self.classes_of(members, 1)?,
+        };
+        // An owner of no project class (`str`) may hold anything.
+        if owners.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        for id in owners {
+            match (self.attr_type(id, attr)?, item) {
+                (Shape::Instances(members), false) | (Shape::Elements(members), true) => {
+                    out.extend(members);
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
     }
 
     /// What `self.attr` holds in instances of `id` (or its subclasses), when every
     /// assignment in the family says and nothing else writes it.
-    fn attr_type(&self, id: usize, attr: &str) -> Option<Vec<TypeRef>> {
+    fn attr_type(&self, id: usize, attr: &str) -> Option<Shape> {
         if self.written.contains(attr) {
             return None;
         }
@@ -602,12 +661,14 @@ impl<'p, 'a> Resolver<'p, 'a> {
             .with_ancestors(id)
             .chain(self.hierarchy.descendants[id].iter().copied())
             .collect();
-        let mut members = Vec::new();
-        let mut found = false;
+        let mut shape: Option<Shape> = None;
         for &a in &family {
             let class = project.class(a);
-            // Writes that bypass the assignments pyslim sees.
+            // Writes that bypass the assignments pyslim sees, and a class-level value
+            // an instance reads until it sets its own (`helper = Helper()`; a
+            // dataclass field's annotation covers its default).
             if class.properties.iter().any(|p| p == attr)
+                || (class.class_names.iter().any(|n| n == attr) && !class.declared.contains(attr))
                 || class.methods.iter().any(|m| {
                     matches!(
                         m.as_str(),
@@ -623,12 +684,15 @@ impl<'p, 'a> Resolver<'p, 'a> {
             {
                 return None;
             }
-            if let Some(types) = class.attr_types.get(attr) {
-                members.extend(types.clone()?);
-                found = true;
+            if let Some(found) = class.attr_types.get(attr) {
+                let found = found.as_ref()?;
+                shape = Some(match &shape {
+                    None => found.clone(),
+                    Some(prev) => types::merge(prev, found)?,
+                });
             }
         }
-        found.then_some(members)
+        shape
     }
 }
 

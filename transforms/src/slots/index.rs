@@ -94,8 +94,17 @@ pub enum Receiver {
     /// An object whose type is known from annotations, `isinstance` checks or what a
     /// function returns: one of these (a union).
     Typed(Vec<TypeRef>),
-    /// `self.attr` in a method of this file's class: what the class stores there.
-    AttrOf(usize, String),
+    /// `self.attr` or `obj.attr` with `obj` of known type: what the owner's class
+    /// stores there; with `item`, an element of it (`self.items[0]`, the variable of
+    /// `for x in obj.items`).
+    AttrOf {
+        /// Whose attribute it is.
+        owner: Owner,
+        /// The attribute (mangled for `self` in its class).
+        attr: String,
+        /// An element of the attribute's container, not the attribute itself.
+        item: bool,
+    },
     /// What a library method known to build its result returns (see [`PRODUCERS`]):
     /// a new instance of `class`, made by `api` (`argparse.ArgumentParser.parse_args`).
     Produced {
@@ -108,11 +117,34 @@ pub enum Receiver {
     Unknown,
 }
 
+/// The first call a name is bound to; bindings to calls of the same callee agree
+/// whatever their arguments, so any of them stands for all.
+#[derive(Debug, Clone)]
+struct FirstCall<'a>(&'a ast::ExprCall);
+
+impl PartialEq for FirstCall<'_> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The object whose attribute a [`Receiver::AttrOf`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// `self` in a method of this file's class (index into [`FileSummary::classes`]).
+    SelfOf(usize),
+    /// An object of one of these types.
+    Typed(Vec<TypeRef>),
+}
+
 /// How every binding of a name in one scope binds it, when they all agree.
 #[derive(Debug, Clone, PartialEq)]
 enum Binding<'a> {
-    /// `x = callee(...)`: the callee, as written.
-    Call(String),
+    /// `x = callee(...)`: the callee, as written, and the first such call.
+    Call(String, FirstCall<'a>),
+    /// A parameter annotated with a type and rebound in the body in one known way
+    /// (`state: BlockState` then `state = BlockState(parent=state)`): either.
+    Either(&'a Expr, Box<Binding<'a>>),
     /// An undecorated `def`: a function object.
     Function,
     /// An undecorated `class`: a class object.
@@ -123,6 +155,8 @@ enum Binding<'a> {
     ElementOf(&'a Expr),
     /// `a, b = call(...)`: the item at this position of what the call returns.
     Item(&'a Expr, usize),
+    /// `x = obj.attr`, `x = items[i]`, `x = y`: what that expression gives.
+    Value(&'a Expr),
     /// `except E as e:`: a caught exception.
     Caught,
     /// Bound in different ways, or in a way that says nothing.
@@ -206,9 +240,13 @@ pub struct ClassSummary {
     pub attrs: Vec<String>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
-    pub attr_types: BTreeMap<String, Option<Vec<TypeRef>>>,
+    pub attr_types: BTreeMap<String, Option<Shape>>,
     /// Attributes annotated at class level (their declared type wins).
     pub declared: HashSet<String>,
+    /// What class-level names set to a name are (`state_cls = BlockState`: the
+    /// dotted name), `None` when a name is set otherwise too (another value, `cls.x =
+    /// ...` in a classmethod): calling `self.state_cls(...)` makes what it names.
+    pub class_values: BTreeMap<String, Option<String>>,
     /// `__init_subclass__` (or, for a metaclass, `__new__`/`__init__`/`__call__`)
     /// reads or sets `__slots__`: the class manages the slots of its subclasses.
     pub manages_slots: bool,
@@ -288,9 +326,10 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         names: Names::new(body),
         narrowed: Vec::new(),
         functions: Vec::new(),
+        value_depth: std::cell::Cell::new(0),
     };
     for (name, binding) in &module_bindings {
-        if let Binding::Call(callee) = binding
+        if let Binding::Call(callee, _) = binding
             && let Receiver::Instance(class) = indexer.instance_of(callee)
         {
             indexer.summary.module_instances.insert(name.clone(), class);
@@ -504,7 +543,10 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                         for target in &assign.targets {
                             match target {
                                 Expr::Name(name) => {
-                                    self.bind(&name.id, Binding::Call(callee.to_string()));
+                                    self.bind(
+                                        &name.id,
+                                        Binding::Call(callee.to_string(), FirstCall(call)),
+                                    );
                                 }
                                 other => self.visit_expr(other),
                             }
@@ -523,6 +565,18 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                                 self.bind(&name.id, Binding::Item(&assign.value, i));
                             }
                         }
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    // `x = obj.attr`, `x = items[-1]`, `x = y`: what the expression gives,
+                    // read where the name is used (see `Indexer::bound`).
+                    if let [Expr::Name(name)] = assign.targets.as_slice()
+                        && matches!(
+                            assign.value.as_ref(),
+                            Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_)
+                        )
+                    {
+                        self.bind(&name.id, Binding::Value(&assign.value));
                         self.visit_expr(&assign.value);
                         return;
                     }
@@ -611,6 +665,9 @@ struct Indexer<'m, 'src> {
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
     /// The functions being visited, innermost last.
     functions: Vec<Returning>,
+    /// How many [`Binding::Value`] expressions are being read, one inside another
+    /// (`a = b.x` with `b = a.y` would otherwise never end).
+    value_depth: std::cell::Cell<u8>,
 }
 
 impl<'m> Indexer<'m, '_> {
@@ -690,7 +747,8 @@ impl<'m> Indexer<'m, '_> {
         match expr {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                for scope in self.scopes.iter().rev() {
+                for (i, scope) in self.scopes.iter().enumerate().rev() {
+                    let innermost = i + 1 == self.scopes.len();
                     match scope {
                         Scope::Function {
                             self_name,
@@ -709,7 +767,7 @@ impl<'m> Indexer<'m, '_> {
                                 return Receiver::ClassOf(*c);
                             }
                             if let Some(binding) = locals.get(id) {
-                                let found = self.bound(binding);
+                                let found = self.bound(binding, innermost);
                                 return self.narrow(id, found);
                             }
                         }
@@ -717,7 +775,9 @@ impl<'m> Indexer<'m, '_> {
                             // Resolved below to the project class (a class object).
                             Some(Binding::Class) => break,
                             Some(Binding::Unknown) | None => {}
-                            Some(binding) => return self.narrow(id, self.bound(binding)),
+                            Some(binding) => {
+                                return self.narrow(id, self.bound(binding, innermost));
+                            }
                         },
                         Scope::Class { .. } => {}
                     }
@@ -740,47 +800,122 @@ impl<'m> Indexer<'m, '_> {
                             None => Receiver::Unknown,
                         }
                     }
-                    _ => match self.receiver(&attr.value) {
-                        Receiver::SelfOf(c) => {
-                            let name = self.summary.classes[c].mangle(attr.attr.as_str());
-                            Receiver::AttrOf(c, name)
-                        }
-                        _ => Receiver::Unknown,
+                    _ => match self.attr_owner(&attr.value, attr.attr.as_str()) {
+                        Some((owner, attr)) => Receiver::AttrOf {
+                            owner,
+                            attr,
+                            item: false,
+                        },
+                        None => Receiver::Unknown,
                     },
                 }
             }
-            Expr::Call(call) => {
-                if let (Expr::Name(f), [arg]) = (call.func.as_ref(), &*call.arguments.args)
-                    && f.id.as_str() == "type"
-                    && let Receiver::SelfOf(c) = self.receiver(arg)
-                {
-                    return Receiver::ClassOf(c);
-                }
-                // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
-                if let Receiver::ClassOf(c) = self.receiver(&call.func) {
-                    return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
-                }
-                if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
-                    return produced;
-                }
-                match self.resolve(&call.func) {
-                    Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
-                    _ => Receiver::Unknown,
-                }
-            }
+            Expr::Call(call) => self.call_receiver(call),
+            // `items[i]`: an element of a container of known elements; a slice
+            // (`items[1:]`) is a container again.
+            Expr::Subscript(sub) if !sub.slice.is_slice_expr() => self.elements_of(&sub.value),
             _ => Receiver::Unknown,
         }
     }
 
-    /// What a name bound this way holds.
-    fn bound(&self, binding: &Binding<'m>) -> Receiver {
+    /// What a call gives: `cls(...)` an instance of the class, a library producer's
+    /// result, a global callee's instance, or a method's result.
+    fn call_receiver(&self, call: &ast::ExprCall) -> Receiver {
+        if let (Expr::Name(f), [arg]) = (call.func.as_ref(), &*call.arguments.args)
+            && f.id.as_str() == "type"
+            && let Receiver::SelfOf(c) = self.receiver(arg)
+        {
+            return Receiver::ClassOf(c);
+        }
+        // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
+        if let Receiver::ClassOf(c) = self.receiver(&call.func) {
+            return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
+        }
+        if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
+            return produced;
+        }
+        match self.resolve(&call.func) {
+            Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
+            Some(_) => Receiver::Unknown,
+            None => match call.func.as_ref() {
+                Expr::Attribute(a) => self.method_result(&a.value, a.attr.as_str()),
+                _ => Receiver::Unknown,
+            },
+        }
+    }
+
+    /// What `value.method(...)` returns when `value` is of known type: what the
+    /// project decision finds the class's `method` (and every override) returns.
+    fn method_result(&self, value: &Expr, method: &str) -> Receiver {
+        if method.starts_with("__") {
+            return Receiver::Unknown;
+        }
+        let owners = match self.receiver(value) {
+            Receiver::Typed(members) => members,
+            Receiver::Instance(d) => vec![TypeRef::Call(d)],
+            Receiver::SelfOf(c) => vec![TypeRef::Of(self.class_dotted(c))],
+            _ => return Receiver::Unknown,
+        };
+        Receiver::Typed(
+            owners
+                .into_iter()
+                .map(|t| match t {
+                    TypeRef::Of(d) | TypeRef::Call(d) => TypeRef::Call(format!("{d}.{method}")),
+                })
+                .collect(),
+        )
+    }
+
+    /// Whose attribute `value.attr` is, and its name there, when `value` is of known
+    /// type: `self` (the name mangled in its class), or an object of known type
+    /// (private `__x` names are left out: they are mangled by the class whose code
+    /// reads them, not the object's).
+    fn attr_owner(&self, value: &Expr, attr: &str) -> Option<(Owner, String)> {
+        let private = attr.starts_with("__") && !attr.ends_with("__");
+        match self.receiver(value) {
+            Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangle(attr))),
+            Receiver::Typed(members) if !private => Some((Owner::Typed(members), attr.into())),
+            Receiver::Instance(d) if !private => {
+                Some((Owner::Typed(vec![TypeRef::Call(d)]), attr.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// What a name bound this way holds. `innermost`: the binding is in the scope
+    /// being visited; an expression bound elsewhere is not read here, where its names
+    /// may mean other objects.
+    fn bound(&self, binding: &Binding<'m>, innermost: bool) -> Receiver {
         match binding {
-            Binding::Call(callee) => match self.own_class_callee(callee) {
+            Binding::Value(value) if innermost => self.guarded(|| self.receiver(value)),
+            Binding::Value(_) => Receiver::Unknown,
+            Binding::ElementOf(iter) if !innermost && !iter.is_name_expr() => Receiver::Unknown,
+            Binding::Call(callee, call) => match self.own_class_callee(callee) {
                 // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
                 // or a subclass.
                 Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
-                None => self.instance_of(callee),
+                None => match self.instance_of(callee) {
+                    // `x = state.copy()` with `state` local: read where it is bound.
+                    Receiver::Unknown if innermost => self.guarded(|| self.call_receiver(call.0)),
+                    found => found,
+                },
             },
+            Binding::Either(annotation, other) => {
+                let types = |r: Receiver| match r {
+                    Receiver::Typed(members) => Some(members),
+                    Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+                    _ => None,
+                };
+                let both = types(self.bound(&Binding::Annotated(annotation), innermost))
+                    .zip(types(self.bound(other, innermost)));
+                match both {
+                    Some((mut a, b)) => {
+                        a.extend(b);
+                        Receiver::Typed(a)
+                    }
+                    None => Receiver::Unknown,
+                }
+            }
             // Only instances of `BaseException` subclasses can be caught, and the
             // project's are never slotted (they keep the dict `BaseException` has), so
             // an attribute set on one (`e.ctx = ctx`) needs no slot anywhere.
@@ -789,7 +924,7 @@ impl<'m> Indexer<'m, '_> {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
                 _ => Receiver::Unknown,
             },
-            Binding::ElementOf(iter) => self.elements_of(iter),
+            Binding::ElementOf(iter) => self.guarded(|| self.elements_of(iter)),
             Binding::Item(value, i) => match value {
                 Expr::Call(call) => self.produced(call, Some(*i)),
                 _ => Receiver::Unknown,
@@ -816,28 +951,68 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
-    /// An element of `iter`, when the container's annotation says what it holds.
+    /// An element of `iter`, when the container's annotation says what it holds, or
+    /// it is an attribute of an object of known type (`self.items`, `state.brackets`:
+    /// the project decision reads what the class stores there).
     fn elements_of(&self, iter: &Expr) -> Receiver {
-        let Expr::Name(name) = iter else {
+        match iter {
+            Expr::Name(name) => self.elements_of_name(name.id.as_str()),
+            Expr::Attribute(a) => match self.attr_owner(&a.value, a.attr.as_str()) {
+                Some((owner, attr)) => Receiver::AttrOf {
+                    owner,
+                    attr,
+                    item: true,
+                },
+                None => Receiver::Unknown,
+            },
+            _ => Receiver::Unknown,
+        }
+    }
+
+    fn elements_of_name(&self, name: &str) -> Receiver {
+        let Some((binding, innermost)) = self.binding_of(name) else {
             return Receiver::Unknown;
         };
-        for scope in self.scopes.iter().rev() {
+        match binding {
+            Binding::Annotated(annotation) => match self.annotation(annotation) {
+                Some(Shape::Elements(members)) => Receiver::Typed(members),
+                _ => Receiver::Unknown,
+            },
+            // `items = self.items` then `items[0]`.
+            Binding::Value(value) if innermost => self.guarded(|| self.elements_of(value)),
+            _ => Receiver::Unknown,
+        }
+    }
+
+    /// The nearest binding of a local or module-level name, and whether it is in the
+    /// scope being visited.
+    fn binding_of(&self, name: &str) -> Option<(&Binding<'m>, bool)> {
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
             let binding = match scope {
-                Scope::Function { locals, .. } => locals.get(name.id.as_str()),
-                Scope::Module { calls } => calls.get(name.id.as_str()),
+                Scope::Function { locals, .. } => locals.get(name),
+                Scope::Module { calls } => calls.get(name),
                 Scope::Class { .. } => None,
             };
             if let Some(binding) = binding {
-                return match binding {
-                    Binding::Annotated(annotation) => match self.annotation(annotation) {
-                        Some(Shape::Elements(members)) => Receiver::Typed(members),
-                        _ => Receiver::Unknown,
-                    },
-                    _ => Receiver::Unknown,
-                };
+                return Some((binding, i + 1 == self.scopes.len()));
             }
         }
-        Receiver::Unknown
+        None
+    }
+
+    /// Runs `read` one [`Binding::Value`] level deeper, or gives `Unknown` past a few
+    /// levels. Narrowing is off inside: the expression was evaluated where it was
+    /// bound, not where the name is used, and an `isinstance` check in force here says
+    /// nothing about what its names held there.
+    fn guarded(&self, read: impl FnOnce() -> Receiver) -> Receiver {
+        let depth = self.value_depth.get();
+        if depth >= 4 {
+            return Receiver::Unknown;
+        }
+        self.value_depth.set(depth + 1);
+        let found = read();
+        self.value_depth.set(depth);
+        found
     }
 
     /// Reads an annotation in the current scope.
@@ -849,7 +1024,7 @@ impl<'m> Indexer<'m, '_> {
     /// `name` inside an `isinstance(name, ...)` branch is what the check says, when
     /// nothing better is known.
     fn narrow(&self, name: &str, found: Receiver) -> Receiver {
-        if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) {
+        if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) || self.value_depth.get() > 0 {
             return found;
         }
         let depth = self.scopes.len();
@@ -894,8 +1069,20 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// What an assigned value is: [`Self::value_type`], or a container of known
+    /// elements when it is a name annotated so (`self.items = items` with `items:
+    /// list[Point]`).
+    fn value_shape(&self, expr: &Expr) -> Option<Shape> {
+        if let Expr::Name(name) = expr
+            && let Receiver::Typed(members) = self.elements_of_name(name.id.as_str())
+        {
+            return Some(Shape::Elements(members));
+        }
+        self.value_type(expr).map(Shape::Instances)
+    }
+
     /// Records what `self.attr` holds after an assignment in class `c`.
-    fn attr_type(&mut self, c: usize, attr: &str, value: Option<Vec<TypeRef>>) {
+    fn attr_type(&mut self, c: usize, attr: &str, value: Option<Shape>) {
         let class = &mut self.summary.classes[c];
         let attr = class.mangle(attr);
         if class.declared.contains(&attr) {
@@ -903,13 +1090,7 @@ impl<'m> Indexer<'m, '_> {
         }
         let merged = match (class.attr_types.get(&attr), value) {
             (None, value) => value,
-            (Some(Some(prev)), Some(value)) => {
-                let mut all = prev.clone();
-                all.extend(value);
-                all.sort();
-                all.dedup();
-                Some(all)
-            }
+            (Some(Some(prev)), Some(value)) => types::merge(prev, &value),
             _ => None,
         };
         class.attr_types.insert(attr, merged);
@@ -977,7 +1158,7 @@ impl<'m> Indexer<'m, '_> {
 
     /// An attribute of `recv` is written with a value of type `value` (`None`: not
     /// known).
-    fn attr_write_typed(&mut self, recv: Receiver, attr: &str, value: Option<Vec<TypeRef>>) {
+    fn attr_write_typed(&mut self, recv: Receiver, attr: &str, value: Option<Shape>) {
         match recv {
             Receiver::SelfOf(c) => match attr {
                 "__class__" => self.summary.classes[c].block(Blocker::ClassAssign),
@@ -987,7 +1168,12 @@ impl<'m> Indexer<'m, '_> {
                     self.attr_type(c, attr, value);
                 }
             },
-            Receiver::ClassOf(c) => self.summary.classes[c].add_class_name(attr),
+            Receiver::ClassOf(c) => {
+                let class = &mut self.summary.classes[c];
+                class.add_class_name(attr);
+                let attr = class.mangle(attr);
+                class.class_values.insert(attr, None);
+            }
             recv => {
                 if attr == "__class__" {
                     self.fact(Fact::ClassAssign(recv));
@@ -1000,7 +1186,7 @@ impl<'m> Indexer<'m, '_> {
 
     /// A store into `target`; `value` is what is stored when the whole value goes
     /// there (`x.a = value`, not `x.a, x.b = pair`).
-    fn store_target(&mut self, target: &Expr, value: Option<Vec<TypeRef>>) {
+    fn store_target(&mut self, target: &Expr, value: Option<Shape>) {
         match target {
             Expr::Attribute(attr) => {
                 let recv = self.receiver(&attr.value);
@@ -1105,8 +1291,22 @@ impl<'m> Indexer<'m, '_> {
                     for target in &assign.targets {
                         target_names(target, &mut names);
                     }
+                    // `state_cls = BlockState`: a class (or function) called through it.
+                    let named = match (assign.targets.as_slice(), assign.value.as_ref()) {
+                        ([Expr::Name(_)], value @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                            self.resolve(value)
+                        }
+                        _ => None,
+                    };
                     for name in names {
-                        self.summary.classes[idx].add_class_name(name);
+                        let class = &mut self.summary.classes[idx];
+                        class.add_class_name(name);
+                        let name = class.mangle(name);
+                        let value = match class.class_values.get(&name) {
+                            None => named.clone(),
+                            Some(_) => None,
+                        };
+                        class.class_values.insert(name, value);
                     }
                     self.visit_expr(&assign.value);
                 }
@@ -1118,10 +1318,7 @@ impl<'m> Indexer<'m, '_> {
                         {
                             self.summary.classes[idx].slots = Some(literal_strings(value));
                         }
-                        let declared = match self.annotation(&assign.annotation) {
-                            Some(Shape::Instances(members)) => Some(members),
-                            _ => None,
-                        };
+                        let declared = self.annotation(&assign.annotation);
                         let class = &mut self.summary.classes[idx];
                         if !is_classvar(&assign.annotation) && name != "_" {
                             class.fields.push(name.clone());
@@ -1264,9 +1461,10 @@ impl<'m> Indexer<'m, '_> {
         let mut locals = call_bindings(&def.body);
         for p in def.parameters.iter_non_variadic_params() {
             let name = p.parameter.name.to_string();
-            let binding = match &p.parameter.annotation {
-                Some(annotation) if !locals.contains_key(&name) => {
-                    Binding::Annotated(annotation.as_ref())
+            let binding = match (&p.parameter.annotation, locals.get(&name)) {
+                (Some(annotation), None) => Binding::Annotated(annotation.as_ref()),
+                (Some(annotation), Some(other @ Binding::Call(..))) => {
+                    Binding::Either(annotation.as_ref(), Box::new(other.clone()))
                 }
                 _ => Binding::Unknown,
             };
@@ -1626,7 +1824,7 @@ impl<'m> Indexer<'m, '_> {
                             | Receiver::Instance(_)
                             | Receiver::Global(_)
                             | Receiver::Typed(_)
-                            | Receiver::AttrOf(..)
+                            | Receiver::AttrOf { .. }
                     )
                 })
                 .collect();
@@ -1670,10 +1868,18 @@ impl<'m> Indexer<'m, '_> {
         })
     }
 
-    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`.
+    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`; `obj`
+    /// itself, called, when it is annotated with one class: `pkg.mod.Cls.__call__`
+    /// (an instance of the class or a subclass, whose `__call__` is project code).
     fn method_callee(&self, func: &Expr) -> Option<String> {
         let Expr::Attribute(a) = func else {
-            return None;
+            return match self.receiver(func) {
+                Receiver::Typed(members) => match members.as_slice() {
+                    [TypeRef::Of(d)] => Some(format!("{d}.__call__")),
+                    _ => None,
+                },
+                _ => None,
+            };
         };
         let class = match self.receiver(&a.value) {
             Receiver::Typed(members) => match members.as_slice() {
@@ -1748,7 +1954,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                     return;
                 }
                 let value = match assign.targets.as_slice() {
-                    [_] => self.value_type(&assign.value),
+                    [_] => self.value_shape(&assign.value),
                     _ => None,
                 };
                 for target in &assign.targets {
@@ -1806,10 +2012,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             }
             Stmt::AnnAssign(assign) => {
                 // `self.x: Point = ...` declares what `x` holds.
-                let value = match self.annotation(&assign.annotation) {
-                    Some(Shape::Instances(members)) => Some(members),
-                    _ => None,
-                };
+                let value = self.annotation(&assign.annotation);
                 self.store_target(&assign.target, value);
                 visitor::walk_stmt(self, stmt);
             }

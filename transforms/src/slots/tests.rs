@@ -441,3 +441,128 @@ fn a_guarded_write_of_an_implicit_class_name_may_be_on_any_instance() {
     )]);
     assert!(unproven(plan(&p, "m", "A")).is_empty());
 }
+
+/// What `decide` says about class `B` of [`TWO_CLASSES`] once `code` follows it: a
+/// write of `a` on an object pyslim cannot type leaves `B` (which has no `a`)
+/// unproven, a write on an `A` does not.
+fn b_unproven(code: &str) -> Vec<String> {
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{code}"))]);
+    unproven(plan(&p, "m", "B"))
+}
+
+const WRITE_A_ON_UNKNOWN: &str = "attribute `a` is written on an object of unknown type";
+
+#[test]
+fn an_element_of_an_annotated_sequence_is_of_its_element_type() {
+    assert!(b_unproven("def f(items: list[A], i):\n    items[i].a = 1\n").is_empty());
+    assert!(
+        b_unproven("def f(items: list[A]):\n    last = items[-1]\n    last.a = 1\n").is_empty()
+    );
+    // A slice is a list again, and a mapping says nothing.
+    assert_eq!(
+        b_unproven("def f(items: list[A]):\n    items[1:].a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    assert_eq!(
+        b_unproven("def f(items: dict[str, A], k):\n    items[k].a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+const HOLDER: &str = "class C:\n    def __init__(self, xs: list[A]):\n        self.xs = xs\n        self.one = A()\n";
+
+#[test]
+fn attributes_of_known_objects_hold_what_their_class_stores() {
+    for code in [
+        "    def g(self):\n        for x in self.xs:\n            x.a = 2\n        self.xs[0].a = 3\ndef f(c: C):\n    c.one.a = 1\n    for x in c.xs:\n        x.a = 1\n",
+        "def f(c: C):\n    y = c.one\n    y.a = 1\n",
+    ] {
+        assert!(b_unproven(&format!("{HOLDER}{code}")).is_empty(), "{code}");
+    }
+    // Another assignment of an unknown value, a write from outside, or a class-level
+    // value an instance reads before it sets its own: not known.
+    for code in [
+        "    def g(self, ys):\n        self.xs = ys\n        for x in self.xs:\n            x.a = 2\n",
+        "def f(c: C, v):\n    c.one = v\n    c.one.a = 1\n",
+        "    one = None\ndef f(c: C):\n    c.one.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{HOLDER}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn a_bound_expression_is_read_only_in_its_own_scope() {
+    // In `g`, `c` is another object than the `c` that `y` was read from.
+    let code = "class D:\n    def __init__(self):\n        self.one = B()\ndef f(c: C):\n    y = c.one\n    def g(c: D):\n        y.a = 1\n    return g\n";
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+    // Nor under an `isinstance` check made after it was bound.
+    let code = "def f(o, other):\n    y = o.one\n    o = other\n    if isinstance(o, C):\n        y.a = 1\n";
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+}
+
+const COPIER: &str = "class S:\n    def __init__(self):\n        self.a = 0\n    def copy(self) -> 'S':\n        return S()\n";
+
+#[test]
+fn a_method_result_is_what_every_override_returns() {
+    let code = "def f(s: S):\n    t = s.copy()\n    t.a = 1\n";
+    assert!(b_unproven(&format!("{COPIER}{code}")).is_empty());
+    // A subclass's override (which `s` may be) returns something unknown.
+    let sub = "class T(S):\n    def copy(self):\n        return make()\n";
+    assert_eq!(
+        b_unproven(&format!("{COPIER}{sub}{code}")),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn an_annotated_parameter_rebound_to_a_call_is_either() {
+    assert!(b_unproven("def f(x: A):\n    x = A()\n    x.a = 1\n").is_empty());
+    assert_eq!(
+        b_unproven("def f(x: A):\n    x = make()\n    x.a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn calling_an_annotated_instance_runs_its_class_call() {
+    let plugin = "class P:\n    def __call__(self, owner):\n        pass\n";
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p: P):\n        p(self)\n"),
+    )]);
+    assert!(unproven(plan(&p, "m", "O")).is_empty());
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p):\n        p(self)\n"),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
+
+const FACTORY: &str = "class P:\n    made = A\n    def make(self):\n        return self.made()\n";
+
+#[test]
+fn a_class_level_factory_makes_what_it_names() {
+    let code = "def f(p: P):\n    x = p.made()\n    x.a = 1\n";
+    assert!(b_unproven(&format!("{FACTORY}{code}")).is_empty());
+    // A subclass may name another class, in a way not followed, or a classmethod
+    // may replace it.
+    for other in [
+        "class Q(P):\n    made: type = B\n",
+        "class Q(P):\n    @classmethod\n    def setup(cls):\n        cls.made = B\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{FACTORY}{other}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{other}"
+        );
+    }
+}

@@ -162,6 +162,26 @@ fn annotation_at(
     }
 }
 
+/// What a name holds after two assignments of these shapes: the union of instances,
+/// or of elements; an instance and a container do not mix.
+pub fn merge(a: &Shape, b: &Shape) -> Option<Shape> {
+    let (all, elements) = match (a, b) {
+        (Shape::Instances(x), Shape::Instances(y)) => {
+            ([x.as_slice(), y.as_slice()].concat(), false)
+        }
+        (Shape::Elements(x), Shape::Elements(y)) => ([x.as_slice(), y.as_slice()].concat(), true),
+        _ => return None,
+    };
+    let mut all = all;
+    all.sort();
+    all.dedup();
+    Some(if elements {
+        Shape::Elements(all)
+    } else {
+        Shape::Instances(all)
+    })
+}
+
 /// The union of instance shapes; containers do not mix.
 fn union(shapes: impl IntoIterator<Item = Shape>) -> Option<Shape> {
     let mut members = Vec::new();
