@@ -807,12 +807,6 @@ impl Evidence {
             Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
             Fact::Registered(_) => {}
             Fact::Escape(recv, callee) => {
-                let reached: Vec<usize> = match resolver.receiver(f, recv) {
-                    RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
-                    RecvKind::Exact(id) => vec![id],
-                    RecvKind::Classes(ids) => ids,
-                    _ => return,
-                };
                 if !proven_callee(project, hierarchy, callee.as_deref()) {
                     let reason = match callee.as_deref() {
                         Some(d) => {
@@ -820,9 +814,13 @@ impl Evidence {
                         }
                         None => Unproven::EscapesUnresolved,
                     };
-                    for id in reached {
-                        push_unique(&mut self.unproven[id], reason.clone());
-                    }
+                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
+                }
+            }
+            Fact::CalledEscape(recv, called) => {
+                if !calls_project_code(hierarchy, resolver.receiver(f, called)) {
+                    let reason = Unproven::EscapesUnresolved;
+                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
                 }
             }
             Fact::MethodEscape(c, name, callee) => {
@@ -840,6 +838,19 @@ impl Evidence {
                     self.weak.extend(hierarchy.with_descendants(id));
                 }
             }
+        }
+    }
+
+    /// What `kind` may be is passed to code that is not proven harmless.
+    fn escape(&mut self, kind: RecvKind, hierarchy: &Hierarchy, reason: Unproven) {
+        let reached: Vec<usize> = match kind {
+            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+            RecvKind::Exact(id) => vec![id],
+            RecvKind::Classes(ids) => ids,
+            _ => return,
+        };
+        for id in reached {
+            push_unique(&mut self.unproven[id], reason.clone());
         }
     }
 
@@ -1484,6 +1495,25 @@ impl<'p, 'a> Decider<'p, 'a> {
             target,
         })
     }
+}
+
+/// Calling an object of this kind runs project code: it is an instance of project
+/// classes only, none with a base outside the project (whose `__call__` it could
+/// inherit), so `type(obj).__call__` is defined in the project or the call fails.
+fn calls_project_code(hierarchy: &Hierarchy, called: RecvKind) -> bool {
+    let ids = match called {
+        RecvKind::Exact(id) => vec![id],
+        RecvKind::Classes(ids) => ids,
+        _ => return false,
+    };
+    !ids.is_empty()
+        && ids.iter().all(|&id| {
+            hierarchy.with_ancestors(id).all(|a| {
+                hierarchy.external[a]
+                    .iter()
+                    .all(|e| external_base(e).is_none())
+            })
+        })
 }
 
 /// The callee is project code or a builtin known not to keep or change what it gets.

@@ -193,6 +193,11 @@ pub enum Fact {
     /// `self`, or an object that may be an instance, is passed to a call (`callee`
     /// resolved when it is a name).
     Escape(Receiver, Option<String>),
+    /// An object that may be an instance is passed to a call of another object whose
+    /// type the project decision may know (`plugin(self)` with `plugin` an element of
+    /// `self.plugins: list[Plugin]`): harmless when that type's `__call__` is project
+    /// code.
+    CalledEscape(Receiver, Receiver),
     /// `Cls.register(other)`: `Cls` is an ABC whose `isinstance` holds for classes
     /// that do not derive from it.
     Registered(String),
@@ -1828,7 +1833,21 @@ impl<'m> Indexer<'m, '_> {
                     )
                 })
                 .collect();
+            // `plugin(self)`: the object called may be typed only project-wide.
+            let called = match (&callee, call.func.as_ref()) {
+                (None, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_)) => {
+                    match self.receiver(&call.func) {
+                        found @ (Receiver::AttrOf { .. } | Receiver::Typed(_)) => Some(found),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             for recv in passed {
+                if let Some(called) = &called {
+                    self.fact(Fact::CalledEscape(recv, called.clone()));
+                    continue;
+                }
                 self.fact(Fact::Escape(recv, callee.clone()));
             }
             let methods: Vec<(usize, String)> = args

@@ -566,3 +566,24 @@ fn a_class_level_factory_makes_what_it_names() {
         );
     }
 }
+
+#[test]
+fn calling_an_element_of_a_typed_container_runs_its_class_call() {
+    let plugin = "class P:\n    def __call__(self, owner):\n        pass\n";
+    let owner = "class O:\n    def __init__(self, plugins: list[P]):\n        self.plugins = plugins\n    def run(self):\n        for plugin in self.plugins:\n            plugin(self)\n";
+    let p = decide(&[("m", false, &format!("{plugin}{owner}"))]);
+    assert!(unproven(plan(&p, "m", "O")).is_empty());
+    // A plugin class with a base outside the project may inherit its `__call__`.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "import lib\n{}{owner}",
+            plugin.replace("class P:", "class P(lib.Base):")
+        ),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
