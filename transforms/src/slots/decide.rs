@@ -528,6 +528,21 @@ impl<'p, 'a> Resolver<'p, 'a> {
                         out.extend(self.classes_of(&returns, depth + 1)?);
                     }
                 },
+                TypeRef::Callable => out.extend((0..project.len()).filter(|&id| self.callable(id))),
+                TypeRef::Except(inner, excluded) => {
+                    let mut ids =
+                        self.classes_of(std::slice::from_ref(inner.as_ref()), depth + 1)?;
+                    for d in excluded {
+                        // An open `isinstance` may say no to a subclass.
+                        if let Resolved::Class(x) = project.resolve(d, 0)
+                            && !self.is_open(x)
+                        {
+                            let gone = self.hierarchy.with_descendants(x);
+                            ids.retain(|i| !gone.contains(i));
+                        }
+                    }
+                    out.extend(ids);
+                }
                 TypeRef::Of(d) => match project.resolve(d, 0) {
                     Resolved::Class(id) if !self.is_open(id) => {
                         out.extend(self.hierarchy.with_descendants(id));
@@ -548,6 +563,21 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         Some(out)
+    }
+
+    /// Whether instances of `id` may be callable: its class or a base defines
+    /// `__call__`, or has a base outside the project that may.
+    fn callable(&self, id: usize) -> bool {
+        self.hierarchy.with_ancestors(id).any(|a| {
+            self.project
+                .class(a)
+                .class_names
+                .iter()
+                .any(|n| n == "__call__")
+                || self.hierarchy.external[a]
+                    .iter()
+                    .any(|e| external_base(e).is_some())
+        })
     }
 
     /// Whether `isinstance` (and so an annotation) of class `id` may hold for objects

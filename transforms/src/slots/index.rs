@@ -330,6 +330,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         qual: Vec::new(),
         names: Names::new(body),
         narrowed: Vec::new(),
+        excluded: Vec::new(),
+        typevars: HashMap::new(),
         functions: Vec::new(),
         value_depth: std::cell::Cell::new(0),
     };
@@ -340,6 +342,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             indexer.summary.module_instances.insert(name.clone(), class);
         }
     }
+    indexer.typevars = indexer.typevars_in(body, &module_bindings);
     indexer.visit_body(body);
     let mut summary = indexer.summary;
     summary.compact();
@@ -668,6 +671,11 @@ struct Indexer<'m, 'src> {
     names: Names<'m>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
+    /// Module-level `TypeVar`s and their `bound=` (`None`: no bound).
+    typevars: HashMap<String, Option<&'m Expr>>,
+    /// `isinstance` checks known false (the `else` of one): (scope depth, name, the
+    /// dotted classes it is not an instance of).
+    excluded: Vec<(usize, String, Vec<String>)>,
     /// The functions being visited, innermost last.
     functions: Vec<Returning>,
     /// How many [`Binding::Value`] expressions are being read, one inside another
@@ -823,6 +831,30 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// The module-level `T = TypeVar("T", bound=...)` of `body`, bound only there.
+    fn typevars_in(
+        &self,
+        body: &'m [Stmt],
+        bindings: &HashMap<String, Binding<'m>>,
+    ) -> HashMap<String, Option<&'m Expr>> {
+        let mut out = HashMap::new();
+        for stmt in body {
+            if let Stmt::Assign(assign) = stmt
+                && let ([Expr::Name(name)], Expr::Call(call)) =
+                    (assign.targets.as_slice(), assign.value.as_ref())
+                && matches!(bindings.get(name.id.as_str()), Some(Binding::Call(..)))
+                && matches!(
+                    self.resolve(&call.func).as_deref(),
+                    Some("typing.TypeVar" | "typing_extensions.TypeVar")
+                )
+            {
+                let bound = call.arguments.find_keyword("bound").map(|k| &k.value);
+                out.insert(name.id.to_string(), bound);
+            }
+        }
+        out
+    }
+
     /// What a call gives: `cls(...)` an instance of the class, a library producer's
     /// result, a global callee's instance, or a method's result.
     fn call_receiver(&self, call: &ast::ExprCall) -> Receiver {
@@ -838,6 +870,14 @@ impl<'m> Indexer<'m, '_> {
         }
         if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
             return produced;
+        }
+        if let Some(Some(Shape::Instances(members))) = self.cast_to(call)
+            && !members.is_empty()
+        {
+            return Receiver::Typed(members);
+        }
+        if let Some(members) = self.class_object_call(&call.func) {
+            return Receiver::Typed(members);
         }
         match self.resolve(&call.func) {
             Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
@@ -861,14 +901,14 @@ impl<'m> Indexer<'m, '_> {
             Receiver::SelfOf(c) => vec![TypeRef::Of(self.class_dotted(c))],
             _ => return Receiver::Unknown,
         };
-        Receiver::Typed(
-            owners
-                .into_iter()
-                .map(|t| match t {
-                    TypeRef::Of(d) | TypeRef::Call(d) => TypeRef::Call(format!("{d}.{method}")),
-                })
-                .collect(),
-        )
+        owners
+            .into_iter()
+            .map(|t| match t {
+                TypeRef::Of(d) | TypeRef::Call(d) => Some(TypeRef::Call(format!("{d}.{method}"))),
+                TypeRef::Callable | TypeRef::Except(..) => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map_or(Receiver::Unknown, Receiver::Typed)
     }
 
     /// Whose attribute `value.attr` is, and its name there, when `value` is of known
@@ -895,6 +935,13 @@ impl<'m> Indexer<'m, '_> {
             Binding::Value(value) if innermost => self.guarded(|| self.receiver(value)),
             Binding::Value(_) => Receiver::Unknown,
             Binding::ElementOf(iter) if !innermost && !iter.is_name_expr() => Receiver::Unknown,
+            // `x = cast(Point, value)`: what the cast says.
+            Binding::Call(_, call)
+                if let Some(Some(Shape::Instances(members))) = self.cast_to(call.0)
+                    && !members.is_empty() =>
+            {
+                Receiver::Typed(members)
+            }
             Binding::Call(callee, call) => match self.own_class_callee(callee) {
                 // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
                 // or a subclass.
@@ -1023,7 +1070,70 @@ impl<'m> Indexer<'m, '_> {
     /// Reads an annotation in the current scope.
     fn annotation(&self, annotation: &Expr) -> Option<Shape> {
         let own = self.current_method_class().map(|c| self.class_dotted(c));
-        types::annotation(annotation, &|e| self.resolve(e), own.as_deref())
+        types::annotation(annotation, &|e| self.resolve_type(e), own.as_deref())
+    }
+
+    /// Resolves a name in an annotation: a module-level `TypeVar` with a `bound=`
+    /// class stands for that class (an instance of it or of a subclass); one without
+    /// a bound says nothing.
+    fn resolve_type(&self, expr: &Expr) -> Option<String> {
+        if let Expr::Name(n) = expr
+            && self.is_global(n.id.as_str())
+            && let Some(bound) = self.typevars.get(n.id.as_str())
+        {
+            let bound = (*bound)?;
+            return match bound {
+                Expr::StringLiteral(text) => {
+                    let parsed = ruff_python_parser::parse_expression(text.value.to_str()).ok()?;
+                    match parsed.expr() {
+                        e @ (Expr::Name(_) | Expr::Attribute(_)) => self.resolve(e),
+                        _ => None,
+                    }
+                }
+                Expr::Name(_) | Expr::Attribute(_) => self.resolve(bound),
+                _ => None,
+            };
+        }
+        self.resolve(expr)
+    }
+
+    /// Calling `func` when it is a class object of known type (a name annotated
+    /// `type[Point]`, or bound to `cast(type[Point], ...)`): an instance of it.
+    fn class_object_call(&self, func: &Expr) -> Option<Vec<TypeRef>> {
+        let Expr::Name(name) = func else {
+            return None;
+        };
+        let (binding, _) = self.binding_of(name.id.as_str())?;
+        self.class_object(binding)
+    }
+
+    fn class_object(&self, binding: &Binding<'m>) -> Option<Vec<TypeRef>> {
+        let classes = |shape: Option<Shape>| match shape {
+            Some(Shape::Classes(members)) => Some(members),
+            _ => None,
+        };
+        match binding {
+            Binding::Annotated(annotation) => classes(self.annotation(annotation)),
+            Binding::Call(_, call) => classes(self.cast_to(call.0)?),
+            Binding::Either(annotation, other) => {
+                let mut members = classes(self.annotation(annotation))?;
+                members.extend(self.class_object(other)?);
+                Some(members)
+            }
+            _ => None,
+        }
+    }
+
+    /// `typing.cast(T, value)`: what `T` says (`None` when the call is no cast).
+    fn cast_to(&self, call: &ast::ExprCall) -> Option<Option<Shape>> {
+        let is_cast = matches!(
+            self.resolve(&call.func).as_deref(),
+            Some("typing.cast" | "typing_extensions.cast")
+        );
+        match (is_cast, &*call.arguments.args) {
+            (true, [to, _]) => Some(self.annotation(to)),
+            _ => None,
+        }
     }
 
     /// `name` inside an `isinstance(name, ...)` branch is what the check says, when
@@ -1033,11 +1143,28 @@ impl<'m> Indexer<'m, '_> {
             return found;
         }
         let depth = self.scopes.len();
-        self.narrowed
+        let found = self
+            .narrowed
             .iter()
             .rev()
             .find(|(d, n, _)| *d == depth && n == name)
-            .map_or(found, |(_, _, members)| Receiver::Typed(members.clone()))
+            .map_or(found, |(_, _, members)| Receiver::Typed(members.clone()));
+        // In the `else` of `isinstance(name, X)`: not an `X`.
+        let excluded: Vec<String> = self
+            .excluded
+            .iter()
+            .filter(|(d, n, _)| *d == depth && n == name)
+            .flat_map(|(_, _, classes)| classes.iter().cloned())
+            .collect();
+        match found {
+            Receiver::Typed(members) if !excluded.is_empty() => Receiver::Typed(
+                members
+                    .into_iter()
+                    .map(|m| TypeRef::Except(Box::new(m), excluded.clone()))
+                    .collect(),
+            ),
+            found => found,
+        }
     }
 
     /// The absolute dotted name of this file's class `c`.
@@ -1822,15 +1949,15 @@ impl<'m> Indexer<'m, '_> {
                 })
                 .chain(call.arguments.keywords.iter().map(|k| &k.value))
                 .map(|a| self.receiver(a))
-                .filter(|r| {
-                    matches!(
-                        r,
-                        Receiver::SelfOf(_)
-                            | Receiver::Instance(_)
-                            | Receiver::Global(_)
-                            | Receiver::Typed(_)
-                            | Receiver::AttrOf { .. }
-                    )
+                .filter(|r| match r {
+                    // A callable passed on is tracked no more than an object of
+                    // unknown type is (its type says only "maybe any callable class").
+                    Receiver::Typed(members) => !members.iter().any(TypeRef::is_callable),
+                    Receiver::SelfOf(_)
+                    | Receiver::Instance(_)
+                    | Receiver::Global(_)
+                    | Receiver::AttrOf { .. } => true,
+                    _ => false,
                 })
                 .collect();
             // `plugin(self)`: the object called may be typed only project-wide.
@@ -1997,13 +2124,36 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Stmt::If(if_stmt) => {
                 self.visit_expr(&if_stmt.test);
                 self.visit_narrowed(&if_stmt.test, &if_stmt.body);
+                // `if isinstance(x, A): ... else: ...`: in the other clauses, `x` is no `A`.
+                let excluded = self.isinstance_test(&if_stmt.test);
                 for clause in &if_stmt.elif_else_clauses {
+                    let pushed = match &excluded {
+                        Some((name, members))
+                            if !rebinds(&clause.body, name)
+                                && !clause.test.as_ref().is_some_and(|t| binds_in(t, name)) =>
+                        {
+                            let classes = members
+                                .iter()
+                                .filter_map(|m| match m {
+                                    TypeRef::Of(d) => Some(d.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            self.excluded
+                                .push((self.scopes.len(), name.clone(), classes));
+                            true
+                        }
+                        _ => false,
+                    };
                     match &clause.test {
                         Some(test) => {
                             self.visit_expr(test);
                             self.visit_narrowed(test, &clause.body);
                         }
                         None => self.visit_body(&clause.body),
+                    }
+                    if pushed {
+                        self.excluded.pop();
                     }
                 }
             }

@@ -587,3 +587,53 @@ fn calling_an_element_of_a_typed_container_runs_its_class_call() {
         ["instance is passed to a call pyslim cannot resolve"]
     );
 }
+
+const CALLABLE_CLASS: &str = "from typing import Callable\nclass K:\n    def __init__(self):\n        self.k = 0\n    def __call__(self):\n        pass\n";
+
+#[test]
+fn a_callable_is_a_function_or_an_instance_of_a_class_with_call() {
+    let code = "def f(fn: Callable[..., int]):\n    fn.a = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    assert_eq!(
+        skip(plan(&p, "m", "K")),
+        "attribute `a` is set from outside the class"
+    );
+}
+
+#[test]
+fn the_else_of_an_isinstance_check_excludes_its_classes() {
+    let code = "def f(fn: Callable[..., int]):\n    if isinstance(fn, K):\n        pass\n    else:\n        fn.z = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert!(unproven(plan(&p, "m", "K")).is_empty());
+    // A false `and` chain says nothing about each check.
+    let code = "def f(fn: Callable[..., int], on):\n    if isinstance(fn, K) and on:\n        pass\n    else:\n        fn.z = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert_eq!(
+        skip(plan(&p, "m", "K")),
+        "attribute `z` is set from outside the class"
+    );
+}
+
+#[test]
+fn a_class_object_of_known_type_makes_its_instances() {
+    let typevar = "import typing as t\nT = t.TypeVar('T', bound=A)\n";
+    for code in [
+        "def f(cls: type[A]):\n    x = cls()\n    x.a = 1\n",
+        "def f(cls: 'type[T] | None' = None):\n    if cls is None:\n        cls = t.cast('type[T]', A)\n    x = cls()\n    x.a = 1\n",
+        "def f(v):\n    x = t.cast(A, v)\n    x.a = 1\n",
+    ] {
+        assert!(b_unproven(&format!("{typevar}{code}")).is_empty(), "{code}");
+    }
+    // A type variable without a bound, or a class object bound otherwise, says nothing.
+    for code in [
+        "U = t.TypeVar('U')\ndef f(cls: type[U]):\n    x = cls()\n    x.a = 1\n",
+        "def f(cls: type[A], other):\n    cls = other\n    x = cls()\n    x.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{typevar}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
