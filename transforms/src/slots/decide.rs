@@ -501,7 +501,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
 
     /// The classes a union of types allows, or `Unknown` when one member is not known.
     fn typed(&self, members: &[TypeRef], depth: u8) -> RecvKind {
-        match self.classes_of(members, depth) {
+        match self.classes_of(members, depth, false) {
             Some(mut ids) => {
                 ids.sort_unstable();
                 ids.dedup();
@@ -511,7 +511,11 @@ impl<'p, 'a> Resolver<'p, 'a> {
         }
     }
 
-    fn classes_of(&self, members: &[TypeRef], depth: u8) -> Option<Vec<usize>> {
+    /// The project classes a union of types allows (subclasses included). Objects
+    /// outside the project (a library's instance, a plain `str`, a function) are left
+    /// out, or, with `only_project`, make the answer `None`: their attributes and
+    /// `__call__` are not seen.
+    fn classes_of(&self, members: &[TypeRef], depth: u8, only_project: bool) -> Option<Vec<usize>> {
         if depth > 8 {
             return None;
         }
@@ -521,17 +525,18 @@ impl<'p, 'a> Resolver<'p, 'a> {
             match member {
                 TypeRef::Call(d) => match project.resolve(d, 0) {
                     Resolved::Class(id) => out.push(id),
-                    Resolved::External if constructs_foreign_object(d) => {}
+                    Resolved::External if constructs_foreign_object(d) && !only_project => {}
                     Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
                     Resolved::Function | Resolved::Other => {
                         let returns = self.returns(d)?;
-                        out.extend(self.classes_of(&returns, depth + 1)?);
+                        out.extend(self.classes_of(&returns, depth + 1, only_project)?);
                     }
                 },
+                TypeRef::Callable if only_project => return None,
                 TypeRef::Callable => out.extend((0..project.len()).filter(|&id| self.callable(id))),
                 TypeRef::Except(inner, excluded) => {
-                    let mut ids =
-                        self.classes_of(std::slice::from_ref(inner.as_ref()), depth + 1)?;
+                    let inner = std::slice::from_ref(inner.as_ref());
+                    let mut ids = self.classes_of(inner, depth + 1, only_project)?;
                     for d in excluded {
                         // An open `isinstance` may say no to a subclass.
                         if let Resolved::Class(x) = project.resolve(d, 0)
@@ -547,7 +552,9 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     Resolved::Class(id) if !self.is_open(id) => {
                         out.extend(self.hierarchy.with_descendants(id));
                     }
-                    Resolved::External if CONCRETE_BUILTINS.contains(&d.as_str()) => {
+                    Resolved::External
+                        if CONCRETE_BUILTINS.contains(&d.as_str()) && !only_project =>
+                    {
                         // Project subclasses of the builtin are its instances too.
                         for id in 0..project.len() {
                             if self.hierarchy.external[id]
@@ -568,16 +575,18 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// Whether instances of `id` may be callable: its class or a base defines
     /// `__call__`, or has a base outside the project that may.
     fn callable(&self, id: usize) -> bool {
-        self.hierarchy.with_ancestors(id).any(|a| {
-            self.project
-                .class(a)
-                .class_names
-                .iter()
-                .any(|n| n == "__call__")
-                || self.hierarchy.external[a]
+        // `Cls.__call__ = f` somewhere.
+        self.written.contains("__call__")
+            || self.hierarchy.with_ancestors(id).any(|a| {
+                self.project
+                    .class(a)
+                    .class_names
                     .iter()
-                    .any(|e| external_base(e).is_some())
-        })
+                    .any(|n| n == "__call__")
+                    || self.hierarchy.external[a]
+                        .iter()
+                        .any(|e| external_base(e).is_some())
+            })
     }
 
     /// Whether `isinstance` (and so an annotation) of class `id` may hold for objects
@@ -661,12 +670,8 @@ impl<'p, 'a> Resolver<'p, 'a> {
     fn attr_of(&self, file: usize, owner: &Owner, attr: &str, item: bool) -> Option<Vec<TypeRef>> {
         let owners = match owner {
             Owner::SelfOf(c) => vec![self.project.id_of(file, *c)?],
-            Owner::Typed(members) => self.classes_of(members, 1)?,
+            Owner::Typed(members) => self.project_instances(members)?,
         };
-        // An owner of no project class (`str`) may hold anything.
-        if owners.is_empty() {
-            return None;
-        }
         let mut out = Vec::new();
         for id in owners {
             match (self.attr_type(id, attr)?, item) {
@@ -677,6 +682,26 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         Some(out)
+    }
+
+    /// The project classes a union of types allows, when every member is an instance
+    /// of project classes only: an object outside the project (a function, a plain
+    /// `str`, a library's instance) holds attributes and runs `__call__` pyslim does
+    /// not see.
+    fn project_instances(&self, members: &[TypeRef]) -> Option<Vec<usize>> {
+        let ids = self.classes_of(members, 1, true)?;
+        (!ids.is_empty()).then_some(ids)
+    }
+
+    /// The project classes whose instances a called object may be, when it may be
+    /// nothing else (see [`Self::project_instances`]).
+    fn called_classes(&self, file: usize, called: &Receiver) -> Option<Vec<usize>> {
+        let members = match called {
+            Receiver::Typed(members) => members.clone(),
+            Receiver::AttrOf { owner, attr, item } => self.attr_of(file, owner, attr, *item)?,
+            _ => return None,
+        };
+        self.project_instances(&members)
     }
 
     /// What `self.attr` holds in instances of `id` (or its subclasses), when every
@@ -848,7 +873,7 @@ impl Evidence {
                 }
             }
             Fact::CalledEscape(recv, called) => {
-                if !calls_project_code(hierarchy, resolver.receiver(f, called)) {
+                if !calls_project_code(hierarchy, resolver.called_classes(f, called)) {
                     let reason = Unproven::EscapesUnresolved;
                     self.escape(resolver.receiver(f, recv), hierarchy, reason);
                 }
@@ -1530,11 +1555,9 @@ impl<'p, 'a> Decider<'p, 'a> {
 /// Calling an object of this kind runs project code: it is an instance of project
 /// classes only, none with a base outside the project (whose `__call__` it could
 /// inherit), so `type(obj).__call__` is defined in the project or the call fails.
-fn calls_project_code(hierarchy: &Hierarchy, called: RecvKind) -> bool {
-    let ids = match called {
-        RecvKind::Exact(id) => vec![id],
-        RecvKind::Classes(ids) => ids,
-        _ => return false,
+fn calls_project_code(hierarchy: &Hierarchy, called: Option<Vec<usize>>) -> bool {
+    let Some(ids) = called else {
+        return false;
     };
     !ids.is_empty()
         && ids.iter().all(|&id| {

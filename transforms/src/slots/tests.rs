@@ -637,3 +637,34 @@ fn a_class_object_of_known_type_makes_its_instances() {
         );
     }
 }
+
+#[test]
+fn an_attribute_of_an_object_that_may_be_outside_the_project_is_unknown() {
+    // `lib.Thing` instances hold what pyslim does not see, and a callable may be a
+    // function with any attributes.
+    let others = "import lib\nfrom typing import Callable\nclass K:\n    def __init__(self):\n        self.one = A()\n    def __call__(self):\n        pass\ndef make(on):\n    if on:\n        return C([])\n    return lib.Thing()\n";
+    for owner in ["'C | lib.Thing'", "Callable[..., int]"] {
+        let code = format!("{others}def f(c: {owner}):\n    c.one.a = 1\n");
+        assert_eq!(
+            b_unproven(&format!("{HOLDER}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{owner}"
+        );
+    }
+    let code = format!("{others}def f(on):\n    c = make(on)\n    c.one.a = 1\n");
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+}
+
+#[test]
+fn calling_an_object_that_may_be_outside_the_project_is_unresolved() {
+    let plugin = "import lib\nclass P:\n    def __call__(self, owner):\n        pass\n";
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p: 'P | lib.Other'):\n        p(self)\n"),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
