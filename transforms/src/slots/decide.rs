@@ -528,7 +528,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     Resolved::External if constructs_foreign_object(d) && !only_project => {}
                     Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
                     Resolved::Function | Resolved::Other => {
-                        let returns = self.returns(d)?;
+                        let returns = self.returns(d, depth)?;
                         out.extend(self.classes_of(&returns, depth + 1, only_project)?);
                     }
                 },
@@ -611,13 +611,28 @@ impl<'p, 'a> Resolver<'p, 'a> {
     }
 
     /// What calling the project function or method `dotted` returns.
-    fn returns(&self, dotted: &str) -> Option<Vec<TypeRef>> {
+    fn returns(&self, dotted: &str, depth: u8) -> Option<Vec<TypeRef>> {
         let project = self.project;
         // `Cls.create`, `mod.Cls.create`, `obj.copy()`: a method, maybe inherited.
-        if let Some((prefix, method)) = dotted.rsplit_once('.')
-            && let Resolved::Class(id) = project.resolve(prefix, 0)
-        {
-            return self.method_returns(id, method);
+        if let Some((prefix, method)) = dotted.rsplit_once('.') {
+            match project.resolve(prefix, 0) {
+                Resolved::Class(id) => return self.method_returns(id, method),
+                // `make().copy()`, `self.state_cls().copy()`: a method of what the
+                // call before it makes, when that is wholly the project's.
+                Resolved::Other | Resolved::Function => {
+                    let made = [TypeRef::Call(prefix.to_string())];
+                    if let Some(owners) = self.classes_of(&made, depth + 1, true)
+                        && !owners.is_empty()
+                    {
+                        let mut out = Vec::new();
+                        for id in owners {
+                            out.extend(self.method_returns(id, method)?);
+                        }
+                        return Some(out);
+                    }
+                }
+                _ => {}
+            }
         }
         let (f, name) = project.locate(dotted, 0)?;
         project.files[f].returns.get(&name).cloned()

@@ -576,12 +576,13 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                         self.visit_expr(&assign.value);
                         return;
                     }
-                    // `x = obj.attr`, `x = items[-1]`, `x = y`: what the expression gives,
-                    // read where the name is used (see `Indexer::bound`).
+                    // `x = obj.attr`, `x = items[-1]`, `x = y`, `x = make().copy()`: what
+                    // the expression gives, read where the name is used (see
+                    // `Indexer::bound`).
                     if let [Expr::Name(name)] = assign.targets.as_slice()
                         && matches!(
                             assign.value.as_ref(),
-                            Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_)
+                            Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_) | Expr::Call(_)
                         )
                     {
                         self.bind(&name.id, Binding::Value(&assign.value));

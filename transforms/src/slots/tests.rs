@@ -510,6 +510,10 @@ const COPIER: &str = "class S:\n    def __init__(self):\n        self.a = 0\n   
 fn a_method_result_is_what_every_override_returns() {
     let code = "def f(s: S):\n    t = s.copy()\n    t.a = 1\n";
     assert!(b_unproven(&format!("{COPIER}{code}")).is_empty());
+    // The method of what a call makes.
+    let chained =
+        "def make() -> S:\n    return S()\ndef f():\n    t = make().copy()\n    t.a = 1\n";
+    assert!(b_unproven(&format!("{COPIER}{chained}")).is_empty());
     // A subclass's override (which `s` may be) returns something unknown.
     let sub = "class T(S):\n    def copy(self):\n        return make()\n";
     assert_eq!(
