@@ -313,7 +313,13 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     imports.visit_body(body);
     summary.imports = imports.imports;
     // Every name bound at module level, in `if`/`try` blocks too.
-    let module_bindings = call_bindings(body);
+    let mut module_bindings = call_bindings(body);
+    // A function may rebind a module-level name it declares `global`.
+    for name in declared_elsewhere(body) {
+        if let Some(binding) = module_bindings.get_mut(&name) {
+            *binding = Binding::Unknown;
+        }
+    }
     summary.module_names = module_bindings.keys().cloned().collect();
     summary.module_functions = module_bindings
         .iter()
@@ -332,6 +338,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         narrowed: Vec::new(),
         excluded: Vec::new(),
         typevars: HashMap::new(),
+        function_writes: HashSet::new(),
         functions: Vec::new(),
         value_depth: std::cell::Cell::new(0),
     };
@@ -672,6 +679,9 @@ struct Indexer<'m, 'src> {
     names: Names<'m>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
+    /// Where `name.attr = ...` writes on a function object (see
+    /// [`function_object_writes`]): the start of the target.
+    function_writes: HashSet<ruff_text_size::TextSize>,
     /// Module-level `TypeVar`s and their `bound=` (`None`: no bound).
     typevars: HashMap<String, Option<&'m Expr>>,
     /// `isinstance` checks known false (the `else` of one): (scope depth, name, the
@@ -1592,6 +1602,11 @@ impl<'m> Indexer<'m, '_> {
     /// says.
     fn function_locals(&mut self, def: &'m ast::StmtFunctionDef) -> HashMap<String, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
+        // A name declared `global`/`nonlocal` here is not this scope's to type, and a
+        // nested function declaring it `nonlocal` may rebind it whenever it runs.
+        for name in declared_elsewhere(&def.body) {
+            locals.insert(name, Binding::Unknown);
+        }
         for p in def.parameters.iter_non_variadic_params() {
             let name = p.parameter.name.to_string();
             let binding = match (&p.parameter.annotation, locals.get(&name)) {
@@ -1625,6 +1640,8 @@ impl<'m> Indexer<'m, '_> {
         locals: HashMap<String, Binding<'m>>,
         key: Option<String>,
     ) {
+        self.function_writes
+            .extend(function_object_writes(&def.body));
         self.scopes.push(Scope::Function {
             self_name,
             cls_name,
@@ -2092,6 +2109,14 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.visit_function_body(def, self_name, cls_name, locals, key);
             }
             Stmt::Assign(assign) => {
+                // `def f(): ...` then `f.__name__ = name`: a function object.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.function_writes.contains(&a.start())
+                {
+                    self.attr_write(Receiver::Definition, a.attr.as_str());
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
                 // `x.attr = f(x.attr)`: the value reads the attribute first.
                 if let [Expr::Attribute(a)] = assign.targets.as_slice()
                     && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
@@ -2234,6 +2259,78 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// The names declared `global` or `nonlocal` anywhere in `body`, nested functions
+/// and classes included.
+fn declared_elsewhere(body: &[Stmt]) -> HashSet<String> {
+    struct Declared(HashSet<String>);
+    impl<'a> Visitor<'a> for Declared {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Global(g) => self.0.extend(g.names.iter().map(|n| n.to_string())),
+                Stmt::Nonlocal(n) => self.0.extend(n.names.iter().map(|n| n.to_string())),
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut declared = Declared(HashSet::new());
+    declared.visit_body(body);
+    declared.0
+}
+
+/// The `name.attr = ...` statements of a function body that certainly write on a
+/// function object: at the top level of the body, after an undecorated `def name`
+/// there with only simple statements between that do not rebind `name` (a loop, a
+/// branch, `try`, an import, `global` or a nested definition may, so they end what is
+/// known). A name bound twice (`def f` then `f = click.command(f)`) is not one
+/// object, but at this point it is the function.
+fn function_object_writes(body: &[Stmt]) -> Vec<ruff_text_size::TextSize> {
+    // A nested function may rebind a name of this body (`nonlocal f`) whenever it is
+    // called.
+    struct Nonlocal(bool);
+    impl<'a> Visitor<'a> for Nonlocal {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            self.0 |= matches!(stmt, Stmt::Nonlocal(_));
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut nonlocal = Nonlocal(false);
+    nonlocal.visit_body(body);
+    if nonlocal.0 {
+        return Vec::new();
+    }
+    let mut functions: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(def) if def.decorator_list.is_empty() => {
+                functions.insert(def.name.as_str());
+                continue;
+            }
+            Stmt::Assign(assign) => {
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && let Expr::Name(n) = a.value.as_ref()
+                    && functions.contains(n.id.as_str())
+                    && !binds_in(&assign.value, n.id.as_str())
+                {
+                    out.push(a.start());
+                }
+            }
+            Stmt::Expr(_)
+            | Stmt::AugAssign(_)
+            | Stmt::AnnAssign(_)
+            | Stmt::Pass(_)
+            | Stmt::Assert(_) => {}
+            _ => {
+                functions.clear();
+                continue;
+            }
+        }
+        functions.retain(|name| !rebinds(std::slice::from_ref(stmt), name));
+    }
+    out
 }
 
 /// A name, or attributes and constant subscripts of one: evaluating it twice in a row

@@ -672,3 +672,25 @@ fn calling_an_object_that_may_be_outside_the_project_is_unresolved() {
         ["instance is passed to a call pyslim cannot resolve"]
     );
 }
+
+#[test]
+fn a_write_right_after_a_def_is_on_the_function() {
+    let code = "import deco\ndef g(name):\n    def f():\n        pass\n    f.a = name\n    f = deco.wrap(f)\n    return f\n";
+    assert!(b_unproven(code).is_empty());
+    // Once a branch, a loop or a nested function with `nonlocal` may have rebound
+    // the name, it is not known.
+    for code in [
+        "import deco\ndef g(name, on):\n    def f():\n        pass\n    if on:\n        f = deco.wrap(f)\n    f.a = name\n",
+        "import deco\ndef g(name):\n    def f():\n        pass\n    def h():\n        nonlocal f\n        f = deco.thing()\n    h()\n    f.a = name\n",
+    ] {
+        assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN], "{code}");
+    }
+}
+
+#[test]
+fn a_name_declared_global_or_nonlocal_is_not_typed_by_one_scope() {
+    let code = "x = A()\ndef f():\n    global x\n    x = B()\ndef g():\n    x.a = 1\n";
+    assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
+    let code = "def f():\n    global y\n    y = A()\n    y.a = 1\n";
+    assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
+}
