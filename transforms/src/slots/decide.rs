@@ -19,9 +19,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use ruff_python_ast::PythonVersion;
 
-use super::index::{ClassSummary, Fact, FileSummary, Receiver, Ref};
+use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
-use super::types::TypeRef;
+use super::types::{self, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
 /// What happens to one class.
@@ -470,13 +470,12 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 Resolved::Other => RecvKind::Unknown,
             },
             Receiver::Typed(members) => self.typed(members, 0),
-            Receiver::AttrOf(c, attr) => match project.id_of(file, *c) {
-                Some(id) => match self.attr_type(id, attr) {
+            Receiver::AttrOf { owner, attr, item } => {
+                match self.attr_of(file, owner, attr, *item) {
                     Some(members) => self.typed(&members, 1),
                     None => RecvKind::Unknown,
-                },
-                None => RecvKind::Unknown,
-            },
+                }
+            }
             Receiver::Produced { api, class } => self.produced(api, class),
             Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
@@ -502,7 +501,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
 
     /// The classes a union of types allows, or `Unknown` when one member is not known.
     fn typed(&self, members: &[TypeRef], depth: u8) -> RecvKind {
-        match self.classes_of(members, depth) {
+        match self.classes_of(members, depth, false) {
             Some(mut ids) => {
                 ids.sort_unstable();
                 ids.dedup();
@@ -512,7 +511,11 @@ impl<'p, 'a> Resolver<'p, 'a> {
         }
     }
 
-    fn classes_of(&self, members: &[TypeRef], depth: u8) -> Option<Vec<usize>> {
+    /// The project classes a union of types allows (subclasses included). Objects
+    /// outside the project (a library's instance, a plain `str`, a function) are left
+    /// out, or, with `only_project`, make the answer `None`: their attributes and
+    /// `__call__` are not seen.
+    fn classes_of(&self, members: &[TypeRef], depth: u8, only_project: bool) -> Option<Vec<usize>> {
         if depth > 8 {
             return None;
         }
@@ -522,18 +525,36 @@ impl<'p, 'a> Resolver<'p, 'a> {
             match member {
                 TypeRef::Call(d) => match project.resolve(d, 0) {
                     Resolved::Class(id) => out.push(id),
-                    Resolved::External if constructs_foreign_object(d) => {}
+                    Resolved::External if constructs_foreign_object(d) && !only_project => {}
                     Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
                     Resolved::Function | Resolved::Other => {
-                        let returns = self.returns(d)?;
-                        out.extend(self.classes_of(returns, depth + 1)?);
+                        let returns = self.returns(d, depth)?;
+                        out.extend(self.classes_of(&returns, depth + 1, only_project)?);
                     }
                 },
+                TypeRef::Callable if only_project => return None,
+                TypeRef::Callable => out.extend((0..project.len()).filter(|&id| self.callable(id))),
+                TypeRef::Except(inner, excluded) => {
+                    let inner = std::slice::from_ref(inner.as_ref());
+                    let mut ids = self.classes_of(inner, depth + 1, only_project)?;
+                    for d in excluded {
+                        // An open `isinstance` may say no to a subclass.
+                        if let Resolved::Class(x) = project.resolve(d, 0)
+                            && !self.is_open(x)
+                        {
+                            let gone = self.hierarchy.with_descendants(x);
+                            ids.retain(|i| !gone.contains(i));
+                        }
+                    }
+                    out.extend(ids);
+                }
                 TypeRef::Of(d) => match project.resolve(d, 0) {
                     Resolved::Class(id) if !self.is_open(id) => {
                         out.extend(self.hierarchy.with_descendants(id));
                     }
-                    Resolved::External if CONCRETE_BUILTINS.contains(&d.as_str()) => {
+                    Resolved::External
+                        if CONCRETE_BUILTINS.contains(&d.as_str()) && !only_project =>
+                    {
                         // Project subclasses of the builtin are its instances too.
                         for id in 0..project.len() {
                             if self.hierarchy.external[id]
@@ -549,6 +570,23 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         Some(out)
+    }
+
+    /// Whether instances of `id` may be callable: its class or a base defines
+    /// `__call__`, or has a base outside the project that may.
+    fn callable(&self, id: usize) -> bool {
+        // `Cls.__call__ = f` somewhere.
+        self.written.contains("__call__")
+            || self.hierarchy.with_ancestors(id).any(|a| {
+                self.project
+                    .class(a)
+                    .class_names
+                    .iter()
+                    .any(|n| n == "__call__")
+                    || self.hierarchy.external[a]
+                        .iter()
+                        .any(|e| external_base(e).is_some())
+            })
     }
 
     /// Whether `isinstance` (and so an annotation) of class `id` may hold for objects
@@ -573,26 +611,117 @@ impl<'p, 'a> Resolver<'p, 'a> {
     }
 
     /// What calling the project function or method `dotted` returns.
-    fn returns(&self, dotted: &str) -> Option<&'a [TypeRef]> {
+    fn returns(&self, dotted: &str, depth: u8) -> Option<Vec<TypeRef>> {
         let project = self.project;
-        // `Cls.create`, `mod.Cls.create`: a method, maybe inherited.
-        if let Some((prefix, method)) = dotted.rsplit_once('.')
-            && let Resolved::Class(id) = project.resolve(prefix, 0)
-        {
-            return self.hierarchy.with_ancestors(id).find_map(|a| {
-                let (f, c) = project.classes[a];
-                let file: &'a FileSummary = &project.files[f];
-                let key = format!("{}.{method}", file.classes[c].qualname);
-                file.returns.get(&key).map(Vec::as_slice)
-            });
+        // `Cls.create`, `mod.Cls.create`, `obj.copy()`: a method, maybe inherited.
+        if let Some((prefix, method)) = dotted.rsplit_once('.') {
+            match project.resolve(prefix, 0) {
+                Resolved::Class(id) => return self.method_returns(id, method),
+                // `make().copy()`, `self.state_cls().copy()`: a method of what the
+                // call before it makes, when that is wholly the project's.
+                Resolved::Other | Resolved::Function => {
+                    let made = [TypeRef::Call(prefix.to_string())];
+                    if let Some(owners) = self.classes_of(&made, depth + 1, true)
+                        && !owners.is_empty()
+                    {
+                        let mut out = Vec::new();
+                        for id in owners {
+                            out.extend(self.method_returns(id, method)?);
+                        }
+                        return Some(out);
+                    }
+                }
+                _ => {}
+            }
         }
         let (f, name) = project.locate(dotted, 0)?;
-        project.files[f].returns.get(&name).map(Vec::as_slice)
+        project.files[f].returns.get(&name).cloned()
+    }
+
+    /// What `method` returns when called on class `id` or an instance of it: every
+    /// definition of it in the class, its bases and its subclasses (which may
+    /// override it) must say, and no instance may hold its own `method`.
+    fn method_returns(&self, id: usize, method: &str) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        if self.written.contains(method) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut found = false;
+        for x in self.hierarchy.with_descendants(id) {
+            for a in self.hierarchy.with_ancestors(x) {
+                let class = project.class(a);
+                // An instance's own `method`, or a class-level one set in a way not
+                // followed here (an annotated default, an import, a nested class).
+                let followed = class.methods.iter().any(|m| m == method)
+                    || class.class_values.contains_key(method);
+                if class.attrs.iter().any(|n| n == method)
+                    || (class.class_names.iter().any(|n| n == method) && !followed)
+                {
+                    return None;
+                }
+                if class.methods.iter().any(|m| m == method) {
+                    let (f, _) = project.classes[a];
+                    let key = format!("{}.{method}", class.qualname);
+                    out.extend(project.files[f].returns.get(&key)?.iter().cloned());
+                    found = true;
+                }
+                // `state_cls = BlockState` at class level: calling it makes a
+                // `BlockState` (a computed `setattr` on the class may replace it).
+                if let Some(value) = class.class_values.get(method) {
+                    if class.blockers.contains(&Blocker::DynamicClassSetattr) {
+                        return None;
+                    }
+                    out.push(TypeRef::Call(value.clone()?));
+                    found = true;
+                }
+            }
+        }
+        found.then_some(out)
+    }
+
+    /// What `owner.attr` holds (`item`: what an element of it is), as a union of
+    /// types, when every class the owner may be an instance of says.
+    fn attr_of(&self, file: usize, owner: &Owner, attr: &str, item: bool) -> Option<Vec<TypeRef>> {
+        let owners = match owner {
+            Owner::SelfOf(c) => vec![self.project.id_of(file, *c)?],
+            Owner::Typed(members) => self.project_instances(members)?,
+        };
+        let mut out = Vec::new();
+        for id in owners {
+            match (self.attr_type(id, attr)?, item) {
+                (Shape::Instances(members), false) | (Shape::Elements(members), true) => {
+                    out.extend(members);
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The project classes a union of types allows, when every member is an instance
+    /// of project classes only: an object outside the project (a function, a plain
+    /// `str`, a library's instance) holds attributes and runs `__call__` pyslim does
+    /// not see.
+    fn project_instances(&self, members: &[TypeRef]) -> Option<Vec<usize>> {
+        let ids = self.classes_of(members, 1, true)?;
+        (!ids.is_empty()).then_some(ids)
+    }
+
+    /// The project classes whose instances a called object may be, when it may be
+    /// nothing else (see [`Self::project_instances`]).
+    fn called_classes(&self, file: usize, called: &Receiver) -> Option<Vec<usize>> {
+        let members = match called {
+            Receiver::Typed(members) => members.clone(),
+            Receiver::AttrOf { owner, attr, item } => self.attr_of(file, owner, attr, *item)?,
+            _ => return None,
+        };
+        self.project_instances(&members)
     }
 
     /// What `self.attr` holds in instances of `id` (or its subclasses), when every
     /// assignment in the family says and nothing else writes it.
-    fn attr_type(&self, id: usize, attr: &str) -> Option<Vec<TypeRef>> {
+    fn attr_type(&self, id: usize, attr: &str) -> Option<Shape> {
         if self.written.contains(attr) {
             return None;
         }
@@ -602,12 +731,14 @@ impl<'p, 'a> Resolver<'p, 'a> {
             .with_ancestors(id)
             .chain(self.hierarchy.descendants[id].iter().copied())
             .collect();
-        let mut members = Vec::new();
-        let mut found = false;
+        let mut shape: Option<Shape> = None;
         for &a in &family {
             let class = project.class(a);
-            // Writes that bypass the assignments pyslim sees.
+            // Writes that bypass the assignments pyslim sees, and a class-level value
+            // an instance reads until it sets its own (`helper = Helper()`; a
+            // dataclass field's annotation covers its default).
             if class.properties.iter().any(|p| p == attr)
+                || (class.class_names.iter().any(|n| n == attr) && !class.declared.contains(attr))
                 || class.methods.iter().any(|m| {
                     matches!(
                         m.as_str(),
@@ -623,12 +754,15 @@ impl<'p, 'a> Resolver<'p, 'a> {
             {
                 return None;
             }
-            if let Some(types) = class.attr_types.get(attr) {
-                members.extend(types.clone()?);
-                found = true;
+            if let Some(found) = class.attr_types.get(attr) {
+                let found = found.as_ref()?;
+                shape = Some(match &shape {
+                    None => found.clone(),
+                    Some(prev) => types::merge(prev, found)?,
+                });
             }
         }
-        found.then_some(members)
+        shape
     }
 }
 
@@ -743,12 +877,6 @@ impl Evidence {
             Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
             Fact::Registered(_) => {}
             Fact::Escape(recv, callee) => {
-                let reached: Vec<usize> = match resolver.receiver(f, recv) {
-                    RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
-                    RecvKind::Exact(id) => vec![id],
-                    RecvKind::Classes(ids) => ids,
-                    _ => return,
-                };
                 if !proven_callee(project, hierarchy, callee.as_deref()) {
                     let reason = match callee.as_deref() {
                         Some(d) => {
@@ -756,9 +884,13 @@ impl Evidence {
                         }
                         None => Unproven::EscapesUnresolved,
                     };
-                    for id in reached {
-                        push_unique(&mut self.unproven[id], reason.clone());
-                    }
+                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
+                }
+            }
+            Fact::CalledEscape(recv, called) => {
+                if !calls_project_code(hierarchy, resolver.called_classes(f, called)) {
+                    let reason = Unproven::EscapesUnresolved;
+                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
                 }
             }
             Fact::MethodEscape(c, name, callee) => {
@@ -776,6 +908,19 @@ impl Evidence {
                     self.weak.extend(hierarchy.with_descendants(id));
                 }
             }
+        }
+    }
+
+    /// What `kind` may be is passed to code that is not proven harmless.
+    fn escape(&mut self, kind: RecvKind, hierarchy: &Hierarchy, reason: Unproven) {
+        let reached: Vec<usize> = match kind {
+            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+            RecvKind::Exact(id) => vec![id],
+            RecvKind::Classes(ids) => ids,
+            _ => return,
+        };
+        for id in reached {
+            push_unique(&mut self.unproven[id], reason.clone());
         }
     }
 
@@ -1420,6 +1565,23 @@ impl<'p, 'a> Decider<'p, 'a> {
             target,
         })
     }
+}
+
+/// Calling an object of this kind runs project code: it is an instance of project
+/// classes only, none with a base outside the project (whose `__call__` it could
+/// inherit), so `type(obj).__call__` is defined in the project or the call fails.
+fn calls_project_code(hierarchy: &Hierarchy, called: Option<Vec<usize>>) -> bool {
+    let Some(ids) = called else {
+        return false;
+    };
+    !ids.is_empty()
+        && ids.iter().all(|&id| {
+            hierarchy.with_ancestors(id).all(|a| {
+                hierarchy.external[a]
+                    .iter()
+                    .all(|e| external_base(e).is_none())
+            })
+        })
 }
 
 /// The callee is project code or a builtin known not to keep or change what it gets.

@@ -94,8 +94,17 @@ pub enum Receiver {
     /// An object whose type is known from annotations, `isinstance` checks or what a
     /// function returns: one of these (a union).
     Typed(Vec<TypeRef>),
-    /// `self.attr` in a method of this file's class: what the class stores there.
-    AttrOf(usize, String),
+    /// `self.attr` or `obj.attr` with `obj` of known type: what the owner's class
+    /// stores there; with `item`, an element of it (`self.items[0]`, the variable of
+    /// `for x in obj.items`).
+    AttrOf {
+        /// Whose attribute it is.
+        owner: Owner,
+        /// The attribute (mangled for `self` in its class).
+        attr: String,
+        /// An element of the attribute's container, not the attribute itself.
+        item: bool,
+    },
     /// What a library method known to build its result returns (see [`PRODUCERS`]):
     /// a new instance of `class`, made by `api` (`argparse.ArgumentParser.parse_args`).
     Produced {
@@ -108,11 +117,34 @@ pub enum Receiver {
     Unknown,
 }
 
+/// The first call a name is bound to; bindings to calls of the same callee agree
+/// whatever their arguments, so any of them stands for all.
+#[derive(Debug, Clone)]
+struct FirstCall<'a>(&'a ast::ExprCall);
+
+impl PartialEq for FirstCall<'_> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// The object whose attribute a [`Receiver::AttrOf`] reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Owner {
+    /// `self` in a method of this file's class (index into [`FileSummary::classes`]).
+    SelfOf(usize),
+    /// An object of one of these types.
+    Typed(Vec<TypeRef>),
+}
+
 /// How every binding of a name in one scope binds it, when they all agree.
 #[derive(Debug, Clone, PartialEq)]
 enum Binding<'a> {
-    /// `x = callee(...)`: the callee, as written.
-    Call(String),
+    /// `x = callee(...)`: the callee, as written, and the first such call.
+    Call(String, FirstCall<'a>),
+    /// A parameter annotated with a type and rebound in the body in one known way
+    /// (`state: BlockState` then `state = BlockState(parent=state)`): either.
+    Either(&'a Expr, Box<Binding<'a>>),
     /// An undecorated `def`: a function object.
     Function,
     /// An undecorated `class`: a class object.
@@ -123,6 +155,8 @@ enum Binding<'a> {
     ElementOf(&'a Expr),
     /// `a, b = call(...)`: the item at this position of what the call returns.
     Item(&'a Expr, usize),
+    /// `x = obj.attr`, `x = items[i]`, `x = y`: what that expression gives.
+    Value(&'a Expr),
     /// `except E as e:`: a caught exception.
     Caught,
     /// Bound in different ways, or in a way that says nothing.
@@ -159,6 +193,11 @@ pub enum Fact {
     /// `self`, or an object that may be an instance, is passed to a call (`callee`
     /// resolved when it is a name).
     Escape(Receiver, Option<String>),
+    /// An object that may be an instance is passed to a call of another object whose
+    /// type the project decision may know (`plugin(self)` with `plugin` an element of
+    /// `self.plugins: list[Plugin]`): harmless when that type's `__call__` is project
+    /// code.
+    CalledEscape(Receiver, Receiver),
     /// `Cls.register(other)`: `Cls` is an ABC whose `isinstance` holds for classes
     /// that do not derive from it.
     Registered(String),
@@ -206,9 +245,13 @@ pub struct ClassSummary {
     pub attrs: Vec<String>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
-    pub attr_types: BTreeMap<String, Option<Vec<TypeRef>>>,
+    pub attr_types: BTreeMap<String, Option<Shape>>,
     /// Attributes annotated at class level (their declared type wins).
     pub declared: HashSet<String>,
+    /// What class-level names set to a name are (`state_cls = BlockState`: the
+    /// dotted name), `None` when a name is set otherwise too (another value, `cls.x =
+    /// ...` in a classmethod): calling `self.state_cls(...)` makes what it names.
+    pub class_values: BTreeMap<String, Option<String>>,
     /// `__init_subclass__` (or, for a metaclass, `__new__`/`__init__`/`__call__`)
     /// reads or sets `__slots__`: the class manages the slots of its subclasses.
     pub manages_slots: bool,
@@ -270,7 +313,13 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     imports.visit_body(body);
     summary.imports = imports.imports;
     // Every name bound at module level, in `if`/`try` blocks too.
-    let module_bindings = call_bindings(body);
+    let mut module_bindings = call_bindings(body);
+    // A function may rebind a module-level name it declares `global`.
+    for name in declared_elsewhere(body) {
+        if let Some(binding) = module_bindings.get_mut(&name) {
+            *binding = Binding::Unknown;
+        }
+    }
     summary.module_names = module_bindings.keys().cloned().collect();
     summary.module_functions = module_bindings
         .iter()
@@ -287,15 +336,20 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         qual: Vec::new(),
         names: Names::new(body),
         narrowed: Vec::new(),
+        excluded: Vec::new(),
+        typevars: HashMap::new(),
+        function_writes: HashSet::new(),
         functions: Vec::new(),
+        value_depth: std::cell::Cell::new(0),
     };
     for (name, binding) in &module_bindings {
-        if let Binding::Call(callee) = binding
+        if let Binding::Call(callee, _) = binding
             && let Receiver::Instance(class) = indexer.instance_of(callee)
         {
             indexer.summary.module_instances.insert(name.clone(), class);
         }
     }
+    indexer.typevars = indexer.typevars_in(body, &module_bindings);
     indexer.visit_body(body);
     let mut summary = indexer.summary;
     summary.compact();
@@ -504,7 +558,10 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                         for target in &assign.targets {
                             match target {
                                 Expr::Name(name) => {
-                                    self.bind(&name.id, Binding::Call(callee.to_string()));
+                                    self.bind(
+                                        &name.id,
+                                        Binding::Call(callee.to_string(), FirstCall(call)),
+                                    );
                                 }
                                 other => self.visit_expr(other),
                             }
@@ -523,6 +580,19 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                                 self.bind(&name.id, Binding::Item(&assign.value, i));
                             }
                         }
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    // `x = obj.attr`, `x = items[-1]`, `x = y`, `x = make().copy()`: what
+                    // the expression gives, read where the name is used (see
+                    // `Indexer::bound`).
+                    if let [Expr::Name(name)] = assign.targets.as_slice()
+                        && matches!(
+                            assign.value.as_ref(),
+                            Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_) | Expr::Call(_)
+                        )
+                    {
+                        self.bind(&name.id, Binding::Value(&assign.value));
                         self.visit_expr(&assign.value);
                         return;
                     }
@@ -609,8 +679,19 @@ struct Indexer<'m, 'src> {
     names: Names<'m>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
+    /// Where `name.attr = ...` writes on a function object (see
+    /// [`function_object_writes`]): the start of the target.
+    function_writes: HashSet<ruff_text_size::TextSize>,
+    /// Module-level `TypeVar`s and their `bound=` (`None`: no bound).
+    typevars: HashMap<String, Option<&'m Expr>>,
+    /// `isinstance` checks known false (the `else` of one): (scope depth, name, the
+    /// dotted classes it is not an instance of).
+    excluded: Vec<(usize, String, Vec<String>)>,
     /// The functions being visited, innermost last.
     functions: Vec<Returning>,
+    /// How many [`Binding::Value`] expressions are being read, one inside another
+    /// (`a = b.x` with `b = a.y` would otherwise never end).
+    value_depth: std::cell::Cell<u8>,
 }
 
 impl<'m> Indexer<'m, '_> {
@@ -690,7 +771,8 @@ impl<'m> Indexer<'m, '_> {
         match expr {
             Expr::Name(name) => {
                 let id = name.id.as_str();
-                for scope in self.scopes.iter().rev() {
+                for (i, scope) in self.scopes.iter().enumerate().rev() {
+                    let innermost = i + 1 == self.scopes.len();
                     match scope {
                         Scope::Function {
                             self_name,
@@ -709,7 +791,7 @@ impl<'m> Indexer<'m, '_> {
                                 return Receiver::ClassOf(*c);
                             }
                             if let Some(binding) = locals.get(id) {
-                                let found = self.bound(binding);
+                                let found = self.bound(binding, innermost);
                                 return self.narrow(id, found);
                             }
                         }
@@ -717,7 +799,9 @@ impl<'m> Indexer<'m, '_> {
                             // Resolved below to the project class (a class object).
                             Some(Binding::Class) => break,
                             Some(Binding::Unknown) | None => {}
-                            Some(binding) => return self.narrow(id, self.bound(binding)),
+                            Some(binding) => {
+                                return self.narrow(id, self.bound(binding, innermost));
+                            }
                         },
                         Scope::Class { .. } => {}
                     }
@@ -740,47 +824,161 @@ impl<'m> Indexer<'m, '_> {
                             None => Receiver::Unknown,
                         }
                     }
-                    _ => match self.receiver(&attr.value) {
-                        Receiver::SelfOf(c) => {
-                            let name = self.summary.classes[c].mangle(attr.attr.as_str());
-                            Receiver::AttrOf(c, name)
-                        }
-                        _ => Receiver::Unknown,
+                    _ => match self.attr_owner(&attr.value, attr.attr.as_str()) {
+                        Some((owner, attr)) => Receiver::AttrOf {
+                            owner,
+                            attr,
+                            item: false,
+                        },
+                        None => Receiver::Unknown,
                     },
                 }
             }
-            Expr::Call(call) => {
-                if let (Expr::Name(f), [arg]) = (call.func.as_ref(), &*call.arguments.args)
-                    && f.id.as_str() == "type"
-                    && let Receiver::SelfOf(c) = self.receiver(arg)
-                {
-                    return Receiver::ClassOf(c);
-                }
-                // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
-                if let Receiver::ClassOf(c) = self.receiver(&call.func) {
-                    return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
-                }
-                if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
-                    return produced;
-                }
-                match self.resolve(&call.func) {
-                    Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
-                    _ => Receiver::Unknown,
-                }
-            }
+            Expr::Call(call) => self.call_receiver(call),
+            // `items[i]`: an element of a container of known elements; a slice
+            // (`items[1:]`) is a container again.
+            Expr::Subscript(sub) if !sub.slice.is_slice_expr() => self.elements_of(&sub.value),
             _ => Receiver::Unknown,
         }
     }
 
-    /// What a name bound this way holds.
-    fn bound(&self, binding: &Binding<'m>) -> Receiver {
+    /// The module-level `T = TypeVar("T", bound=...)` of `body`, bound only there.
+    fn typevars_in(
+        &self,
+        body: &'m [Stmt],
+        bindings: &HashMap<String, Binding<'m>>,
+    ) -> HashMap<String, Option<&'m Expr>> {
+        let mut out = HashMap::new();
+        for stmt in body {
+            if let Stmt::Assign(assign) = stmt
+                && let ([Expr::Name(name)], Expr::Call(call)) =
+                    (assign.targets.as_slice(), assign.value.as_ref())
+                && matches!(bindings.get(name.id.as_str()), Some(Binding::Call(..)))
+                && matches!(
+                    self.resolve(&call.func).as_deref(),
+                    Some("typing.TypeVar" | "typing_extensions.TypeVar")
+                )
+            {
+                let bound = call.arguments.find_keyword("bound").map(|k| &k.value);
+                out.insert(name.id.to_string(), bound);
+            }
+        }
+        out
+    }
+
+    /// What a call gives: `cls(...)` an instance of the class, a library producer's
+    /// result, a global callee's instance, or a method's result.
+    fn call_receiver(&self, call: &ast::ExprCall) -> Receiver {
+        if let (Expr::Name(f), [arg]) = (call.func.as_ref(), &*call.arguments.args)
+            && f.id.as_str() == "type"
+            && let Receiver::SelfOf(c) = self.receiver(arg)
+        {
+            return Receiver::ClassOf(c);
+        }
+        // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
+        if let Receiver::ClassOf(c) = self.receiver(&call.func) {
+            return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
+        }
+        if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
+            return produced;
+        }
+        if let Some(Some(Shape::Instances(members))) = self.cast_to(call)
+            && !members.is_empty()
+        {
+            return Receiver::Typed(members);
+        }
+        if let Some(members) = self.class_object_call(&call.func) {
+            return Receiver::Typed(members);
+        }
+        match self.resolve(&call.func) {
+            Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
+            Some(_) => Receiver::Unknown,
+            None => match call.func.as_ref() {
+                Expr::Attribute(a) => self.method_result(&a.value, a.attr.as_str()),
+                _ => Receiver::Unknown,
+            },
+        }
+    }
+
+    /// What `value.method(...)` returns when `value` is of known type: what the
+    /// project decision finds the class's `method` (and every override) returns.
+    fn method_result(&self, value: &Expr, method: &str) -> Receiver {
+        if method.starts_with("__") {
+            return Receiver::Unknown;
+        }
+        let owners = match self.receiver(value) {
+            Receiver::Typed(members) => members,
+            Receiver::Instance(d) => vec![TypeRef::Call(d)],
+            Receiver::SelfOf(c) => vec![TypeRef::Of(self.class_dotted(c))],
+            _ => return Receiver::Unknown,
+        };
+        owners
+            .into_iter()
+            .map(|t| match t {
+                TypeRef::Of(d) | TypeRef::Call(d) => Some(TypeRef::Call(format!("{d}.{method}"))),
+                TypeRef::Callable | TypeRef::Except(..) => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map_or(Receiver::Unknown, Receiver::Typed)
+    }
+
+    /// Whose attribute `value.attr` is, and its name there, when `value` is of known
+    /// type: `self` (the name mangled in its class), or an object of known type
+    /// (private `__x` names are left out: they are mangled by the class whose code
+    /// reads them, not the object's).
+    fn attr_owner(&self, value: &Expr, attr: &str) -> Option<(Owner, String)> {
+        let private = attr.starts_with("__") && !attr.ends_with("__");
+        match self.receiver(value) {
+            Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangle(attr))),
+            Receiver::Typed(members) if !private => Some((Owner::Typed(members), attr.into())),
+            Receiver::Instance(d) if !private => {
+                Some((Owner::Typed(vec![TypeRef::Call(d)]), attr.into()))
+            }
+            _ => None,
+        }
+    }
+
+    /// What a name bound this way holds. `innermost`: the binding is in the scope
+    /// being visited; an expression bound elsewhere is not read here, where its names
+    /// may mean other objects.
+    fn bound(&self, binding: &Binding<'m>, innermost: bool) -> Receiver {
         match binding {
-            Binding::Call(callee) => match self.own_class_callee(callee) {
+            Binding::Value(value) if innermost => self.guarded(|| self.receiver(value)),
+            Binding::Value(_) => Receiver::Unknown,
+            Binding::ElementOf(iter) if !innermost && !iter.is_name_expr() => Receiver::Unknown,
+            // `x = cast(Point, value)`: what the cast says.
+            Binding::Call(_, call)
+                if let Some(Some(Shape::Instances(members))) = self.cast_to(call.0)
+                    && !members.is_empty() =>
+            {
+                Receiver::Typed(members)
+            }
+            Binding::Call(callee, call) => match self.own_class_callee(callee) {
                 // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
                 // or a subclass.
                 Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
-                None => self.instance_of(callee),
+                None => match self.instance_of(callee) {
+                    // `x = state.copy()` with `state` local: read where it is bound.
+                    Receiver::Unknown if innermost => self.guarded(|| self.call_receiver(call.0)),
+                    found => found,
+                },
             },
+            Binding::Either(annotation, other) => {
+                let types = |r: Receiver| match r {
+                    Receiver::Typed(members) => Some(members),
+                    Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+                    _ => None,
+                };
+                let both = types(self.bound(&Binding::Annotated(annotation), innermost))
+                    .zip(types(self.bound(other, innermost)));
+                match both {
+                    Some((mut a, b)) => {
+                        a.extend(b);
+                        Receiver::Typed(a)
+                    }
+                    None => Receiver::Unknown,
+                }
+            }
             // Only instances of `BaseException` subclasses can be caught, and the
             // project's are never slotted (they keep the dict `BaseException` has), so
             // an attribute set on one (`e.ctx = ctx`) needs no slot anywhere.
@@ -789,7 +987,7 @@ impl<'m> Indexer<'m, '_> {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
                 _ => Receiver::Unknown,
             },
-            Binding::ElementOf(iter) => self.elements_of(iter),
+            Binding::ElementOf(iter) => self.guarded(|| self.elements_of(iter)),
             Binding::Item(value, i) => match value {
                 Expr::Call(call) => self.produced(call, Some(*i)),
                 _ => Receiver::Unknown,
@@ -816,48 +1014,168 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
-    /// An element of `iter`, when the container's annotation says what it holds.
+    /// An element of `iter`, when the container's annotation says what it holds, or
+    /// it is an attribute of an object of known type (`self.items`, `state.brackets`:
+    /// the project decision reads what the class stores there).
     fn elements_of(&self, iter: &Expr) -> Receiver {
-        let Expr::Name(name) = iter else {
+        match iter {
+            Expr::Name(name) => self.elements_of_name(name.id.as_str()),
+            Expr::Attribute(a) => match self.attr_owner(&a.value, a.attr.as_str()) {
+                Some((owner, attr)) => Receiver::AttrOf {
+                    owner,
+                    attr,
+                    item: true,
+                },
+                None => Receiver::Unknown,
+            },
+            _ => Receiver::Unknown,
+        }
+    }
+
+    fn elements_of_name(&self, name: &str) -> Receiver {
+        let Some((binding, innermost)) = self.binding_of(name) else {
             return Receiver::Unknown;
         };
-        for scope in self.scopes.iter().rev() {
+        match binding {
+            Binding::Annotated(annotation) => match self.annotation(annotation) {
+                Some(Shape::Elements(members)) => Receiver::Typed(members),
+                _ => Receiver::Unknown,
+            },
+            // `items = self.items` then `items[0]`.
+            Binding::Value(value) if innermost => self.guarded(|| self.elements_of(value)),
+            _ => Receiver::Unknown,
+        }
+    }
+
+    /// The nearest binding of a local or module-level name, and whether it is in the
+    /// scope being visited.
+    fn binding_of(&self, name: &str) -> Option<(&Binding<'m>, bool)> {
+        for (i, scope) in self.scopes.iter().enumerate().rev() {
             let binding = match scope {
-                Scope::Function { locals, .. } => locals.get(name.id.as_str()),
-                Scope::Module { calls } => calls.get(name.id.as_str()),
+                Scope::Function { locals, .. } => locals.get(name),
+                Scope::Module { calls } => calls.get(name),
                 Scope::Class { .. } => None,
             };
             if let Some(binding) = binding {
-                return match binding {
-                    Binding::Annotated(annotation) => match self.annotation(annotation) {
-                        Some(Shape::Elements(members)) => Receiver::Typed(members),
-                        _ => Receiver::Unknown,
-                    },
-                    _ => Receiver::Unknown,
-                };
+                return Some((binding, i + 1 == self.scopes.len()));
             }
         }
-        Receiver::Unknown
+        None
+    }
+
+    /// Runs `read` one [`Binding::Value`] level deeper, or gives `Unknown` past a few
+    /// levels. Narrowing is off inside: the expression was evaluated where it was
+    /// bound, not where the name is used, and an `isinstance` check in force here says
+    /// nothing about what its names held there.
+    fn guarded(&self, read: impl FnOnce() -> Receiver) -> Receiver {
+        let depth = self.value_depth.get();
+        if depth >= 4 {
+            return Receiver::Unknown;
+        }
+        self.value_depth.set(depth + 1);
+        let found = read();
+        self.value_depth.set(depth);
+        found
     }
 
     /// Reads an annotation in the current scope.
     fn annotation(&self, annotation: &Expr) -> Option<Shape> {
         let own = self.current_method_class().map(|c| self.class_dotted(c));
-        types::annotation(annotation, &|e| self.resolve(e), own.as_deref())
+        types::annotation(annotation, &|e| self.resolve_type(e), own.as_deref())
+    }
+
+    /// Resolves a name in an annotation: a module-level `TypeVar` with a `bound=`
+    /// class stands for that class (an instance of it or of a subclass); one without
+    /// a bound says nothing.
+    fn resolve_type(&self, expr: &Expr) -> Option<String> {
+        if let Expr::Name(n) = expr
+            && self.is_global(n.id.as_str())
+            && let Some(bound) = self.typevars.get(n.id.as_str())
+        {
+            let bound = (*bound)?;
+            return match bound {
+                Expr::StringLiteral(text) => {
+                    let parsed = ruff_python_parser::parse_expression(text.value.to_str()).ok()?;
+                    match parsed.expr() {
+                        e @ (Expr::Name(_) | Expr::Attribute(_)) => self.resolve(e),
+                        _ => None,
+                    }
+                }
+                Expr::Name(_) | Expr::Attribute(_) => self.resolve(bound),
+                _ => None,
+            };
+        }
+        self.resolve(expr)
+    }
+
+    /// Calling `func` when it is a class object of known type (a name annotated
+    /// `type[Point]`, or bound to `cast(type[Point], ...)`): an instance of it.
+    fn class_object_call(&self, func: &Expr) -> Option<Vec<TypeRef>> {
+        let Expr::Name(name) = func else {
+            return None;
+        };
+        let (binding, _) = self.binding_of(name.id.as_str())?;
+        self.class_object(binding)
+    }
+
+    fn class_object(&self, binding: &Binding<'m>) -> Option<Vec<TypeRef>> {
+        let classes = |shape: Option<Shape>| match shape {
+            Some(Shape::Classes(members)) => Some(members),
+            _ => None,
+        };
+        match binding {
+            Binding::Annotated(annotation) => classes(self.annotation(annotation)),
+            Binding::Call(_, call) => classes(self.cast_to(call.0)?),
+            Binding::Either(annotation, other) => {
+                let mut members = classes(self.annotation(annotation))?;
+                members.extend(self.class_object(other)?);
+                Some(members)
+            }
+            _ => None,
+        }
+    }
+
+    /// `typing.cast(T, value)`: what `T` says (`None` when the call is no cast).
+    fn cast_to(&self, call: &ast::ExprCall) -> Option<Option<Shape>> {
+        let is_cast = matches!(
+            self.resolve(&call.func).as_deref(),
+            Some("typing.cast" | "typing_extensions.cast")
+        );
+        match (is_cast, &*call.arguments.args) {
+            (true, [to, _]) => Some(self.annotation(to)),
+            _ => None,
+        }
     }
 
     /// `name` inside an `isinstance(name, ...)` branch is what the check says, when
     /// nothing better is known.
     fn narrow(&self, name: &str, found: Receiver) -> Receiver {
-        if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) {
+        if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) || self.value_depth.get() > 0 {
             return found;
         }
         let depth = self.scopes.len();
-        self.narrowed
+        let found = self
+            .narrowed
             .iter()
             .rev()
             .find(|(d, n, _)| *d == depth && n == name)
-            .map_or(found, |(_, _, members)| Receiver::Typed(members.clone()))
+            .map_or(found, |(_, _, members)| Receiver::Typed(members.clone()));
+        // In the `else` of `isinstance(name, X)`: not an `X`.
+        let excluded: Vec<String> = self
+            .excluded
+            .iter()
+            .filter(|(d, n, _)| *d == depth && n == name)
+            .flat_map(|(_, _, classes)| classes.iter().cloned())
+            .collect();
+        match found {
+            Receiver::Typed(members) if !excluded.is_empty() => Receiver::Typed(
+                members
+                    .into_iter()
+                    .map(|m| TypeRef::Except(Box::new(m), excluded.clone()))
+                    .collect(),
+            ),
+            found => found,
+        }
     }
 
     /// The absolute dotted name of this file's class `c`.
@@ -894,8 +1212,20 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// What an assigned value is: [`Self::value_type`], or a container of known
+    /// elements when it is a name annotated so (`self.items = items` with `items:
+    /// list[Point]`).
+    fn value_shape(&self, expr: &Expr) -> Option<Shape> {
+        if let Expr::Name(name) = expr
+            && let Receiver::Typed(members) = self.elements_of_name(name.id.as_str())
+        {
+            return Some(Shape::Elements(members));
+        }
+        self.value_type(expr).map(Shape::Instances)
+    }
+
     /// Records what `self.attr` holds after an assignment in class `c`.
-    fn attr_type(&mut self, c: usize, attr: &str, value: Option<Vec<TypeRef>>) {
+    fn attr_type(&mut self, c: usize, attr: &str, value: Option<Shape>) {
         let class = &mut self.summary.classes[c];
         let attr = class.mangle(attr);
         if class.declared.contains(&attr) {
@@ -903,13 +1233,7 @@ impl<'m> Indexer<'m, '_> {
         }
         let merged = match (class.attr_types.get(&attr), value) {
             (None, value) => value,
-            (Some(Some(prev)), Some(value)) => {
-                let mut all = prev.clone();
-                all.extend(value);
-                all.sort();
-                all.dedup();
-                Some(all)
-            }
+            (Some(Some(prev)), Some(value)) => types::merge(prev, &value),
             _ => None,
         };
         class.attr_types.insert(attr, merged);
@@ -977,7 +1301,7 @@ impl<'m> Indexer<'m, '_> {
 
     /// An attribute of `recv` is written with a value of type `value` (`None`: not
     /// known).
-    fn attr_write_typed(&mut self, recv: Receiver, attr: &str, value: Option<Vec<TypeRef>>) {
+    fn attr_write_typed(&mut self, recv: Receiver, attr: &str, value: Option<Shape>) {
         match recv {
             Receiver::SelfOf(c) => match attr {
                 "__class__" => self.summary.classes[c].block(Blocker::ClassAssign),
@@ -987,7 +1311,12 @@ impl<'m> Indexer<'m, '_> {
                     self.attr_type(c, attr, value);
                 }
             },
-            Receiver::ClassOf(c) => self.summary.classes[c].add_class_name(attr),
+            Receiver::ClassOf(c) => {
+                let class = &mut self.summary.classes[c];
+                class.add_class_name(attr);
+                let attr = class.mangle(attr);
+                class.class_values.insert(attr, None);
+            }
             recv => {
                 if attr == "__class__" {
                     self.fact(Fact::ClassAssign(recv));
@@ -1000,7 +1329,7 @@ impl<'m> Indexer<'m, '_> {
 
     /// A store into `target`; `value` is what is stored when the whole value goes
     /// there (`x.a = value`, not `x.a, x.b = pair`).
-    fn store_target(&mut self, target: &Expr, value: Option<Vec<TypeRef>>) {
+    fn store_target(&mut self, target: &Expr, value: Option<Shape>) {
         match target {
             Expr::Attribute(attr) => {
                 let recv = self.receiver(&attr.value);
@@ -1105,8 +1434,22 @@ impl<'m> Indexer<'m, '_> {
                     for target in &assign.targets {
                         target_names(target, &mut names);
                     }
+                    // `state_cls = BlockState`: a class (or function) called through it.
+                    let named = match (assign.targets.as_slice(), assign.value.as_ref()) {
+                        ([Expr::Name(_)], value @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                            self.resolve(value)
+                        }
+                        _ => None,
+                    };
                     for name in names {
-                        self.summary.classes[idx].add_class_name(name);
+                        let class = &mut self.summary.classes[idx];
+                        class.add_class_name(name);
+                        let name = class.mangle(name);
+                        let value = match class.class_values.get(&name) {
+                            None => named.clone(),
+                            Some(_) => None,
+                        };
+                        class.class_values.insert(name, value);
                     }
                     self.visit_expr(&assign.value);
                 }
@@ -1118,10 +1461,7 @@ impl<'m> Indexer<'m, '_> {
                         {
                             self.summary.classes[idx].slots = Some(literal_strings(value));
                         }
-                        let declared = match self.annotation(&assign.annotation) {
-                            Some(Shape::Instances(members)) => Some(members),
-                            _ => None,
-                        };
+                        let declared = self.annotation(&assign.annotation);
                         let class = &mut self.summary.classes[idx];
                         if !is_classvar(&assign.annotation) && name != "_" {
                             class.fields.push(name.clone());
@@ -1262,11 +1602,17 @@ impl<'m> Indexer<'m, '_> {
     /// says.
     fn function_locals(&mut self, def: &'m ast::StmtFunctionDef) -> HashMap<String, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
+        // A name declared `global`/`nonlocal` here is not this scope's to type, and a
+        // nested function declaring it `nonlocal` may rebind it whenever it runs.
+        for name in declared_elsewhere(&def.body) {
+            locals.insert(name, Binding::Unknown);
+        }
         for p in def.parameters.iter_non_variadic_params() {
             let name = p.parameter.name.to_string();
-            let binding = match &p.parameter.annotation {
-                Some(annotation) if !locals.contains_key(&name) => {
-                    Binding::Annotated(annotation.as_ref())
+            let binding = match (&p.parameter.annotation, locals.get(&name)) {
+                (Some(annotation), None) => Binding::Annotated(annotation.as_ref()),
+                (Some(annotation), Some(other @ Binding::Call(..))) => {
+                    Binding::Either(annotation.as_ref(), Box::new(other.clone()))
                 }
                 _ => Binding::Unknown,
             };
@@ -1294,6 +1640,8 @@ impl<'m> Indexer<'m, '_> {
         locals: HashMap<String, Binding<'m>>,
         key: Option<String>,
     ) {
+        self.function_writes
+            .extend(function_object_writes(&def.body));
         self.scopes.push(Scope::Function {
             self_name,
             cls_name,
@@ -1619,18 +1967,32 @@ impl<'m> Indexer<'m, '_> {
                 })
                 .chain(call.arguments.keywords.iter().map(|k| &k.value))
                 .map(|a| self.receiver(a))
-                .filter(|r| {
-                    matches!(
-                        r,
-                        Receiver::SelfOf(_)
-                            | Receiver::Instance(_)
-                            | Receiver::Global(_)
-                            | Receiver::Typed(_)
-                            | Receiver::AttrOf(..)
-                    )
+                .filter(|r| match r {
+                    // A callable passed on is tracked no more than an object of
+                    // unknown type is (its type says only "maybe any callable class").
+                    Receiver::Typed(members) => !members.iter().any(TypeRef::is_callable),
+                    Receiver::SelfOf(_)
+                    | Receiver::Instance(_)
+                    | Receiver::Global(_)
+                    | Receiver::AttrOf { .. } => true,
+                    _ => false,
                 })
                 .collect();
+            // `plugin(self)`: the object called may be typed only project-wide.
+            let called = match (&callee, call.func.as_ref()) {
+                (None, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_)) => {
+                    match self.receiver(&call.func) {
+                        found @ (Receiver::AttrOf { .. } | Receiver::Typed(_)) => Some(found),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
             for recv in passed {
+                if let Some(called) = &called {
+                    self.fact(Fact::CalledEscape(recv, called.clone()));
+                    continue;
+                }
                 self.fact(Fact::Escape(recv, callee.clone()));
             }
             let methods: Vec<(usize, String)> = args
@@ -1670,10 +2032,18 @@ impl<'m> Indexer<'m, '_> {
         })
     }
 
-    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`.
+    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`; `obj`
+    /// itself, called, when it is annotated with one class: `pkg.mod.Cls.__call__`
+    /// (an instance of the class or a subclass, whose `__call__` is project code).
     fn method_callee(&self, func: &Expr) -> Option<String> {
         let Expr::Attribute(a) = func else {
-            return None;
+            return match self.receiver(func) {
+                Receiver::Typed(members) => match members.as_slice() {
+                    [TypeRef::Of(d)] => Some(format!("{d}.__call__")),
+                    _ => None,
+                },
+                _ => None,
+            };
         };
         let class = match self.receiver(&a.value) {
             Receiver::Typed(members) => match members.as_slice() {
@@ -1739,6 +2109,14 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.visit_function_body(def, self_name, cls_name, locals, key);
             }
             Stmt::Assign(assign) => {
+                // `def f(): ...` then `f.__name__ = name`: a function object.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.function_writes.contains(&a.start())
+                {
+                    self.attr_write(Receiver::Definition, a.attr.as_str());
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
                 // `x.attr = f(x.attr)`: the value reads the attribute first.
                 if let [Expr::Attribute(a)] = assign.targets.as_slice()
                     && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
@@ -1748,7 +2126,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                     return;
                 }
                 let value = match assign.targets.as_slice() {
-                    [_] => self.value_type(&assign.value),
+                    [_] => self.value_shape(&assign.value),
                     _ => None,
                 };
                 for target in &assign.targets {
@@ -1772,13 +2150,36 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Stmt::If(if_stmt) => {
                 self.visit_expr(&if_stmt.test);
                 self.visit_narrowed(&if_stmt.test, &if_stmt.body);
+                // `if isinstance(x, A): ... else: ...`: in the other clauses, `x` is no `A`.
+                let excluded = self.isinstance_test(&if_stmt.test);
                 for clause in &if_stmt.elif_else_clauses {
+                    let pushed = match &excluded {
+                        Some((name, members))
+                            if !rebinds(&clause.body, name)
+                                && !clause.test.as_ref().is_some_and(|t| binds_in(t, name)) =>
+                        {
+                            let classes = members
+                                .iter()
+                                .filter_map(|m| match m {
+                                    TypeRef::Of(d) => Some(d.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            self.excluded
+                                .push((self.scopes.len(), name.clone(), classes));
+                            true
+                        }
+                        _ => false,
+                    };
                     match &clause.test {
                         Some(test) => {
                             self.visit_expr(test);
                             self.visit_narrowed(test, &clause.body);
                         }
                         None => self.visit_body(&clause.body),
+                    }
+                    if pushed {
+                        self.excluded.pop();
                     }
                 }
             }
@@ -1806,10 +2207,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             }
             Stmt::AnnAssign(assign) => {
                 // `self.x: Point = ...` declares what `x` holds.
-                let value = match self.annotation(&assign.annotation) {
-                    Some(Shape::Instances(members)) => Some(members),
-                    _ => None,
-                };
+                let value = self.annotation(&assign.annotation);
                 self.store_target(&assign.target, value);
                 visitor::walk_stmt(self, stmt);
             }
@@ -1861,6 +2259,78 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// The names declared `global` or `nonlocal` anywhere in `body`, nested functions
+/// and classes included.
+fn declared_elsewhere(body: &[Stmt]) -> HashSet<String> {
+    struct Declared(HashSet<String>);
+    impl<'a> Visitor<'a> for Declared {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::Global(g) => self.0.extend(g.names.iter().map(|n| n.to_string())),
+                Stmt::Nonlocal(n) => self.0.extend(n.names.iter().map(|n| n.to_string())),
+                _ => {}
+            }
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut declared = Declared(HashSet::new());
+    declared.visit_body(body);
+    declared.0
+}
+
+/// The `name.attr = ...` statements of a function body that certainly write on a
+/// function object: at the top level of the body, after an undecorated `def name`
+/// there with only simple statements between that do not rebind `name` (a loop, a
+/// branch, `try`, an import, `global` or a nested definition may, so they end what is
+/// known). A name bound twice (`def f` then `f = click.command(f)`) is not one
+/// object, but at this point it is the function.
+fn function_object_writes(body: &[Stmt]) -> Vec<ruff_text_size::TextSize> {
+    // A nested function may rebind a name of this body (`nonlocal f`) whenever it is
+    // called.
+    struct Nonlocal(bool);
+    impl<'a> Visitor<'a> for Nonlocal {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            self.0 |= matches!(stmt, Stmt::Nonlocal(_));
+            visitor::walk_stmt(self, stmt);
+        }
+    }
+    let mut nonlocal = Nonlocal(false);
+    nonlocal.visit_body(body);
+    if nonlocal.0 {
+        return Vec::new();
+    }
+    let mut functions: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(def) if def.decorator_list.is_empty() => {
+                functions.insert(def.name.as_str());
+                continue;
+            }
+            Stmt::Assign(assign) => {
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && let Expr::Name(n) = a.value.as_ref()
+                    && functions.contains(n.id.as_str())
+                    && !binds_in(&assign.value, n.id.as_str())
+                {
+                    out.push(a.start());
+                }
+            }
+            Stmt::Expr(_)
+            | Stmt::AugAssign(_)
+            | Stmt::AnnAssign(_)
+            | Stmt::Pass(_)
+            | Stmt::Assert(_) => {}
+            _ => {
+                functions.clear();
+                continue;
+            }
+        }
+        functions.retain(|name| !rebinds(std::slice::from_ref(stmt), name));
+    }
+    out
 }
 
 /// A name, or attributes and constant subscripts of one: evaluating it twice in a row

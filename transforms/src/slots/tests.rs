@@ -441,3 +441,256 @@ fn a_guarded_write_of_an_implicit_class_name_may_be_on_any_instance() {
     )]);
     assert!(unproven(plan(&p, "m", "A")).is_empty());
 }
+
+/// What `decide` says about class `B` of [`TWO_CLASSES`] once `code` follows it: a
+/// write of `a` on an object pyslim cannot type leaves `B` (which has no `a`)
+/// unproven, a write on an `A` does not.
+fn b_unproven(code: &str) -> Vec<String> {
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{code}"))]);
+    unproven(plan(&p, "m", "B"))
+}
+
+const WRITE_A_ON_UNKNOWN: &str = "attribute `a` is written on an object of unknown type";
+
+#[test]
+fn an_element_of_an_annotated_sequence_is_of_its_element_type() {
+    assert!(b_unproven("def f(items: list[A], i):\n    items[i].a = 1\n").is_empty());
+    assert!(
+        b_unproven("def f(items: list[A]):\n    last = items[-1]\n    last.a = 1\n").is_empty()
+    );
+    // A slice is a list again, and a mapping says nothing.
+    assert_eq!(
+        b_unproven("def f(items: list[A]):\n    items[1:].a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    assert_eq!(
+        b_unproven("def f(items: dict[str, A], k):\n    items[k].a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+const HOLDER: &str = "class C:\n    def __init__(self, xs: list[A]):\n        self.xs = xs\n        self.one = A()\n";
+
+#[test]
+fn attributes_of_known_objects_hold_what_their_class_stores() {
+    for code in [
+        "    def g(self):\n        for x in self.xs:\n            x.a = 2\n        self.xs[0].a = 3\ndef f(c: C):\n    c.one.a = 1\n    for x in c.xs:\n        x.a = 1\n",
+        "def f(c: C):\n    y = c.one\n    y.a = 1\n",
+    ] {
+        assert!(b_unproven(&format!("{HOLDER}{code}")).is_empty(), "{code}");
+    }
+    // Another assignment of an unknown value, a write from outside, or a class-level
+    // value an instance reads before it sets its own: not known.
+    for code in [
+        "    def g(self, ys):\n        self.xs = ys\n        for x in self.xs:\n            x.a = 2\n",
+        "def f(c: C, v):\n    c.one = v\n    c.one.a = 1\n",
+        "    one = None\ndef f(c: C):\n    c.one.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{HOLDER}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn a_bound_expression_is_read_only_in_its_own_scope() {
+    // In `g`, `c` is another object than the `c` that `y` was read from.
+    let code = "class D:\n    def __init__(self):\n        self.one = B()\ndef f(c: C):\n    y = c.one\n    def g(c: D):\n        y.a = 1\n    return g\n";
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+    // Nor under an `isinstance` check made after it was bound.
+    let code = "def f(o, other):\n    y = o.one\n    o = other\n    if isinstance(o, C):\n        y.a = 1\n";
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+}
+
+const COPIER: &str = "class S:\n    def __init__(self):\n        self.a = 0\n    def copy(self) -> 'S':\n        return S()\n";
+
+#[test]
+fn a_method_result_is_what_every_override_returns() {
+    let code = "def f(s: S):\n    t = s.copy()\n    t.a = 1\n";
+    assert!(b_unproven(&format!("{COPIER}{code}")).is_empty());
+    // The method of what a call makes.
+    let chained =
+        "def make() -> S:\n    return S()\ndef f():\n    t = make().copy()\n    t.a = 1\n";
+    assert!(b_unproven(&format!("{COPIER}{chained}")).is_empty());
+    // A subclass's override (which `s` may be) returns something unknown.
+    let sub = "class T(S):\n    def copy(self):\n        return make()\n";
+    assert_eq!(
+        b_unproven(&format!("{COPIER}{sub}{code}")),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn an_annotated_parameter_rebound_to_a_call_is_either() {
+    assert!(b_unproven("def f(x: A):\n    x = A()\n    x.a = 1\n").is_empty());
+    assert_eq!(
+        b_unproven("def f(x: A):\n    x = make()\n    x.a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn calling_an_annotated_instance_runs_its_class_call() {
+    let plugin = "class P:\n    def __call__(self, owner):\n        pass\n";
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p: P):\n        p(self)\n"),
+    )]);
+    assert!(unproven(plan(&p, "m", "O")).is_empty());
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p):\n        p(self)\n"),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
+
+const FACTORY: &str = "class P:\n    made = A\n    def make(self):\n        return self.made()\n";
+
+#[test]
+fn a_class_level_factory_makes_what_it_names() {
+    let code = "def f(p: P):\n    x = p.made()\n    x.a = 1\n";
+    assert!(b_unproven(&format!("{FACTORY}{code}")).is_empty());
+    // A subclass may name another class, in a way not followed, or a classmethod
+    // may replace it.
+    for other in [
+        "class Q(P):\n    made: type = B\n",
+        "class Q(P):\n    @classmethod\n    def setup(cls):\n        cls.made = B\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{FACTORY}{other}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{other}"
+        );
+    }
+}
+
+#[test]
+fn calling_an_element_of_a_typed_container_runs_its_class_call() {
+    let plugin = "class P:\n    def __call__(self, owner):\n        pass\n";
+    let owner = "class O:\n    def __init__(self, plugins: list[P]):\n        self.plugins = plugins\n    def run(self):\n        for plugin in self.plugins:\n            plugin(self)\n";
+    let p = decide(&[("m", false, &format!("{plugin}{owner}"))]);
+    assert!(unproven(plan(&p, "m", "O")).is_empty());
+    // A plugin class with a base outside the project may inherit its `__call__`.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "import lib\n{}{owner}",
+            plugin.replace("class P:", "class P(lib.Base):")
+        ),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
+
+const CALLABLE_CLASS: &str = "from typing import Callable\nclass K:\n    def __init__(self):\n        self.k = 0\n    def __call__(self):\n        pass\n";
+
+#[test]
+fn a_callable_is_a_function_or_an_instance_of_a_class_with_call() {
+    let code = "def f(fn: Callable[..., int]):\n    fn.a = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    assert_eq!(
+        skip(plan(&p, "m", "K")),
+        "attribute `a` is set from outside the class"
+    );
+}
+
+#[test]
+fn the_else_of_an_isinstance_check_excludes_its_classes() {
+    let code = "def f(fn: Callable[..., int]):\n    if isinstance(fn, K):\n        pass\n    else:\n        fn.z = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert!(unproven(plan(&p, "m", "K")).is_empty());
+    // A false `and` chain says nothing about each check.
+    let code = "def f(fn: Callable[..., int], on):\n    if isinstance(fn, K) and on:\n        pass\n    else:\n        fn.z = 1\n";
+    let p = decide(&[("m", false, &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}"))]);
+    assert_eq!(
+        skip(plan(&p, "m", "K")),
+        "attribute `z` is set from outside the class"
+    );
+}
+
+#[test]
+fn a_class_object_of_known_type_makes_its_instances() {
+    let typevar = "import typing as t\nT = t.TypeVar('T', bound=A)\n";
+    for code in [
+        "def f(cls: type[A]):\n    x = cls()\n    x.a = 1\n",
+        "def f(cls: 'type[T] | None' = None):\n    if cls is None:\n        cls = t.cast('type[T]', A)\n    x = cls()\n    x.a = 1\n",
+        "def f(v):\n    x = t.cast(A, v)\n    x.a = 1\n",
+    ] {
+        assert!(b_unproven(&format!("{typevar}{code}")).is_empty(), "{code}");
+    }
+    // A type variable without a bound, or a class object bound otherwise, says nothing.
+    for code in [
+        "U = t.TypeVar('U')\ndef f(cls: type[U]):\n    x = cls()\n    x.a = 1\n",
+        "def f(cls: type[A], other):\n    cls = other\n    x = cls()\n    x.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{typevar}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn an_attribute_of_an_object_that_may_be_outside_the_project_is_unknown() {
+    // `lib.Thing` instances hold what pyslim does not see, and a callable may be a
+    // function with any attributes.
+    let others = "import lib\nfrom typing import Callable\nclass K:\n    def __init__(self):\n        self.one = A()\n    def __call__(self):\n        pass\ndef make(on):\n    if on:\n        return C([])\n    return lib.Thing()\n";
+    for owner in ["'C | lib.Thing'", "Callable[..., int]"] {
+        let code = format!("{others}def f(c: {owner}):\n    c.one.a = 1\n");
+        assert_eq!(
+            b_unproven(&format!("{HOLDER}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{owner}"
+        );
+    }
+    let code = format!("{others}def f(on):\n    c = make(on)\n    c.one.a = 1\n");
+    assert_eq!(b_unproven(&format!("{HOLDER}{code}")), [WRITE_A_ON_UNKNOWN]);
+}
+
+#[test]
+fn calling_an_object_that_may_be_outside_the_project_is_unresolved() {
+    let plugin = "import lib\nclass P:\n    def __call__(self, owner):\n        pass\n";
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{plugin}class O:\n    def run(self, p: 'P | lib.Other'):\n        p(self)\n"),
+    )]);
+    assert_eq!(
+        unproven(plan(&p, "m", "O")),
+        ["instance is passed to a call pyslim cannot resolve"]
+    );
+}
+
+#[test]
+fn a_write_right_after_a_def_is_on_the_function() {
+    let code = "import deco\ndef g(name):\n    def f():\n        pass\n    f.a = name\n    f = deco.wrap(f)\n    return f\n";
+    assert!(b_unproven(code).is_empty());
+    // Once a branch, a loop or a nested function with `nonlocal` may have rebound
+    // the name, it is not known.
+    for code in [
+        "import deco\ndef g(name, on):\n    def f():\n        pass\n    if on:\n        f = deco.wrap(f)\n    f.a = name\n",
+        "import deco\ndef g(name):\n    def f():\n        pass\n    def h():\n        nonlocal f\n        f = deco.thing()\n    h()\n    f.a = name\n",
+    ] {
+        assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN], "{code}");
+    }
+}
+
+#[test]
+fn a_name_declared_global_or_nonlocal_is_not_typed_by_one_scope() {
+    let code = "x = A()\ndef f():\n    global x\n    x = B()\ndef g():\n    x.a = 1\n";
+    assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
+    let code = "def f():\n    global y\n    y = A()\n    y.a = 1\n";
+    assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
+}

@@ -20,6 +20,23 @@ pub enum TypeRef {
     /// An instance of this dotted class or of a subclass (an annotation, an
     /// `isinstance` check, `cls(...)`).
     Of(String),
+    /// Any callable object (`Callable[..., T]`): a function, or an instance of a class
+    /// whose type has `__call__`.
+    Callable,
+    /// What the first is, but no instance of these dotted classes or their
+    /// subclasses (the `else` of an `isinstance` check).
+    Except(Box<TypeRef>, Vec<String>),
+}
+
+impl TypeRef {
+    /// `Callable`, or what is left of it after an `isinstance` check.
+    pub fn is_callable(&self) -> bool {
+        match self {
+            TypeRef::Callable => true,
+            TypeRef::Except(inner, _) => inner.is_callable(),
+            TypeRef::Of(_) | TypeRef::Call(_) => false,
+        }
+    }
 }
 
 /// What an annotation describes.
@@ -30,6 +47,8 @@ pub enum Shape {
     Instances(Vec<TypeRef>),
     /// A container (list, set, tuple of any length, iterable...) of such instances.
     Elements(Vec<TypeRef>),
+    /// A class object (`type[Point]`): calling it makes such instances.
+    Classes(Vec<TypeRef>),
 }
 
 /// Containers whose iteration yields their single type argument.
@@ -77,6 +96,11 @@ fn typing_name(dotted: &str) -> Option<&str> {
         .or_else(|| dotted.strip_prefix("typing_extensions."))
 }
 
+/// `typing.Callable` or `collections.abc.Callable`.
+fn is_callable(dotted: &str) -> bool {
+    typing_name(dotted) == Some("Callable") || dotted == "collections.abc.Callable"
+}
+
 /// Reads an annotation. `resolve` maps a name or attribute chain to its absolute
 /// dotted name; `own_class` is the dotted name `Self` means, inside a class.
 pub fn annotation(
@@ -115,6 +139,9 @@ fn annotation_at(
             if OPAQUE.contains(&dotted.as_str()) {
                 return None;
             }
+            if is_callable(&dotted) {
+                return Some(Shape::Instances(vec![TypeRef::Callable]));
+            }
             if typing_name(&dotted) == Some("Self") {
                 return own_class.map(|c| Shape::Instances(vec![TypeRef::Of(c.to_string())]));
             }
@@ -126,6 +153,9 @@ fn annotation_at(
         }
         Expr::Subscript(sub) => {
             let base = resolve(&sub.value)?;
+            if is_callable(&base) {
+                return Some(Shape::Instances(vec![TypeRef::Callable]));
+            }
             let args: Vec<&Expr> = match sub.slice.as_ref() {
                 Expr::Tuple(t) => t.elts.iter().collect(),
                 other => vec![other],
@@ -138,6 +168,15 @@ fn annotation_at(
                 Some("Annotated") => return recurse(args.first()?),
                 _ => {}
             }
+            // `type[Point]`: the class object (or a subclass's).
+            if matches!(base.as_str(), "builtins.type" | "typing.Type") {
+                return match recurse(args.first()?)? {
+                    Shape::Instances(members) if !members.is_empty() => {
+                        Some(Shape::Classes(members))
+                    }
+                    _ => None,
+                };
+            }
             let tuple = matches!(base.as_str(), "builtins.tuple" | "typing.Tuple");
             if CONTAINERS.contains(&base.as_str()) || tuple {
                 // `tuple[X, ...]` is a sequence of X; `tuple[X, Y]` is not one type.
@@ -149,7 +188,7 @@ fn annotation_at(
                 };
                 return match recurse(element)? {
                     Shape::Instances(members) => Some(Shape::Elements(members)),
-                    Shape::Elements(_) => None,
+                    Shape::Elements(_) | Shape::Classes(_) => None,
                 };
             }
             if typing_name(&base).is_some() || OPAQUE.contains(&base.as_str()) {
@@ -162,18 +201,53 @@ fn annotation_at(
     }
 }
 
-/// The union of instance shapes; containers do not mix.
+/// What a name holds after two assignments of these shapes: the union of instances,
+/// or of elements; an instance and a container do not mix.
+pub fn merge(a: &Shape, b: &Shape) -> Option<Shape> {
+    let (all, elements) = match (a, b) {
+        (Shape::Instances(x), Shape::Instances(y)) => {
+            ([x.as_slice(), y.as_slice()].concat(), false)
+        }
+        (Shape::Elements(x), Shape::Elements(y)) => ([x.as_slice(), y.as_slice()].concat(), true),
+        // Class objects are not followed through attributes.
+        _ => return None,
+    };
+    let mut all = all;
+    all.sort();
+    all.dedup();
+    Some(if elements {
+        Shape::Elements(all)
+    } else {
+        Shape::Instances(all)
+    })
+}
+
+/// The union of instance shapes, or of class objects (`None` may join either);
+/// containers do not mix.
 fn union(shapes: impl IntoIterator<Item = Shape>) -> Option<Shape> {
     let mut members = Vec::new();
+    let mut classes = false;
+    let mut instances = false;
     for shape in shapes {
         match shape {
-            Shape::Instances(m) => members.extend(m),
+            Shape::Instances(m) => {
+                instances |= !m.is_empty();
+                members.extend(m);
+            }
+            Shape::Classes(m) => {
+                classes = true;
+                members.extend(m);
+            }
             Shape::Elements(_) => return None,
         }
     }
     members.sort();
     members.dedup();
-    Some(Shape::Instances(members))
+    match (classes, instances) {
+        (true, true) => None,
+        (true, false) => Some(Shape::Classes(members)),
+        (false, _) => Some(Shape::Instances(members)),
+    }
 }
 
 #[cfg(test)]
