@@ -15,7 +15,8 @@
 //!    bases, to a fixpoint with the slot layouts.
 //! 6. [`Decider::plans`]: the plan per class.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeSet;
 
 use ruff_python_ast::PythonVersion;
 
@@ -192,10 +193,10 @@ impl<'a> Project<'a> {
         let mut project = Project {
             files,
             classes: Vec::new(),
-            by_dotted: HashMap::new(),
-            ambiguous: HashSet::new(),
-            modules: HashMap::new(),
-            shared_modules: HashSet::new(),
+            by_dotted: HashMap::default(),
+            ambiguous: HashSet::default(),
+            modules: HashMap::default(),
+            shared_modules: HashSet::default(),
         };
         for (f, file) in files.iter().enumerate() {
             if project.modules.insert(file.module.as_str(), f).is_some() {
@@ -417,9 +418,9 @@ struct Resolver<'p, 'a> {
 
 impl<'p, 'a> Resolver<'p, 'a> {
     fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy) -> Self {
-        let mut written = HashSet::new();
-        let mut registered = HashSet::new();
-        let mut patched = HashSet::new();
+        let mut written = HashSet::default();
+        let mut registered = HashSet::default();
+        let mut patched = HashSet::default();
         for file in project.files {
             for fact in &file.facts {
                 match fact {
@@ -798,7 +799,7 @@ impl Evidence {
             outside_writes: vec![Vec::new(); n],
             unknown_writes: BTreeSet::new(),
             guarded_writes: BTreeSet::new(),
-            weak: HashSet::new(),
+            weak: HashSet::default(),
             global_weak: false,
             needs_dict: Vec::new(),
             class_setattr: Vec::new(),

@@ -5,7 +5,8 @@
 //! Names are resolved through the file's own imports here, to absolute dotted names
 //! (`pkg.models.Base`); [`super::decide`] resolves those against the whole project.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 
 use ruff_python_ast::helpers::{map_callable, map_subscript};
 use ruff_python_ast::visitor::{self, Visitor};
@@ -308,7 +309,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     };
     let mut imports = ImportCollector {
         info: ctx.info,
-        imports: HashMap::new(),
+        imports: HashMap::default(),
     };
     imports.visit_body(body);
     summary.imports = imports.imports;
@@ -337,8 +338,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         names: Names::new(body),
         narrowed: Vec::new(),
         excluded: Vec::new(),
-        typevars: HashMap::new(),
-        function_writes: HashSet::new(),
+        typevars: HashMap::default(),
+        function_writes: HashSet::default(),
         functions: Vec::new(),
         value_depth: std::cell::Cell::new(0),
     };
@@ -638,7 +639,7 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
         }
     }
     let mut b = Bindings {
-        out: HashMap::new(),
+        out: HashMap::default(),
     };
     b.visit_body(body);
     b.out
@@ -848,7 +849,7 @@ impl<'m> Indexer<'m, '_> {
         body: &'m [Stmt],
         bindings: &HashMap<String, Binding<'m>>,
     ) -> HashMap<String, Option<&'m Expr>> {
-        let mut out = HashMap::new();
+        let mut out = HashMap::default();
         for stmt in body {
             if let Stmt::Assign(assign) = stmt
                 && let ([Expr::Name(name)], Expr::Call(call)) =
@@ -2275,7 +2276,7 @@ fn declared_elsewhere(body: &[Stmt]) -> HashSet<String> {
             visitor::walk_stmt(self, stmt);
         }
     }
-    let mut declared = Declared(HashSet::new());
+    let mut declared = Declared(HashSet::default());
     declared.visit_body(body);
     declared.0
 }
@@ -2301,7 +2302,7 @@ fn function_object_writes(body: &[Stmt]) -> Vec<ruff_text_size::TextSize> {
     if nonlocal.0 {
         return Vec::new();
     }
-    let mut functions: HashSet<&str> = HashSet::new();
+    let mut functions: HashSet<&str> = HashSet::default();
     let mut out = Vec::new();
     for stmt in body {
         match stmt {
