@@ -318,6 +318,51 @@ fn a_workload_shuts_down_as_under_python() {
     assert!(thread < atexit, "{stderr}");
 }
 
+/// The probes watch attribute writes on every project class without changing what a
+/// write does: a subclass whose bases put a `__setattr__` after a watched class still
+/// goes through it (the census run's workload fails otherwise, and pyslim says so).
+#[test]
+fn watching_attribute_writes_keeps_a_mixins_setattr() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("shapes/mixins.py"),
+        "class Plain:\n\
+         \x20   pass\n\
+         \n\
+         \n\
+         class Checked:\n\
+         \x20   writes = 0\n\
+         \n\
+         \x20   def __setattr__(self, name, value):\n\
+         \x20       Checked.writes += 1\n\
+         \x20       object.__setattr__(self, name, value)\n\
+         \n\
+         \n\
+         class Both(Plain, Checked):\n\
+         \x20   pass\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("mix.py"),
+        "from shapes.mixins import Both, Checked\n\
+         \n\
+         b = Both()\n\
+         b.n = 1\n\
+         if Checked.writes != 1:\n\
+         \x20   raise SystemExit('the mixin did not see the write')\n\
+         print('ok')\n",
+    )
+    .unwrap();
+    let out = pyslim(dir.path())
+        .args(["profile", "--workload", "mix.py", "--venv"])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("the run with probes failed"), "{stderr}");
+}
+
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();

@@ -83,7 +83,14 @@ class Probes:
 
     def _watch(self, cls):
         own = cls.__dict__.get("__setattr__")
-        original = cls.__setattr__
+        if own is None:
+            # What the instance's own MRO gives after this class, as without the
+            # wrapper: a mixin after `cls` in a subclass's bases may define it.
+            def original(obj, name, value, _super=super):
+                _super(cls, obj).__setattr__(name, value)
+
+        else:
+            original = own
         seen = self.attributes
         retired = self.retired
         quiet = [0]
