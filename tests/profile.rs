@@ -34,13 +34,18 @@ fn profile(dir: &Path) -> Value {
     profile_of(dir, "bench.py --n 20000")
 }
 
-/// Runs `pyslim profile --workload WORKLOAD` and returns the profile it wrote.
-fn profile_of(dir: &Path, workload: &str) -> Value {
-    let out = pyslim(dir)
+/// Runs `pyslim profile --workload WORKLOAD` in `dir` with the test venv.
+fn run_profile(dir: &Path, workload: &str) -> std::process::Output {
+    pyslim(dir)
         .args(["profile", "--workload", workload, "--venv"])
         .arg(venv())
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `pyslim profile --workload WORKLOAD` and returns the profile it wrote.
+fn profile_of(dir: &Path, workload: &str) -> Value {
+    let out = run_profile(dir, workload);
     assert!(
         out.status.success(),
         "{}",
@@ -264,11 +269,7 @@ fn check_with_a_profile_applies_only_what_pays_and_says_what_is_stale() {
 #[test]
 fn a_failing_workload_stops_with_its_output_and_writes_nothing() {
     let dir = project();
-    let out = pyslim(dir.path())
-        .args(["profile", "--workload", "bench.py --n many", "--venv"])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = run_profile(dir.path(), "bench.py --n many");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -300,11 +301,7 @@ fn a_workload_shuts_down_as_under_python() {
          sys.exit(4)\n",
     )
     .unwrap();
-    let out = pyslim(dir.path())
-        .args(["profile", "--workload", "ends.py", "--venv"])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = run_profile(dir.path(), "ends.py");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("exit"), "{stderr}");
@@ -353,11 +350,7 @@ fn watching_attribute_writes_keeps_a_mixins_setattr() {
          print('ok')\n",
     )
     .unwrap();
-    let out = pyslim(dir.path())
-        .args(["profile", "--workload", "mix.py", "--venv"])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = run_profile(dir.path(), "mix.py");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("the run with probes failed"), "{stderr}");
@@ -366,11 +359,7 @@ fn watching_attribute_writes_keeps_a_mixins_setattr() {
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();
-    let out = pyslim(dir.path())
-        .args(["profile", "--workload", "nowhere.py", "--venv"])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = run_profile(dir.path(), "nowhere.py");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
