@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use pyslim_transforms::registry;
 
-use super::{TOP_TESTS, bytes, plural};
+use super::{TOP_TESTS, alone_line, bytes, real_change};
 use crate::engine::applicability_name;
 use crate::python::Mode;
 use crate::python::stats::{Change, Spread};
@@ -210,12 +210,9 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
             md,
             "Per transform (its rewrites alone, total over the tests):\n"
         )?;
+        let real = real_change(report);
         for a in &report.attribution {
-            let figure = a.total.as_ref().map_or(
-                "not run alone (no test changed beyond the noise)".into(),
-                |t| change(t.change, t.real),
-            );
-            let rewrites = format!("{} {}", a.fixes, plural(a.fixes, "rewrite", "rewrites"));
+            let (rewrites, figure) = alone_line(a, real, |t| change(t.change, t.real));
             writeln!(md, "- `{}` ({rewrites}): {figure}", a.transform)?;
         }
         writeln!(md)?;

@@ -88,6 +88,34 @@ pub(crate) fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }
 }
 
+/// A transform's line in the per-transform part of a verify report: its rewrites
+/// counted, and its own total formatted by `figure`, or why it has none. The runs with
+/// a transform alone are made only for the tests whose change was real (`real_change`:
+/// there is one), so without such a test none was made; otherwise they gave no figures
+/// that compare (see the notes on runs not used).
+pub(crate) fn alone_line(
+    a: &crate::verify::Attribution,
+    real_change: bool,
+    figure: impl Fn(&crate::python::stats::Change) -> String,
+) -> (String, String) {
+    let rewrites = format!("{} {}", a.fixes, plural(a.fixes, "rewrite", "rewrites"));
+    let total = match &a.total {
+        Some(t) => figure(t),
+        None if real_change => "no figures from its runs alone".to_string(),
+        None => "not run alone (no test changed beyond the noise)".to_string(),
+    };
+    (rewrites, total)
+}
+
+/// Whether a test's memory changed beyond the noise (the runs of each transform alone
+/// are made for those tests).
+pub(crate) fn real_change(report: &crate::verify::VerifyReport) -> bool {
+    report
+        .memory
+        .as_ref()
+        .is_some_and(|m| m.tests.iter().any(|t| t.change.real))
+}
+
 #[cfg(test)]
 mod rewrite_effect_tests {
     use super::rewrite_effect;
@@ -149,6 +177,37 @@ mod rewrite_effect_tests {
         assert_eq!(
             rewrite_effect(&r, true, |s| s),
             "a time rewrite, no memory saving claimed; traced peak -144 B (noise)"
+        );
+    }
+}
+
+#[cfg(test)]
+mod alone_line_tests {
+    use super::alone_line;
+    use crate::verify::Attribution;
+
+    #[test]
+    fn a_transform_without_figures_says_why() {
+        let a = Attribution {
+            transform: "slots".into(),
+            fixes: 1,
+            total: None,
+        };
+        let figure = |_: &crate::python::stats::Change| unreachable!();
+        assert_eq!(
+            alone_line(&a, false, figure),
+            (
+                "1 rewrite".to_string(),
+                "not run alone (no test changed beyond the noise)".to_string()
+            )
+        );
+        let two = Attribution { fixes: 2, ..a };
+        assert_eq!(
+            alone_line(&two, true, figure),
+            (
+                "2 rewrites".to_string(),
+                "no figures from its runs alone".to_string()
+            )
         );
     }
 }

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use super::{TOP_TESTS, bytes, plural};
+use super::{TOP_TESTS, alone_line, bytes, real_change};
 use crate::python::stats::Change;
 use crate::verify::VerifyReport;
 use crate::verify::workload::{OutputCheck, WorkloadReport};
@@ -154,13 +154,9 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
         }
     }
     if report.attribution.len() > 1 {
+        let real = real_change(report);
         for a in &report.attribution {
-            // No figures: no test changed beyond the noise, so no run had it alone.
-            let total = a.total.as_ref().map_or(
-                "not run alone (no test changed beyond the noise)".to_string(),
-                |t| bytes(t.change, true),
-            );
-            let rewrites = format!("{} {}", a.fixes, plural(a.fixes, "rewrite", "rewrites"));
+            let (rewrites, total) = alone_line(a, real, |t| bytes(t.change, true));
             writeln!(out, "  {} alone ({rewrites}): {total}", a.transform)?;
         }
     }
