@@ -477,7 +477,7 @@ impl Lanes<'_> {
             || self.second.launch(census_spec, 3),
         )?;
         require_completed(&plain)?;
-        self.census_outcome(census, probed, &plain, &peak)
+        self.census_outcome(census, probed, plain, peak)
     }
 
     /// With tracemalloc (the venv's own interpreter): the plain run beside the peak
@@ -503,7 +503,7 @@ impl Lanes<'_> {
         );
         spec.probes = true;
         let census = self.second.launch(spec, 3)?;
-        self.census_outcome(census, probed, &plain, &peak)
+        self.census_outcome(census, probed, plain, peak)
     }
 
     fn derived_timeout(&self, plain: &Finished, peak: &Finished) -> Duration {
@@ -518,10 +518,10 @@ impl Lanes<'_> {
         &self,
         probed_run: Finished,
         probed: BTreeSet<usize>,
-        plain: &Finished,
-        peak: &Finished,
+        plain: Finished,
+        peak: Finished,
     ) -> Result<Measured> {
-        let timeout = Some(self.derived_timeout(plain, peak));
+        let timeout = Some(self.derived_timeout(&plain, &peak));
         let at = |run: &Finished, share: f64| CensusSpec {
             above_start: Some(census_level(run, share)),
             follow: None,
@@ -538,7 +538,7 @@ impl Lanes<'_> {
             }
             Err(e) => {
                 eprintln!("note: the run with probes failed, so no probe figures ({e:#})");
-                let spec = self.census_spec("census", at(peak, CENSUS_SHARE), timeout);
+                let spec = self.census_spec("census", at(&peak, CENSUS_SHARE), timeout);
                 let again = self.first.launch(spec, 4)?;
                 require_completed(&again)?;
                 (again, RawProbes::default(), BTreeSet::new())
@@ -551,8 +551,8 @@ impl Lanes<'_> {
             require_completed(&census)?;
         }
         Ok(Measured {
-            plain: plain.clone(),
-            peak: peak.clone(),
+            plain,
+            peak,
             census,
             probes,
             probed,
