@@ -382,6 +382,12 @@ impl Hierarchy {
     fn with_ancestors(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
         std::iter::once(id).chain(self.ancestors[id].iter().copied())
     }
+
+    /// Whether `id` names a base outside the project that counts (not `object`,
+    /// `ABC` or `Generic`): its layout, attributes and `__call__` are not seen.
+    fn has_outside_base(&self, id: usize) -> bool {
+        self.external[id].iter().any(|e| external_base(e).is_some())
+    }
 }
 
 /// Builtin classes whose instances are never a project class's, unless the project
@@ -584,9 +590,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     .class_names
                     .iter()
                     .any(|n| n == "__call__")
-                    || self.hierarchy.external[a]
-                        .iter()
-                        .any(|e| external_base(e).is_some())
+                    || self.hierarchy.has_outside_base(a)
             })
     }
 
@@ -654,14 +658,14 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 let class = project.class(a);
                 // An instance's own `method`, or a class-level one set in a way not
                 // followed here (an annotated default, an import, a nested class).
-                let followed = class.methods.iter().any(|m| m == method)
-                    || class.class_values.contains_key(method);
+                let defines = class.methods.iter().any(|m| m == method);
+                let followed = defines || class.class_values.contains_key(method);
                 if class.attrs.iter().any(|n| n == method)
                     || (class.class_names.iter().any(|n| n == method) && !followed)
                 {
                     return None;
                 }
-                if class.methods.iter().any(|m| m == method) {
+                if defines {
                     let (f, _) = project.classes[a];
                     let key = format!("{}.{method}", class.qualname);
                     out.extend(project.files[f].returns.get(&key)?.iter().cloned());
@@ -1424,10 +1428,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                 .iter()
                 .map(|&b| self.solid(b, 0))
                 .collect();
-            if self.hierarchy.external[id]
-                .iter()
-                .any(|e| external_base(e).is_some())
-            {
+            if self.hierarchy.has_outside_base(id) {
                 solids.push(Solid::External);
             }
             'pairs: for i in 0..solids.len() {
@@ -1466,10 +1467,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         if let Some(&b) = self.hierarchy.bases[id].first() {
             return self.solid(b, depth + 1);
         }
-        if self.hierarchy.external[id]
-            .iter()
-            .any(|e| external_base(e).is_some())
-        {
+        if self.hierarchy.has_outside_base(id) {
             Solid::External
         } else {
             Solid::Object
@@ -1577,11 +1575,9 @@ fn calls_project_code(hierarchy: &Hierarchy, called: Option<Vec<usize>>) -> bool
     };
     !ids.is_empty()
         && ids.iter().all(|&id| {
-            hierarchy.with_ancestors(id).all(|a| {
-                hierarchy.external[a]
-                    .iter()
-                    .all(|e| external_base(e).is_none())
-            })
+            hierarchy
+                .with_ancestors(id)
+                .all(|a| !hierarchy.has_outside_base(a))
         })
 }
 

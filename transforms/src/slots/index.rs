@@ -907,11 +907,8 @@ impl<'m> Indexer<'m, '_> {
         if method.starts_with("__") {
             return Receiver::Unknown;
         }
-        let owners = match self.receiver(value) {
-            Receiver::Typed(members) => members,
-            Receiver::Instance(d) => vec![TypeRef::Call(d)],
-            Receiver::SelfOf(c) => vec![TypeRef::Of(self.class_dotted(c))],
-            _ => return Receiver::Unknown,
+        let Some(owners) = self.types_of(self.receiver(value)) else {
+            return Receiver::Unknown;
         };
         owners
             .into_iter()
@@ -921,6 +918,17 @@ impl<'m> Indexer<'m, '_> {
             })
             .collect::<Option<Vec<_>>>()
             .map_or(Receiver::Unknown, Receiver::Typed)
+    }
+
+    /// A receiver as the union of types it may be (`self` is an instance of its class
+    /// or a subclass), when it is an instance of something known.
+    fn types_of(&self, recv: Receiver) -> Option<Vec<TypeRef>> {
+        match recv {
+            Receiver::Typed(members) => Some(members),
+            Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+            Receiver::SelfOf(c) => Some(vec![TypeRef::Of(self.class_dotted(c))]),
+            _ => None,
+        }
     }
 
     /// Whose attribute `value.attr` is, and its name there, when `value` is of known
@@ -1203,12 +1211,7 @@ impl<'m> Indexer<'m, '_> {
                 }
                 Some(members)
             }
-            Expr::Name(_) | Expr::Call(_) => match self.receiver(expr) {
-                Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
-                Receiver::Typed(members) => Some(members),
-                Receiver::SelfOf(c) => Some(vec![TypeRef::Of(self.class_dotted(c))]),
-                _ => None,
-            },
+            Expr::Name(_) | Expr::Call(_) => self.types_of(self.receiver(expr)),
             _ => None,
         }
     }
