@@ -316,7 +316,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     // Every name bound at module level, in `if`/`try` blocks too.
     let mut module_bindings = call_bindings(body);
     // A function may rebind a module-level name it declares `global`.
-    for name in declared_elsewhere(body) {
+    for name in declarations(body).names {
         if let Some(binding) = module_bindings.get_mut(&name) {
             *binding = Binding::Unknown;
         }
@@ -1603,12 +1603,16 @@ impl<'m> Indexer<'m, '_> {
     /// The names a function binds (parameters and call results), after visiting the
     /// parameter defaults, which run in the enclosing scope. A parameter rebound in
     /// the body says nothing; an annotated one that is not holds what its annotation
-    /// says.
+    /// says. The writes on function objects in the body are noted on the way
+    /// ([`function_object_writes`]): both read the body's `global`/`nonlocal`.
     fn function_locals(&mut self, def: &'m ast::StmtFunctionDef) -> HashMap<String, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
+        let declared = declarations(&def.body);
+        self.function_writes
+            .extend(function_object_writes(&def.body, declared.nonlocal));
         // A name declared `global`/`nonlocal` here is not this scope's to type, and a
         // nested function declaring it `nonlocal` may rebind it whenever it runs.
-        for name in declared_elsewhere(&def.body) {
+        for name in declared.names {
             locals.insert(name, Binding::Unknown);
         }
         for p in def.parameters.iter_non_variadic_params() {
@@ -1644,8 +1648,6 @@ impl<'m> Indexer<'m, '_> {
         locals: HashMap<String, Binding<'m>>,
         key: Option<String>,
     ) {
-        self.function_writes
-            .extend(function_object_writes(&def.body));
         self.scopes.push(Scope::Function {
             self_name,
             cls_name,
@@ -2265,23 +2267,35 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
     }
 }
 
-/// The names declared `global` or `nonlocal` anywhere in `body`, nested functions
-/// and classes included.
-fn declared_elsewhere(body: &[Stmt]) -> HashSet<String> {
-    struct Declared(HashSet<String>);
-    impl<'a> Visitor<'a> for Declared {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            match stmt {
-                Stmt::Global(g) => self.0.extend(g.names.iter().map(|n| n.to_string())),
-                Stmt::Nonlocal(n) => self.0.extend(n.names.iter().map(|n| n.to_string())),
-                _ => {}
+/// What the `global` and `nonlocal` statements anywhere in a body (nested functions
+/// and classes included) declare.
+#[derive(Default)]
+struct Declarations {
+    /// The names declared either way.
+    names: HashSet<String>,
+    /// There is a `nonlocal` statement.
+    nonlocal: bool,
+}
+
+impl<'a> Visitor<'a> for Declarations {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Global(g) => self.names.extend(g.names.iter().map(|n| n.to_string())),
+            Stmt::Nonlocal(n) => {
+                self.nonlocal = true;
+                self.names.extend(n.names.iter().map(|n| n.to_string()));
             }
-            visitor::walk_stmt(self, stmt);
+            _ => {}
         }
+        visitor::walk_stmt(self, stmt);
     }
-    let mut declared = Declared(HashSet::default());
+}
+
+/// The [`Declarations`] of `body`.
+fn declarations(body: &[Stmt]) -> Declarations {
+    let mut declared = Declarations::default();
     declared.visit_body(body);
-    declared.0
+    declared
 }
 
 /// The `name.attr = ...` statements of a function body that certainly write on a
@@ -2289,20 +2303,11 @@ fn declared_elsewhere(body: &[Stmt]) -> HashSet<String> {
 /// there with only simple statements between that do not rebind `name` (a loop, a
 /// branch, `try`, an import, `global` or a nested definition may, so they end what is
 /// known). A name bound twice (`def f` then `f = click.command(f)`) is not one
-/// object, but at this point it is the function.
-fn function_object_writes(body: &[Stmt]) -> Vec<ruff_text_size::TextSize> {
-    // A nested function may rebind a name of this body (`nonlocal f`) whenever it is
-    // called.
-    struct Nonlocal(bool);
-    impl<'a> Visitor<'a> for Nonlocal {
-        fn visit_stmt(&mut self, stmt: &'a Stmt) {
-            self.0 |= matches!(stmt, Stmt::Nonlocal(_));
-            visitor::walk_stmt(self, stmt);
-        }
-    }
-    let mut nonlocal = Nonlocal(false);
-    nonlocal.visit_body(body);
-    if nonlocal.0 {
+/// object, but at this point it is the function. `nonlocal`: the body has a
+/// `nonlocal` statement somewhere ([`declarations`]), and then a nested function may
+/// rebind a name of this body (`nonlocal f`) whenever it is called: nothing is known.
+fn function_object_writes(body: &[Stmt], nonlocal: bool) -> Vec<ruff_text_size::TextSize> {
+    if nonlocal {
         return Vec::new();
     }
     let mut functions: HashSet<&str> = HashSet::default();
