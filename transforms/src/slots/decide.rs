@@ -437,7 +437,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     Fact::DynamicSetattr(Receiver::Global(d)) => {
                         patched.insert(d.clone());
                     }
-                    Fact::AttrWrite(_, attr) | Fact::GuardedWrite(attr) => {
+                    Fact::AttrWrite(_, attr) | Fact::GuardedWrite(_, attr) => {
                         written.insert(attr.as_str());
                     }
                     Fact::Registered(dotted) => {
@@ -555,6 +555,20 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     }
                     out.extend(ids);
                 }
+                TypeRef::Inherited {
+                    class,
+                    method,
+                    position,
+                    name,
+                } => {
+                    let members = self.inherited_param(class, method, *position, name)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::PassedBy(decorator) => {
+                    let (f, function) = project.locate(decorator, 0)?;
+                    let members = project.files[f].passes_first.get(&function)?;
+                    out.extend(self.classes_of(members, depth + 1, only_project)?);
+                }
                 TypeRef::Of(d) => match project.resolve(d, 0) {
                     Resolved::Class(id) if !self.is_open(id) => {
                         out.extend(self.hierarchy.with_descendants(id));
@@ -577,6 +591,33 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         Some(out)
+    }
+
+    /// What the bases of `class` that define `method` annotate its parameter at
+    /// `position` named `name` as: all of them must, by the same position and name.
+    fn inherited_param(
+        &self,
+        class: &str,
+        method: &str,
+        position: usize,
+        name: &str,
+    ) -> Option<Vec<TypeRef>> {
+        let Resolved::Class(id) = self.project.resolve(class, 0) else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for a in self.hierarchy.with_ancestors(id).filter(|&a| a != id) {
+            let base = self.project.class(a);
+            if !base.methods.iter().any(|m| m == method) {
+                continue;
+            }
+            let (.., members) = base
+                .params
+                .iter()
+                .find(|(m, p, n, _)| m == method && *p == position && n == name)?;
+            out.extend(members.iter().cloned());
+        }
+        (!out.is_empty()).then_some(out)
     }
 
     /// Whether instances of `id` may be callable: its class or a base defines
@@ -827,27 +868,14 @@ impl Evidence {
         fact: &Fact,
     ) {
         match fact {
-            Fact::AttrWrite(recv, attr) => match resolver.receiver(f, recv) {
-                RecvKind::Exact(id) => self.outside_writes[id].push(attr.clone()),
-                RecvKind::Classes(ids) => {
-                    for id in ids {
-                        self.outside_writes[id].push(attr.clone());
-                    }
-                }
-                RecvKind::SelfOf(_) | RecvKind::NotOurs => {}
-                RecvKind::ClassObject => {
-                    if let Receiver::Global(d) = recv
-                        && let Resolved::Class(id) = project.resolve(d, 0)
-                    {
-                        self.late_class_names[id].push(attr.clone());
-                    }
-                }
+            Fact::GuardedWrite(recv, attr) => match resolver.receiver(f, recv) {
                 RecvKind::Unknown => {
-                    self.unknown_writes.insert(attr.clone());
+                    self.guarded_writes.insert(attr.clone());
                 }
+                kind => self.attr_write(project, kind, recv, attr),
             },
-            Fact::GuardedWrite(attr) => {
-                self.guarded_writes.insert(attr.clone());
+            Fact::AttrWrite(recv, attr) => {
+                self.attr_write(project, resolver.receiver(f, recv), recv, attr);
             }
             Fact::Weakref(recv) => match resolver.receiver(f, recv) {
                 RecvKind::Exact(id) => {
@@ -912,6 +940,29 @@ impl Evidence {
                 if is_method && !proven_callee(project, hierarchy, callee.as_deref()) {
                     self.weak.extend(hierarchy.with_descendants(id));
                 }
+            }
+        }
+    }
+
+    /// `attr` is written on `recv`, which may be what `kind` says.
+    fn attr_write(&mut self, project: &Project, kind: RecvKind, recv: &Receiver, attr: &str) {
+        match kind {
+            RecvKind::Exact(id) => self.outside_writes[id].push(attr.to_string()),
+            RecvKind::Classes(ids) => {
+                for id in ids {
+                    self.outside_writes[id].push(attr.to_string());
+                }
+            }
+            RecvKind::SelfOf(_) | RecvKind::NotOurs => {}
+            RecvKind::ClassObject => {
+                if let Receiver::Global(d) = recv
+                    && let Resolved::Class(id) = project.resolve(d, 0)
+                {
+                    self.late_class_names[id].push(attr.to_string());
+                }
+            }
+            RecvKind::Unknown => {
+                self.unknown_writes.insert(attr.to_string());
             }
         }
     }

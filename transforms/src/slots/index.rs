@@ -43,6 +43,10 @@ pub struct FileSummary {
     /// annotation) says: `f` for module-level functions, `Cls.m` for methods of
     /// module-level classes.
     pub returns: HashMap<String, Vec<TypeRef>>,
+    /// What the module-level functions taking a callable first (decorators) say they
+    /// pass it first: `Context` for `def pass_context(f: Callable[Concatenate[Context,
+    /// P], R])`.
+    pub passes_first: HashMap<String, Vec<TypeRef>>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
@@ -118,6 +122,20 @@ pub enum Receiver {
     Unknown,
 }
 
+impl Receiver {
+    /// Unknown here, or typed in a way only the project decision reads (an inherited
+    /// or decorator-given parameter type), which may turn out unknown there.
+    pub fn may_be_unknown(&self) -> bool {
+        match self {
+            Receiver::Unknown => true,
+            Receiver::Typed(members) => members
+                .iter()
+                .any(|m| matches!(m, TypeRef::Inherited { .. } | TypeRef::PassedBy(_))),
+            _ => false,
+        }
+    }
+}
+
 /// The first call a name is bound to; bindings to calls of the same callee agree
 /// whatever their arguments, so any of them stands for all.
 #[derive(Debug, Clone)]
@@ -152,6 +170,9 @@ enum Binding<'a> {
     Class,
     /// An annotated parameter or variable (`p: Point`, `x: list[Point] = []`).
     Annotated(&'a Expr),
+    /// An unannotated parameter whose type something else says (an overridden
+    /// method's annotation, a decorator's).
+    Inferred(Vec<TypeRef>),
     /// `for x in iterable:`: an element of the iterable.
     ElementOf(&'a Expr),
     /// `a, b = call(...)`: the item at this position of what the call returns.
@@ -175,10 +196,11 @@ impl Binding<'_> {
 pub enum Fact {
     /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
     AttrWrite(Receiver, String),
-    /// `obj.attr = ...` on an object of unknown type that just had `attr` read
-    /// (`while obj is not None and obj.attr: obj.attr = False`): the object has an
-    /// attribute of that name, so it is no instance of a class without one.
-    GuardedWrite(String),
+    /// `obj.attr = ...` on an object that just had `attr` read (`while obj is not None
+    /// and obj.attr: obj.attr = False`), of a type only the project decision may know
+    /// ([`Receiver::may_be_unknown`]): when it does not, the object has an attribute of
+    /// that name, so it is no instance of a class without one.
+    GuardedWrite(Receiver, String),
     /// `weakref.ref(obj)` and friends; weak containers record [`Receiver::Unknown`].
     Weakref(Receiver),
     /// `vars(obj)` or `obj.__dict__`.
@@ -240,6 +262,9 @@ pub struct ClassSummary {
     pub properties: Vec<String>,
     /// Methods defined in the body.
     pub methods: Vec<String>,
+    /// The annotated parameters of those methods: (method, position with `self`
+    /// included, name, the instances the annotation allows).
+    pub params: Vec<(String, usize, String, Vec<TypeRef>)>,
     /// Annotated class-level names that are dataclass fields (not `ClassVar`).
     pub fields: Vec<String>,
     /// Attributes written on `self`, in first-assignment order.
@@ -914,7 +939,10 @@ impl<'m> Indexer<'m, '_> {
             .into_iter()
             .map(|t| match t {
                 TypeRef::Of(d) | TypeRef::Call(d) => Some(TypeRef::Call(format!("{d}.{method}"))),
-                TypeRef::Callable | TypeRef::Except(..) => None,
+                TypeRef::Callable
+                | TypeRef::Except(..)
+                | TypeRef::Inherited { .. }
+                | TypeRef::PassedBy(_) => None,
             })
             .collect::<Option<Vec<_>>>()
             .map_or(Receiver::Unknown, Receiver::Typed)
@@ -996,6 +1024,7 @@ impl<'m> Indexer<'m, '_> {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
                 _ => Receiver::Unknown,
             },
+            Binding::Inferred(members) => Receiver::Typed(members.clone()),
             Binding::ElementOf(iter) => self.guarded(|| self.elements_of(iter)),
             Binding::Item(value, i) => match value {
                 Expr::Call(call) => self.produced(call, Some(*i)),
@@ -1346,6 +1375,24 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// The stores of `a, obj.attr = value`: an attribute write whose object the
+    /// value certainly reads the same attribute of (see [`Self::guarded_by`]) is
+    /// guarded, unless an earlier target rebinds the object's name first.
+    fn store_unpacked(&mut self, targets: &[Expr], value: &Expr) {
+        for (i, target) in targets.iter().enumerate() {
+            if let Expr::Attribute(a) = target
+                && let Some(root) = root_name(&a.value)
+                && !targets[..i].iter().any(|t| binds_in(t, root))
+                && self.guarded_by(&a.value, a.attr.as_str(), value)
+            {
+                let recv = self.receiver(&a.value);
+                self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                continue;
+            }
+            self.store_target(target, None);
+        }
+    }
+
     fn visit_class(&mut self, def: &'m ast::StmtClassDef) {
         let idx = self.summary.classes.len();
         let in_function = self
@@ -1591,7 +1638,35 @@ impl<'m> Indexer<'m, '_> {
         } else {
             (first.map(|f| (f, idx)), None)
         };
-        let locals = self.function_locals(def);
+        let class_dotted = self.class_dotted(idx);
+        let method = self.summary.classes[idx].mangle(name);
+        for (position, p) in def.parameters.iter_non_variadic_params().enumerate() {
+            if let Some(annotation) = &p.parameter.annotation
+                && let Some(Shape::Instances(members)) =
+                    types::annotation(annotation, &|e| self.resolve_type(e), Some(&class_dotted))
+                && !members.is_empty()
+            {
+                let param = (
+                    method.clone(),
+                    position,
+                    p.parameter.name.to_string(),
+                    members,
+                );
+                self.summary.classes[idx].params.push(param);
+            }
+        }
+        // An override is called through its base's signature; a constructor is not
+        // (each class's `__init__` takes what its own callers pass).
+        let overridable = !matches!(name, "__init__" | "__new__" | "__init_subclass__");
+        let inherited = |position: usize, param: &str| {
+            (overridable && position > 0).then(|| TypeRef::Inherited {
+                class: class_dotted.clone(),
+                method: method.clone(),
+                position,
+                name: param.to_string(),
+            })
+        };
+        let locals = self.function_locals(def, &inherited);
         // Methods of module-level classes are recorded (`Cls.create`), when nothing
         // but `staticmethod`/`classmethod` wraps them.
         let plain = def.decorator_list.len() == usize::from(is_static || is_classmethod);
@@ -1605,7 +1680,14 @@ impl<'m> Indexer<'m, '_> {
     /// the body says nothing; an annotated one that is not holds what its annotation
     /// says. The writes on function objects in the body are noted on the way
     /// ([`function_object_writes`]): both read the body's `global`/`nonlocal`.
-    fn function_locals(&mut self, def: &'m ast::StmtFunctionDef) -> HashMap<String, Binding<'m>> {
+    ///
+    /// `inferred` gives what an unannotated parameter that is not rebound holds, by its
+    /// position and name, when something other than its own annotation says.
+    fn function_locals(
+        &mut self,
+        def: &'m ast::StmtFunctionDef,
+        inferred: &dyn Fn(usize, &str) -> Option<TypeRef>,
+    ) -> HashMap<String, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
         let declared = declarations(&def.body);
         self.function_writes
@@ -1615,13 +1697,15 @@ impl<'m> Indexer<'m, '_> {
         for name in declared.names {
             locals.insert(name, Binding::Unknown);
         }
-        for p in def.parameters.iter_non_variadic_params() {
+        for (position, p) in def.parameters.iter_non_variadic_params().enumerate() {
             let name = p.parameter.name.to_string();
             let binding = match (&p.parameter.annotation, locals.get(&name)) {
                 (Some(annotation), None) => Binding::Annotated(annotation.as_ref()),
                 (Some(annotation), Some(other @ Binding::Call(..))) => {
                     Binding::Either(annotation.as_ref(), Box::new(other.clone()))
                 }
+                (None, None) => inferred(position, &name)
+                    .map_or(Binding::Unknown, |t| Binding::Inferred(vec![t])),
                 _ => Binding::Unknown,
             };
             locals.insert(name, binding);
@@ -1636,6 +1720,50 @@ impl<'m> Indexer<'m, '_> {
             locals.insert(p.name.to_string(), Binding::Unknown);
         }
         locals
+    }
+
+    /// What a decorator says it passes first to the function it takes: `X` when its
+    /// first parameter is annotated `Callable[Concatenate[X, ...], R]` or
+    /// `Callable[[X, ...], R]` with `X` an instance type.
+    fn passes_first(&self, def: &ast::StmtFunctionDef) -> Option<Vec<TypeRef>> {
+        let p = def
+            .parameters
+            .posonlyargs
+            .iter()
+            .chain(&def.parameters.args)
+            .next()?;
+        let Expr::Subscript(sub) = p.parameter.annotation.as_deref()? else {
+            return None;
+        };
+        let callable = self.resolve(&sub.value)?;
+        if !matches!(
+            callable.as_str(),
+            "typing.Callable" | "typing_extensions.Callable" | "collections.abc.Callable"
+        ) {
+            return None;
+        }
+        let Expr::Tuple(args) = sub.slice.as_ref() else {
+            return None;
+        };
+        let first = match args.elts.first()? {
+            Expr::List(params) => params.elts.first()?,
+            Expr::Subscript(c)
+                if matches!(
+                    self.resolve(&c.value).as_deref(),
+                    Some("typing.Concatenate" | "typing_extensions.Concatenate")
+                ) =>
+            {
+                match c.slice.as_ref() {
+                    Expr::Tuple(t) => t.elts.first()?,
+                    other => other,
+                }
+            }
+            _ => return None,
+        };
+        match self.annotation(first)? {
+            Shape::Instances(members) if !members.is_empty() => Some(members),
+            _ => None,
+        }
     }
 
     /// Visits a function's body in its own scope; `key` is its name in
@@ -1718,9 +1846,10 @@ impl<'m> Indexer<'m, '_> {
                     if let [Expr::Attribute(a)] = assign.targets.as_slice()
                         && let Expr::Name(n) = a.value.as_ref()
                         && guards.contains(&(n.id.as_str(), a.attr.as_str()))
-                        && matches!(self.receiver(&a.value), Receiver::Unknown)
+                        && let recv = self.receiver(&a.value)
+                        && recv.may_be_unknown()
                     {
-                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                        self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
                         self.visit_expr(&assign.value);
                     } else {
                         self.visit_stmt(stmt);
@@ -2024,7 +2153,7 @@ impl<'m> Indexer<'m, '_> {
     /// time (a name, a chain of attributes and constant subscripts of one), and
     /// `value` reads the attribute wherever it is evaluated.
     fn guarded_by(&self, recv: &Expr, attr: &str, value: &Expr) -> bool {
-        if !is_stable(recv) || !matches!(self.receiver(recv), Receiver::Unknown) {
+        if !is_stable(recv) || !self.receiver(recv).may_be_unknown() {
             return false;
         }
         let text = &self.source.source()[recv.range()];
@@ -2094,7 +2223,27 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 for dec in &def.decorator_list {
                     self.visit_decorator(dec);
                 }
-                let locals = self.function_locals(def);
+                // `@pass_context def cli(ctx)`: the innermost decorator (applied to
+                // the function itself) may say what it passes first.
+                let passed_by = match def.decorator_list.last().map(|d| &d.expression) {
+                    Some(e @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                        self.resolve(e).filter(|d| !d.starts_with("builtins."))
+                    }
+                    _ => None,
+                };
+                let inferred = |position: usize, _: &str| {
+                    (position == 0)
+                        .then(|| passed_by.clone().map(TypeRef::PassedBy))
+                        .flatten()
+                };
+                let locals = self.function_locals(def, &inferred);
+                if self.scopes.len() == 1
+                    && let Some(members) = self.passes_first(def)
+                {
+                    self.summary
+                        .passes_first
+                        .insert(def.name.to_string(), members);
+                }
                 // A nested function keeps the enclosing method's `self` unless it
                 // rebinds the name.
                 let (self_name, cls_name) = match self.scopes.last() {
@@ -2127,7 +2276,20 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 if let [Expr::Attribute(a)] = assign.targets.as_slice()
                     && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
                 {
-                    self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    let recv = self.receiver(&a.value);
+                    self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                // `rest, ctx.args = ctx.args, []`: the whole value is evaluated before
+                // any target is assigned, so its reads come first.
+                let unpacked = match assign.targets.as_slice() {
+                    [Expr::Tuple(t)] => Some(&t.elts),
+                    [Expr::List(l)] => Some(&l.elts),
+                    _ => None,
+                };
+                if let Some(elts) = unpacked {
+                    self.store_unpacked(elts, &assign.value);
                     visitor::walk_stmt(self, stmt);
                     return;
                 }
@@ -2204,8 +2366,9 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Stmt::AugAssign(assign) => {
                 // `x.attr += 1` reads `x.attr` of the same object before writing it.
                 match assign.target.as_ref() {
-                    Expr::Attribute(a) if matches!(self.receiver(&a.value), Receiver::Unknown) => {
-                        self.fact(Fact::GuardedWrite(a.attr.to_string()));
+                    Expr::Attribute(a) if self.receiver(&a.value).may_be_unknown() => {
+                        let recv = self.receiver(&a.value);
+                        self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
                     }
                     target => self.store_target(target, None),
                 }
@@ -2428,6 +2591,16 @@ fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
 
 /// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
 /// stay on the safe side).
+/// The name an attribute or subscript chain starts from (`a` in `a.b[0].c`).
+fn root_name(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => root_name(&a.value),
+        Expr::Subscript(s) => root_name(&s.value),
+        _ => None,
+    }
+}
+
 fn rebinds(body: &[Stmt], name: &str) -> bool {
     let mut finder = BindingFinder { name, found: false };
     finder.visit_body(body);

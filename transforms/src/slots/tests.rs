@@ -694,3 +694,79 @@ fn a_name_declared_global_or_nonlocal_is_not_typed_by_one_scope() {
     let code = "def f():\n    global y\n    y = A()\n    y.a = 1\n";
     assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
 }
+
+#[test]
+fn an_override_s_unannotated_parameter_is_what_the_base_annotates() {
+    let base = "class Base:\n    def handle(self, target: A, n: int):\n        pass\n";
+    // Same position and name as the base's annotated parameter: an `A`.
+    assert!(
+        b_unproven(&format!(
+            "{base}class Sub(Base):\n    def handle(self, target, n):\n        target.a = 1\n"
+        ))
+        .is_empty()
+    );
+    // Another name at that position, a rebound parameter, or a constructor (called
+    // with what its own callers pass) says nothing.
+    for code in [
+        "class Sub(Base):\n    def handle(self, other, n):\n        other.a = 1\n",
+        "class Sub(Base):\n    def handle(self, target, n):\n        target = make()\n        target.a = 1\n",
+        "class Base2:\n    def __init__(self, target: A):\n        pass\nclass Sub(Base2):\n    def __init__(self, target):\n        target.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{base}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+    // Every base that defines the method must annotate the parameter.
+    assert_eq!(
+        b_unproven(&format!(
+            "{base}class Other:\n    def handle(self, target, n):\n        pass\nclass Sub(Base, Other):\n    def handle(self, target, n):\n        target.a = 1\n"
+        )),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn a_decorator_s_annotation_types_the_first_parameter_it_passes() {
+    let deco = "import typing as t\nfrom typing_extensions import Concatenate\n";
+    for signature in [
+        "def passing(f: t.Callable[Concatenate[A, P], R]) -> t.Callable[P, R]:\n    return f\n",
+        "def passing(f: t.Callable[[A, int], R]) -> t.Callable[[int], R]:\n    return f\n",
+    ] {
+        let code = format!(
+            "{deco}{signature}def test():\n    @passing\n    def cli(ctx, n):\n        ctx.a = 1\n"
+        );
+        assert!(b_unproven(&code).is_empty(), "{signature}");
+    }
+    // Only the innermost decorator gets the function itself, and only the first
+    // parameter is typed.
+    let passing =
+        "def passing(f: t.Callable[Concatenate[A, P], R]) -> t.Callable[P, R]:\n    return f\n";
+    for code in [
+        "@passing\n@other\ndef cli(ctx):\n    ctx.a = 1\n",
+        "@passing\ndef cli(n, ctx):\n    ctx.a = 1\n",
+        "@passing()\ndef cli(ctx):\n    ctx.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{deco}{passing}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn an_unpacking_that_reads_the_attribute_it_writes_is_guarded() {
+    // The value is evaluated before any target is assigned: `o` has `a` already.
+    assert!(b_unproven("def f(o):\n    rest, o.a = o.a, []\n").is_empty());
+    // A target before it rebinds `o`, or the value reads another attribute.
+    assert_eq!(
+        b_unproven("def f(o, p):\n    o, o.a = p, o.a\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    assert_eq!(
+        b_unproven("def f(o):\n    rest, o.a = o.b, []\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}

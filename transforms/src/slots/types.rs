@@ -5,7 +5,10 @@
 //! classes.
 //!
 //! Annotations are taken at their word, as a type checker takes them: `def f(p:
-//! Point)` means `p` is a `Point`. Anything that is not a plain class, an
+//! Point)` means `p` is a `Point`. So are the annotations that type a parameter
+//! from elsewhere: an override's unannotated parameter is what every base defining
+//! the method annotates it as ([`TypeRef::Inherited`]), and a decorator annotated
+//! `Callable[Concatenate[X, P], R]` passes an `X` first ([`TypeRef::PassedBy`]). Anything that is not a plain class, an
 //! `Optional`/`Union`/`|` of classes or one of the known containers of them (`Any`,
 //! `object`, type variables, callables, mappings) says nothing.
 
@@ -26,6 +29,23 @@ pub enum TypeRef {
     /// What the first is, but no instance of these dotted classes or their
     /// subclasses (the `else` of an `isinstance` check).
     Except(Box<TypeRef>, Vec<String>),
+    /// An unannotated parameter of a method that overrides one of a base: what the
+    /// bases' definitions of `method` annotate the parameter at this position and
+    /// of this name as (callers reach the override through the base's signature).
+    Inherited {
+        /// The dotted class whose method it is.
+        class: String,
+        /// The method.
+        method: String,
+        /// Its position among the parameters, `self` included.
+        position: usize,
+        /// Its name.
+        name: String,
+    },
+    /// The first parameter of a function decorated (innermost) with this dotted
+    /// decorator: what the decorator's own annotation says it passes there
+    /// (`def pass_context(f: Callable[Concatenate[Context, P], R])`).
+    PassedBy(String),
 }
 
 impl TypeRef {
@@ -34,7 +54,10 @@ impl TypeRef {
         match self {
             TypeRef::Callable => true,
             TypeRef::Except(inner, _) => inner.is_callable(),
-            TypeRef::Of(_) | TypeRef::Call(_) => false,
+            TypeRef::Of(_)
+            | TypeRef::Call(_)
+            | TypeRef::Inherited { .. }
+            | TypeRef::PassedBy(_) => false,
         }
     }
 }
