@@ -22,6 +22,7 @@ use ruff_python_ast::PythonVersion;
 
 use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
+use super::signature;
 use super::types::{self, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
@@ -484,6 +485,22 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 }
             }
             Receiver::Produced { api, class } => self.produced(api, class),
+            Receiver::Stored { owner, attr, value } => {
+                let owners = match owner.as_ref() {
+                    Receiver::SelfOf(c) => project
+                        .id_of(file, *c)
+                        .map(|id| self.hierarchy.with_descendants(id)),
+                    Receiver::Typed(members) => self.project_instances(members),
+                    Receiver::Instance(d) => self.project_instances(&[TypeRef::Call(d.clone())]),
+                    _ => None,
+                };
+                match owners {
+                    Some(ids) if ids.iter().all(|&id| self.plain_attr(id, attr)) => {
+                        self.receiver(file, value)
+                    }
+                    _ => RecvKind::Unknown,
+                }
+            }
             Receiver::Definition => RecvKind::NotOurs,
             Receiver::Unknown => RecvKind::Unknown,
         }
@@ -564,6 +581,26 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     let members = self.inherited_param(class, method, *position, name)?;
                     out.extend(self.classes_of(&members, depth + 1, only_project)?);
                 }
+                TypeRef::Applied(callee, shape) => {
+                    let (f, function) = project.locate(callee, 0)?;
+                    let signatures = project.files[f].signatures.get(&function)?;
+                    let members = signature::applied(signatures, shape)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::Item(callee, i) => {
+                    let members = self.returns_item(callee, *i)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::MethodOf(owner, method) => {
+                    let owners = self.classes_of(std::slice::from_ref(owner), depth + 1, true)?;
+                    if owners.is_empty() {
+                        return None;
+                    }
+                    for id in owners {
+                        let members = self.method_returns(id, method, None)?;
+                        out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                    }
+                }
                 TypeRef::PassedBy(decorator) => {
                     let (f, function) = project.locate(decorator, 0)?;
                     let members = project.files[f].passes_first.get(&function)?;
@@ -591,6 +628,28 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         Some(out)
+    }
+
+    /// Whether `obj.attr` reads back what `obj.attr = v` stored, on instances of `id`
+    /// and of every class of its family: no property, class-level name (a descriptor
+    /// may be one), attribute hook or base outside the project in between.
+    fn plain_attr(&self, id: usize, attr: &str) -> bool {
+        let hierarchy = self.hierarchy;
+        hierarchy
+            .with_ancestors(id)
+            .chain(hierarchy.descendants[id].iter().copied())
+            .all(|a| {
+                let class = self.project.class(a);
+                !hierarchy.has_outside_base(a)
+                    && !class.properties.iter().any(|p| p == attr)
+                    && !class.class_names.iter().any(|n| n == attr)
+                    && !class.methods.iter().any(|m| {
+                        matches!(
+                            m.as_str(),
+                            "__setattr__" | "__getattr__" | "__getattribute__" | "__delattr__"
+                        )
+                    })
+            })
     }
 
     /// What the bases of `class` that define `method` annotate its parameter at
@@ -662,7 +721,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
         // `Cls.create`, `mod.Cls.create`, `obj.copy()`: a method, maybe inherited.
         if let Some((prefix, method)) = dotted.rsplit_once('.') {
             match project.resolve(prefix, 0) {
-                Resolved::Class(id) => return self.method_returns(id, method),
+                Resolved::Class(id) => return self.method_returns(id, method, None),
                 // `make().copy()`, `self.state_cls().copy()`: a method of what the
                 // call before it makes, when that is wholly the project's.
                 Resolved::Other | Resolved::Function => {
@@ -672,7 +731,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     {
                         let mut out = Vec::new();
                         for id in owners {
-                            out.extend(self.method_returns(id, method)?);
+                            out.extend(self.method_returns(id, method, None)?);
                         }
                         return Some(out);
                     }
@@ -687,7 +746,21 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// What `method` returns when called on class `id` or an instance of it: every
     /// definition of it in the class, its bases and its subclasses (which may
     /// override it) must say, and no instance may hold its own `method`.
-    fn method_returns(&self, id: usize, method: &str) -> Option<Vec<TypeRef>> {
+    /// What item `i` of the tuple the project function or method `dotted` is declared
+    /// to return is.
+    fn returns_item(&self, dotted: &str, i: usize) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        if let Some((prefix, method)) = dotted.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            return self.method_returns(id, method, Some(i));
+        }
+        let (f, name) = project.locate(dotted, 0)?;
+        project.files[f].item_returns.get(&name)?.get(i)?.clone()
+    }
+
+    /// With `item`, what that item of the tuple it returns is (by the declared type).
+    fn method_returns(&self, id: usize, method: &str, item: Option<usize>) -> Option<Vec<TypeRef>> {
         let project = self.project;
         if self.written.contains(method) {
             return None;
@@ -709,13 +782,17 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 if defines {
                     let (f, _) = project.classes[a];
                     let key = format!("{}.{method}", class.qualname);
-                    out.extend(project.files[f].returns.get(&key)?.iter().cloned());
+                    let file = &project.files[f];
+                    match item {
+                        None => out.extend(file.returns.get(&key)?.iter().cloned()),
+                        Some(i) => out.extend(file.item_returns.get(&key)?.get(i)?.clone()?),
+                    }
                     found = true;
                 }
                 // `state_cls = BlockState` at class level: calling it makes a
                 // `BlockState` (a computed `setattr` on the class may replace it).
                 if let Some(value) = class.class_values.get(method) {
-                    if class.blockers.contains(&Blocker::DynamicClassSetattr) {
+                    if item.is_some() || class.blockers.contains(&Blocker::DynamicClassSetattr) {
                         return None;
                     }
                     out.push(TypeRef::Call(value.clone()?));
@@ -1017,6 +1094,9 @@ fn constructs_foreign_object(callee: &str) -> bool {
                 | "collections.defaultdict"
                 | "collections.deque"
                 | "functools.partial"
+                // A logger class must derive from `logging.Logger` (`setLoggerClass`
+                // checks), an outside base that keeps a dict: never slotted.
+                | "logging.getLogger"
         )
 }
 

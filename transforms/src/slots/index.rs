@@ -8,6 +8,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 
+use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::helpers::{map_callable, map_subscript};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
@@ -20,6 +21,7 @@ use crate::syntax::target_names;
 use crate::{FileContext, SourceModule};
 
 use super::safety::Blocker;
+use super::signature::{CallShape, Param, ParamKind, Signature};
 use super::types::{self, Shape, TypeRef};
 use super::verdict::Unproven;
 
@@ -47,6 +49,13 @@ pub struct FileSummary {
     /// pass it first: `Context` for `def pass_context(f: Callable[Concatenate[Context,
     /// P], R])`.
     pub passes_first: HashMap<String, Vec<TypeRef>>,
+    /// What the items of the tuples the project's functions are declared to return
+    /// (`-> tuple[A, B | None]`) are, keyed like [`Self::returns`]: `None` for an item
+    /// that is not instances of known classes.
+    pub item_returns: HashMap<String, Vec<Option<Vec<TypeRef>>>>,
+    /// The signatures of module-level functions (their `@overload`s and definition),
+    /// for decorator factories.
+    pub signatures: HashMap<String, Vec<Signature>>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
@@ -118,6 +127,16 @@ pub enum Receiver {
         /// The class of the new object it returns.
         class: String,
     },
+    /// `owner.attr` right after `owner.attr = value` with nothing run in between: what
+    /// `value` is, when the owner's classes keep a plain attribute of that name.
+    Stored {
+        /// The object written to.
+        owner: Box<Receiver>,
+        /// The attribute.
+        attr: String,
+        /// What was stored.
+        value: Box<Receiver>,
+    },
     /// Anything else: a parameter, an attribute of something, a subscript...
     Unknown,
 }
@@ -128,9 +147,7 @@ impl Receiver {
     pub fn may_be_unknown(&self) -> bool {
         match self {
             Receiver::Unknown => true,
-            Receiver::Typed(members) => members
-                .iter()
-                .any(|m| matches!(m, TypeRef::Inherited { .. } | TypeRef::PassedBy(_))),
+            Receiver::Typed(members) => members.iter().any(TypeRef::is_deferred),
             _ => false,
         }
     }
@@ -144,6 +161,16 @@ struct FirstCall<'a>(&'a ast::ExprCall);
 impl PartialEq for FirstCall<'_> {
     fn eq(&self, _: &Self) -> bool {
         true
+    }
+}
+
+/// An expression compared by what it says, not where it is.
+#[derive(Debug, Clone)]
+struct SameExpr<'a>(&'a Expr);
+
+impl PartialEq for SameExpr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        ComparableExpr::from(self.0) == ComparableExpr::from(other.0)
     }
 }
 
@@ -166,8 +193,14 @@ enum Binding<'a> {
     Either(&'a Expr, Box<Binding<'a>>),
     /// An undecorated `def`: a function object.
     Function,
-    /// An undecorated `class`: a class object.
-    Class,
+    /// A decorated `def`: what its outermost decorator makes of it.
+    Decorated(&'a Expr),
+    /// An undecorated `class`: a class object; `bare` when it names no base, metaclass
+    /// or other keyword (its instances are instances of no other class).
+    Class {
+        /// No bases or keywords.
+        bare: bool,
+    },
     /// An annotated parameter or variable (`p: Point`, `x: list[Point] = []`).
     Annotated(&'a Expr),
     /// An unannotated parameter whose type something else says (an overridden
@@ -175,19 +208,23 @@ enum Binding<'a> {
     Inferred(Vec<TypeRef>),
     /// `for x in iterable:`: an element of the iterable.
     ElementOf(&'a Expr),
-    /// `a, b = call(...)`: the item at this position of what the call returns.
-    Item(&'a Expr, usize),
+    /// `a, b = call(...)`: the item at this position of what the call returns (the
+    /// same call written twice binds the same way).
+    Item(SameExpr<'a>, usize),
     /// `x = obj.attr`, `x = items[i]`, `x = y`: what that expression gives.
     Value(&'a Expr),
     /// `except E as e:`: a caught exception.
     Caught,
     /// Bound in different ways, or in a way that says nothing.
     Unknown,
+    /// Declared `global` or `nonlocal` in the function or a nested one: any call may
+    /// rebind it.
+    Declared,
 }
 
 impl Binding<'_> {
     fn is_plain_definition(&self) -> bool {
-        matches!(self, Binding::Function | Binding::Class)
+        matches!(self, Binding::Function | Binding::Class { .. })
     }
 }
 
@@ -367,6 +404,9 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         function_writes: HashSet::default(),
         functions: Vec::new(),
         value_depth: std::cell::Cell::new(0),
+        previous: None,
+        flow: Vec::new(),
+        no_flow: std::cell::Cell::new(false),
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -556,16 +596,17 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                 // A decorator may return anything (`@click.command()` returns an
                 // instance), so only undecorated definitions are known objects.
                 Stmt::FunctionDef(def) => {
-                    let binding = if def.decorator_list.is_empty() {
-                        Binding::Function
-                    } else {
-                        Binding::Unknown
+                    let binding = match def.decorator_list.first() {
+                        None => Binding::Function,
+                        Some(outermost) => Binding::Decorated(&outermost.expression),
                     };
                     self.bind(&def.name, binding);
                 }
                 Stmt::ClassDef(def) => {
                     let binding = if def.decorator_list.is_empty() {
-                        Binding::Class
+                        Binding::Class {
+                            bare: def.arguments.is_none(),
+                        }
                     } else {
                         Binding::Unknown
                     };
@@ -603,7 +644,7 @@ fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
                     {
                         for (i, elt) in t.elts.iter().enumerate() {
                             if let Expr::Name(name) = elt {
-                                self.bind(&name.id, Binding::Item(&assign.value, i));
+                                self.bind(&name.id, Binding::Item(SameExpr(&assign.value), i));
                             }
                         }
                         self.visit_expr(&assign.value);
@@ -718,6 +759,15 @@ struct Indexer<'m, 'src> {
     /// How many [`Binding::Value`] expressions are being read, one inside another
     /// (`a = b.x` with `b = a.y` would otherwise never end).
     value_depth: std::cell::Cell<u8>,
+    /// The statement before the one being visited, in the same body.
+    previous: Option<&'m Stmt>,
+    /// What the statements visited so far in the current function bound where the
+    /// visit is, one list per enclosing body: `name = value`, or `None` where a
+    /// statement (re)binds the name some other way.
+    flow: Vec<Vec<(&'m str, Option<&'m Expr>)>>,
+    /// Reading a value bound earlier: its names are read as bound function-wide,
+    /// since they may have been rebound since.
+    no_flow: std::cell::Cell<bool>,
 }
 
 impl<'m> Indexer<'m, '_> {
@@ -816,6 +866,18 @@ impl<'m> Indexer<'m, '_> {
                             {
                                 return Receiver::ClassOf(*c);
                             }
+                            if innermost
+                                && !matches!(locals.get(id), Some(Binding::Declared))
+                                && let Some(value) = self.flow_value(id)
+                            {
+                                let found = self.guarded(|| {
+                                    let outer = self.no_flow.replace(true);
+                                    let found = self.receiver(value);
+                                    self.no_flow.set(outer);
+                                    found
+                                });
+                                return self.narrow(id, found);
+                            }
                             if let Some(binding) = locals.get(id) {
                                 let found = self.bound(binding, innermost);
                                 return self.narrow(id, found);
@@ -823,7 +885,7 @@ impl<'m> Indexer<'m, '_> {
                         }
                         Scope::Module { calls } => match calls.get(id) {
                             // Resolved below to the project class (a class object).
-                            Some(Binding::Class) => break,
+                            Some(Binding::Class { .. }) => break,
                             Some(Binding::Unknown) | None => {}
                             Some(binding) => {
                                 return self.narrow(id, self.bound(binding, innermost));
@@ -892,6 +954,83 @@ impl<'m> Indexer<'m, '_> {
         out
     }
 
+    /// Whether `name` is bound, in the innermost function that binds it, only by a
+    /// `class` statement without bases or keywords.
+    fn is_local_bare_class(&self, name: &str) -> bool {
+        for scope in self.scopes.iter().rev() {
+            match scope {
+                Scope::Function { locals, .. } => {
+                    if let Some(binding) = locals.get(name) {
+                        return matches!(binding, Binding::Class { bare: true });
+                    }
+                }
+                Scope::Module { .. } => return false,
+                Scope::Class { .. } => {}
+            }
+        }
+        false
+    }
+
+    /// Starts visiting a body: gives the statement before the one that holds it.
+    fn enter_body(&mut self) -> Option<&'m Stmt> {
+        self.flow.push(Vec::new());
+        self.previous.take()
+    }
+
+    /// Ends visiting a body, with what [`Self::enter_body`] gave.
+    fn leave_body(&mut self, outer: Option<&'m Stmt>) {
+        self.flow.pop();
+        self.previous = outer;
+    }
+
+    /// Before a statement of a body: what it binds anywhere inside no longer holds an
+    /// earlier value, in it or after it.
+    fn before_stmt(&mut self, stmt: &'m Stmt) {
+        match rebound_names(stmt) {
+            Some(names) => {
+                if let Some(current) = self.flow.last_mut() {
+                    current.extend(names.into_iter().map(|n| (n, None)));
+                }
+            }
+            // It may bind anything (`from m import *`, `match`): forget every value.
+            None => {
+                for entry in self.flow.iter_mut().flatten() {
+                    entry.1 = None;
+                }
+            }
+        }
+    }
+
+    /// After a statement of a body: `name = value` holds until something rebinds it.
+    fn after_stmt(&mut self, stmt: &'m Stmt) {
+        if let Stmt::Assign(assign) = stmt
+            && let [Expr::Name(name)] = assign.targets.as_slice()
+            && matches!(
+                assign.value.as_ref(),
+                Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_) | Expr::Call(_)
+            )
+            && let Some(current) = self.flow.last_mut()
+        {
+            current.push((name.id.as_str(), Some(&assign.value)));
+        }
+        self.previous = Some(stmt);
+    }
+
+    /// The value `name` was last assigned in the straight-line code before the
+    /// statement being visited (`sub_ctx = cmd.make_context(...)`), when nothing
+    /// rebinds it in between.
+    fn flow_value(&self, name: &str) -> Option<&'m Expr> {
+        if self.no_flow.get() {
+            return None;
+        }
+        for body in self.flow.iter().rev() {
+            if let Some((_, value)) = body.iter().rev().find(|(n, _)| *n == name) {
+                return *value;
+            }
+        }
+        None
+    }
+
     /// What a call gives: `cls(...)` an instance of the class, a library producer's
     /// result, a global callee's instance, or a method's result.
     fn call_receiver(&self, call: &ast::ExprCall) -> Receiver {
@@ -900,6 +1039,13 @@ impl<'m> Indexer<'m, '_> {
             && let Receiver::SelfOf(c) = self.receiver(arg)
         {
             return Receiver::ClassOf(c);
+        }
+        // `Foo()` of a class without bases defined in a function: it is never slotted
+        // (a new class per call), and its instances are instances of nothing else.
+        if let Expr::Name(n) = call.func.as_ref()
+            && self.is_local_bare_class(n.id.as_str())
+        {
+            return Receiver::Definition;
         }
         // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
         if let Receiver::ClassOf(c) = self.receiver(&call.func) {
@@ -939,10 +1085,8 @@ impl<'m> Indexer<'m, '_> {
             .into_iter()
             .map(|t| match t {
                 TypeRef::Of(d) | TypeRef::Call(d) => Some(TypeRef::Call(format!("{d}.{method}"))),
-                TypeRef::Callable
-                | TypeRef::Except(..)
-                | TypeRef::Inherited { .. }
-                | TypeRef::PassedBy(_) => None,
+                TypeRef::Callable | TypeRef::Except(..) => None,
+                deferred => Some(TypeRef::MethodOf(Box::new(deferred), method.to_string())),
             })
             .collect::<Option<Vec<_>>>()
             .map_or(Receiver::Unknown, Receiver::Typed)
@@ -1019,18 +1163,170 @@ impl<'m> Indexer<'m, '_> {
             // Only instances of `BaseException` subclasses can be caught, and the
             // project's are never slotted (they keep the dict `BaseException` has), so
             // an attribute set on one (`e.ctx = ctx`) needs no slot anywhere.
-            Binding::Function | Binding::Class | Binding::Caught => Receiver::Definition,
+            Binding::Function | Binding::Class { .. } | Binding::Caught => Receiver::Definition,
             Binding::Annotated(annotation) => match self.annotation(annotation) {
                 Some(Shape::Instances(members)) => Receiver::Typed(members),
                 _ => Receiver::Unknown,
             },
             Binding::Inferred(members) => Receiver::Typed(members.clone()),
+            Binding::Decorated(decorator) => self.decorated(decorator),
             Binding::ElementOf(iter) => self.guarded(|| self.elements_of(iter)),
-            Binding::Item(value, i) => match value {
-                Expr::Call(call) => self.produced(call, Some(*i)),
+            Binding::Item(SameExpr(value), i) => match value {
+                Expr::Call(call) => match self.produced(call, Some(*i)) {
+                    Receiver::Unknown if innermost => self.returned_item(call, *i),
+                    found => found,
+                },
                 _ => Receiver::Unknown,
             },
-            Binding::Unknown => Receiver::Unknown,
+            Binding::Unknown | Binding::Declared => Receiver::Unknown,
+        }
+    }
+
+    /// What `object` is in `object.x = value` when the statement before stored a call's
+    /// result there (`ctx.obj = Foo()`), `object` is `name.attr` and `value` runs no
+    /// code: the project decision reads it if `attr` is a plain attribute.
+    fn just_stored(&self, object: &Expr, value: &Expr) -> Option<Receiver> {
+        let Some(Stmt::Assign(previous)) = self.previous else {
+            return None;
+        };
+        let ([Expr::Attribute(stored)], Expr::Call(_)) =
+            (previous.targets.as_slice(), previous.value.as_ref())
+        else {
+            return None;
+        };
+        let source = self.source.source();
+        if !stored.value.is_name_expr()
+            || stored.attr.starts_with("__")
+            || !is_pure(value)
+            || source[stored.range()] != source[object.range()]
+        {
+            return None;
+        }
+        let stored_value = self.receiver(&previous.value);
+        if matches!(stored_value, Receiver::Unknown) {
+            return None;
+        }
+        Some(Receiver::Stored {
+            owner: Box::new(self.receiver(&stored.value)),
+            attr: stored.attr.to_string(),
+            value: Box::new(stored_value),
+        })
+    }
+
+    /// Whether `item` is `patch(target) as name` or `patch.object(target, attr) as
+    /// name`: `name` is a new mock (no `new` or `new_callable` replacing it).
+    fn is_fresh_mock(&self, item: &ast::WithItem, name: &str) -> bool {
+        let (Some(Expr::Name(bound)), Expr::Call(call)) =
+            (item.optional_vars.as_deref(), &item.context_expr)
+        else {
+            return false;
+        };
+        let positional = match self.resolve(&call.func).as_deref() {
+            Some("unittest.mock.patch" | "mock.patch") => 1,
+            Some("unittest.mock.patch.object" | "mock.patch.object") => 2,
+            _ => return false,
+        };
+        bound.id.as_str() == name
+            && call.arguments.args.len() == positional
+            && !call.arguments.args.iter().any(Expr::is_starred_expr)
+            && call.arguments.keywords.iter().all(|k| {
+                k.arg
+                    .as_ref()
+                    .is_some_and(|a| !matches!(a.as_str(), "new" | "new_callable"))
+            })
+    }
+
+    /// What a decorator makes of a function: what calling it returns, or for a
+    /// decorator factory's call (`@command("name")`), what calling its result returns.
+    fn decorated(&self, decorator: &Expr) -> Receiver {
+        let (func, shape) = match decorator {
+            Expr::Call(call) => match CallShape::of(call) {
+                Some(shape) => (call.func.as_ref(), Some(shape)),
+                None => return Receiver::Unknown,
+            },
+            other => (other, None),
+        };
+        if !matches!(func, Expr::Name(_) | Expr::Attribute(_)) {
+            return Receiver::Unknown;
+        }
+        match self.resolve(func) {
+            Some(d) if !d.starts_with("builtins.") => Receiver::Typed(vec![match shape {
+                Some(shape) => TypeRef::Applied(d, shape),
+                None => TypeRef::Call(d),
+            }]),
+            _ => Receiver::Unknown,
+        }
+    }
+
+    /// The signature of a module-level `def` (an `@overload` when `overload`).
+    fn signature(&self, def: &ast::StmtFunctionDef, overload: bool) -> Signature {
+        let p = &def.parameters;
+        let mut params = Vec::new();
+        let kinds = [
+            (&p.posonlyargs, ParamKind::PositionalOnly),
+            (&p.args, ParamKind::Positional),
+            (&p.kwonlyargs, ParamKind::KeywordOnly),
+        ];
+        for (list, kind) in kinds {
+            for param in list {
+                params.push(Param {
+                    name: param.parameter.name.to_string(),
+                    kind,
+                    default: param.default.is_some(),
+                    callable_only: param
+                        .parameter
+                        .annotation
+                        .as_deref()
+                        .is_some_and(|a| self.callable_only(a)),
+                });
+            }
+        }
+        Signature {
+            overload,
+            params,
+            var_positional: p.vararg.is_some(),
+            var_keyword: p.kwarg.is_some(),
+            then: def
+                .returns
+                .as_deref()
+                .and_then(|r| self.callable_returns(r)),
+        }
+    }
+
+    /// Whether an annotation (or the module-level alias it names) allows callables
+    /// only.
+    fn callable_only(&self, annotation: &Expr) -> bool {
+        let annotation = match (annotation, self.scopes.first()) {
+            (Expr::Name(n), Some(Scope::Module { calls })) => match calls.get(n.id.as_str()) {
+                Some(Binding::Value(aliased)) => *aliased,
+                _ => annotation,
+            },
+            _ => annotation,
+        };
+        matches!(
+            self.annotation(annotation),
+            Some(Shape::Instances(members))
+                if !members.is_empty() && members.iter().all(TypeRef::is_callable)
+        )
+    }
+
+    /// `R` of a `Callable[..., R]` annotation, when it is instances of known classes.
+    fn callable_returns(&self, annotation: &Expr) -> Option<Vec<TypeRef>> {
+        let Expr::Subscript(sub) = annotation else {
+            return None;
+        };
+        if !matches!(
+            self.resolve(&sub.value).as_deref(),
+            Some("typing.Callable" | "typing_extensions.Callable" | "collections.abc.Callable")
+        ) {
+            return None;
+        }
+        let Expr::Tuple(args) = sub.slice.as_ref() else {
+            return None;
+        };
+        match self.annotation(args.elts.get(1)?)? {
+            Shape::Instances(members) if !members.is_empty() => Some(members),
+            _ => None,
         }
     }
 
@@ -1303,6 +1599,30 @@ impl<'m> Indexer<'m, '_> {
             },
             None => Receiver::Unknown,
         }
+    }
+
+    /// The item at position `i` of what a project function or method call returns,
+    /// read by the project decision from the callee's declared `tuple[...]`.
+    fn returned_item(&self, call: &ast::ExprCall, i: usize) -> Receiver {
+        let callees = match self.resolve(&call.func) {
+            Some(d) if !d.starts_with("builtins.") => vec![TypeRef::Call(d)],
+            Some(_) => return Receiver::Unknown,
+            None => match call.func.as_ref() {
+                Expr::Attribute(a) => match self.method_result(&a.value, a.attr.as_str()) {
+                    Receiver::Typed(members) => members,
+                    _ => return Receiver::Unknown,
+                },
+                _ => return Receiver::Unknown,
+            },
+        };
+        callees
+            .into_iter()
+            .map(|t| match t {
+                TypeRef::Call(d) => Some(TypeRef::Item(d, i)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .map_or(Receiver::Unknown, Receiver::Typed)
     }
 
     fn instance_of(&self, callee: &str) -> Receiver {
@@ -1695,7 +2015,7 @@ impl<'m> Indexer<'m, '_> {
         // A name declared `global`/`nonlocal` here is not this scope's to type, and a
         // nested function declaring it `nonlocal` may rebind it whenever it runs.
         for name in declared.names {
-            locals.insert(name, Binding::Unknown);
+            locals.insert(name, Binding::Declared);
         }
         for (position, p) in def.parameters.iter_non_variadic_params().enumerate() {
             let name = p.parameter.name.to_string();
@@ -1720,6 +2040,34 @@ impl<'m> Indexer<'m, '_> {
             locals.insert(p.name.to_string(), Binding::Unknown);
         }
         locals
+    }
+
+    /// The items of a fixed-length `tuple[A, B, ...]` annotation.
+    fn tuple_items(&self, annotation: &Expr) -> Option<Vec<Option<Vec<TypeRef>>>> {
+        let Expr::Subscript(sub) = annotation else {
+            return None;
+        };
+        if !matches!(
+            self.resolve(&sub.value).as_deref(),
+            Some("builtins.tuple" | "typing.Tuple")
+        ) {
+            return None;
+        }
+        let Expr::Tuple(items) = sub.slice.as_ref() else {
+            return None;
+        };
+        if items.elts.iter().any(Expr::is_ellipsis_literal_expr) {
+            return None;
+        }
+        let items = items
+            .elts
+            .iter()
+            .map(|e| match self.annotation(e) {
+                Some(Shape::Instances(members)) if !members.is_empty() => Some(members),
+                _ => None,
+            })
+            .collect();
+        Some(items)
     }
 
     /// What a decorator says it passes first to the function it takes: `X` when its
@@ -1791,6 +2139,11 @@ impl<'m> Indexer<'m, '_> {
                 _ => None,
             });
         let key = key.filter(|_| !def.is_async);
+        if let Some(key) = &key
+            && let Some(items) = def.returns.as_deref().and_then(|r| self.tuple_items(r))
+        {
+            self.summary.item_returns.insert(key.clone(), items);
+        }
         self.functions.push(Returning {
             key,
             // A function that falls off its end returns `None`.
@@ -1798,7 +2151,10 @@ impl<'m> Indexer<'m, '_> {
             declared,
         });
         self.qual.push(format!("{}.<locals>", def.name));
+        // Values bound in the enclosing function may be rebound before this one runs.
+        let enclosing = std::mem::take(&mut self.flow);
         self.visit_body(&def.body);
+        self.flow = enclosing;
         self.qual.pop();
         if let Some(done) = self.functions.pop()
             && let Some(key) = done.key
@@ -1840,7 +2196,9 @@ impl<'m> Indexer<'m, '_> {
         // `name.attr` read by the test: until the body rebinds `name`, a write of
         // `name.attr` at the top of the body is on an object that has `attr`.
         let mut guards = read_attributes(test);
+        let outer = self.enter_body();
         for stmt in body {
+            self.before_stmt(stmt);
             match stmt {
                 Stmt::Assign(assign) if !guards.is_empty() => {
                     if let [Expr::Attribute(a)] = assign.targets.as_slice()
@@ -1857,8 +2215,10 @@ impl<'m> Indexer<'m, '_> {
                 }
                 _ => self.visit_stmt(stmt),
             }
+            self.after_stmt(stmt);
             guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
         }
+        self.leave_body(outer);
         self.narrowed.truncate(self.narrowed.len() - pushed);
     }
 
@@ -2237,6 +2597,22 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                         .flatten()
                 };
                 let locals = self.function_locals(def, &inferred);
+                if self.scopes.len() == 1 {
+                    let overload = def.decorator_list.iter().any(|d| {
+                        matches!(
+                            self.resolve(&d.expression).as_deref(),
+                            Some("typing.overload" | "typing_extensions.overload")
+                        )
+                    });
+                    if overload || def.decorator_list.is_empty() {
+                        let signature = self.signature(def, overload);
+                        self.summary
+                            .signatures
+                            .entry(def.name.to_string())
+                            .or_default()
+                            .push(signature);
+                    }
+                }
                 if self.scopes.len() == 1
                     && let Some(members) = self.passes_first(def)
                 {
@@ -2269,6 +2645,15 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                     && self.function_writes.contains(&a.start())
                 {
                     self.attr_write(Receiver::Definition, a.attr.as_str());
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                // `ctx.obj = Foo()` then `ctx.obj.title = "t"`: a write on the `Foo`.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && let Some(recv) = self.just_stored(&a.value, &assign.value)
+                {
+                    let value = self.value_shape(&assign.value);
+                    self.attr_write_typed(recv, a.attr.as_str(), value);
                     visitor::walk_stmt(self, stmt);
                     return;
                 }
@@ -2390,10 +2775,36 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                         self.store_target(vars, None);
                     }
                 }
+                // `with patch("mod.Popen") as popen: popen.return_value.wait.return_value
+                // = 0`: before anything else runs, every attribute of a new mock is
+                // another mock it makes, never a project instance.
+                if let Some(Stmt::Assign(first)) = w.body.first()
+                    && let [Expr::Attribute(a)] = first.targets.as_slice()
+                    && is_pure(&first.value)
+                    && let Some(root) = attribute_root(&a.value)
+                    && w.items.iter().any(|item| self.is_fresh_mock(item, root))
+                {
+                    for item in &w.items {
+                        self.visit_with_item(item);
+                    }
+                    self.visit_expr(&first.value);
+                    self.visit_body(&w.body[1..]);
+                    return;
+                }
                 visitor::walk_stmt(self, stmt);
             }
             _ => visitor::walk_stmt(self, stmt),
         }
+    }
+
+    fn visit_body(&mut self, body: &'m [Stmt]) {
+        let outer = self.enter_body();
+        for stmt in body {
+            self.before_stmt(stmt);
+            self.visit_stmt(stmt);
+            self.after_stmt(stmt);
+        }
+        self.leave_body(outer);
     }
 
     fn visit_comprehension(&mut self, comprehension: &'m ast::Comprehension) {
@@ -2591,6 +3002,102 @@ fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
 
 /// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
 /// stay on the safe side).
+/// The names a statement binds anywhere inside it (assignments, loop and `with`
+/// targets, `:=`, imports, definitions, `except ... as`, `del`), or `None` when it may
+/// bind names that cannot be listed (`from m import *`, `match` patterns).
+fn rebound_names(stmt: &Stmt) -> Option<Vec<&str>> {
+    struct Rebound<'a> {
+        names: Vec<&'a str>,
+        unlisted: bool,
+    }
+    impl<'a> Visitor<'a> for Rebound<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(def) => {
+                    // Its body is another scope; its decorators and defaults are not.
+                    self.names.push(def.name.as_str());
+                    for d in &def.decorator_list {
+                        self.visit_decorator(d);
+                    }
+                    self.visit_parameters(&def.parameters);
+                }
+                Stmt::ClassDef(def) => {
+                    self.names.push(def.name.as_str());
+                    for d in &def.decorator_list {
+                        self.visit_decorator(d);
+                    }
+                    if let Some(arguments) = &def.arguments {
+                        self.visit_arguments(arguments);
+                    }
+                }
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        self.names
+                            .push(bound.as_str().split('.').next().unwrap_or_default());
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    for alias in &import.names {
+                        if alias.name.as_str() == "*" {
+                            self.unlisted = true;
+                        }
+                        self.names
+                            .push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    }
+                }
+                Stmt::Match(_) => {
+                    self.unlisted = true;
+                }
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(n) if n.ctx != ExprContext::Load => self.names.push(n.id.as_str()),
+                // Its parameters are its own.
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+        fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            if let Some(name) = &h.name {
+                self.names.push(name.as_str());
+            }
+            visitor::walk_except_handler(self, handler);
+        }
+    }
+    let mut rebound = Rebound {
+        names: Vec::new(),
+        unlisted: false,
+    };
+    rebound.visit_stmt(stmt);
+    (!rebound.unlisted).then_some(rebound.names)
+}
+
+/// An expression whose evaluation runs no code: a literal or a name.
+fn is_pure(expr: &Expr) -> bool {
+    matches!(
+        expr,
+        Expr::Name(_)
+            | Expr::StringLiteral(_)
+            | Expr::BytesLiteral(_)
+            | Expr::NumberLiteral(_)
+            | Expr::BooleanLiteral(_)
+            | Expr::NoneLiteral(_)
+    )
+}
+
+/// The name a chain of attributes starts from (`a` in `a.b.c`).
+fn attribute_root(expr: &Expr) -> Option<&str> {
+    match expr {
+        Expr::Name(n) => Some(n.id.as_str()),
+        Expr::Attribute(a) => attribute_root(&a.value),
+        _ => None,
+    }
+}
+
 /// The name an attribute or subscript chain starts from (`a` in `a.b[0].c`).
 fn root_name(expr: &Expr) -> Option<&str> {
     match expr {

@@ -4,6 +4,7 @@ mod decide;
 mod index;
 mod rewrite;
 mod safety;
+mod signature;
 mod types;
 mod verdict;
 

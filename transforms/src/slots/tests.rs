@@ -770,3 +770,126 @@ fn an_unpacking_that_reads_the_attribute_it_writes_is_guarded() {
         [WRITE_A_ON_UNKNOWN]
     );
 }
+
+#[test]
+fn a_decorator_factory_s_overloads_type_what_it_makes_of_a_function() {
+    let factory = "import typing as t\n_F = t.Callable[..., t.Any]\n@t.overload\ndef make(name: _F) -> A: ...\n@t.overload\ndef make(name: str | None = None) -> t.Callable[[_F], A]: ...\ndef make(name=None):\n    return lambda f: A()\n";
+    // `@make("x")` and `@make()` match only the second overload: an `A`.
+    for decorator in ["@make(\"x\")", "@make()"] {
+        let code = format!(
+            "{factory}def test():\n    {decorator}\n    def cli():\n        pass\n    cli.a = 1\n"
+        );
+        assert!(b_unproven(&code).is_empty(), "{decorator}");
+    }
+    // `@make(f)` may match the first overload, whose result is called with the
+    // function: nothing says what that returns.
+    let code = format!(
+        "{factory}def test(f):\n    @make(f)\n    def cli():\n        pass\n    cli.a = 1\n"
+    );
+    assert_eq!(b_unproven(&code), [WRITE_A_ON_UNKNOWN]);
+    // A plain decorator makes what it returns.
+    let code = "def deco(f) -> A:\n    return A()\n@deco\ndef cli():\n    pass\ncli.a = 1\n";
+    assert!(b_unproven(code).is_empty());
+}
+
+#[test]
+fn an_attribute_read_right_after_it_is_stored_is_what_was_stored() {
+    let holder = "class Holder:\n    def __init__(self):\n        self.obj = None\n";
+    let ok = format!("{holder}def f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n");
+    assert!(b_unproven(&ok).is_empty());
+    // Code between the two (a call), a value that runs code, or a property on the
+    // holder may change what the attribute reads.
+    for code in [
+        "def f(h: Holder):\n    h.obj = A()\n    g()\n    h.obj.a = 1\n",
+        "def f(h: Holder):\n    h.obj = A()\n    h.obj.a = g()\n",
+        "def f(h):\n    h.obj = A()\n    h.obj.a = 1\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{holder}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+    let property = "class Holder:\n    @property\n    def obj(self):\n        return B()\n    @obj.setter\n    def obj(self, v):\n        pass\ndef f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n";
+    assert_eq!(b_unproven(property), [WRITE_A_ON_UNKNOWN]);
+}
+
+#[test]
+fn the_first_write_on_a_new_mock_configures_a_mock() {
+    let imports = "from unittest.mock import patch\n";
+    for code in [
+        "def t():\n    with patch('m.A') as m:\n        m.return_value.a = 0\n",
+        "def t():\n    with patch.object(A, 'f') as m:\n        m.a = 0\n",
+    ] {
+        assert!(b_unproven(&format!("{imports}{code}")).is_empty(), "{code}");
+    }
+    // A replacement object, or a statement before the write, may put anything there.
+    for code in [
+        "def t(x):\n    with patch('m.A', x) as m:\n        m.a = 0\n",
+        "def t(x):\n    with patch('m.A', new_callable=x) as m:\n        m.a = 0\n",
+        "def t(x):\n    with patch('m.A') as m:\n        m.return_value = x\n        m.return_value.a = 0\n",
+    ] {
+        assert_eq!(
+            b_unproven(&format!("{imports}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
+#[test]
+fn an_instance_of_a_class_without_bases_made_in_a_function_is_no_project_instance() {
+    assert!(
+        b_unproven("def f():\n    class Local:\n        pass\n    x = Local()\n    x.a = 1\n")
+            .is_empty()
+    );
+    // With a base, it is an instance of that base.
+    assert_eq!(
+        b_unproven("def f():\n    class Local(B):\n        pass\n    x = Local()\n    x.a = 1\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+}
+
+#[test]
+fn an_item_of_a_declared_tuple_return_and_a_method_called_on_it() {
+    let maker = "class Maker:\n    def split(self) -> tuple[object, A | None]:\n        return '', A()\n    def run(self):\n        name, made = self.split()\n";
+    assert!(b_unproven(&format!("{maker}        made.a = 1\n")).is_empty());
+    // Another item, and a tuple of any length, say nothing.
+    assert_eq!(
+        b_unproven(&format!("{maker}        name.a = 1\n")),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    let any_length = maker.replace("tuple[object, A | None]", "tuple[A, ...]");
+    assert_eq!(
+        b_unproven(&format!("{any_length}        made.a = 1\n")),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    // The same call unpacked twice binds the same way.
+    let twice = format!(
+        "{maker}        if name:\n            name, made = self.split()\n        made.a = 1\n"
+    );
+    assert!(b_unproven(&twice).is_empty());
+    // A method of the item's class returns what it declares.
+    let chained = "class A:\n    def __init__(self):\n        self.a = 1\n    def child(self) -> 'A':\n        return A()\nclass B:\n    def __init__(self):\n        self.b = 1\ndef make() -> tuple[int, A]:\n    return 0, A()\ndef f():\n    n, made = make()\n    c = made.child()\n    c.a = 2\n";
+    let p = decide(&[("m", false, chained)]);
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+}
+
+#[test]
+fn a_name_holds_its_last_value_until_something_rebinds_it() {
+    // `x` is bound two ways in the function, but right after `x = A()` it is an `A`.
+    let ok = "def f(items):\n    while items:\n        x = A()\n        g(x)\n        x.a = 1\n    for x in items:\n        pass\n";
+    assert!(b_unproven(ok).is_empty());
+    for code in [
+        // Rebound in between, in a nested block, or by a loop around the write.
+        "def f(items, y):\n    x = A()\n    if y:\n        x = y\n    x.a = 1\n",
+        "def f(items):\n    x = A()\n    while items:\n        x.a = 1\n        x = items.pop()\n",
+        "def f(items):\n    x = A()\n    for x in items:\n        x.a = 1\n",
+        // A nested function may rebind it whenever it is called.
+        "def f(items, y):\n    x = A()\n    def g():\n        nonlocal x\n        x = y\n    g()\n    x.a = 1\n",
+        // A star import may bind anything.
+        "def f(y):\n    x = A()\n    from m import *\n    x.a = 1\n    x = y\n",
+    ] {
+        assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN], "{code}");
+    }
+}

@@ -46,6 +46,15 @@ pub enum TypeRef {
     /// decorator: what the decorator's own annotation says it passes there
     /// (`def pass_context(f: Callable[Concatenate[Context, P], R])`).
     PassedBy(String),
+    /// What a decorator factory's result makes of the function it wraps: calling the
+    /// dotted function with arguments of this shape gives a callable, and this is
+    /// what calling that gives (`@command("name") def cli(): ...`).
+    Applied(String, super::signature::CallShape),
+    /// The item at this position of the tuple calling the dotted callee returns, by
+    /// its declared `tuple[A, B]` return type (`_, cmd, _ = self.resolve(...)`).
+    Item(String, usize),
+    /// What calling this method on an object of that type returns.
+    MethodOf(Box<TypeRef>, String),
 }
 
 impl TypeRef {
@@ -57,8 +66,25 @@ impl TypeRef {
             TypeRef::Of(_)
             | TypeRef::Call(_)
             | TypeRef::Inherited { .. }
-            | TypeRef::PassedBy(_) => false,
+            | TypeRef::PassedBy(_)
+            | TypeRef::Applied(..)
+            | TypeRef::Item(..)
+            | TypeRef::MethodOf(..) => false,
         }
+    }
+
+    /// A type only the project decision reads, from what other files say (an
+    /// inherited or decorator-given parameter type, a returned tuple's item, a
+    /// method's result on one of those): it may turn out unknown there.
+    pub fn is_deferred(&self) -> bool {
+        matches!(
+            self,
+            TypeRef::Inherited { .. }
+                | TypeRef::PassedBy(_)
+                | TypeRef::Applied(..)
+                | TypeRef::Item(..)
+                | TypeRef::MethodOf(..)
+        )
     }
 }
 
