@@ -12,7 +12,7 @@ use crate::engine::applicability_name;
 use crate::python::Mode;
 use crate::python::stats::{Change, Spread};
 use crate::verify::workload::{OutputCheck, WorkloadReport};
-use crate::verify::{FixOutcome, VerifyReport};
+use crate::verify::{Blame, FixOutcome, VerifyReport};
 
 /// Where the kept rewrites went, for the report's first sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,10 +42,15 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
     };
     writeln!(
         md,
-        "{} rewrites {outcome}, {} dropped because the test suite caught them. Every \
-         rewrite below was checked by running the project's own tests.\n",
+        "{} rewrites {outcome}, {}. Every rewrite below was checked by running the \
+         project's own tests.\n",
         report.kept_count(),
-        report.dropped_count()
+        dropped_summary(
+            report
+                .fixes
+                .iter()
+                .filter_map(|f| f.dropped_because.as_ref())
+        )
     )?;
 
     if let Some(workload) = &report.workload {
@@ -384,10 +389,96 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
 
+/// How many rewrites were dropped, by why: "none dropped", or "2 dropped (1 because
+/// the test suite caught it, 1 not exercised by the tests and not proven safe)".
+fn dropped_summary<'a>(blames: impl Iterator<Item = &'a Blame>) -> String {
+    // In the order the reasons are listed.
+    let mut counts = [0usize; 5];
+    for blame in blames {
+        let slot = match blame {
+            Blame::Tests { .. } | Blame::Collection { .. } => 0,
+            Blame::NotExercised => 1,
+            Blame::MemoryIncrease { .. } => 2,
+            Blame::WorkloadOutput { .. } | Blame::WorkloadIncrease { .. } => 3,
+            Blame::Inconclusive { .. } => 4,
+        };
+        counts[slot] += 1;
+    }
+    let total: usize = counts.iter().sum();
+    if total == 0 {
+        return "none dropped".into();
+    }
+    // Each reason for one rewrite, then for several.
+    let reasons = [
+        (
+            "because the test suite caught it",
+            "because the test suite caught them",
+        ),
+        (
+            "not exercised by the tests and not proven safe",
+            "not exercised by the tests and not proven safe",
+        ),
+        (
+            "because it raised the tests' memory",
+            "because they raised the tests' memory",
+        ),
+        (
+            "because it changed the workload's output or raised its peak",
+            "because they changed the workload's output or raised its peak",
+        ),
+        (
+            "because its test runs were inconclusive",
+            "because their test runs were inconclusive",
+        ),
+    ];
+    let parts: Vec<String> = counts
+        .iter()
+        .zip(reasons)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, (one, many))| format!("{n} {}", if *n == 1 { one } else { many }))
+        .collect();
+    format!("{total} dropped ({})", parts.join(", "))
+}
+
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
         Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_headline_says_why_rewrites_were_dropped() {
+        assert_eq!(dropped_summary([].iter()), "none dropped");
+        let blames = [
+            Blame::NotExercised,
+            Blame::Tests {
+                tests: vec!["t::a".into()],
+            },
+            Blame::NotExercised,
+        ];
+        assert_eq!(
+            dropped_summary(blames.iter()),
+            "3 dropped (1 because the test suite caught it, 2 not exercised by the tests \
+             and not proven safe)"
+        );
+        let blames = [
+            Blame::MemoryIncrease { change: 4096 },
+            Blame::Collection {
+                modules: vec!["m".into()],
+                text: "ImportError".into(),
+            },
+            Blame::Tests { tests: vec![] },
+        ];
+        assert_eq!(
+            dropped_summary(blames.iter()),
+            "3 dropped (2 because the test suite caught them, 1 because it raised the tests' \
+             memory)"
+        );
     }
 }
