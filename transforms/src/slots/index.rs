@@ -426,6 +426,10 @@ impl FileSummary {
     /// Gives back the spare capacity of its growing lists: every file's summary is held
     /// until the whole project is indexed.
     fn compact(&mut self) {
+        // Only a function some signature of which says what calling its result gives
+        // can type a decorated function; most say nothing.
+        self.signatures
+            .retain(|_, signatures| signatures.iter().any(|s| s.then.is_some()));
         self.classes.shrink_to_fit();
         self.facts.shrink_to_fit();
         for class in &mut self.classes {
@@ -438,6 +442,7 @@ impl FileSummary {
             ] {
                 list.shrink_to_fit();
             }
+            class.params.shrink_to_fit();
         }
     }
 }
@@ -986,6 +991,10 @@ impl<'m> Indexer<'m, '_> {
     /// Before a statement of a body: what it binds anywhere inside no longer holds an
     /// earlier value, in it or after it.
     fn before_stmt(&mut self, stmt: &'m Stmt) {
+        // Most statements follow no value worth forgetting: spared the walk.
+        if !self.flow.iter().flatten().any(|(_, value)| value.is_some()) {
+            return;
+        }
         match rebound_names(stmt) {
             Some(names) => {
                 if let Some(current) = self.flow.last_mut() {
