@@ -504,6 +504,9 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
             _ => visitor::walk_stmt(self, stmt),
         }
     }
+
+    // Imports are statements: the expressions (most of a file) are not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
 }
 
 /// Names bound in a scope (not descending into nested functions or classes), with how
@@ -1677,7 +1680,11 @@ impl<'m> Indexer<'m, '_> {
             types: Some(Vec::new()),
             declared,
         });
-        self.qual.push(format!("{}.<locals>", def.name));
+        // Pushed for every function, read only by a class inside one: no `format!`.
+        let mut locals = String::with_capacity(def.name.len() + ".<locals>".len());
+        locals.push_str(&def.name);
+        locals.push_str(".<locals>");
+        self.qual.push(locals);
         self.visit_body(&def.body);
         self.qual.pop();
         if let Some(done) = self.functions.pop()
