@@ -192,6 +192,11 @@ pub fn binding_sites(source: &SourceModule, name: &str) -> u32 {
 /// How many binding sites each of `names` has in the whole file, in any scope: one
 /// pass over the scopes for all of them.
 pub fn binding_counts(source: &SourceModule, names: &[&str]) -> Vec<u32> {
+    // Asked with no names by a file that imports none of interest (most files): the
+    // scopes are not walked for nothing.
+    if names.is_empty() {
+        return Vec::new();
+    }
     let body = &source.ast().body;
     let mut counts = vec![0; names.len()];
     let mut add = |locals: crate::bindings::scope::LocalNames| {

@@ -16,6 +16,11 @@ pub struct Suppressions {
 impl Suppressions {
     /// Collects the suppression comments of a parsed module.
     pub fn from_module(module: &SourceModule) -> Self {
+        // Every directive holds `pyslim:`; most files have none, and are spared
+        // collecting their comments.
+        if !module.source().contains("pyslim:") {
+            return Self::default();
+        }
         let mut lines = HashMap::new();
         for range in module.comments().iter() {
             let text = &module.source()[range.range()];

@@ -369,4 +369,7 @@ impl<'a> SourceOrderVisitor<'a> for NestedImports<'a> {
             _ => ruff_python_ast::visitor::source_order::walk_stmt(self, stmt),
         }
     }
+
+    // Imports are statements: the expressions (most of a body) are not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
 }

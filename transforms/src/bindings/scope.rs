@@ -51,7 +51,20 @@ pub type LocalNames<'a> = HashMap<&'a str, LocalName<'a>, rustc_hash::FxBuildHas
 
 /// Names bound by a function or lambda: its parameters plus its body.
 pub fn function_locals<'a>(parameters: Option<&'a Parameters>, body: Body<'a>) -> LocalNames<'a> {
-    let mut binder = Binder::default();
+    function_locals_among(parameters, body, |_| true)
+}
+
+/// [`function_locals`], only those names for which `keep` holds: a caller that asks
+/// about a few names (the builtins') is spared a map of every local.
+pub fn function_locals_among<'a>(
+    parameters: Option<&'a Parameters>,
+    body: Body<'a>,
+    keep: fn(&str) -> bool,
+) -> LocalNames<'a> {
+    let mut binder = Binder {
+        keep,
+        ..Binder::default()
+    };
     if let Some(parameters) = parameters {
         for param in parameters {
             binder.bind(param.name().id.as_str(), Site::Other);
@@ -63,7 +76,15 @@ pub fn function_locals<'a>(parameters: Option<&'a Parameters>, body: Body<'a>) -
 
 /// Names bound by a module or class body.
 pub fn body_locals<'a>(body: &'a [Stmt]) -> LocalNames<'a> {
-    let mut binder = Binder::default();
+    body_locals_among(body, |_| true)
+}
+
+/// [`body_locals`], only those names for which `keep` holds.
+pub fn body_locals_among<'a>(body: &'a [Stmt], keep: fn(&str) -> bool) -> LocalNames<'a> {
+    let mut binder = Binder {
+        keep,
+        ..Binder::default()
+    };
     binder.body(Body::Stmts(body));
     binder.names
 }
@@ -77,11 +98,22 @@ pub enum Body<'a> {
     Expr(&'a Expr),
 }
 
-#[derive(Default)]
 struct Binder<'a> {
     names: LocalNames<'a>,
     /// Inside a comprehension's `for` target: those names are the comprehension's own.
     in_comprehension_target: u32,
+    /// The names to record; the others are walked past.
+    keep: fn(&str) -> bool,
+}
+
+impl Default for Binder<'_> {
+    fn default() -> Self {
+        Self {
+            names: LocalNames::default(),
+            in_comprehension_target: 0,
+            keep: |_| true,
+        }
+    }
 }
 
 impl<'a> Binder<'a> {
@@ -97,13 +129,15 @@ impl<'a> Binder<'a> {
     }
 
     fn bind(&mut self, name: &'a str, site: Site<'a>) {
-        let entry = self.names.entry(name).or_default();
-        entry.bindings += 1;
-        entry.site = (entry.bindings == 1).then_some(site);
+        if let Some(entry) = self.entry(name) {
+            entry.bindings += 1;
+            entry.site = (entry.bindings == 1).then_some(site);
+        }
     }
 
-    fn entry(&mut self, name: &'a str) -> &mut LocalName<'a> {
-        self.names.entry(name).or_default()
+    /// The record of `name`, unless it is not kept.
+    fn entry(&mut self, name: &'a str) -> Option<&mut LocalName<'a>> {
+        (self.keep)(name).then(|| self.names.entry(name).or_default())
     }
 
     /// Binds the names in an assignment target, recording `site` when the target is a
@@ -217,13 +251,15 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                     self.bind_target(&assign.target, Site::AnnAssign(assign));
                 } else if let Expr::Name(name) = assign.target.as_ref() {
                     // `x: int` alone makes `x` local without binding it.
-                    self.entry(name.id.as_str());
+                    let _ = self.entry(name.id.as_str());
                 }
             }
             Stmt::AugAssign(assign) => {
                 self.visit_expr(&assign.value);
                 if let Expr::Name(name) = assign.target.as_ref() {
-                    self.entry(name.id.as_str()).augmented += 1;
+                    if let Some(entry) = self.entry(name.id.as_str()) {
+                        entry.augmented += 1;
+                    }
                 } else {
                     self.visit_expr(&assign.target);
                 }
@@ -264,12 +300,16 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
             }
             Stmt::Global(global) => {
                 for name in &global.names {
-                    self.entry(name.id.as_str()).global = true;
+                    if let Some(entry) = self.entry(name.id.as_str()) {
+                        entry.global = true;
+                    }
                 }
             }
             Stmt::Nonlocal(nonlocal) => {
                 for name in &nonlocal.names {
-                    self.entry(name.id.as_str()).nonlocal = true;
+                    if let Some(entry) = self.entry(name.id.as_str()) {
+                        entry.nonlocal = true;
+                    }
                 }
             }
             _ => walk_stmt(self, stmt),
@@ -282,7 +322,11 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                 ExprContext::Store if self.in_comprehension_target == 0 => {
                     self.bind(name.id.as_str(), Site::Other);
                 }
-                ExprContext::Del => self.entry(name.id.as_str()).deleted = true,
+                ExprContext::Del => {
+                    if let Some(entry) = self.entry(name.id.as_str()) {
+                        entry.deleted = true;
+                    }
+                }
                 _ => {}
             },
             Expr::Named(named) => {

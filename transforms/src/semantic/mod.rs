@@ -23,7 +23,7 @@ use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::bindings::scope::{Body, body_locals, function_locals};
+use crate::bindings::scope::{Body, body_locals, body_locals_among, function_locals_among};
 
 /// The names of the `builtins` module (CPython 3.11, public names and `__import__`).
 pub const BUILTINS: &[&str] = &[
@@ -181,7 +181,12 @@ pub const BUILTINS: &[&str] = &[
 
 /// Whether `name` is the name of a builtin (wherever it is used).
 pub fn is_builtin_name(name: &str) -> bool {
-    BUILTINS.contains(&name)
+    // Asked for nearly every name the slots index resolves: a scan of the list, one
+    // string comparison per builtin of the same length, was a visible share of a
+    // whole-tree run.
+    static SET: std::sync::LazyLock<HashSet<&'static str>> =
+        std::sync::LazyLock::new(|| BUILTINS.iter().copied().collect());
+    SET.contains(name)
 }
 
 /// The absolute module a `from` import names: `from ..pkg import x` (`level` 2,
@@ -321,11 +326,15 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => {
-                let locals = function_locals(Some(&f.parameters), Body::Stmts(&f.body));
+                let locals = function_locals_among(
+                    Some(&f.parameters),
+                    Body::Stmts(&f.body),
+                    is_builtin_name,
+                );
                 self.scope(f.range(), locals.into_keys());
             }
             Stmt::ClassDef(c) => {
-                let locals = body_locals(&c.body);
+                let locals = body_locals_among(&c.body, is_builtin_name);
                 self.scope(c.range(), locals.into_keys());
             }
             _ => {}
@@ -336,7 +345,11 @@ impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
     fn visit_expr(&mut self, expr: &'a Expr) {
         match expr {
             Expr::Lambda(l) => {
-                let locals = function_locals(l.parameters.as_deref(), Body::Expr(&l.body));
+                let locals = function_locals_among(
+                    l.parameters.as_deref(),
+                    Body::Expr(&l.body),
+                    is_builtin_name,
+                );
                 self.scope(l.range(), locals.into_keys());
             }
             Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {

@@ -13,7 +13,7 @@ use ruff_python_ast::helpers::{map_callable, map_subscript};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextRange};
 
 use crate::semantic::{self, Names};
 use crate::suppression::Suppressions;
@@ -574,6 +574,9 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
             _ => visitor::walk_stmt(self, stmt),
         }
     }
+
+    // Imports are statements: the expressions (most of a file) are not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
 }
 
 /// Names bound in a scope (not descending into nested functions or classes), with how
@@ -784,39 +787,42 @@ impl<'m> Indexer<'m, '_> {
         if !self.is_global(first) {
             return None;
         }
+        // Built in one allocation, sized for the whole name: this runs for nearly
+        // every call and name of a file.
+        let rest_len: usize = rest.iter().map(|s| s.len() + 1).sum();
         if self.names.may_be_builtin(first, expr.start())
             && !self.summary.imports.contains_key(*first)
             && !self.in_nested_class(first)
         {
-            return Some(format!("builtins.{}", name.segments().join(".")));
+            return Some(joined(&["builtins", first], rest, rest_len));
         }
-        let root = self.resolve_root(first)?;
-        let mut out = root;
-        for s in rest {
-            out.push('.');
-            out.push_str(s);
-        }
-        Some(out)
+        self.resolve_root_with(first, rest, rest_len)
     }
 
     fn resolve_root(&self, first: &str) -> Option<String> {
+        self.resolve_root_with(first, &[], 0)
+    }
+
+    /// [`Self::resolve_root`] of `first`, then `.` and each of `rest` (`rest_len`:
+    /// their length with the dots).
+    fn resolve_root_with(&self, first: &str, rest: &[&str], rest_len: usize) -> Option<String> {
         for scope in self.scopes.iter().rev() {
             if let Scope::Class { nested, .. } = scope
                 && let Some(q) = nested.get(first)
             {
-                return Some(format!("{}.{q}", self.summary.module));
+                return Some(joined(&[&self.summary.module, q], rest, rest_len));
             }
         }
         if let Some(target) = self.summary.imports.get(first) {
-            return Some(target.clone());
+            return Some(joined(&[target], rest, rest_len));
         }
         if self.summary.module_names.contains(first) {
-            return Some(format!("{}.{first}", self.summary.module));
+            return Some(joined(&[&self.summary.module, first], rest, rest_len));
         }
         // Possibly the builtin (a star import does not rule it out): an analysis that
         // must not miss `vars(self)` or `setattr(self, ...)` takes it for one.
         if semantic::is_builtin_name(first) && !self.names.bound_at_module(first) {
-            return Some(format!("builtins.{first}"));
+            return Some(joined(&["builtins", first], rest, rest_len));
         }
         None
     }
@@ -1480,6 +1486,11 @@ impl<'m> Indexer<'m, '_> {
 
     /// `typing.cast(T, value)`: what `T` says (`None` when the call is no cast).
     fn cast_to(&self, call: &ast::ExprCall) -> Option<Option<Shape>> {
+        // Only a call of two arguments can be a cast that says something: most calls
+        // are not, and are spared resolving their callee.
+        if call.arguments.args.len() != 2 {
+            return None;
+        }
         let is_cast = matches!(
             self.resolve(&call.func).as_deref(),
             Some("typing.cast" | "typing_extensions.cast")
@@ -1635,12 +1646,11 @@ impl<'m> Indexer<'m, '_> {
     }
 
     fn instance_of(&self, callee: &str) -> Receiver {
-        let (first, rest) = callee.split_once('.').unwrap_or((callee, ""));
-        match self.resolve_root(first) {
-            Some(root) if rest.is_empty() => Receiver::Instance(root),
-            Some(root) => Receiver::Instance(format!("{root}.{rest}")),
-            None => Receiver::Unknown,
-        }
+        let found = match callee.split_once('.') {
+            Some((first, rest)) => self.resolve_root_with(first, &[rest], rest.len() + 1),
+            None => self.resolve_root(callee),
+        };
+        found.map_or(Receiver::Unknown, Receiver::Instance)
     }
 
     fn current_method_class(&self) -> Option<usize> {
@@ -1738,9 +1748,10 @@ impl<'m> Indexer<'m, '_> {
             ..ClassSummary::default()
         };
         if let Some(first) = def.body.first() {
-            let (class_line, _) = self.source.line_column(def.name.start());
-            let (body_line, _) = self.source.line_column(first.start());
-            class.one_line = class_line == body_line;
+            // On the same line when no line break (`\n`, `\r\n` or `\r`) lies between:
+            // a line index of the file, built for this alone, cost more than the scan.
+            let between = &self.source.source()[TextRange::new(def.name.start(), first.start())];
+            class.one_line = !between.bytes().any(|b| b == b'\n' || b == b'\r');
         }
         if let Some(args) = &def.arguments {
             for base in &*args.args {
@@ -2159,7 +2170,11 @@ impl<'m> Indexer<'m, '_> {
             types: Some(Vec::new()),
             declared,
         });
-        self.qual.push(format!("{}.<locals>", def.name));
+        // Pushed for every function, read only by a class inside one: no `format!`.
+        let mut locals = String::with_capacity(def.name.len() + ".<locals>".len());
+        locals.push_str(&def.name);
+        locals.push_str(".<locals>");
+        self.qual.push(locals);
         // Values bound in the enclosing function may be rebound before this one runs.
         let enclosing = std::mem::take(&mut self.flow);
         self.visit_body(&def.body);
@@ -2443,25 +2458,41 @@ impl<'m> Indexer<'m, '_> {
         {
             self.summary.classes[c].zero_arg_super = true;
         }
+        // A call that passes nothing hands no object on (most calls of a method on
+        // `self` or of a library function with no arguments): what follows is spared.
+        if args.is_empty() && call.arguments.keywords.is_empty() {
+            return;
+        }
+        // What the callee is, and for `obj.method(...)` what `obj` is, each worked out
+        // once: the questions below ask them several times.
+        let func_recv = std::cell::OnceCell::new();
+        let func_receiver = || func_recv.get_or_init(|| self.receiver(&call.func));
+        let value_recv = match call.func.as_ref() {
+            Expr::Attribute(a) => Some(self.receiver(&a.value)),
+            _ => None,
+        };
         // `self` or a possible instance handed to other code.
-        let in_project_method = match call.func.as_ref() {
+        let in_project_method = match (call.func.as_ref(), &value_recv) {
             // A method of the instance itself, or of a base (`Base.__init__(self)`,
             // `super().__init__(...)`).
-            Expr::Attribute(a) => {
-                matches!(
-                    self.receiver(&a.value),
-                    Receiver::SelfOf(_) | Receiver::ClassOf(_)
-                ) || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+            (Expr::Attribute(a), Some(value_recv)) => {
+                matches!(value_recv, Receiver::SelfOf(_) | Receiver::ClassOf(_))
+                    || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
                     // `self.__class__(self)`: the class's own constructor.
-                    || matches!(self.receiver(&call.func), Receiver::ClassOf(_))
+                    || matches!(func_receiver(), Receiver::ClassOf(_))
             }
             // `cls(...)`, `type(self)(...)`.
-            _ => matches!(self.receiver(&call.func), Receiver::ClassOf(_)),
+            _ => matches!(func_receiver(), Receiver::ClassOf(_)),
         };
         // A method of an object of known class (`inline.process_text(state)` with
         // `inline: InlineParser`) is named `pkg.mod.InlineParser.process_text`, which
         // the project decision finds among the class's methods.
-        let callee = callee.or_else(|| self.method_callee(&call.func));
+        let callee = callee.or_else(|| {
+            self.method_callee(
+                &call.func,
+                value_recv.as_ref().unwrap_or_else(func_receiver),
+            )
+        });
         if !in_project_method {
             let passed: Vec<Receiver> = args
                 .iter()
@@ -2485,8 +2516,10 @@ impl<'m> Indexer<'m, '_> {
             // `plugin(self)`: the object called may be typed only project-wide.
             let called = match (&callee, call.func.as_ref()) {
                 (None, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_)) => {
-                    match self.receiver(&call.func) {
-                        found @ (Receiver::AttrOf { .. } | Receiver::Typed(_)) => Some(found),
+                    match func_receiver() {
+                        found @ (Receiver::AttrOf { .. } | Receiver::Typed(_)) => {
+                            Some(found.clone())
+                        }
                         _ => None,
                     }
                 }
@@ -2539,9 +2572,10 @@ impl<'m> Indexer<'m, '_> {
     /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`; `obj`
     /// itself, called, when it is annotated with one class: `pkg.mod.Cls.__call__`
     /// (an instance of the class or a subclass, whose `__call__` is project code).
-    fn method_callee(&self, func: &Expr) -> Option<String> {
+    /// `recv`: what `obj` is for `obj.method`, else what `func` is.
+    fn method_callee(&self, func: &Expr, recv: &Receiver) -> Option<String> {
         let Expr::Attribute(a) = func else {
-            return match self.receiver(func) {
+            return match recv {
                 Receiver::Typed(members) => match members.as_slice() {
                     [TypeRef::Of(d)] => Some(format!("{d}.__call__")),
                     _ => None,
@@ -2549,9 +2583,9 @@ impl<'m> Indexer<'m, '_> {
                 _ => None,
             };
         };
-        let class = match self.receiver(&a.value) {
+        let class = match recv {
             Receiver::Typed(members) => match members.as_slice() {
-                [TypeRef::Of(d)] => d.clone(),
+                [TypeRef::Of(d)] => d,
                 _ => return None,
             },
             Receiver::Instance(d) => d,
@@ -2850,6 +2884,24 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
     }
 }
 
+/// `head` then `rest`, joined with dots, in one allocation (`rest_len`: the length of
+/// `rest` with a dot before each).
+fn joined(head: &[&str], rest: &[&str], rest_len: usize) -> String {
+    let head_len: usize = head.iter().map(|s| s.len() + 1).sum();
+    let mut out = String::with_capacity(head_len + rest_len);
+    for (i, part) in head.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(part);
+    }
+    for part in rest {
+        out.push('.');
+        out.push_str(part);
+    }
+    out
+}
+
 /// What the `global` and `nonlocal` statements anywhere in a body (nested functions
 /// and classes included) declare.
 #[derive(Default)]
@@ -2872,6 +2924,9 @@ impl<'a> Visitor<'a> for Declarations {
         }
         visitor::walk_stmt(self, stmt);
     }
+
+    // Only statements declare: the expressions (most of a body) are not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
 }
 
 /// The [`Declarations`] of `body`.
