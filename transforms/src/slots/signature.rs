@@ -167,56 +167,50 @@ mod tests {
         }
     }
 
+    fn signature(overload: bool, params: Vec<Param>, then: Option<&str>) -> Signature {
+        Signature {
+            overload,
+            params,
+            var_positional: !overload,
+            var_keyword: true,
+            then: then.map(|c| vec![TypeRef::Of(c.into())]),
+        }
+    }
+
     /// `command`'s overloads in click: `(name: Callable)`, `(name, cls, **attrs)`,
-    /// `(name=None, *, cls, **attrs)`, `(name=..., cls=None, **attrs)`.
+    /// `(name=None, *, cls, **attrs)`, `(name=..., cls=None, **attrs)`, then the
+    /// definition (`*args, **kwargs` here), not read while there are overloads.
     fn command() -> Vec<Signature> {
-        let of = |c: &str| Some(vec![TypeRef::Of(c.into())]);
+        use ParamKind::{KeywordOnly, Positional};
+        let mut callable_only = signature(true, vec![param("name", Positional, false, true)], None);
+        callable_only.var_keyword = false;
         vec![
-            Signature {
-                overload: true,
-                params: vec![param("name", ParamKind::Positional, false, true)],
-                var_positional: false,
-                var_keyword: false,
-                then: None,
-            },
-            Signature {
-                overload: true,
-                params: vec![
-                    param("name", ParamKind::Positional, false, false),
-                    param("cls", ParamKind::Positional, false, false),
+            callable_only,
+            signature(
+                true,
+                vec![
+                    param("name", Positional, false, false),
+                    param("cls", Positional, false, false),
                 ],
-                var_positional: false,
-                var_keyword: true,
-                then: of("m.Custom"),
-            },
-            Signature {
-                overload: true,
-                params: vec![
-                    param("name", ParamKind::Positional, true, false),
-                    param("cls", ParamKind::KeywordOnly, false, false),
+                Some("m.Custom"),
+            ),
+            signature(
+                true,
+                vec![
+                    param("name", Positional, true, false),
+                    param("cls", KeywordOnly, false, false),
                 ],
-                var_positional: false,
-                var_keyword: true,
-                then: of("m.Custom"),
-            },
-            Signature {
-                overload: true,
-                params: vec![
-                    param("name", ParamKind::Positional, true, false),
-                    param("cls", ParamKind::Positional, true, false),
+                Some("m.Custom"),
+            ),
+            signature(
+                true,
+                vec![
+                    param("name", Positional, true, false),
+                    param("cls", Positional, true, false),
                 ],
-                var_positional: false,
-                var_keyword: true,
-                then: of("m.Command"),
-            },
-            // The definition: not read while there are overloads.
-            Signature {
-                overload: false,
-                params: vec![],
-                var_positional: true,
-                var_keyword: true,
-                then: of("m.Other"),
-            },
+                Some("m.Command"),
+            ),
+            signature(false, vec![], Some("m.Other")),
         ]
     }
 

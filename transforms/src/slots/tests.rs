@@ -695,180 +695,165 @@ fn a_name_declared_global_or_nonlocal_is_not_typed_by_one_scope() {
     assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
 }
 
-#[test]
-fn an_override_s_unannotated_parameter_is_what_the_base_annotates() {
-    let base = "class Base:\n    def handle(self, target: A, n: int):\n        pass\n";
-    // Same position and name as the base's annotated parameter: an `A`.
-    assert!(
-        b_unproven(&format!(
-            "{base}class Sub(Base):\n    def handle(self, target, n):\n        target.a = 1\n"
-        ))
-        .is_empty()
-    );
-    // Another name at that position, a rebound parameter, or a constructor (called
-    // with what its own callers pass) says nothing.
-    for code in [
-        "class Sub(Base):\n    def handle(self, other, n):\n        other.a = 1\n",
-        "class Sub(Base):\n    def handle(self, target, n):\n        target = make()\n        target.a = 1\n",
-        "class Base2:\n    def __init__(self, target: A):\n        pass\nclass Sub(Base2):\n    def __init__(self, target):\n        target.a = 1\n",
-    ] {
+/// After `prefix`, each of `typed` leaves `B` of [`TWO_CLASSES`] proven (its write of
+/// `a` lands on an object pyslim knows is an `A`, or no project instance), and each of
+/// `untyped` leaves it unproven by that write.
+fn assert_typed_writes(prefix: &str, typed: &[&str], untyped: &[&str]) {
+    for code in typed {
+        assert!(b_unproven(&format!("{prefix}{code}")).is_empty(), "{code}");
+    }
+    for code in untyped {
         assert_eq!(
-            b_unproven(&format!("{base}{code}")),
+            b_unproven(&format!("{prefix}{code}")),
             [WRITE_A_ON_UNKNOWN],
             "{code}"
         );
     }
-    // Every base that defines the method must annotate the parameter.
-    assert_eq!(
-        b_unproven(&format!(
-            "{base}class Other:\n    def handle(self, target, n):\n        pass\nclass Sub(Base, Other):\n    def handle(self, target, n):\n        target.a = 1\n"
-        )),
-        [WRITE_A_ON_UNKNOWN]
+}
+
+#[test]
+fn an_override_s_unannotated_parameter_is_what_the_base_annotates() {
+    assert_typed_writes(
+        "class Base:\n    def handle(self, target: A, n: int):\n        pass\n",
+        // Same position and name as the base's annotated parameter: an `A`.
+        &["class Sub(Base):\n    def handle(self, target, n):\n        target.a = 1\n"],
+        &[
+            // Another name at that position, a rebound parameter, or a constructor
+            // (called with what its own callers pass) says nothing.
+            "class Sub(Base):\n    def handle(self, other, n):\n        other.a = 1\n",
+            "class Sub(Base):\n    def handle(self, target, n):\n        target = make()\n        target.a = 1\n",
+            "class Base2:\n    def __init__(self, target: A):\n        pass\nclass Sub(Base2):\n    def __init__(self, target):\n        target.a = 1\n",
+            // Every base that defines the method must annotate the parameter.
+            "class Other:\n    def handle(self, target, n):\n        pass\nclass Sub(Base, Other):\n    def handle(self, target, n):\n        target.a = 1\n",
+        ],
     );
 }
 
 #[test]
 fn a_decorator_s_annotation_types_the_first_parameter_it_passes() {
     let deco = "import typing as t\nfrom typing_extensions import Concatenate\n";
+    let callback = "def test():\n    @passing\n    def cli(ctx, n):\n        ctx.a = 1\n";
     for signature in [
         "def passing(f: t.Callable[Concatenate[A, P], R]) -> t.Callable[P, R]:\n    return f\n",
         "def passing(f: t.Callable[[A, int], R]) -> t.Callable[[int], R]:\n    return f\n",
     ] {
-        let code = format!(
-            "{deco}{signature}def test():\n    @passing\n    def cli(ctx, n):\n        ctx.a = 1\n"
-        );
-        assert!(b_unproven(&code).is_empty(), "{signature}");
+        assert_typed_writes(&format!("{deco}{signature}"), &[callback], &[]);
     }
-    // Only the innermost decorator gets the function itself, and only the first
-    // parameter is typed.
-    let passing =
-        "def passing(f: t.Callable[Concatenate[A, P], R]) -> t.Callable[P, R]:\n    return f\n";
-    for code in [
-        "@passing\n@other\ndef cli(ctx):\n    ctx.a = 1\n",
-        "@passing\ndef cli(n, ctx):\n    ctx.a = 1\n",
-        "@passing()\ndef cli(ctx):\n    ctx.a = 1\n",
-    ] {
-        assert_eq!(
-            b_unproven(&format!("{deco}{passing}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
+    assert_typed_writes(
+        &format!(
+            "{deco}def passing(f: t.Callable[Concatenate[A, P], R]) -> t.Callable[P, R]:\n    return f\n"
+        ),
+        &[],
+        // Only the innermost decorator gets the function itself, and only the first
+        // parameter is typed.
+        &[
+            "@passing\n@other\ndef cli(ctx):\n    ctx.a = 1\n",
+            "@passing\ndef cli(n, ctx):\n    ctx.a = 1\n",
+            "@passing()\ndef cli(ctx):\n    ctx.a = 1\n",
+        ],
+    );
 }
 
 #[test]
 fn an_unpacking_that_reads_the_attribute_it_writes_is_guarded() {
-    // The value is evaluated before any target is assigned: `o` has `a` already.
-    assert!(b_unproven("def f(o):\n    rest, o.a = o.a, []\n").is_empty());
-    // A target before it rebinds `o`, or the value reads another attribute.
-    assert_eq!(
-        b_unproven("def f(o, p):\n    o, o.a = p, o.a\n"),
-        [WRITE_A_ON_UNKNOWN]
-    );
-    assert_eq!(
-        b_unproven("def f(o):\n    rest, o.a = o.b, []\n"),
-        [WRITE_A_ON_UNKNOWN]
+    assert_typed_writes(
+        "",
+        // The value is evaluated before any target is assigned: `o` has `a` already.
+        &["def f(o):\n    rest, o.a = o.a, []\n"],
+        // A target before it rebinds `o`, or the value reads another attribute.
+        &[
+            "def f(o, p):\n    o, o.a = p, o.a\n",
+            "def f(o):\n    rest, o.a = o.b, []\n",
+        ],
     );
 }
 
 #[test]
 fn a_decorator_factory_s_overloads_type_what_it_makes_of_a_function() {
-    let factory = "import typing as t\n_F = t.Callable[..., t.Any]\n@t.overload\ndef make(name: _F) -> A: ...\n@t.overload\ndef make(name: str | None = None) -> t.Callable[[_F], A]: ...\ndef make(name=None):\n    return lambda f: A()\n";
-    // `@make("x")` and `@make()` match only the second overload: an `A`.
-    for decorator in ["@make(\"x\")", "@make()"] {
-        let code = format!(
-            "{factory}def test():\n    {decorator}\n    def cli():\n        pass\n    cli.a = 1\n"
-        );
-        assert!(b_unproven(&code).is_empty(), "{decorator}");
-    }
-    // `@make(f)` may match the first overload, whose result is called with the
-    // function: nothing says what that returns.
-    let code = format!(
-        "{factory}def test(f):\n    @make(f)\n    def cli():\n        pass\n    cli.a = 1\n"
+    assert_typed_writes(
+        "import typing as t\n_F = t.Callable[..., t.Any]\n@t.overload\ndef make(name: _F) -> A: ...\n@t.overload\ndef make(name: str | None = None) -> t.Callable[[_F], A]: ...\ndef make(name=None):\n    return lambda f: A()\n",
+        // `@make("x")` and `@make()` match only the second overload: an `A`.
+        &[
+            "def test():\n    @make(\"x\")\n    def cli():\n        pass\n    cli.a = 1\n",
+            "def test():\n    @make()\n    def cli():\n        pass\n    cli.a = 1\n",
+        ],
+        // `@make(f)` may match the first overload, whose result is called with the
+        // function: nothing says what that returns.
+        &["def test(f):\n    @make(f)\n    def cli():\n        pass\n    cli.a = 1\n"],
     );
-    assert_eq!(b_unproven(&code), [WRITE_A_ON_UNKNOWN]);
     // A plain decorator makes what it returns.
-    let code = "def deco(f) -> A:\n    return A()\n@deco\ndef cli():\n    pass\ncli.a = 1\n";
-    assert!(b_unproven(code).is_empty());
+    assert_typed_writes(
+        "def deco(f) -> A:\n    return A()\n",
+        &["@deco\ndef cli():\n    pass\ncli.a = 1\n"],
+        &[],
+    );
 }
 
 #[test]
 fn an_attribute_read_right_after_it_is_stored_is_what_was_stored() {
-    let holder = "class Holder:\n    def __init__(self):\n        self.obj = None\n";
-    let ok = format!("{holder}def f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n");
-    assert!(b_unproven(&ok).is_empty());
-    // Code between the two (a call), a value that runs code, or a property on the
-    // holder may change what the attribute reads.
-    for code in [
-        "def f(h: Holder):\n    h.obj = A()\n    g()\n    h.obj.a = 1\n",
-        "def f(h: Holder):\n    h.obj = A()\n    h.obj.a = g()\n",
-        "def f(h):\n    h.obj = A()\n    h.obj.a = 1\n",
-    ] {
-        assert_eq!(
-            b_unproven(&format!("{holder}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
-    let property = "class Holder:\n    @property\n    def obj(self):\n        return B()\n    @obj.setter\n    def obj(self, v):\n        pass\ndef f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n";
-    assert_eq!(b_unproven(property), [WRITE_A_ON_UNKNOWN]);
+    assert_typed_writes(
+        "class Holder:\n    def __init__(self):\n        self.obj = None\n",
+        &["def f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n"],
+        // Code between the two (a call), a value that runs code, or a holder of
+        // unknown type may change what the attribute reads.
+        &[
+            "def f(h: Holder):\n    h.obj = A()\n    g()\n    h.obj.a = 1\n",
+            "def f(h: Holder):\n    h.obj = A()\n    h.obj.a = g()\n",
+            "def f(h):\n    h.obj = A()\n    h.obj.a = 1\n",
+        ],
+    );
+    // So may a property.
+    assert_typed_writes(
+        "class Holder:\n    @property\n    def obj(self):\n        return B()\n    @obj.setter\n    def obj(self, v):\n        pass\n",
+        &[],
+        &["def f(h: Holder):\n    h.obj = A()\n    h.obj.a = 1\n"],
+    );
 }
 
 #[test]
 fn the_first_write_on_a_new_mock_configures_a_mock() {
-    let imports = "from unittest.mock import patch\n";
-    for code in [
-        "def t():\n    with patch('m.A') as m:\n        m.return_value.a = 0\n",
-        "def t():\n    with patch.object(A, 'f') as m:\n        m.a = 0\n",
-    ] {
-        assert!(b_unproven(&format!("{imports}{code}")).is_empty(), "{code}");
-    }
-    // A replacement object, or a statement before the write, may put anything there.
-    for code in [
-        "def t(x):\n    with patch('m.A', x) as m:\n        m.a = 0\n",
-        "def t(x):\n    with patch('m.A', new_callable=x) as m:\n        m.a = 0\n",
-        "def t(x):\n    with patch('m.A') as m:\n        m.return_value = x\n        m.return_value.a = 0\n",
-    ] {
-        assert_eq!(
-            b_unproven(&format!("{imports}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
+    assert_typed_writes(
+        "from unittest.mock import patch\n",
+        &[
+            "def t():\n    with patch('m.A') as m:\n        m.return_value.a = 0\n",
+            "def t():\n    with patch.object(A, 'f') as m:\n        m.a = 0\n",
+        ],
+        // A replacement object, or a statement before the write, may put anything
+        // there.
+        &[
+            "def t(x):\n    with patch('m.A', x) as m:\n        m.a = 0\n",
+            "def t(x):\n    with patch('m.A', new_callable=x) as m:\n        m.a = 0\n",
+            "def t(x):\n    with patch('m.A') as m:\n        m.return_value = x\n        m.return_value.a = 0\n",
+        ],
+    );
 }
 
 #[test]
 fn an_instance_of_a_class_without_bases_made_in_a_function_is_no_project_instance() {
-    assert!(
-        b_unproven("def f():\n    class Local:\n        pass\n    x = Local()\n    x.a = 1\n")
-            .is_empty()
-    );
-    // With a base, it is an instance of that base.
-    assert_eq!(
-        b_unproven("def f():\n    class Local(B):\n        pass\n    x = Local()\n    x.a = 1\n"),
-        [WRITE_A_ON_UNKNOWN]
+    assert_typed_writes(
+        "",
+        &["def f():\n    class Local:\n        pass\n    x = Local()\n    x.a = 1\n"],
+        // With a base, it is an instance of that base.
+        &["def f():\n    class Local(B):\n        pass\n    x = Local()\n    x.a = 1\n"],
     );
 }
 
 #[test]
 fn an_item_of_a_declared_tuple_return_and_a_method_called_on_it() {
     let maker = "class Maker:\n    def split(self) -> tuple[object, A | None]:\n        return '', A()\n    def run(self):\n        name, made = self.split()\n";
-    assert!(b_unproven(&format!("{maker}        made.a = 1\n")).is_empty());
-    // Another item, and a tuple of any length, say nothing.
-    assert_eq!(
-        b_unproven(&format!("{maker}        name.a = 1\n")),
-        [WRITE_A_ON_UNKNOWN]
+    assert_typed_writes(
+        maker,
+        // The same call unpacked twice binds the same way.
+        &[
+            "        made.a = 1\n",
+            "        if name:\n            name, made = self.split()\n        made.a = 1\n",
+        ],
+        // Another item says nothing.
+        &["        name.a = 1\n"],
     );
+    // Nor does a tuple of any length.
     let any_length = maker.replace("tuple[object, A | None]", "tuple[A, ...]");
-    assert_eq!(
-        b_unproven(&format!("{any_length}        made.a = 1\n")),
-        [WRITE_A_ON_UNKNOWN]
-    );
-    // The same call unpacked twice binds the same way.
-    let twice = format!(
-        "{maker}        if name:\n            name, made = self.split()\n        made.a = 1\n"
-    );
-    assert!(b_unproven(&twice).is_empty());
+    assert_typed_writes(&any_length, &[], &["        made.a = 1\n"]);
     // A method of the item's class returns what it declares.
     let chained = "class A:\n    def __init__(self):\n        self.a = 1\n    def child(self) -> 'A':\n        return A()\nclass B:\n    def __init__(self):\n        self.b = 1\ndef make() -> tuple[int, A]:\n    return 0, A()\ndef f():\n    n, made = make()\n    c = made.child()\n    c.a = 2\n";
     let p = decide(&[("m", false, chained)]);
@@ -877,19 +862,22 @@ fn an_item_of_a_declared_tuple_return_and_a_method_called_on_it() {
 
 #[test]
 fn a_name_holds_its_last_value_until_something_rebinds_it() {
-    // `x` is bound two ways in the function, but right after `x = A()` it is an `A`.
-    let ok = "def f(items):\n    while items:\n        x = A()\n        g(x)\n        x.a = 1\n    for x in items:\n        pass\n";
-    assert!(b_unproven(ok).is_empty());
-    for code in [
-        // Rebound in between, in a nested block, or by a loop around the write.
-        "def f(items, y):\n    x = A()\n    if y:\n        x = y\n    x.a = 1\n",
-        "def f(items):\n    x = A()\n    while items:\n        x.a = 1\n        x = items.pop()\n",
-        "def f(items):\n    x = A()\n    for x in items:\n        x.a = 1\n",
-        // A nested function may rebind it whenever it is called.
-        "def f(items, y):\n    x = A()\n    def g():\n        nonlocal x\n        x = y\n    g()\n    x.a = 1\n",
-        // A star import may bind anything.
-        "def f(y):\n    x = A()\n    from m import *\n    x.a = 1\n    x = y\n",
-    ] {
-        assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN], "{code}");
-    }
+    assert_typed_writes(
+        "",
+        // `x` is bound two ways in the function, but right after `x = A()` it is an
+        // `A`.
+        &[
+            "def f(items):\n    while items:\n        x = A()\n        g(x)\n        x.a = 1\n    for x in items:\n        pass\n",
+        ],
+        &[
+            // Rebound in between, in a nested block, or by a loop around the write.
+            "def f(items, y):\n    x = A()\n    if y:\n        x = y\n    x.a = 1\n",
+            "def f(items):\n    x = A()\n    while items:\n        x.a = 1\n        x = items.pop()\n",
+            "def f(items):\n    x = A()\n    for x in items:\n        x.a = 1\n",
+            // A nested function may rebind it whenever it is called.
+            "def f(items, y):\n    x = A()\n    def g():\n        nonlocal x\n        x = y\n    g()\n    x.a = 1\n",
+            // A star import may bind anything.
+            "def f(y):\n    x = A()\n    from m import *\n    x.a = 1\n    x = y\n",
+        ],
+    );
 }
