@@ -23,7 +23,7 @@ use ruff_python_ast::PythonVersion;
 use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
 use super::signature;
-use super::types::{self, Shape, TypeRef};
+use super::types::{self, InheritedParam, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
 /// What happens to one class.
@@ -572,16 +572,12 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     }
                     out.extend(ids);
                 }
-                TypeRef::Inherited {
-                    class,
-                    method,
-                    position,
-                    name,
-                } => {
-                    let members = self.inherited_param(class, method, *position, name)?;
+                TypeRef::Inherited(param) => {
+                    let members = self.inherited_param(param)?;
                     out.extend(self.classes_of(&members, depth + 1, only_project)?);
                 }
-                TypeRef::Applied(callee, shape) => {
+                TypeRef::Applied(applied) => {
+                    let (callee, shape) = applied.as_ref();
                     let (f, function) = project.locate(callee, 0)?;
                     let signatures = project.files[f].signatures.get(&function)?;
                     let members = signature::applied(signatures, shape)?;
@@ -654,13 +650,13 @@ impl<'p, 'a> Resolver<'p, 'a> {
 
     /// What the bases of `class` that define `method` annotate its parameter at
     /// `position` named `name` as: all of them must, by the same position and name.
-    fn inherited_param(
-        &self,
-        class: &str,
-        method: &str,
-        position: usize,
-        name: &str,
-    ) -> Option<Vec<TypeRef>> {
+    fn inherited_param(&self, param: &InheritedParam) -> Option<Vec<TypeRef>> {
+        let InheritedParam {
+            class,
+            method,
+            position,
+            name,
+        } = param;
         let Resolved::Class(id) = self.project.resolve(class, 0) else {
             return None;
         };
@@ -673,7 +669,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             let (.., members) = base
                 .params
                 .iter()
-                .find(|(m, p, n, _)| m == method && *p == position && n == name)?;
+                .find(|(m, p, n, _)| m == method && p == position && n == name)?;
             out.extend(members.iter().cloned());
         }
         (!out.is_empty()).then_some(out)

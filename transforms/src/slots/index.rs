@@ -22,7 +22,7 @@ use crate::{FileContext, SourceModule};
 
 use super::safety::Blocker;
 use super::signature::{CallShape, Param, ParamKind, Signature};
-use super::types::{self, Shape, TypeRef};
+use super::types::{self, InheritedParam, Shape, TypeRef};
 use super::verdict::Unproven;
 
 /// Everything the project analysis needs from one file.
@@ -1266,7 +1266,7 @@ impl<'m> Indexer<'m, '_> {
         }
         match self.resolve(func) {
             Some(d) if !d.starts_with("builtins.") => Receiver::Typed(vec![match shape {
-                Some(shape) => TypeRef::Applied(d, shape),
+                Some(shape) => TypeRef::Applied(Box::new((d, shape))),
                 None => TypeRef::Call(d),
             }]),
             _ => Receiver::Unknown,
@@ -1997,13 +1997,21 @@ impl<'m> Indexer<'m, '_> {
         }
         // An override is called through its base's signature; a constructor is not
         // (each class's `__init__` takes what its own callers pass).
-        let overridable = !matches!(name, "__init__" | "__new__" | "__init_subclass__");
+        // A class without bases overrides nothing: spared a deferred type per parameter
+        // (each would make the facts about it distinct).
+        let has_base = self.summary.classes[idx]
+            .bases
+            .iter()
+            .any(|b| b.dotted() != Some("builtins.object"));
+        let overridable = has_base && !matches!(name, "__init__" | "__new__" | "__init_subclass__");
         let inherited = |position: usize, param: &str| {
-            (overridable && position > 0).then(|| TypeRef::Inherited {
-                class: class_dotted.clone(),
-                method: method.clone(),
-                position,
-                name: param.to_string(),
+            (overridable && position > 0).then(|| {
+                TypeRef::Inherited(Box::new(InheritedParam {
+                    class: class_dotted.clone(),
+                    method: method.clone(),
+                    position,
+                    name: param.to_string(),
+                }))
             })
         };
         let locals = self.function_locals(def, &inherited);

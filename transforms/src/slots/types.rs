@@ -32,16 +32,7 @@ pub enum TypeRef {
     /// An unannotated parameter of a method that overrides one of a base: what the
     /// bases' definitions of `method` annotate the parameter at this position and
     /// of this name as (callers reach the override through the base's signature).
-    Inherited {
-        /// The dotted class whose method it is.
-        class: String,
-        /// The method.
-        method: String,
-        /// Its position among the parameters, `self` included.
-        position: usize,
-        /// Its name.
-        name: String,
-    },
+    Inherited(Box<InheritedParam>),
     /// The first parameter of a function decorated (innermost) with this dotted
     /// decorator: what the decorator's own annotation says it passes there
     /// (`def pass_context(f: Callable[Concatenate[Context, P], R])`).
@@ -49,12 +40,26 @@ pub enum TypeRef {
     /// What a decorator factory's result makes of the function it wraps: calling the
     /// dotted function with arguments of this shape gives a callable, and this is
     /// what calling that gives (`@command("name") def cli(): ...`).
-    Applied(String, super::signature::CallShape),
+    Applied(Box<(String, super::signature::CallShape)>),
     /// The item at this position of the tuple calling the dotted callee returns, by
     /// its declared `tuple[A, B]` return type (`_, cmd, _ = self.resolve(...)`).
     Item(String, usize),
     /// What calling this method on an object of that type returns.
     MethodOf(Box<TypeRef>, String),
+}
+
+/// Which parameter a [`TypeRef::Inherited`] is (boxed there: the rarer, larger
+/// variants would otherwise make every type in every summary larger).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InheritedParam {
+    /// The dotted class whose method it is.
+    pub class: String,
+    /// The method.
+    pub method: String,
+    /// Its position among the parameters, `self` included.
+    pub position: usize,
+    /// Its name.
+    pub name: String,
 }
 
 impl TypeRef {
@@ -65,9 +70,9 @@ impl TypeRef {
             TypeRef::Except(inner, _) => inner.is_callable(),
             TypeRef::Of(_)
             | TypeRef::Call(_)
-            | TypeRef::Inherited { .. }
+            | TypeRef::Inherited(_)
             | TypeRef::PassedBy(_)
-            | TypeRef::Applied(..)
+            | TypeRef::Applied(_)
             | TypeRef::Item(..)
             | TypeRef::MethodOf(..) => false,
         }
@@ -79,9 +84,9 @@ impl TypeRef {
     pub fn is_deferred(&self) -> bool {
         matches!(
             self,
-            TypeRef::Inherited { .. }
+            TypeRef::Inherited(_)
                 | TypeRef::PassedBy(_)
-                | TypeRef::Applied(..)
+                | TypeRef::Applied(_)
                 | TypeRef::Item(..)
                 | TypeRef::MethodOf(..)
         )
@@ -355,6 +360,12 @@ mod tests {
         );
         assert_eq!(shape("tuple[Point, Line]"), None);
         assert_eq!(shape("list[Point] | Point"), None);
+    }
+
+    #[test]
+    fn a_type_is_no_larger_than_a_string_and_a_word() {
+        // Every summary holds many of them: a large variant goes in a box.
+        assert!(std::mem::size_of::<TypeRef>() <= 40);
     }
 
     #[test]
