@@ -379,6 +379,13 @@ impl Hierarchy {
         out
     }
 
+    /// `id`, its bases and its subclasses: every class whose code may run on an
+    /// instance of `id` or of a subclass.
+    fn family(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
+        self.with_ancestors(id)
+            .chain(self.descendants[id].iter().copied())
+    }
+
     /// `id` and its bases, nearest first as far as the walk allows.
     fn with_ancestors(&self, id: usize) -> impl Iterator<Item = usize> + '_ {
         std::iter::once(id).chain(self.ancestors[id].iter().copied())
@@ -631,21 +638,18 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// may be one), attribute hook or base outside the project in between.
     fn plain_attr(&self, id: usize, attr: &str) -> bool {
         let hierarchy = self.hierarchy;
-        hierarchy
-            .with_ancestors(id)
-            .chain(hierarchy.descendants[id].iter().copied())
-            .all(|a| {
-                let class = self.project.class(a);
-                !hierarchy.has_outside_base(a)
-                    && !class.properties.iter().any(|p| p == attr)
-                    && !class.class_names.iter().any(|n| n == attr)
-                    && !class.methods.iter().any(|m| {
-                        matches!(
-                            m.as_str(),
-                            "__setattr__" | "__getattr__" | "__getattribute__" | "__delattr__"
-                        )
-                    })
-            })
+        hierarchy.family(id).all(|a| {
+            let class = self.project.class(a);
+            !hierarchy.has_outside_base(a)
+                && !class.properties.iter().any(|p| p == attr)
+                && !class.class_names.iter().any(|n| n == attr)
+                && !class.methods.iter().any(|m| {
+                    matches!(
+                        m.as_str(),
+                        "__setattr__" | "__getattr__" | "__getattribute__" | "__delattr__"
+                    )
+                })
+        })
     }
 
     /// What the bases of `class` that define `method` annotate its parameter at
@@ -739,9 +743,6 @@ impl<'p, 'a> Resolver<'p, 'a> {
         project.files[f].returns.get(&name).cloned()
     }
 
-    /// What `method` returns when called on class `id` or an instance of it: every
-    /// definition of it in the class, its bases and its subclasses (which may
-    /// override it) must say, and no instance may hold its own `method`.
     /// What item `i` of the tuple the project function or method `dotted` is declared
     /// to return is.
     fn returns_item(&self, dotted: &str, i: usize) -> Option<Vec<TypeRef>> {
@@ -755,7 +756,10 @@ impl<'p, 'a> Resolver<'p, 'a> {
         project.files[f].item_returns.get(&name)?.get(i)?.clone()
     }
 
-    /// With `item`, what that item of the tuple it returns is (by the declared type).
+    /// What `method` returns when called on class `id` or an instance of it: every
+    /// definition of it in the class, its bases and its subclasses (which may
+    /// override it) must say, and no instance may hold its own `method`. With
+    /// `item`, what that item of the tuple it returns is (by the declared type).
     fn method_returns(&self, id: usize, method: &str, item: Option<usize>) -> Option<Vec<TypeRef>> {
         let project = self.project;
         if self.written.contains(method) {
@@ -845,11 +849,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             return None;
         }
         let project = self.project;
-        let family: Vec<usize> = self
-            .hierarchy
-            .with_ancestors(id)
-            .chain(self.hierarchy.descendants[id].iter().copied())
-            .collect();
+        let family: Vec<usize> = self.hierarchy.family(id).collect();
         let mut shape: Option<Shape> = None;
         for &a in &family {
             let class = project.class(a);

@@ -1327,19 +1327,14 @@ impl<'m> Indexer<'m, '_> {
 
     /// `R` of a `Callable[..., R]` annotation, when it is instances of known classes.
     fn callable_returns(&self, annotation: &Expr) -> Option<Vec<TypeRef>> {
-        let Expr::Subscript(sub) = annotation else {
-            return None;
-        };
-        if !matches!(
-            self.resolve(&sub.value).as_deref(),
-            Some("typing.Callable" | "typing_extensions.Callable" | "collections.abc.Callable")
-        ) {
-            return None;
-        }
-        let Expr::Tuple(args) = sub.slice.as_ref() else {
-            return None;
-        };
-        match self.annotation(args.elts.get(1)?)? {
+        let (_, returns) = types::callable_parts(annotation, &|e| self.resolve(e))?;
+        self.instances(returns)
+    }
+
+    /// The instances of known classes an annotation allows (`None`: it says nothing,
+    /// or allows `None` only).
+    fn instances(&self, annotation: &Expr) -> Option<Vec<TypeRef>> {
+        match self.annotation(annotation)? {
             Shape::Instances(members) if !members.is_empty() => Some(members),
             _ => None,
         }
@@ -2070,32 +2065,10 @@ impl<'m> Indexer<'m, '_> {
         locals
     }
 
-    /// The items of a fixed-length `tuple[A, B, ...]` annotation.
+    /// What each item of a fixed-length `tuple[A, B]` annotation allows.
     fn tuple_items(&self, annotation: &Expr) -> Option<Vec<Option<Vec<TypeRef>>>> {
-        let Expr::Subscript(sub) = annotation else {
-            return None;
-        };
-        if !matches!(
-            self.resolve(&sub.value).as_deref(),
-            Some("builtins.tuple" | "typing.Tuple")
-        ) {
-            return None;
-        }
-        let Expr::Tuple(items) = sub.slice.as_ref() else {
-            return None;
-        };
-        if items.elts.iter().any(Expr::is_ellipsis_literal_expr) {
-            return None;
-        }
-        let items = items
-            .elts
-            .iter()
-            .map(|e| match self.annotation(e) {
-                Some(Shape::Instances(members)) if !members.is_empty() => Some(members),
-                _ => None,
-            })
-            .collect();
-        Some(items)
+        let items = types::tuple_items(annotation, &|e| self.resolve(e))?;
+        Some(items.iter().map(|e| self.instances(e)).collect())
     }
 
     /// What a decorator says it passes first to the function it takes: `X` when its
@@ -2108,26 +2081,16 @@ impl<'m> Indexer<'m, '_> {
             .iter()
             .chain(&def.parameters.args)
             .next()?;
-        let Expr::Subscript(sub) = p.parameter.annotation.as_deref()? else {
-            return None;
-        };
-        let callable = self.resolve(&sub.value)?;
-        if !matches!(
-            callable.as_str(),
-            "typing.Callable" | "typing_extensions.Callable" | "collections.abc.Callable"
-        ) {
-            return None;
-        }
-        let Expr::Tuple(args) = sub.slice.as_ref() else {
-            return None;
-        };
-        let first = match args.elts.first()? {
+        let annotation = p.parameter.annotation.as_deref()?;
+        let (params, _) = types::callable_parts(annotation, &|e| self.resolve(e))?;
+        let first = match params {
             Expr::List(params) => params.elts.first()?,
             Expr::Subscript(c)
-                if matches!(
-                    self.resolve(&c.value).as_deref(),
-                    Some("typing.Concatenate" | "typing_extensions.Concatenate")
-                ) =>
+                if self
+                    .resolve(&c.value)
+                    .as_deref()
+                    .and_then(types::typing_name)
+                    == Some("Concatenate") =>
             {
                 match c.slice.as_ref() {
                     Expr::Tuple(t) => t.elts.first()?,
@@ -2136,10 +2099,7 @@ impl<'m> Indexer<'m, '_> {
             }
             _ => return None,
         };
-        match self.annotation(first)? {
-            Shape::Instances(members) if !members.is_empty() => Some(members),
-            _ => None,
-        }
+        self.instances(first)
     }
 
     /// Visits a function's body in its own scope; `key` is its name in
@@ -2650,10 +2610,10 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 let locals = self.function_locals(def, &inferred);
                 if self.scopes.len() == 1 {
                     let overload = def.decorator_list.iter().any(|d| {
-                        matches!(
-                            self.resolve(&d.expression).as_deref(),
-                            Some("typing.overload" | "typing_extensions.overload")
-                        )
+                        self.resolve(&d.expression)
+                            .as_deref()
+                            .and_then(types::typing_name)
+                            == Some("overload")
                     });
                     if overload || def.decorator_list.is_empty() {
                         let signature = self.signature(def, overload);
@@ -2663,13 +2623,11 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                             .or_default()
                             .push(signature);
                     }
-                }
-                if self.scopes.len() == 1
-                    && let Some(members) = self.passes_first(def)
-                {
-                    self.summary
-                        .passes_first
-                        .insert(def.name.to_string(), members);
+                    if let Some(members) = self.passes_first(def) {
+                        self.summary
+                            .passes_first
+                            .insert(def.name.to_string(), members);
+                    }
                 }
                 // A nested function keeps the enclosing method's `self` unless it
                 // rebinds the name.
@@ -2802,9 +2760,13 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Stmt::AugAssign(assign) => {
                 // `x.attr += 1` reads `x.attr` of the same object before writing it.
                 match assign.target.as_ref() {
-                    Expr::Attribute(a) if self.receiver(&a.value).may_be_unknown() => {
+                    Expr::Attribute(a) => {
                         let recv = self.receiver(&a.value);
-                        self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                        if recv.may_be_unknown() {
+                            self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                        } else {
+                            self.attr_write(recv, a.attr.as_str());
+                        }
                     }
                     target => self.store_target(target, None),
                 }

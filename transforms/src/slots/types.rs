@@ -8,8 +8,8 @@
 //! Point)` means `p` is a `Point`. So are the annotations that type a parameter
 //! from elsewhere: an override's unannotated parameter is what every base defining
 //! the method annotates it as ([`TypeRef::Inherited`]), and a decorator annotated
-//! `Callable[Concatenate[X, P], R]` passes an `X` first ([`TypeRef::PassedBy`]). Anything that is not a plain class, an
-//! `Optional`/`Union`/`|` of classes or one of the known containers of them (`Any`,
+//! `Callable[Concatenate[X, P], R]` passes an `X` first ([`TypeRef::PassedBy`]).
+//! Anything that is not a plain class, an `Optional`/`Union`/`|` of classes or one of the known containers of them (`Any`,
 //! `object`, type variables, callables, mappings) says nothing.
 
 use ruff_python_ast::{self as ast, Expr, Operator};
@@ -144,7 +144,7 @@ const OPAQUE: &[&str] = &[
 
 /// The typing module's name for `name` when `dotted` is `typing.name` or
 /// `typing_extensions.name`.
-fn typing_name(dotted: &str) -> Option<&str> {
+pub(super) fn typing_name(dotted: &str) -> Option<&str> {
     dotted
         .strip_prefix("typing.")
         .or_else(|| dotted.strip_prefix("typing_extensions."))
@@ -153,6 +153,51 @@ fn typing_name(dotted: &str) -> Option<&str> {
 /// `typing.Callable` or `collections.abc.Callable`.
 fn is_callable(dotted: &str) -> bool {
     typing_name(dotted) == Some("Callable") || dotted == "collections.abc.Callable"
+}
+
+/// `tuple` or `typing.Tuple`.
+fn is_tuple(dotted: &str) -> bool {
+    matches!(dotted, "builtins.tuple" | "typing.Tuple")
+}
+
+/// The parameters and the return type of a `Callable[params, R]` annotation.
+pub fn callable_parts<'e>(
+    expr: &'e Expr,
+    resolve: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<(&'e Expr, &'e Expr)> {
+    let Expr::Subscript(sub) = expr else {
+        return None;
+    };
+    if !is_callable(&resolve(&sub.value)?) {
+        return None;
+    }
+    match sub.slice.as_ref() {
+        Expr::Tuple(args) => match args.elts.as_slice() {
+            [params, returns] => Some((params, returns)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The item annotations of a fixed-length `tuple[A, B]` annotation (not `tuple[A,
+/// ...]`).
+pub fn tuple_items<'e>(
+    expr: &'e Expr,
+    resolve: &dyn Fn(&Expr) -> Option<String>,
+) -> Option<&'e [Expr]> {
+    let Expr::Subscript(sub) = expr else {
+        return None;
+    };
+    if !is_tuple(&resolve(&sub.value)?) {
+        return None;
+    }
+    match sub.slice.as_ref() {
+        Expr::Tuple(items) if !items.elts.iter().any(Expr::is_ellipsis_literal_expr) => {
+            Some(&items.elts)
+        }
+        _ => None,
+    }
 }
 
 /// Reads an annotation. `resolve` maps a name or attribute chain to its absolute
@@ -231,7 +276,7 @@ fn annotation_at(
                     _ => None,
                 };
             }
-            let tuple = matches!(base.as_str(), "builtins.tuple" | "typing.Tuple");
+            let tuple = is_tuple(&base);
             if CONTAINERS.contains(&base.as_str()) || tuple {
                 // `tuple[X, ...]` is a sequence of X; `tuple[X, Y]` is not one type.
                 let element = match (tuple, args.as_slice()) {
