@@ -452,20 +452,35 @@ fn b_unproven(code: &str) -> Vec<String> {
 
 const WRITE_A_ON_UNKNOWN: &str = "attribute `a` is written on an object of unknown type";
 
+/// After `prefix`, each of `typed` leaves `B` of [`TWO_CLASSES`] proven (its write of
+/// `a` lands on an object pyslim knows is an `A`, or no project instance), and each of
+/// `untyped` leaves it unproven by that write.
+fn assert_typed_writes(prefix: &str, typed: &[&str], untyped: &[&str]) {
+    for code in typed {
+        assert!(b_unproven(&format!("{prefix}{code}")).is_empty(), "{code}");
+    }
+    for code in untyped {
+        assert_eq!(
+            b_unproven(&format!("{prefix}{code}")),
+            [WRITE_A_ON_UNKNOWN],
+            "{code}"
+        );
+    }
+}
+
 #[test]
 fn an_element_of_an_annotated_sequence_is_of_its_element_type() {
-    assert!(b_unproven("def f(items: list[A], i):\n    items[i].a = 1\n").is_empty());
-    assert!(
-        b_unproven("def f(items: list[A]):\n    last = items[-1]\n    last.a = 1\n").is_empty()
-    );
-    // A slice is a list again, and a mapping says nothing.
-    assert_eq!(
-        b_unproven("def f(items: list[A]):\n    items[1:].a = 1\n"),
-        [WRITE_A_ON_UNKNOWN]
-    );
-    assert_eq!(
-        b_unproven("def f(items: dict[str, A], k):\n    items[k].a = 1\n"),
-        [WRITE_A_ON_UNKNOWN]
+    assert_typed_writes(
+        "",
+        &[
+            "def f(items: list[A], i):\n    items[i].a = 1\n",
+            "def f(items: list[A]):\n    last = items[-1]\n    last.a = 1\n",
+        ],
+        // A slice is a list again, and a mapping says nothing.
+        &[
+            "def f(items: list[A]):\n    items[1:].a = 1\n",
+            "def f(items: dict[str, A], k):\n    items[k].a = 1\n",
+        ],
     );
 }
 
@@ -473,25 +488,20 @@ const HOLDER: &str = "class C:\n    def __init__(self, xs: list[A]):\n        se
 
 #[test]
 fn attributes_of_known_objects_hold_what_their_class_stores() {
-    for code in [
-        "    def g(self):\n        for x in self.xs:\n            x.a = 2\n        self.xs[0].a = 3\ndef f(c: C):\n    c.one.a = 1\n    for x in c.xs:\n        x.a = 1\n",
-        "def f(c: C):\n    y = c.one\n    y.a = 1\n",
-    ] {
-        assert!(b_unproven(&format!("{HOLDER}{code}")).is_empty(), "{code}");
-    }
-    // Another assignment of an unknown value, a write from outside, or a class-level
-    // value an instance reads before it sets its own: not known.
-    for code in [
-        "    def g(self, ys):\n        self.xs = ys\n        for x in self.xs:\n            x.a = 2\n",
-        "def f(c: C, v):\n    c.one = v\n    c.one.a = 1\n",
-        "    one = None\ndef f(c: C):\n    c.one.a = 1\n",
-    ] {
-        assert_eq!(
-            b_unproven(&format!("{HOLDER}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
+    assert_typed_writes(
+        HOLDER,
+        &[
+            "    def g(self):\n        for x in self.xs:\n            x.a = 2\n        self.xs[0].a = 3\ndef f(c: C):\n    c.one.a = 1\n    for x in c.xs:\n        x.a = 1\n",
+            "def f(c: C):\n    y = c.one\n    y.a = 1\n",
+        ],
+        // Another assignment of an unknown value, a write from outside, or a
+        // class-level value an instance reads before it sets its own: not known.
+        &[
+            "    def g(self, ys):\n        self.xs = ys\n        for x in self.xs:\n            x.a = 2\n",
+            "def f(c: C, v):\n    c.one = v\n    c.one.a = 1\n",
+            "    one = None\ndef f(c: C):\n    c.one.a = 1\n",
+        ],
+    );
 }
 
 #[test]
@@ -621,25 +631,20 @@ fn the_else_of_an_isinstance_check_excludes_its_classes() {
 
 #[test]
 fn a_class_object_of_known_type_makes_its_instances() {
-    let typevar = "import typing as t\nT = t.TypeVar('T', bound=A)\n";
-    for code in [
-        "def f(cls: type[A]):\n    x = cls()\n    x.a = 1\n",
-        "def f(cls: 'type[T] | None' = None):\n    if cls is None:\n        cls = t.cast('type[T]', A)\n    x = cls()\n    x.a = 1\n",
-        "def f(v):\n    x = t.cast(A, v)\n    x.a = 1\n",
-    ] {
-        assert!(b_unproven(&format!("{typevar}{code}")).is_empty(), "{code}");
-    }
-    // A type variable without a bound, or a class object bound otherwise, says nothing.
-    for code in [
-        "U = t.TypeVar('U')\ndef f(cls: type[U]):\n    x = cls()\n    x.a = 1\n",
-        "def f(cls: type[A], other):\n    cls = other\n    x = cls()\n    x.a = 1\n",
-    ] {
-        assert_eq!(
-            b_unproven(&format!("{typevar}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
+    assert_typed_writes(
+        "import typing as t\nT = t.TypeVar('T', bound=A)\n",
+        &[
+            "def f(cls: type[A]):\n    x = cls()\n    x.a = 1\n",
+            "def f(cls: 'type[T] | None' = None):\n    if cls is None:\n        cls = t.cast('type[T]', A)\n    x = cls()\n    x.a = 1\n",
+            "def f(v):\n    x = t.cast(A, v)\n    x.a = 1\n",
+        ],
+        // A type variable without a bound, or a class object bound otherwise, says
+        // nothing.
+        &[
+            "U = t.TypeVar('U')\ndef f(cls: type[U]):\n    x = cls()\n    x.a = 1\n",
+            "def f(cls: type[A], other):\n    cls = other\n    x = cls()\n    x.a = 1\n",
+        ],
+    );
 }
 
 #[test]
@@ -675,16 +680,18 @@ fn calling_an_object_that_may_be_outside_the_project_is_unresolved() {
 
 #[test]
 fn a_write_right_after_a_def_is_on_the_function() {
-    let code = "import deco\ndef g(name):\n    def f():\n        pass\n    f.a = name\n    f = deco.wrap(f)\n    return f\n";
-    assert!(b_unproven(code).is_empty());
-    // Once a branch, a loop or a nested function with `nonlocal` may have rebound
-    // the name, it is not known.
-    for code in [
-        "import deco\ndef g(name, on):\n    def f():\n        pass\n    if on:\n        f = deco.wrap(f)\n    f.a = name\n",
-        "import deco\ndef g(name):\n    def f():\n        pass\n    def h():\n        nonlocal f\n        f = deco.thing()\n    h()\n    f.a = name\n",
-    ] {
-        assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN], "{code}");
-    }
+    assert_typed_writes(
+        "import deco\n",
+        &[
+            "def g(name):\n    def f():\n        pass\n    f.a = name\n    f = deco.wrap(f)\n    return f\n",
+        ],
+        // Once a branch, a loop or a nested function with `nonlocal` may have rebound
+        // the name, it is not known.
+        &[
+            "def g(name, on):\n    def f():\n        pass\n    if on:\n        f = deco.wrap(f)\n    f.a = name\n",
+            "def g(name):\n    def f():\n        pass\n    def h():\n        nonlocal f\n        f = deco.thing()\n    h()\n    f.a = name\n",
+        ],
+    );
 }
 
 #[test]
@@ -693,22 +700,6 @@ fn a_name_declared_global_or_nonlocal_is_not_typed_by_one_scope() {
     assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
     let code = "def f():\n    global y\n    y = A()\n    y.a = 1\n";
     assert_eq!(b_unproven(code), [WRITE_A_ON_UNKNOWN]);
-}
-
-/// After `prefix`, each of `typed` leaves `B` of [`TWO_CLASSES`] proven (its write of
-/// `a` lands on an object pyslim knows is an `A`, or no project instance), and each of
-/// `untyped` leaves it unproven by that write.
-fn assert_typed_writes(prefix: &str, typed: &[&str], untyped: &[&str]) {
-    for code in typed {
-        assert!(b_unproven(&format!("{prefix}{code}")).is_empty(), "{code}");
-    }
-    for code in untyped {
-        assert_eq!(
-            b_unproven(&format!("{prefix}{code}")),
-            [WRITE_A_ON_UNKNOWN],
-            "{code}"
-        );
-    }
 }
 
 #[test]
