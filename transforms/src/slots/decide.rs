@@ -783,9 +783,19 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     let (f, _) = project.classes[a];
                     let key = format!("{}.{method}", class.qualname);
                     let file = &project.files[f];
-                    match item {
-                        None => out.extend(file.returns.get(&key)?.iter().cloned()),
-                        Some(i) => out.extend(file.item_returns.get(&key)?.get(i)?.clone()?),
+                    let own = match item {
+                        None => file.returns.get(&key).map(|r| Some(r.clone())),
+                        Some(i) => file
+                            .item_returns
+                            .get(&key)
+                            .map(|r| r.get(i).cloned().flatten()),
+                    };
+                    match own {
+                        Some(types) => out.extend(types?),
+                        // Called through a base, an override returns what the base
+                        // declares; the base is one of the ancestors walked here.
+                        None if self.overrides_unannotated(a, method) => {}
+                        None => return None,
                     }
                     found = true;
                 }
@@ -801,6 +811,22 @@ impl<'p, 'a> Resolver<'p, 'a> {
             }
         }
         found.then_some(out)
+    }
+
+    /// Whether class `id` defines `method` without a return annotation, overriding a
+    /// project base's: what callers typed by the base get is what the base declares
+    /// (type checkers type such a call by the base's signature, and an override
+    /// returning something else breaks those callers).
+    fn overrides_unannotated(&self, id: usize, method: &str) -> bool {
+        self.project
+            .class(id)
+            .unannotated_returns
+            .iter()
+            .any(|m| m == method)
+            && self
+                .hierarchy
+                .with_ancestors(id)
+                .any(|a| a != id && self.project.class(a).methods.iter().any(|m| m == method))
     }
 
     /// What `owner.attr` holds (`item`: what an element of it is), as a union of

@@ -302,6 +302,10 @@ pub struct ClassSummary {
     /// The annotated parameters of those methods: (method, position with `self`
     /// included, name, the instances the annotation allows).
     pub params: Vec<(String, usize, String, Vec<TypeRef>)>,
+    /// Methods that override nothing visible here yet may override a base's, defined
+    /// without a return annotation: called through a base, each returns what the
+    /// base declares (the decision checks a base defines it).
+    pub unannotated_returns: Vec<String>,
     /// Annotated class-level names that are dataclass fields (not `ClassVar`).
     pub fields: Vec<String>,
     /// Attributes written on `self`, in first-assignment order.
@@ -2013,6 +2017,11 @@ impl<'m> Indexer<'m, '_> {
         // Methods of module-level classes are recorded (`Cls.create`), when nothing
         // but `staticmethod`/`classmethod` wraps them.
         let plain = def.decorator_list.len() == usize::from(is_static || is_classmethod);
+        if overridable && plain && def.returns.is_none() {
+            self.summary.classes[idx]
+                .unannotated_returns
+                .push(method.clone());
+        }
         let key = (plain && !self.summary.classes[idx].in_function)
             .then(|| format!("{}.{}", self.summary.classes[idx].qualname, def.name));
         self.visit_function_body(def, self_name, cls_name, locals, key);

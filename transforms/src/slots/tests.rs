@@ -524,8 +524,8 @@ fn a_method_result_is_what_every_override_returns() {
     let chained =
         "def make() -> S:\n    return S()\ndef f():\n    t = make().copy()\n    t.a = 1\n";
     assert!(b_unproven(&format!("{COPIER}{chained}")).is_empty());
-    // A subclass's override (which `s` may be) returns something unknown.
-    let sub = "class T(S):\n    def copy(self):\n        return make()\n";
+    // A subclass's override (which `s` may be) says it returns something unknown.
+    let sub = "class T(S):\n    def copy(self) -> object:\n        return make()\n";
     assert_eq!(
         b_unproven(&format!("{COPIER}{sub}{code}")),
         [WRITE_A_ON_UNKNOWN]
@@ -870,5 +870,43 @@ fn a_name_holds_its_last_value_until_something_rebinds_it() {
             // A star import may bind anything.
             "def f(y):\n    x = A()\n    from m import *\n    x.a = 1\n    x = y\n",
         ],
+    );
+}
+
+#[test]
+fn an_override_without_a_return_annotation_returns_what_its_base_declares() {
+    let maker = "class Maker:\n    def split(self) -> tuple[object, A | None]:\n        return '', A()\n    def make(self) -> A:\n        return A()\n    def run(self):\n        name, made = self.split()\n        made.a = 1\n        self.make().a = 1\n";
+    assert_typed_writes(
+        maker,
+        // A subclass, at module level or in a test function, overrides both without
+        // saying what they return.
+        &[
+            "class Sub(Maker):\n    def split(self):\n        return super().split()\n    def make(self):\n        return g()\n",
+            "def test():\n    class Sub(Maker):\n        def split(self):\n            name, made = super().split()\n            return name, made\n",
+        ],
+        &[],
+    );
+    let untyped = |sub: &str| {
+        let p = decide(&[("m", false, &format!("{TWO_CLASSES}{maker}{sub}"))]);
+        unproven(plan(&p, "m", "B"))
+    };
+    // An override that annotates its own return says what it returns: here, nothing
+    // pyslim can type.
+    assert_eq!(
+        untyped("class Sub(Maker):\n    def make(self) -> object:\n        return g()\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    assert_eq!(
+        untyped(
+            "def test():\n    class Sub(Maker):\n        def split(self) -> tuple[object, object]:\n            return g()\n"
+        ),
+        [WRITE_A_ON_UNKNOWN]
+    );
+    // Without a project base defining the method, an unannotated one says nothing.
+    assert_eq!(
+        untyped(
+            "class Sub(Maker):\n    def other(self):\n        return g()\n    def run2(self):\n        self.other().a = 1\n"
+        ),
+        [WRITE_A_ON_UNKNOWN]
     );
 }
