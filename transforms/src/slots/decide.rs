@@ -23,6 +23,8 @@ use ruff_python_ast::PythonVersion;
 use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
 use super::signature;
+use rayon::prelude::*;
+
 use super::types::{self, InheritedParam, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
@@ -181,6 +183,10 @@ struct Project<'a> {
     files: &'a [FileSummary],
     /// (file, class) per class id.
     classes: Vec<(usize, usize)>,
+    /// The id of each file's first class (ids follow the files' order).
+    first_id: Vec<usize>,
+    /// Per class id: whether its dotted name is its own (not ambiguous).
+    keyed: Vec<bool>,
     by_dotted: HashMap<String, usize>,
     ambiguous: HashSet<String>,
     modules: HashMap<&'a str, usize>,
@@ -194,12 +200,15 @@ impl<'a> Project<'a> {
         let mut project = Project {
             files,
             classes: Vec::new(),
+            first_id: Vec::with_capacity(files.len()),
+            keyed: Vec::new(),
             by_dotted: HashMap::default(),
             ambiguous: HashSet::default(),
             modules: HashMap::default(),
             shared_modules: HashSet::default(),
         };
         for (f, file) in files.iter().enumerate() {
+            project.first_id.push(project.classes.len());
             if project.modules.insert(file.module.as_str(), f).is_some() {
                 project.shared_modules.insert(file.module.as_str());
             }
@@ -214,6 +223,10 @@ impl<'a> Project<'a> {
         }
         for dotted in &project.ambiguous {
             project.by_dotted.remove(dotted);
+        }
+        project.keyed = vec![false; project.classes.len()];
+        for &id in project.by_dotted.values() {
+            project.keyed[id] = true;
         }
         project
     }
@@ -241,13 +254,8 @@ impl<'a> Project<'a> {
 
     /// The id of class `c` of file `file`.
     fn id_of(&self, file: usize, c: usize) -> Option<usize> {
-        let summary = &self.files[file];
-        self.by_dotted
-            .get(&format!(
-                "{}.{}",
-                summary.module, summary.classes[c].qualname
-            ))
-            .copied()
+        let id = self.first_id[file] + c;
+        self.keyed[id].then_some(id)
     }
 
     /// The module file holding `dotted` and the rest of the name in it, after
@@ -257,29 +265,23 @@ impl<'a> Project<'a> {
         if depth > 8 {
             return None;
         }
-        let parts: Vec<&str> = dotted.split('.').collect();
-        for i in (1..parts.len()).rev() {
-            let module = parts[..i].join(".");
-            if self.shared_modules.contains(module.as_str()) {
+        for (module, after) in module_prefixes(dotted).skip(1) {
+            if self.shared_modules.contains(module) {
                 return None;
             }
-            let Some(&f) = self.modules.get(module.as_str()) else {
+            let Some(&f) = self.modules.get(module) else {
                 continue;
             };
-            let (name, rest) = (parts[i], &parts[i + 1..]);
+            let (name, rest) = after.split_once('.').unwrap_or((after, ""));
             if let Some(target) = self.files[f].imports.get(name) {
-                let mut next = target.clone();
-                for r in rest {
-                    next.push('.');
-                    next.push_str(r);
-                }
-                return self.locate(&next, depth + 1);
+                return self.locate(&joined(target, rest), depth + 1);
             }
-            return Some((f, parts[i..].join(".")));
+            return Some((f, after.to_string()));
         }
         None
     }
 
+    /// What `dotted` names in the project.
     fn resolve(&self, dotted: &str, depth: u8) -> Resolved {
         if depth > 8 || self.ambiguous.contains(dotted) {
             return Resolved::Other;
@@ -287,27 +289,20 @@ impl<'a> Project<'a> {
         if let Some(&id) = self.by_dotted.get(dotted) {
             return Resolved::Class(id);
         }
-        let parts: Vec<&str> = dotted.split('.').collect();
-        for i in (1..=parts.len()).rev() {
-            let module = parts[..i].join(".");
-            if self.shared_modules.contains(module.as_str()) {
+        for (module, after) in module_prefixes(dotted) {
+            if self.shared_modules.contains(module) {
                 return Resolved::Other;
             }
-            let Some(&f) = self.modules.get(module.as_str()) else {
+            let Some(&f) = self.modules.get(module) else {
                 continue;
             };
-            if i == parts.len() {
+            if module.len() == dotted.len() {
                 return Resolved::Module;
             }
             let file = &self.files[f];
-            let (name, rest) = (parts[i], &parts[i + 1..]);
+            let (name, rest) = after.split_once('.').unwrap_or((after, ""));
             if let Some(target) = file.imports.get(name) {
-                let mut next = target.clone();
-                for r in rest {
-                    next.push('.');
-                    next.push_str(r);
-                }
-                return self.resolve(&next, depth + 1);
+                return self.resolve(&joined(target, rest), depth + 1);
             }
             if file.module_functions.contains(name) && !self.by_dotted.contains_key(dotted) {
                 // An undecorated function (a class would have been found above).
@@ -331,6 +326,28 @@ impl<'a> Project<'a> {
         }
         Resolved::External
     }
+}
+
+/// Each way to read `dotted` as a module and what follows it, the longest module
+/// first: (`a.b.c`, ``), (`a.b`, `c`), (`a`, `b.c`).
+fn module_prefixes(dotted: &str) -> impl Iterator<Item = (&str, &str)> {
+    std::iter::once((dotted, "")).chain(
+        dotted
+            .rmatch_indices('.')
+            .map(|(i, _)| (&dotted[..i], &dotted[i + 1..])),
+    )
+}
+
+/// `target.rest`, or `target` when there is no rest.
+fn joined(target: &str, rest: &str) -> String {
+    if rest.is_empty() {
+        return target.to_string();
+    }
+    let mut out = String::with_capacity(target.len() + 1 + rest.len());
+    out.push_str(target);
+    out.push('.');
+    out.push_str(rest);
+    out
 }
 
 /// Stage 2: the class hierarchy.
@@ -950,33 +967,56 @@ impl Evidence {
             global_unproven: Vec::new(),
             unproven: vec![Vec::new(); n],
         };
-        for (f, file) in project.files.iter().enumerate() {
-            for fact in &file.facts {
-                evidence.fact(project, hierarchy, resolver, f, fact);
+        // What each fact's receiver may be, for every file at once: resolving is most
+        // of this stage's work, only reads, and would otherwise run on one core.
+        let kinds: Vec<Vec<Option<RecvKind>>> = project
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(f, file)| {
+                file.facts
+                    .iter()
+                    .map(|fact| resolve_fact(project, hierarchy, resolver, f, fact))
+                    .collect()
+            })
+            .collect();
+        for (f, (file, kinds)) in project.files.iter().zip(kinds).enumerate() {
+            for (fact, kind) in file.facts.iter().zip(kinds) {
+                evidence.fact(project, hierarchy, f, fact, kind);
             }
         }
         evidence
     }
 
+    /// Records `fact`, whose receiver may be what `kind` says ([`resolve_fact`]).
     fn fact(
         &mut self,
         project: &Project,
         hierarchy: &Hierarchy,
-        resolver: &Resolver,
         f: usize,
         fact: &Fact,
+        kind: Option<RecvKind>,
     ) {
+        let Some(kind) = kind else {
+            if let Fact::MethodEscape(c, name, callee) = fact {
+                self.method_escape(project, hierarchy, f, (*c, name), callee.as_deref());
+            }
+            match fact {
+                Fact::PickleLoad => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
+                Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
+                _ => {}
+            }
+            return;
+        };
         match fact {
-            Fact::GuardedWrite(recv, attr) => match resolver.receiver(f, recv) {
+            Fact::GuardedWrite(recv, attr) => match kind {
                 RecvKind::Unknown => {
                     self.guarded_writes.insert(attr.clone());
                 }
                 kind => self.attr_write(project, kind, recv, attr),
             },
-            Fact::AttrWrite(recv, attr) => {
-                self.attr_write(project, resolver.receiver(f, recv), recv, attr);
-            }
-            Fact::Weakref(recv) => match resolver.receiver(f, recv) {
+            Fact::AttrWrite(recv, attr) => self.attr_write(project, kind, recv, attr),
+            Fact::Weakref(_) => match kind {
                 RecvKind::Exact(id) => {
                     self.weak.insert(id);
                 }
@@ -985,12 +1025,8 @@ impl Evidence {
                 RecvKind::ClassObject | RecvKind::NotOurs => {}
                 RecvKind::Unknown => self.global_weak = true,
             },
-            Fact::DictAccess(recv) => self.dict_use(
-                resolver.receiver(f, recv),
-                DictUse::Dict,
-                Unproven::UnknownDict,
-            ),
-            Fact::DynamicSetattr(recv) => match resolver.receiver(f, recv) {
+            Fact::DictAccess(_) => self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict),
+            Fact::DynamicSetattr(recv) => match kind {
                 RecvKind::ClassObject => {
                     if let Receiver::Global(d) = recv
                         && let Resolved::Class(id) = project.resolve(d, 0)
@@ -1000,46 +1036,42 @@ impl Evidence {
                 }
                 kind => self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr),
             },
-            Fact::ClassAssign(recv) => self.dict_use(
-                resolver.receiver(f, recv),
-                DictUse::ClassAssign,
-                Unproven::UnknownClassAssign,
-            ),
-            Fact::PickleLoad => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
-            Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
-            Fact::Registered(_) => {}
-            Fact::Escape(recv, callee) => {
-                if !proven_callee(project, hierarchy, callee.as_deref()) {
-                    let reason = match callee.as_deref() {
-                        Some(d) => {
-                            Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string())
-                        }
-                        None => Unproven::EscapesUnresolved,
-                    };
-                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
-                }
+            Fact::ClassAssign(_) => {
+                self.dict_use(kind, DictUse::ClassAssign, Unproven::UnknownClassAssign);
             }
-            Fact::CalledEscape(recv, called) => {
-                if !calls_project_code(hierarchy, resolver.called_classes(f, called)) {
-                    let reason = Unproven::EscapesUnresolved;
-                    self.escape(resolver.receiver(f, recv), hierarchy, reason);
-                }
-            }
-            Fact::MethodEscape(c, name, callee) => {
-                // Only methods (`self.on_event`), not data attributes.
-                let Some(id) = project.id_of(f, *c) else {
-                    return;
+            Fact::Escape(_, callee) => {
+                let reason = match callee.as_deref() {
+                    Some(d) => Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string()),
+                    None => Unproven::EscapesUnresolved,
                 };
-                let is_method = hierarchy
-                    .with_ancestors(id)
-                    .any(|a| project.class(a).methods.contains(name));
-                // A bound method cannot carry attributes to its instance, but the
-                // callee may keep a weak reference to it (signal libraries do): give
-                // the instances `__weakref__`.
-                if is_method && !proven_callee(project, hierarchy, callee.as_deref()) {
-                    self.weak.extend(hierarchy.with_descendants(id));
-                }
+                self.escape(kind, hierarchy, reason);
             }
+            Fact::CalledEscape(..) => self.escape(kind, hierarchy, Unproven::EscapesUnresolved),
+            Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => {}
+        }
+    }
+
+    /// A bound method `self.name` of class `c` of file `f` is passed to `callee`.
+    fn method_escape(
+        &mut self,
+        project: &Project,
+        hierarchy: &Hierarchy,
+        f: usize,
+        (c, name): (usize, &str),
+        callee: Option<&str>,
+    ) {
+        // Only methods (`self.on_event`), not data attributes.
+        let Some(id) = project.id_of(f, c) else {
+            return;
+        };
+        let is_method = hierarchy
+            .with_ancestors(id)
+            .any(|a| project.class(a).methods.iter().any(|m| m == name));
+        // A bound method cannot carry attributes to its instance, but the callee may
+        // keep a weak reference to it (signal libraries do): give the instances
+        // `__weakref__`.
+        if is_method && !proven_callee(project, hierarchy, callee) {
+            self.weak.extend(hierarchy.with_descendants(id));
         }
     }
 
@@ -1087,6 +1119,33 @@ impl Evidence {
             RecvKind::ClassObject | RecvKind::NotOurs => {}
             RecvKind::Unknown => push_unique(&mut self.global_unproven, unknown),
         }
+    }
+}
+
+/// What the receiver of `fact` (in file `f`) may be, when the fact is about one and
+/// not proven harmless: an escape to a callee known to be harmless, or a call of an
+/// object whose `__call__` is project code, gives `None`.
+fn resolve_fact(
+    project: &Project,
+    hierarchy: &Hierarchy,
+    resolver: &Resolver,
+    f: usize,
+    fact: &Fact,
+) -> Option<RecvKind> {
+    match fact {
+        Fact::GuardedWrite(recv, _)
+        | Fact::AttrWrite(recv, _)
+        | Fact::Weakref(recv)
+        | Fact::DictAccess(recv)
+        | Fact::DynamicSetattr(recv)
+        | Fact::ClassAssign(recv) => Some(resolver.receiver(f, recv)),
+        Fact::Escape(recv, callee) => (!proven_callee(project, hierarchy, callee.as_deref()))
+            .then(|| resolver.receiver(f, recv)),
+        Fact::CalledEscape(recv, called) => {
+            (!calls_project_code(hierarchy, resolver.called_classes(f, called)))
+                .then(|| resolver.receiver(f, recv))
+        }
+        Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => None,
     }
 }
 
