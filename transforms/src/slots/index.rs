@@ -7,6 +7,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
+use std::hash::BuildHasher;
 
 use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::helpers::{map_callable, map_subscript};
@@ -91,7 +92,7 @@ impl Ref {
 }
 
 /// What an object expression may be, as far as one file can tell.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Receiver {
     /// `self` in a method of this file's class (index into [`FileSummary::classes`]).
     SelfOf(usize),
@@ -175,7 +176,7 @@ impl PartialEq for SameExpr<'_> {
 }
 
 /// The object whose attribute a [`Receiver::AttrOf`] reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Owner {
     /// `self` in a method of this file's class (index into [`FileSummary::classes`]).
     SelfOf(usize),
@@ -229,7 +230,7 @@ impl Binding<'_> {
 }
 
 /// A fact about some object that matters to every class whose instances it may be.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fact {
     /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
     AttrWrite(Receiver, String),
@@ -411,6 +412,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         previous: None,
         flow: Vec::new(),
         no_flow: std::cell::Cell::new(false),
+        fact_hashes: HashMap::default(),
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -780,6 +782,9 @@ struct Indexer<'m, 'src> {
     /// Reading a value bound earlier: its names are read as bound function-wide,
     /// since they may have been rebound since.
     no_flow: std::cell::Cell<bool>,
+    /// Where the facts recorded so far are, by their hash: a file may record thousands,
+    /// each recorded once.
+    fact_hashes: HashMap<u64, Vec<usize>>,
 }
 
 impl<'m> Indexer<'m, '_> {
@@ -1660,7 +1665,10 @@ impl<'m> Indexer<'m, '_> {
     }
 
     fn fact(&mut self, fact: Fact) {
-        if !self.summary.facts.contains(&fact) {
+        let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
+        let same = self.fact_hashes.entry(hash).or_default();
+        if !same.iter().any(|&i| self.summary.facts[i] == fact) {
+            same.push(self.summary.facts.len());
             self.summary.facts.push(fact);
         }
     }
