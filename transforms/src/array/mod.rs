@@ -50,6 +50,9 @@ impl Transform for ArrayTransform {
         let math = MathNames::new(ctx.module);
         // The same for every list in the file: planned once, when first needed.
         let import = std::cell::OnceCell::new();
+        // Each function's locals, found once for all its lists (a function with
+        // thousands of lists would otherwise be walked once per list).
+        let mut function_names = rustc_hash::FxHashMap::default();
         for tracked in candidates {
             let ScopeKind::Function(function) = tracked.scope else {
                 continue;
@@ -57,8 +60,10 @@ impl Transform for ArrayTransform {
             let Some(shape) = shape(tracked.value) else {
                 continue;
             };
-            let locals = function_locals(Some(&function.parameters), Body::Stmts(&function.body));
-            let types = Types::new(&locals, &math);
+            let locals = function_names.entry(function.range()).or_insert_with(|| {
+                function_locals(Some(&function.parameters), Body::Stmts(&function.body))
+            });
+            let types = Types::new(locals, &math);
             let mut seen = None;
             let checked = match check(ctx.module, &tracked, shape, &types, None) {
                 Err(refusal) => match observed_at(ctx, &tracked) {

@@ -15,8 +15,9 @@
 //! same bound; otherwise the plain queue rewrite applies.
 
 use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_body};
-use ruff_python_ast::{CmpOp, Expr, ExprCall, Number, Stmt};
+use ruff_python_ast::{CmpOp, Expr, ExprCall, Number, Stmt, StmtFunctionDef};
 use ruff_text_size::{Ranged, TextRange};
+use rustc_hash::FxHashMap;
 
 use super::is_zero;
 use crate::bindings::{ScopeKind, Tracked, UseKind};
@@ -29,9 +30,36 @@ pub(super) struct Trimming<'a> {
     pub(super) statements: Vec<&'a Stmt>,
 }
 
+/// The append statements of one function that have a trimming statement right beside
+/// them, for every name at once: a function with many lists is walked once, not once
+/// per list.
+#[derive(Default)]
+pub(super) struct FunctionPairs<'a> {
+    by_function: FxHashMap<TextRange, FxHashMap<&'a str, Vec<Pair<'a>>>>,
+}
+
+/// The append call, the bound the pairing implies, the trimming statement.
+type Pair<'a> = (TextRange, u64, &'a Stmt);
+
+impl<'a> FunctionPairs<'a> {
+    /// The pairs of `name` in `function`.
+    fn of(&mut self, function: &'a StmtFunctionDef, name: &str) -> &[Pair<'a>] {
+        let pairs = self.by_function.entry(function.range()).or_insert_with(|| {
+            let mut pairs = Pairs::default();
+            pairs.visit_body(&function.body);
+            pairs.found
+        });
+        pairs.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
 /// The `maxlen` rewrite for `tracked`, when it is proven equivalent; `len_is_builtin`
 /// says the file never rebinds `len`.
-pub(super) fn find<'a>(tracked: &Tracked<'a>, len_is_builtin: bool) -> Option<Trimming<'a>> {
+pub(super) fn find<'a>(
+    tracked: &Tracked<'a>,
+    len_is_builtin: bool,
+    pairs: &mut FunctionPairs<'a>,
+) -> Option<Trimming<'a>> {
     let ScopeKind::Function(function) = tracked.scope else {
         return None;
     };
@@ -62,28 +90,26 @@ pub(super) fn find<'a>(tracked: &Tracked<'a>, len_is_builtin: bool) -> Option<Tr
             _ => {}
         }
     }
-    let mut pairs = Pairs {
-        name: tracked.name,
-        found: Vec::new(),
-    };
-    pairs.visit_body(&function.body);
-    let maxlen = pairs.found.first()?.1;
-    let paired = |append: &TextRange| pairs.found.iter().any(|(call, ..)| call == append);
-    if !appends.iter().all(paired) || pairs.found.iter().any(|(_, m, _)| *m != maxlen) {
+    if appends.is_empty() {
         return None;
     }
-    let mut statements: Vec<&Stmt> = pairs.found.iter().map(|(.., stmt)| *stmt).collect();
+    let found = pairs.of(function, tracked.name);
+    let maxlen = found.first()?.1;
+    let paired = |append: &TextRange| found.iter().any(|(call, ..)| call == append);
+    if !appends.iter().all(paired) || found.iter().any(|(_, m, _)| *m != maxlen) {
+        return None;
+    }
+    let mut statements: Vec<&Stmt> = found.iter().map(|(.., stmt)| *stmt).collect();
     statements.sort_by_key(|s| s.start());
     statements.dedup_by_key(|s| s.range());
     Some(Trimming { maxlen, statements })
 }
 
-/// Finds `name.append(x)` statements with a trimming statement right before or after
-/// them in the same block.
+/// Finds `name.append(x)` statements with a trimming statement of the same `name` right
+/// before or after them in the same block, for every name.
+#[derive(Default)]
 struct Pairs<'a> {
-    name: &'a str,
-    /// The append call, the bound the pairing implies, the trimming statement.
-    found: Vec<(TextRange, u64, &'a Stmt)>,
+    found: FxHashMap<&'a str, Vec<Pair<'a>>>,
 }
 
 impl<'a> SourceOrderVisitor<'a> for Pairs<'a> {
@@ -96,30 +122,33 @@ impl<'a> SourceOrderVisitor<'a> for Pairs<'a> {
 
     fn visit_body(&mut self, body: &'a [Stmt]) {
         for (i, stmt) in body.iter().enumerate() {
-            let Some(append) = append_call(stmt, self.name) else {
+            let Some((name, append)) = append_call(stmt) else {
                 continue;
             };
             // Trimmed after the append, the list holds at most `limit` items; trimmed
             // before it, one more.
             let after = body
                 .get(i + 1)
-                .and_then(|next| trim_limit(next, self.name).map(|limit| (limit, next)));
+                .and_then(|next| trim_limit(next, name).map(|limit| (limit, next)));
             let before = i
                 .checked_sub(1)
                 .and_then(|j| body.get(j))
-                .and_then(|prev| trim_limit(prev, self.name))
+                .and_then(|prev| trim_limit(prev, name))
                 .and_then(|limit| limit.checked_add(1))
                 .map(|limit| (limit, &body[i - 1]));
             if let Some((maxlen, trim)) = after.or(before) {
-                self.found.push((append.range(), maxlen, trim));
+                self.found
+                    .entry(name)
+                    .or_default()
+                    .push((append.range(), maxlen, trim));
             }
         }
         walk_body(self, body);
     }
 }
 
-/// `name.append(x)` as a statement.
-fn append_call<'a>(stmt: &'a Stmt, name: &str) -> Option<&'a ExprCall> {
+/// `name.append(x)` as a statement, with `name` a plain name: the name and the call.
+fn append_call(stmt: &Stmt) -> Option<(&str, &ExprCall)> {
     let Stmt::Expr(expr) = stmt else {
         return None;
     };
@@ -129,10 +158,13 @@ fn append_call<'a>(stmt: &'a Stmt, name: &str) -> Option<&'a ExprCall> {
     let Expr::Attribute(attr) = call.func.as_ref() else {
         return None;
     };
+    let Expr::Name(name) = attr.value.as_ref() else {
+        return None;
+    };
     let plain = call.arguments.keywords.is_empty()
         && call.arguments.args.len() == 1
         && !call.arguments.args[0].is_starred_expr();
-    (plain && attr.attr.id.as_str() == "append" && is_name(&attr.value, name)).then_some(call)
+    (plain && attr.attr.id.as_str() == "append").then_some((name.id.as_str(), call))
 }
 
 fn is_name(expr: &Expr, name: &str) -> bool {

@@ -49,6 +49,7 @@ impl Transform for DequeTransform {
         let mut out = Output::default();
         // The same for every queue in the file: planned once, when first needed.
         let import = std::cell::OnceCell::new();
+        let mut pairs = maxlen::FunctionPairs::default();
         for tracked in bindings::analyze(ast, &want, false, true) {
             match plan(&tracked) {
                 Plan::NotAQueue => {}
@@ -76,7 +77,7 @@ impl Transform for DequeTransform {
                         });
                         continue;
                     };
-                    let trimming = maxlen::find(&tracked, len_is_builtin);
+                    let trimming = maxlen::find(&tracked, len_is_builtin, &mut pairs);
                     out.findings
                         .push(finding(ctx, &tracked, &front, trimming.as_ref(), import));
                 }
