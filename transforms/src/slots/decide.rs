@@ -24,6 +24,7 @@ use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
 use super::signature;
 use rayon::prelude::*;
+use ruff_python_ast::name::Name;
 
 use super::types::{self, InheritedParam, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
@@ -460,7 +461,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                         written.insert(attr.as_str());
                     }
                     Fact::DynamicSetattr(Receiver::Global(d)) => {
-                        patched.insert(d.clone());
+                        patched.insert(d.to_string());
                     }
                     Fact::AttrWrite(_, attr) | Fact::GuardedWrite(_, attr) => {
                         written.insert(attr.as_str());
@@ -493,7 +494,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             Receiver::Instance(d) => match project.resolve(d, 0) {
                 Resolved::Class(id) => RecvKind::Exact(id),
                 Resolved::External if constructs_foreign_object(d) => RecvKind::NotOurs,
-                _ => self.typed(&[TypeRef::Call(d.clone())], 0),
+                _ => self.typed(&[TypeRef::Call(d.to_string())], 0),
             },
             Receiver::Global(d) => match project.resolve(d, 0) {
                 Resolved::Class(_) => RecvKind::ClassObject,
@@ -515,7 +516,9 @@ impl<'p, 'a> Resolver<'p, 'a> {
                         .id_of(file, *c)
                         .map(|id| self.hierarchy.with_descendants(id)),
                     Receiver::Typed(members) => self.project_instances(members),
-                    Receiver::Instance(d) => self.project_instances(&[TypeRef::Call(d.clone())]),
+                    Receiver::Instance(d) => {
+                        self.project_instances(&[TypeRef::Call(d.to_string())])
+                    }
                     _ => None,
                 };
                 match owners {
@@ -1242,7 +1245,7 @@ struct Decider<'p, 'a> {
     hierarchy: &'p Hierarchy,
     evidence: &'p Evidence,
     /// Class-level names per class, late ones included.
-    class_names: Vec<Vec<String>>,
+    class_names: Vec<Vec<&'p str>>,
     state: Vec<State>,
     own_slots: Vec<Vec<String>>,
     has_weakref: Vec<bool>,
@@ -1253,8 +1256,13 @@ impl<'p, 'a> Decider<'p, 'a> {
         let n = project.len();
         let class_names = (0..n)
             .map(|id| {
-                let mut names = project.class(id).class_names.clone();
-                names.extend(evidence.late_class_names[id].iter().cloned());
+                let mut names: Vec<&'p str> = project
+                    .class(id)
+                    .class_names
+                    .iter()
+                    .map(Name::as_str)
+                    .collect();
+                names.extend(evidence.late_class_names[id].iter().map(String::as_str));
                 names.dedup();
                 names
             })
@@ -1280,7 +1288,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                 project.files[f].classes[c]
                     .properties
                     .iter()
-                    .map(String::as_str)
+                    .map(Name::as_str)
             })
             .collect()
     }
@@ -1298,7 +1306,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         attrs
             .iter()
             .filter(|a| !props.contains(a.as_str()))
-            .cloned()
+            .map(Name::to_string)
             .collect()
     }
 
@@ -1341,7 +1349,7 @@ impl<'p, 'a> Decider<'p, 'a> {
     fn existing(&self, class: &ClassSummary) -> State {
         let names = match (&class.slots, class.dataclass) {
             (Some(Some(names)), _) if !names.iter().any(|n| n == "__dict__") => Some(names.clone()),
-            (None, Some(Some(true))) => Some(class.fields.clone()),
+            (None, Some(Some(true))) => Some(class.fields.iter().map(Name::to_string).collect()),
             _ => None,
         };
         match names {
@@ -1441,7 +1449,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         // `setattr(self, "not-a-name", v)` works with a dict, but slot names must be
         // identifiers.
         if let Some(a) = class.attrs.iter().find(|a| !is_identifier(a)) {
-            return Some(Reason::NotIdentifier(a.clone()));
+            return Some(Reason::NotIdentifier(a.to_string()));
         }
         class.one_line.then_some(Reason::OneLine)
     }
@@ -1466,8 +1474,8 @@ impl<'p, 'a> Decider<'p, 'a> {
         class
             .attrs
             .iter()
-            .find(|a| !known.contains(*a))
-            .map(|a| Reason::DataclassNonField(a.clone()))
+            .find(|a| !known.contains(a.as_str()))
+            .map(|a| Reason::DataclassNonField(a.to_string()))
     }
 
     /// A class-level name that is also an instance attribute.
@@ -1477,8 +1485,8 @@ impl<'p, 'a> Decider<'p, 'a> {
         class
             .attrs
             .iter()
-            .find(|a| !props.contains(a.as_str()) && self.class_names[id].contains(a))
-            .map(|a| Reason::ClassAttrConflict(a.clone()))
+            .find(|a| !props.contains(a.as_str()) && self.class_names[id].contains(&a.as_str()))
+            .map(|a| Reason::ClassAttrConflict(a.to_string()))
     }
 
     /// Across the hierarchy: an inherited class-level name with a slot's name, or a
@@ -1487,14 +1495,15 @@ impl<'p, 'a> Decider<'p, 'a> {
         let own = self.instance_attrs(id);
         for &a in &self.hierarchy.ancestors[id] {
             if let Some(x) = own.iter().find(|x| {
-                self.class_names[a].contains(x) && !self.project.class(a).properties.contains(x)
+                self.class_names[a].contains(&x.as_str())
+                    && !self.project.class(a).properties.iter().any(|p| p == x)
             }) {
                 return Some(Reason::ClassAttrConflict(x.clone()));
             }
             if let Some(x) = self
                 .instance_attrs(a)
                 .iter()
-                .find(|x| self.class_names[id].contains(x))
+                .find(|x| self.class_names[id].contains(&x.as_str()))
             {
                 return Some(Reason::InheritedAttrConflict(x.clone()));
             }
@@ -1757,7 +1766,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                     || self
                         .hierarchy
                         .with_ancestors(id)
-                        .any(|c| self.class_names[c].contains(a)))
+                        .any(|c| self.class_names[c].contains(&a.as_str())))
         }) {
             push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
         }

@@ -9,11 +9,12 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
+use ruff_python_ast::PythonVersion;
 use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::helpers::{map_callable, map_subscript};
+use ruff_python_ast::name::{Name, UnqualifiedName};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use ruff_python_ast::{PythonVersion, name::UnqualifiedName};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::semantic::{self, Names};
@@ -100,9 +101,9 @@ pub enum Receiver {
     ClassOf(usize),
     /// A name bound only to calls of this callee (`x = Foo()`): an instance of it when
     /// the callee is a class.
-    Instance(String),
+    Instance(Name),
     /// A global name or attribute chain (`models.default`, `Foo`).
-    Global(String),
+    Global(Name),
     /// A name bound only by an undecorated `def` or `class`, or a caught exception:
     /// not an instance of a class that can take slots.
     Definition,
@@ -253,7 +254,7 @@ pub enum Fact {
     OldPickle,
     /// `self`, or an object that may be an instance, is passed to a call (`callee`
     /// resolved when it is a name).
-    Escape(Receiver, Option<String>),
+    Escape(Receiver, Option<Name>),
     /// An object that may be an instance is passed to a call of another object whose
     /// type the project decision may know (`plugin(self)` with `plugin` an element of
     /// `self.plugins: list[Plugin]`): harmless when that type's `__call__` is project
@@ -295,11 +296,11 @@ pub struct ClassSummary {
     pub slots: Option<Option<Vec<String>>>,
     /// Names bound in the class body with a value (defaults, methods, nested classes),
     /// and `Cls.x = ...` / `cls.x = ...` written after creation.
-    pub class_names: Vec<String>,
+    pub class_names: Vec<Name>,
     /// Names defined as properties (writes go through their setter, not a slot).
-    pub properties: Vec<String>,
+    pub properties: Vec<Name>,
     /// Methods defined in the body.
-    pub methods: Vec<String>,
+    pub methods: Vec<Name>,
     /// The annotated parameters of those methods: (method, position with `self`
     /// included, name, the instances the annotation allows).
     pub params: Vec<(String, usize, String, Vec<TypeRef>)>,
@@ -308,9 +309,9 @@ pub struct ClassSummary {
     /// base declares (the decision checks a base defines it).
     pub unannotated_returns: Vec<String>,
     /// Annotated class-level names that are dataclass fields (not `ClassVar`).
-    pub fields: Vec<String>,
+    pub fields: Vec<Name>,
     /// Attributes written on `self`, in first-assignment order.
-    pub attrs: Vec<String>,
+    pub attrs: Vec<Name>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
     pub attr_types: BTreeMap<String, Option<Shape>>,
@@ -333,16 +334,26 @@ pub struct ClassSummary {
 
 impl ClassSummary {
     fn add_attr(&mut self, name: &str) {
-        let name = self.mangle(name);
+        let name = self.mangled(name);
         if !self.attrs.contains(&name) {
             self.attrs.push(name);
         }
     }
 
     fn add_class_name(&mut self, name: &str) {
-        let name = self.mangle(name);
+        let name = self.mangled(name);
         if !self.class_names.contains(&name) {
             self.class_names.push(name);
+        }
+    }
+
+    /// [`Self::mangle`] as a [`Name`], which holds a short name without an allocation
+    /// of its own (a project's classes hold tens of thousands of names).
+    fn mangled(&self, name: &str) -> Name {
+        if name.starts_with("__") && !name.ends_with("__") {
+            Name::new(self.mangle(name))
+        } else {
+            Name::new(name)
         }
     }
 
@@ -418,7 +429,10 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         if let Binding::Call(callee, _) = binding
             && let Receiver::Instance(class) = indexer.instance_of(callee)
         {
-            indexer.summary.module_instances.insert(name.clone(), class);
+            indexer
+                .summary
+                .module_instances
+                .insert(name.clone(), class.to_string());
         }
     }
     indexer.typevars = indexer.typevars_in(body, &module_bindings);
@@ -915,7 +929,7 @@ impl<'m> Indexer<'m, '_> {
                     }
                 }
                 match self.resolve(expr) {
-                    Some(d) => Receiver::Global(d),
+                    Some(d) => Receiver::Global(d.into()),
                     None => Receiver::Unknown,
                 }
             }
@@ -928,7 +942,7 @@ impl<'m> Indexer<'m, '_> {
                 match UnqualifiedName::from_expr(expr) {
                     Some(n) if n.segments().first().is_some_and(|f| self.is_global(f)) => {
                         match self.resolve(expr) {
-                            Some(d) => Receiver::Global(d),
+                            Some(d) => Receiver::Global(d.into()),
                             None => Receiver::Unknown,
                         }
                     }
@@ -1087,7 +1101,7 @@ impl<'m> Indexer<'m, '_> {
             return Receiver::Typed(members);
         }
         match self.resolve(&call.func) {
-            Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d),
+            Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d.into()),
             Some(_) => Receiver::Unknown,
             None => match call.func.as_ref() {
                 Expr::Attribute(a) => self.method_result(&a.value, a.attr.as_str()),
@@ -1121,7 +1135,7 @@ impl<'m> Indexer<'m, '_> {
     fn types_of(&self, recv: Receiver) -> Option<Vec<TypeRef>> {
         match recv {
             Receiver::Typed(members) => Some(members),
-            Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+            Receiver::Instance(d) => Some(vec![TypeRef::Call(d.to_string())]),
             Receiver::SelfOf(c) => Some(vec![TypeRef::Of(self.class_dotted(c))]),
             _ => None,
         }
@@ -1136,9 +1150,10 @@ impl<'m> Indexer<'m, '_> {
         match self.receiver(value) {
             Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangle(attr))),
             Receiver::Typed(members) if !private => Some((Owner::Typed(members), attr.into())),
-            Receiver::Instance(d) if !private => {
-                Some((Owner::Typed(vec![TypeRef::Call(d)]), attr.into()))
-            }
+            Receiver::Instance(d) if !private => Some((
+                Owner::Typed(vec![TypeRef::Call(d.to_string())]),
+                attr.into(),
+            )),
             _ => None,
         }
     }
@@ -1171,7 +1186,7 @@ impl<'m> Indexer<'m, '_> {
             Binding::Either(annotation, other) => {
                 let types = |r: Receiver| match r {
                     Receiver::Typed(members) => Some(members),
-                    Receiver::Instance(d) => Some(vec![TypeRef::Call(d)]),
+                    Receiver::Instance(d) => Some(vec![TypeRef::Call(d.to_string())]),
                     _ => None,
                 };
                 let both = types(self.bound(&Binding::Annotated(annotation), innermost))
@@ -1654,7 +1669,7 @@ impl<'m> Indexer<'m, '_> {
             Some((first, rest)) => self.resolve_root_with(first, &[rest], rest.len() + 1),
             None => self.resolve_root(callee),
         };
-        found.map_or(Receiver::Unknown, Receiver::Instance)
+        found.map_or(Receiver::Unknown, |d| Receiver::Instance(d.into()))
     }
 
     fn current_method_class(&self) -> Option<usize> {
@@ -1862,7 +1877,7 @@ impl<'m> Indexer<'m, '_> {
                         let declared = self.annotation(&assign.annotation);
                         let class = &mut self.summary.classes[idx];
                         if !is_classvar(&assign.annotation) && name != "_" {
-                            class.fields.push(name.clone());
+                            class.fields.push(Name::new(&name));
                             // The declared type of the instance attribute.
                             let attr = class.mangle(&name);
                             class.attr_types.insert(attr.clone(), declared);
@@ -1879,7 +1894,7 @@ impl<'m> Indexer<'m, '_> {
                 Stmt::FunctionDef(def) => {
                     let class = &mut self.summary.classes[idx];
                     class.add_class_name(&def.name);
-                    let name = class.mangle(&def.name);
+                    let name = class.mangled(&def.name);
                     class.methods.push(name);
                     self.method(idx, def);
                 }
@@ -1924,7 +1939,7 @@ impl<'m> Indexer<'m, '_> {
                 Some("builtins.staticmethod") => is_static = true,
                 Some("builtins.classmethod") => is_classmethod = true,
                 Some("builtins.property") | Some("abc.abstractproperty") => {
-                    let name = self.summary.classes[idx].mangle(&def.name);
+                    let name = self.summary.classes[idx].mangled(&def.name);
                     self.summary.classes[idx].properties.push(name);
                 }
                 Some("functools.cached_property") => {
@@ -1934,7 +1949,7 @@ impl<'m> Indexer<'m, '_> {
                     if let Expr::Attribute(a) = callable
                         && matches!(a.attr.as_str(), "setter" | "getter" | "deleter")
                     {
-                        let name = self.summary.classes[idx].mangle(&def.name);
+                        let name = self.summary.classes[idx].mangled(&def.name);
                         self.summary.classes[idx].properties.push(name);
                     } else if let Some(d) = &dotted
                         && d.ends_with("cached_property")
@@ -2361,7 +2376,7 @@ impl<'m> Indexer<'m, '_> {
             if a.attr.as_str() == "register"
                 && let Receiver::Global(d) = self.receiver(&a.value)
             {
-                self.fact(Fact::Registered(d));
+                self.fact(Fact::Registered(d.to_string()));
             }
             let attr = a.attr.as_str();
             if attr == "__setattr__" {
@@ -2412,7 +2427,7 @@ impl<'m> Indexer<'m, '_> {
             // attribute, and the second argument is the value, not a name.
             if monkeypatch && let Some(path) = const_str(args.first()) {
                 if let Some((module, name)) = path.rsplit_once('.') {
-                    self.attr_write(Receiver::Global(module.to_string()), name);
+                    self.attr_write(Receiver::Global(Name::new(module)), name);
                 }
             } else if (patch_object || monkeypatch) && args.len() >= 2 {
                 let recv = self.receiver(&args[0]);
@@ -2433,7 +2448,7 @@ impl<'m> Indexer<'m, '_> {
             && let Some(path) = const_str(args.first())
             && let Some((owner, name)) = path.rsplit_once('.')
         {
-            self.attr_write(Receiver::Global(owner.to_string()), name);
+            self.attr_write(Receiver::Global(Name::new(owner)), name);
         }
         // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
         if let Expr::Name(n) = call.func.as_ref()
@@ -2515,7 +2530,7 @@ impl<'m> Indexer<'m, '_> {
                     self.fact(Fact::CalledEscape(recv, called.clone()));
                     continue;
                 }
-                self.fact(Fact::Escape(recv, callee.clone()));
+                self.fact(Fact::Escape(recv, callee.as_deref().map(Name::new)));
             }
             let methods: Vec<(usize, String)> = args
                 .iter()
@@ -2570,10 +2585,10 @@ impl<'m> Indexer<'m, '_> {
         };
         let class = match recv {
             Receiver::Typed(members) => match members.as_slice() {
-                [TypeRef::Of(d)] => d,
+                [TypeRef::Of(d)] => d.as_str(),
                 _ => return None,
             },
-            Receiver::Instance(d) => d,
+            Receiver::Instance(d) => d.as_str(),
             _ => return None,
         };
         Some(format!("{class}.{}", a.attr))
