@@ -2040,7 +2040,8 @@ impl<'m> Indexer<'m, '_> {
         // Methods of module-level classes are recorded (`Cls.create`), when nothing
         // but `staticmethod`/`classmethod` wraps them.
         let plain = def.decorator_list.len() == usize::from(is_static || is_classmethod);
-        if overridable && plain && def.returns.is_none() {
+        // An `async def` returns a coroutine, whatever its base declares.
+        if overridable && plain && !def.is_async && def.returns.is_none() {
             self.summary.classes[idx]
                 .unannotated_returns
                 .push(method.clone());

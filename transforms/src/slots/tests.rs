@@ -902,6 +902,11 @@ fn an_override_without_a_return_annotation_returns_what_its_base_declares() {
         ),
         [WRITE_A_ON_UNKNOWN]
     );
+    // Nor does an `async def` override, which returns a coroutine.
+    assert_eq!(
+        untyped("class Sub(Maker):\n    async def make(self):\n        return g()\n"),
+        [WRITE_A_ON_UNKNOWN]
+    );
     // Without a project base defining the method, an unannotated one says nothing.
     assert_eq!(
         untyped(
