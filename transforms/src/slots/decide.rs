@@ -15,17 +15,16 @@
 //!    bases, to a fixpoint with the slot layouts.
 //! 6. [`Decider::plans`]: the plan per class.
 
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
 
 use ruff_python_ast::PythonVersion;
+use ruff_python_ast::name::Name;
 
 use super::index::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 use super::safety::Blocker;
 use super::signature;
-use rayon::prelude::*;
-use ruff_python_ast::name::Name;
-
 use super::types::{self, InheritedParam, Shape, TypeRef};
 use super::verdict::{DictUse, Kind, Reason, Unproven};
 
@@ -685,7 +684,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             return None;
         };
         let mut out = Vec::new();
-        for a in self.hierarchy.with_ancestors(id).filter(|&a| a != id) {
+        for &a in &self.hierarchy.ancestors[id] {
             let base = self.project.class(a);
             if !base.methods.iter().any(|m| m == method) {
                 continue;
@@ -843,10 +842,9 @@ impl<'p, 'a> Resolver<'p, 'a> {
             .unannotated_returns
             .iter()
             .any(|m| m == method)
-            && self
-                .hierarchy
-                .with_ancestors(id)
-                .any(|a| a != id && self.project.class(a).methods.iter().any(|m| m == method))
+            && self.hierarchy.ancestors[id]
+                .iter()
+                .any(|&a| self.project.class(a).methods.iter().any(|m| m == method))
     }
 
     /// What `owner.attr` holds (`item`: what an element of it is), as a union of
@@ -1000,26 +998,21 @@ impl Evidence {
         fact: &Fact,
         kind: Option<RecvKind>,
     ) {
-        let Some(kind) = kind else {
-            if let Fact::MethodEscape(c, name, callee) = fact {
-                self.method_escape(project, hierarchy, f, (*c, name), callee.as_deref());
+        match (fact, kind) {
+            (Fact::PickleLoad, _) => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
+            (Fact::OldPickle, _) => push_unique(&mut self.global_unproven, Unproven::OldPickle),
+            (Fact::MethodEscape(c, name, callee), _) => {
+                self.method_escape(project, hierarchy, f, *c, name, callee.as_deref());
             }
-            match fact {
-                Fact::PickleLoad => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
-                Fact::OldPickle => push_unique(&mut self.global_unproven, Unproven::OldPickle),
-                _ => {}
+            // Nothing to record, or an escape proven harmless.
+            (Fact::Registered(_), _) | (_, None) => {}
+            (Fact::GuardedWrite(_, attr), Some(RecvKind::Unknown)) => {
+                self.guarded_writes.insert(attr.clone());
             }
-            return;
-        };
-        match fact {
-            Fact::GuardedWrite(recv, attr) => match kind {
-                RecvKind::Unknown => {
-                    self.guarded_writes.insert(attr.clone());
-                }
-                kind => self.attr_write(project, kind, recv, attr),
-            },
-            Fact::AttrWrite(recv, attr) => self.attr_write(project, kind, recv, attr),
-            Fact::Weakref(_) => match kind {
+            (Fact::GuardedWrite(recv, attr) | Fact::AttrWrite(recv, attr), Some(kind)) => {
+                self.attr_write(project, kind, recv, attr);
+            }
+            (Fact::Weakref(_), Some(kind)) => match kind {
                 RecvKind::Exact(id) => {
                     self.weak.insert(id);
                 }
@@ -1028,29 +1021,32 @@ impl Evidence {
                 RecvKind::ClassObject | RecvKind::NotOurs => {}
                 RecvKind::Unknown => self.global_weak = true,
             },
-            Fact::DictAccess(_) => self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict),
-            Fact::DynamicSetattr(recv) => match kind {
-                RecvKind::ClassObject => {
-                    if let Receiver::Global(d) = recv
-                        && let Resolved::Class(id) = project.resolve(d, 0)
-                    {
-                        self.class_setattr.push(id);
-                    }
+            (Fact::DictAccess(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
+            }
+            (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
+                if let Receiver::Global(d) = recv
+                    && let Resolved::Class(id) = project.resolve(d, 0)
+                {
+                    self.class_setattr.push(id);
                 }
-                kind => self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr),
-            },
-            Fact::ClassAssign(_) => {
+            }
+            (Fact::DynamicSetattr(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr);
+            }
+            (Fact::ClassAssign(_), Some(kind)) => {
                 self.dict_use(kind, DictUse::ClassAssign, Unproven::UnknownClassAssign);
             }
-            Fact::Escape(_, callee) => {
+            (Fact::Escape(_, callee), Some(kind)) => {
                 let reason = match callee.as_deref() {
                     Some(d) => Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string()),
                     None => Unproven::EscapesUnresolved,
                 };
                 self.escape(kind, hierarchy, reason);
             }
-            Fact::CalledEscape(..) => self.escape(kind, hierarchy, Unproven::EscapesUnresolved),
-            Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => {}
+            (Fact::CalledEscape(..), Some(kind)) => {
+                self.escape(kind, hierarchy, Unproven::EscapesUnresolved);
+            }
         }
     }
 
@@ -1060,7 +1056,8 @@ impl Evidence {
         project: &Project,
         hierarchy: &Hierarchy,
         f: usize,
-        (c, name): (usize, &str),
+        c: usize,
+        name: &str,
         callee: Option<&str>,
     ) {
         // Only methods (`self.on_event`), not data attributes.

@@ -350,23 +350,22 @@ impl ClassSummary {
     /// [`Self::mangle`] as a [`Name`], which holds a short name without an allocation
     /// of its own (a project's classes hold tens of thousands of names).
     fn mangled(&self, name: &str) -> Name {
-        if name.starts_with("__") && !name.ends_with("__") {
-            Name::new(self.mangle(name))
-        } else {
-            Name::new(name)
-        }
+        self.private_name(name)
+            .map_or_else(|| Name::new(name), Name::new)
     }
 
     /// The name a private `__x` written in this class's body really has (`_Cls__x`), so
     /// that a subclass's `__x` is not taken for its base's.
     pub fn mangle(&self, name: &str) -> String {
+        self.private_name(name).unwrap_or_else(|| name.to_string())
+    }
+
+    /// `_Cls__x` for a private `__x`; `None` for a name that is not mangled.
+    fn private_name(&self, name: &str) -> Option<String> {
         let simple = self.qualname.rsplit('.').next().unwrap_or(&self.qualname);
         let stripped = simple.trim_start_matches('_');
-        if name.starts_with("__") && !name.ends_with("__") && !stripped.is_empty() {
-            format!("_{stripped}{name}")
-        } else {
-            name.to_string()
-        }
+        (name.starts_with("__") && !name.ends_with("__") && !stripped.is_empty())
+            .then(|| format!("_{stripped}{name}"))
     }
 
     fn block(&mut self, blocker: Blocker) {
@@ -2827,7 +2826,8 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 if let Some(Stmt::Assign(first)) = w.body.first()
                     && let [Expr::Attribute(a)] = first.targets.as_slice()
                     && is_pure(&first.value)
-                    && let Some(root) = attribute_root(&a.value)
+                    && let Some(root) = UnqualifiedName::from_expr(&a.value)
+                        .and_then(|chain| chain.segments().first().copied())
                     && w.items.iter().any(|item| self.is_fresh_mock(item, root))
                 {
                     for item in &w.items {
@@ -3067,8 +3067,6 @@ fn read_attributes(test: &Expr) -> Vec<(&str, &str)> {
         .collect()
 }
 
-/// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
-/// stay on the safe side).
 /// The names a statement binds anywhere inside it (assignments, loop and `with`
 /// targets, `:=`, imports, definitions, `except ... as`, `del`), or `None` when it may
 /// bind names that cannot be listed (`from m import *`, `match` patterns).
@@ -3156,15 +3154,6 @@ fn is_pure(expr: &Expr) -> bool {
     )
 }
 
-/// The name a chain of attributes starts from (`a` in `a.b.c`).
-fn attribute_root(expr: &Expr) -> Option<&str> {
-    match expr {
-        Expr::Name(n) => Some(n.id.as_str()),
-        Expr::Attribute(a) => attribute_root(&a.value),
-        _ => None,
-    }
-}
-
 /// The name an attribute or subscript chain starts from (`a` in `a.b[0].c`).
 fn root_name(expr: &Expr) -> Option<&str> {
     match expr {
@@ -3175,6 +3164,8 @@ fn root_name(expr: &Expr) -> Option<&str> {
     }
 }
 
+/// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
+/// stay on the safe side).
 fn rebinds(body: &[Stmt], name: &str) -> bool {
     let mut finder = BindingFinder { name, found: false };
     finder.visit_body(body);

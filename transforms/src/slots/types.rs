@@ -9,8 +9,9 @@
 //! from elsewhere: an override's unannotated parameter is what every base defining
 //! the method annotates it as ([`TypeRef::Inherited`]), and a decorator annotated
 //! `Callable[Concatenate[X, P], R]` passes an `X` first ([`TypeRef::PassedBy`]).
-//! Anything that is not a plain class, an `Optional`/`Union`/`|` of classes or one of the known containers of them (`Any`,
-//! `object`, type variables, callables, mappings) says nothing.
+//! Anything that is not a plain class, an `Optional`/`Union`/`|` of classes or one of
+//! the known containers of them (`Any`, `object`, type variables, callables, mappings)
+//! says nothing.
 
 use ruff_python_ast::{self as ast, Expr, Operator};
 
