@@ -4,7 +4,9 @@
 //!   the other fixes still apply, and a file with nothing else to apply is not written;
 //! - fixes that overlap one already chosen are left for the next pass, where they
 //!   apply to the updated text and are reported in the original file's coordinates;
-//! - a transform that never settles stops after [`MAX_PASSES`] passes with an error.
+//! - a transform that never settles stops after [`MAX_PASSES`] passes with an error;
+//! - a file whose text changed between indexing and the fix loop (the loop reads it
+//!   again) is reported and never rewritten.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -182,7 +184,7 @@ fn a_file_whose_only_fix_does_not_parse_is_not_written() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let path = dir.path().join("m.py");
     std::fs::write(&path, "x = 1\n").expect("write the test file");
-    let workspace = workspace(dir.path(), &path, &BREAKS_ALL);
+    let mut workspace = workspace(dir.path(), &path, &BREAKS_ALL);
     let policy = FixPolicy {
         unsafe_fixes: false,
         keep: None,
@@ -218,16 +220,14 @@ fn a_file_whose_only_fix_does_not_parse_is_not_written() {
 /// A workspace of one file, rewritten by `transform` alone.
 fn workspace(dir: &Path, path: &Path, transform: &'static Scripted) -> Workspace {
     let text = std::fs::read(path).expect("read the test file");
-    let file = ProjectFile {
-        path: path.to_path_buf(),
-        info: module_info(path, "m.py".to_string()),
-        source: DecodedSource::decode(&text).expect("UTF-8"),
-        settings: Arc::new(Settings::default()),
-        transforms: vec![transform],
-        indexed_by: vec![transform],
-        first_pass: None,
-        released: false,
-    };
+    let file = ProjectFile::new(
+        path.to_path_buf(),
+        module_info(path, "m.py".to_string()),
+        DecodedSource::decode(&text).expect("UTF-8"),
+        Arc::new(Settings::default()),
+        vec![transform],
+        vec![transform],
+    );
     let mut files = vec![file];
     let facts = pyslim::engine::index(&mut files);
     let cwd = PathBuf::from(dir);
@@ -279,4 +279,49 @@ fn a_transform_that_never_settles_stops_after_the_pass_limit() {
             "the fix loop did not settle after {MAX_PASSES} passes; the last 1 fixes were not applied"
         )]
     );
+}
+
+/// A file's text is dropped after indexing and read again when the fix loop needs it.
+/// If the file changed meanwhile, its findings point into a text that is gone: the
+/// file is reported and left as it is on disk. Unchanged, the same file is rewritten.
+#[test]
+fn a_file_changed_after_indexing_is_reported_and_not_rewritten() {
+    let policy = FixPolicy {
+        unsafe_fixes: false,
+        keep: None,
+    };
+    let indexed = "def f(xs):\n    return sum([x for x in xs])\n";
+    for changed in [false, true] {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let cwd = dir.path().to_path_buf();
+        let path = cwd.join("m.py");
+        std::fs::write(&path, indexed).expect("write the test file");
+        let resolver = Arc::new(
+            ConfigResolver::new(None, Overrides::default(), cwd.clone())
+                .expect("the default configuration"),
+        );
+        let mut workspace =
+            Workspace::load(&[PathBuf::from(".")], resolver, cwd).expect("the workspace loads");
+        let now = if changed {
+            "def f(xs):\n    return max([x for x in xs])\n"
+        } else {
+            indexed
+        };
+        std::fs::write(&path, now).expect("change the test file");
+        let outcomes = workspace.rewrite_findings(&policy);
+        let errors = pyslim::write::write_files(&workspace, &outcomes);
+        let written = std::fs::read_to_string(&path).expect("read the test file");
+        let reported: Vec<String> = workspace.errors.iter().map(ToString::to_string).collect();
+        if changed {
+            assert_eq!(
+                reported,
+                vec!["m.py: changed while pyslim ran; run pyslim again".to_string()]
+            );
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(written, now, "nothing is written");
+        } else {
+            assert!(reported.is_empty(), "{reported:?}");
+            assert_eq!(written, "def f(xs):\n    return sum(x for x in xs)\n");
+        }
+    }
 }

@@ -239,19 +239,20 @@ fn run(
     let transform = registry::get(case.transform).expect("cases() only lists transforms");
     let mut files: Vec<ProjectFile> = texts
         .iter()
-        .map(|(rel, text)| ProjectFile {
-            path: case.root.join(rel),
-            info: module_info(
-                &case.root.join(rel),
-                rel.to_string_lossy().replace('\\', "/"),
-            ),
-            source: DecodedSource::decode(text.as_bytes())
-                .unwrap_or_else(|e| panic!("{}: {e}", rel.display())),
-            settings: settings.clone(),
-            transforms: vec![transform],
-            indexed_by: vec![transform],
-            first_pass: None,
-            released: false,
+        .map(|(rel, text)| {
+            let source = DecodedSource::decode(text.as_bytes())
+                .unwrap_or_else(|e| panic!("{}: {e}", rel.display()));
+            ProjectFile::new(
+                case.root.join(rel),
+                module_info(
+                    &case.root.join(rel),
+                    rel.to_string_lossy().replace('\\', "/"),
+                ),
+                source,
+                settings.clone(),
+                vec![transform],
+                vec![transform],
+            )
         })
         .collect();
     let facts = pyslim::engine::index(&mut files);

@@ -149,16 +149,14 @@ fn load_with(root: &Path, transforms: &[&'static dyn Transform]) -> Vec<ProjectF
                 .unwrap()
                 .to_string_lossy()
                 .into_owned();
-            ProjectFile {
-                info: module_info(&path, display),
-                source: DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
-                settings: settings.clone(),
-                transforms: transforms.to_vec(),
-                indexed_by: transforms.to_vec(),
-                first_pass: None,
-                released: false,
-                path,
-            }
+            ProjectFile::new(
+                path.clone(),
+                module_info(&path, display),
+                DecodedSource::decode(&std::fs::read(&path).unwrap()).unwrap(),
+                settings.clone(),
+                transforms.to_vec(),
+                transforms.to_vec(),
+            )
         })
         .collect()
 }

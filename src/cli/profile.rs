@@ -39,6 +39,8 @@ pub struct ProfileArgs {
 /// Runs `profile`.
 pub fn run(args: ProfileArgs) -> Result<ExitCode> {
     let mut workspace = load(&args.common)?;
+    // The workload runs on an instrumented copy of every file.
+    workspace.restore_all_texts();
     quote_venv_figures(&mut workspace, &args.python)?;
     let config = config_here(&workspace)?;
     let root = project_root(&workspace, &config);

@@ -67,6 +67,10 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     }
     let mut workspace = load(&args.common)?;
     findings::warn_named_test_files(&workspace)?;
+    if args.verify || args.workload.is_some() {
+        // Profiling and verification copy, instrument and rewrite every file.
+        workspace.restore_all_texts();
+    }
     if args.verify {
         quote_venv_figures(&mut workspace, &args.python)?;
     }

@@ -55,15 +55,7 @@ pub fn rewrite_from(
     let module = match first {
         Some(first) => {
             let pending: Vec<_> = first
-                .pending
-                .iter()
-                .copied()
-                .filter(|&i| {
-                    let t = job.transforms[i];
-                    job.facts
-                        .get(t.name())
-                        .is_none_or(|project| t.reports_in(project.as_ref(), job.info, notes))
-                })
+                .reporting(job.transforms, job.facts, job.info, notes)
                 .collect();
             if pending.is_empty() {
                 None

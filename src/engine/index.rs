@@ -37,6 +37,26 @@ pub struct FirstPass {
     pub pending: Vec<usize>,
 }
 
+impl FirstPass {
+    /// The positions of the pending transforms that may report in the file (`info`)
+    /// once the project view is known: those without a view, and those whose view says
+    /// so (with `notes`, notes count).
+    pub fn reporting<'a>(
+        &'a self,
+        transforms: &'a [&'static dyn Transform],
+        facts: &'a Facts,
+        info: &'a ModuleInfo,
+        notes: bool,
+    ) -> impl Iterator<Item = usize> + 'a {
+        self.pending.iter().copied().filter(move |&i| {
+            let t = transforms[i];
+            facts
+                .get(t.name())
+                .is_none_or(|project| t.reports_in(project.as_ref(), info, notes))
+        })
+    }
+}
+
 /// The transforms whose project index some file needs, in the order files name them.
 pub fn indexing_transforms<'a>(
     lists: impl IntoIterator<Item = &'a [&'static dyn Transform]>,
@@ -64,7 +84,7 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
     if !indexes && file.transforms.is_empty() {
         return Vec::new();
     }
-    let Ok(module) = parse(&file.source.text) else {
+    let Ok(module) = parse(file.text()) else {
         return Vec::new();
     };
     let ctx = |project| FileContext {

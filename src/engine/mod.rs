@@ -227,6 +227,24 @@ pub fn rewrite_all_observed(
         .collect()
 }
 
+/// Whether the fix loop needs `file`'s text: it has a transform to run and its first
+/// pass either did not run (the loop starts from a parse), found something, or left a
+/// transform that reads the project view and may report here. The loop itself asks the
+/// same ([`rewrite_from`]), so a file for which this is false is never read.
+pub fn needs_text(file: &ProjectFile, facts: &Facts, notes: bool) -> bool {
+    if file.transforms.is_empty() {
+        return false;
+    }
+    let Some(first) = &file.first_pass else {
+        return true;
+    };
+    !first.outputs.is_empty()
+        || first
+            .reporting(&file.transforms, facts, &file.info, notes)
+            .next()
+            .is_some()
+}
+
 /// Runs the fix loop on one file; a file read only for the index is left as it is.
 fn rewrite_file(
     file: &ProjectFile,
@@ -246,7 +264,9 @@ fn rewrite_file_with(
     first: Option<&index::FirstPass>,
     notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
-    if file.transforms.is_empty() {
+    if file.transforms.is_empty() || first.is_some() && !needs_text(file, facts, notes) {
+        // Its first pass found nothing and nothing pending reports here: its text was
+        // released after indexing and is not read again.
         return Ok(Rewrite::default());
     }
     let job = FileJob {
@@ -255,7 +275,7 @@ fn rewrite_file_with(
         transforms: &file.transforms,
         facts,
     };
-    rewrite_from(&file.source.text, &job, policy, first, notes)
+    rewrite_from(file.text(), &job, policy, first, notes)
 }
 
 /// Runs the fix loop over every file, each with its own set of allowed fixes

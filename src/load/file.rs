@@ -15,7 +15,7 @@ pub struct ProjectFile {
     pub path: PathBuf,
     /// Its module name and display path.
     pub info: ModuleInfo,
-    /// Its decoded text.
+    /// Its decoded text, read through [`ProjectFile::text`] (empty once released).
     pub source: DecodedSource,
     /// The settings that apply to it.
     pub settings: Arc<Settings>,
@@ -30,13 +30,39 @@ pub struct ProjectFile {
     /// ([`crate::engine::index::prepare`]); `None` until then, or after the settings
     /// changed (the fix loop then starts from a parse of its own).
     pub first_pass: Option<FirstPass>,
-    /// Whether the text was dropped after indexing: a file only read for the project
-    /// index is never rewritten, and a large tree's sources need not all stay in memory.
-    /// [`ProjectFile::original_bytes`] reads such a file again.
+    /// Whether the text was dropped after indexing: a large tree's sources need not all
+    /// stay in memory while the project index is built. A file only read for the index
+    /// is never read again; a file to rewrite is read again by [`ProjectFile::restore`]
+    /// when the fix loop needs its text. [`ProjectFile::original_bytes`] reads it from
+    /// disk meanwhile.
     pub released: bool,
+    /// A hash of the text as first read: the text read again must be the one indexed.
+    pub text_hash: u64,
 }
 
 impl ProjectFile {
+    /// A file as read, before indexing: its text held, no first pass yet.
+    pub fn new(
+        path: PathBuf,
+        info: ModuleInfo,
+        source: DecodedSource,
+        settings: Arc<Settings>,
+        transforms: Vec<&'static dyn Transform>,
+        indexed_by: Vec<&'static dyn Transform>,
+    ) -> Self {
+        Self {
+            text_hash: text_hash(&source.text),
+            path,
+            info,
+            source,
+            settings,
+            transforms,
+            indexed_by,
+            first_pass: None,
+            released: false,
+        }
+    }
+
     /// The file's bytes as read: re-read from disk when its text was released.
     pub fn original_bytes(&self) -> Vec<u8> {
         if self.released {
@@ -46,11 +72,52 @@ impl ProjectFile {
         }
     }
 
-    /// Drops the text of a file only read for the index (see [`ProjectFile::released`]).
+    /// The decoded text.
+    ///
+    /// # Panics
+    /// When the text was released and not restored: reading an empty text instead would
+    /// make every offset of the index wrong, so a path that forgot to restore it fails
+    /// loudly.
+    pub fn text(&self) -> &str {
+        assert!(
+            !self.released,
+            "the text of {} was released after indexing and not read again",
+            self.info.path
+        );
+        &self.source.text
+    }
+
+    /// Drops the text after indexing (see [`ProjectFile::released`]).
     pub fn release(&mut self) {
         self.source.text = String::new();
         self.released = true;
     }
+
+    /// Reads a released text again. Fails when the file can no longer be read or no
+    /// longer holds the text that was indexed (it changed while pyslim ran): its
+    /// findings would point at the wrong places.
+    pub fn restore(&mut self) -> Result<(), String> {
+        if !self.released {
+            return Ok(());
+        }
+        let bytes = std::fs::read(&self.path).map_err(|e| format!("cannot read again: {e}"))?;
+        let source = DecodedSource::decode(&bytes)
+            .map_err(|e| format!("changed while pyslim ran (now {e})"))?;
+        if text_hash(&source.text) != self.text_hash {
+            return Err("changed while pyslim ran; run pyslim again".to_string());
+        }
+        self.source = source;
+        self.released = false;
+        Ok(())
+    }
+}
+
+/// The hash [`ProjectFile::text_hash`] holds.
+fn text_hash(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    text.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// Works out a file's module name: the directories above it that are packages (hold an

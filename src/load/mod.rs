@@ -127,9 +127,9 @@ impl Workspace {
         let used = engine::index::indexing_transforms(
             found.iter().map(|f| f.config.transforms.as_slice()),
         );
-        // Read, parse and index each file in one go, dropping what a file only read for
-        // the index no longer needs before the next is read: the sources of a large tree
-        // never all sit in memory together.
+        // Read, parse and index each file in one go, dropping its text before the next
+        // is read: the sources of a large tree never all sit in memory together. The fix
+        // loop reads again the few files it rewrites or reports on (`restore_texts`).
         type Loaded = (
             Role,
             std::result::Result<(ProjectFile, engine::index::FileIndex), FileError>,
@@ -147,9 +147,7 @@ impl Workspace {
                 };
                 let indexed = read_file(file, role, &cwd).map(|mut file| {
                     let facts = engine::index::prepare(&mut file, &used);
-                    if role != Role::Target {
-                        file.release();
-                    }
+                    file.release();
                     (file, facts)
                 });
                 (role, indexed)
@@ -208,14 +206,48 @@ impl Workspace {
     }
 
     /// Runs the fix loop on every file.
-    pub fn rewrite(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
+    pub fn rewrite(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
+        self.restore_texts(|file, facts| engine::needs_text(file, facts, true));
         self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, true))
     }
 
     /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
     /// a transform could only leave a note are not parsed again.
-    pub fn rewrite_findings(&self, policy: &FixPolicy) -> Vec<FileOutcome> {
+    pub fn rewrite_findings(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
+        self.restore_texts(|file, facts| engine::needs_text(file, facts, false));
         self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, false))
+    }
+
+    /// Reads again the texts of every file to rewrite, for work that reads them all
+    /// (a profile's instrumented copy, verification, a fix loop started afresh).
+    pub fn restore_all_texts(&mut self) {
+        self.restore_texts(|file, _| !file.transforms.is_empty());
+    }
+
+    /// Reads again the released texts of the files `needed` picks (see
+    /// [`ProjectFile::restore`]). A file that cannot be read again, or changed since it
+    /// was indexed, is reported and not rewritten.
+    fn restore_texts(&mut self, needed: impl Fn(&ProjectFile, &Facts) -> bool + Sync) {
+        let facts = &self.facts;
+        let failed: Vec<(usize, String)> = self
+            .files
+            .par_iter_mut()
+            .enumerate()
+            .filter(|(_, file)| file.released && needed(file, facts))
+            .filter_map(|(index, file)| file.restore().err().map(|e| (index, e)))
+            .collect();
+        for (index, message) in failed {
+            let file = &mut self.files[index];
+            // Nothing of it is rewritten: its findings point into the text indexed.
+            file.transforms.clear();
+            file.first_pass = None;
+            self.errors.push(FileError {
+                path: file.info.path.clone(),
+                line: None,
+                column: None,
+                message,
+            });
+        }
     }
 
     fn outcomes(&self, results: Vec<Result<Rewrite, SyntaxError>>) -> Vec<FileOutcome> {
@@ -260,10 +292,11 @@ impl Workspace {
     /// Runs the fix loop on every file with only the fixes in `kept[i]` allowed for
     /// file `i` (what verification or a profile kept).
     pub fn rewrite_kept(
-        &self,
+        &mut self,
         unsafe_fixes: bool,
         kept: &[std::collections::BTreeSet<engine::FixKey>],
     ) -> Vec<FileOutcome> {
+        self.restore_texts(|file, facts| engine::needs_text(file, facts, true));
         engine::rewrite_kept(&self.files, &self.facts, unsafe_fixes, kept)
             .into_iter()
             .enumerate()
@@ -276,7 +309,7 @@ impl Workspace {
 
     fn syntax_error(&self, index: usize, err: &SyntaxError) -> FileError {
         let file = &self.files[index];
-        let text = &file.source.text;
+        let text = file.text();
         let lc = LineIndex::from_source_text(text).line_column(err.offset, text);
         FileError {
             path: file.info.path.clone(),
@@ -322,19 +355,17 @@ fn read_file(
     };
     let bytes = std::fs::read(&file.path).map_err(|e| error(format!("cannot read: {e}")))?;
     let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
-    Ok(ProjectFile {
-        info: module_info(&file.path, display),
-        transforms: match role {
+    Ok(ProjectFile::new(
+        file.path.clone(),
+        module_info(&file.path, display),
+        source,
+        file.config.settings.clone(),
+        match role {
             Role::Target => file.config.transforms_for(&file.path),
             Role::Test | Role::Context => Vec::new(),
         },
-        indexed_by: file.config.transforms.clone(),
-        settings: file.config.settings.clone(),
-        first_pass: None,
-        released: false,
-        path: file.path,
-        source,
-    })
+        file.config.transforms.clone(),
+    ))
 }
 
 /// `path` relative to `cwd` when it is below it, else as it is.

@@ -706,7 +706,7 @@ fn instrument(
         let Some(rel) = relative_path(&file.path, root) else {
             continue;
         };
-        let text = &file.source.text;
+        let text = file.text();
         let Ok(module) = pyslim_transforms::parse(text) else {
             continue;
         };

@@ -80,7 +80,7 @@ impl<'a> Session<'a> {
             }
             let file = &self.files[index];
             let text = if keys.is_empty() {
-                file.source.text.clone()
+                file.text().to_string()
             } else {
                 let keep = |k: &FixKey| keys.contains(k);
                 let policy = FixPolicy {
@@ -93,10 +93,10 @@ impl<'a> Session<'a> {
                     transforms: &file.transforms,
                     facts: self.facts,
                 };
-                engine::rewrite(&file.source.text, &job, &policy)
+                engine::rewrite(file.text(), &job, &policy)
                     .map_err(|e| anyhow::anyhow!("{}: {}", file.info.path, e.message))?
                     .output
-                    .unwrap_or_else(|| file.source.text.clone())
+                    .unwrap_or_else(|| file.text().to_string())
             };
             self.write(index, &text)?;
             if keys.is_empty() {
@@ -135,8 +135,8 @@ impl<'a> Session<'a> {
         let Some(text) = self.texts.get(&index) else {
             return line;
         };
-        let original = &self.files[index].source.text;
-        let diff = similar::TextDiff::from_lines(original.as_str(), text.as_str());
+        let original = self.files[index].text();
+        let diff = similar::TextDiff::from_lines(original, text.as_str());
         for op in diff.ops() {
             let new = op.new_range();
             if (new.start + 1..=new.end).contains(&line) {

@@ -46,7 +46,7 @@ pub fn fixes(workspace: &Workspace, outcomes: &[FileOutcome], unsafe_fixes: bool
             continue;
         };
         let file = &workspace.files[outcome.index];
-        let original = file.source.text.as_str();
+        let original = file.text();
         for fix in &rewrite.applied {
             let output = if rewrite.applied.len() == 1 {
                 rewrite.output.clone()

@@ -54,7 +54,7 @@ pub fn instrument(
     let mut next_unit = 0u32;
     for (index, members) in by_file {
         let file = &files[index];
-        let text = &file.source.text;
+        let text = file.text();
         let Ok(module) = pyslim_transforms::parse(text) else {
             continue;
         };

@@ -60,7 +60,7 @@ pub fn diffs(
             continue;
         };
         let file = &workspace.files[outcome.index];
-        let old = file.source.for_diff(&file.source.text);
+        let old = file.source.for_diff(file.text());
         let new = file.source.for_diff(output);
         if let Some(text) = diff::unified(&workspace.patch_path(outcome.index), &old, &new) {
             let bytes = file.source.encode_fragment(&text);
