@@ -52,33 +52,29 @@ pub fn rewrite_from(
         history: Vec::new(),
         notes,
     };
-    let module = match first {
+    // Each pass's AST is dropped as soon as its transforms have run: their findings
+    // own what they need, and a large file's AST is many times its text, so holding
+    // one per pass while the later passes run multiplied a big file's peak.
+    let outputs = match first {
         Some(first) => {
             let pending: Vec<_> = first
                 .reporting(job.transforms, job.facts, job.info, notes)
                 .collect();
-            if pending.is_empty() {
-                None
-            } else {
+            let mut all = first.outputs.clone();
+            if !pending.is_empty() {
                 let module = parse(text)?;
-                let outputs =
-                    state.run_transforms(&module, job.settings, pending.iter().copied(), 0);
-                let mut all: Vec<_> = first.outputs.iter().cloned().chain(outputs).collect();
+                all.extend(state.run_transforms(&module, job.settings, pending.into_iter(), 0));
                 // Registry order, as a full pass reports them.
                 all.sort_by_key(|(position, ..)| *position);
-                let output = state.step(0, text, &all, locate);
-                return Ok(state.finish(output));
             }
+            all
         }
-        None => Some(parse(text)?),
-    };
-    let output = match module {
-        Some(module) => state.pass(0, &module, job.settings, locate),
         None => {
-            let outputs = first.map(|f| f.outputs.as_slice()).unwrap_or_default();
-            state.step(0, text, outputs, locate)
+            let module = parse(text)?;
+            state.run_transforms(&module, job.settings, 0..job.transforms.len(), 0)
         }
     };
+    let output = state.step(0, text, outputs, locate);
     Ok(state.finish(output))
 }
 
@@ -163,22 +159,6 @@ impl<'a> Loop<'a> {
         out
     }
 
-    /// Pass `pass` on `module`: runs every transform, applies what it can and goes on
-    /// with the next pass. Returns the final text, or `None` when nothing applied.
-    fn pass<'m>(
-        &mut self,
-        pass: usize,
-        module: &'m SourceModule<'m>,
-        settings: &'m Settings,
-        locate: impl Fn(u32) -> (usize, usize) + Copy,
-    ) -> Option<String>
-    where
-        'a: 'm,
-    {
-        let outputs = self.run_transforms(module, settings, 0..self.job.transforms.len(), pass);
-        self.step(pass, module.source(), &outputs, locate)
-    }
-
     /// Applies the non-overlapping allowed fixes of `outputs` (found on `text`, the
     /// input of pass `pass`), then runs the next pass on the result, whose parse is also
     /// the check that the fixes left valid code.
@@ -186,7 +166,7 @@ impl<'a> Loop<'a> {
         &mut self,
         pass: usize,
         text: &str,
-        outputs: &[Outputs],
+        outputs: Vec<Outputs>,
         locate: impl Fn(u32) -> (usize, usize) + Copy,
     ) -> Option<String> {
         let mut candidates = Vec::new();
@@ -199,11 +179,11 @@ impl<'a> Loop<'a> {
                 };
                 // Reported in this pass's coordinates mapped back, before this pass's
                 // own edits join the history.
-                reported.insert(key.clone(), report(&key, finding, locate, &self.history));
-                candidates.push((key, finding.clone()));
+                reported.insert(key.clone(), report(&key, &finding, locate, &self.history));
+                candidates.push((key, finding));
             }
             if pass == 0 && self.notes {
-                self.result.notes.extend(notes.iter().cloned());
+                self.result.notes.extend(notes);
             }
         }
         // Withheld: unsafe without `--unsafe`. Fixes the caller does not keep (the
@@ -242,10 +222,13 @@ impl<'a> Loop<'a> {
                 self.applied(chosen, &mut reported);
                 moved = self.moved_settings(&module);
                 let settings = moved.as_ref().unwrap_or(job.settings);
-                Ok(self.pass(pass + 1, &module, settings, locate))
+                // Only the findings go on to the next pass: its AST is dropped here
+                // (see `rewrite_from`).
+                Ok(self.run_transforms(&module, settings, 0..job.transforms.len(), pass + 1))
             }
             Err(_) => Err(chosen),
         };
+        let next = next.map(|outputs| self.step(pass + 1, &all, outputs, locate));
         let chosen = match next {
             Ok(next) => return Some(next.unwrap_or(all)),
             Err(chosen) => chosen,
@@ -262,10 +245,11 @@ impl<'a> Loop<'a> {
                 self.applied(kept, &mut reported);
                 moved_rest = self.moved_settings(&module);
                 let settings = moved_rest.as_ref().unwrap_or(job.settings);
-                Ok(self.pass(pass + 1, &module, settings, locate))
+                Ok(self.run_transforms(&module, settings, 0..job.transforms.len(), pass + 1))
             }
             Err(_) => Err(kept.len()),
         };
+        let next = next.map(|outputs| self.step(pass + 1, &rest, outputs, locate));
         match next {
             Ok(next) => Some(next.unwrap_or(rest)),
             Err(kept) => {
