@@ -5,8 +5,8 @@
 //! Names are resolved through the file's own imports here, to absolute dotted names
 //! (`pkg.models.Base`); [`super::decide`] resolves those against the whole project.
 
+use litemap::LiteMap;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
-use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 use ruff_python_ast::PythonVersion;
@@ -314,13 +314,13 @@ pub struct ClassSummary {
     pub attrs: Vec<Name>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
-    pub attr_types: BTreeMap<String, Option<Shape>>,
+    pub attr_types: LiteMap<String, Option<Shape>>,
     /// Attributes annotated at class level (their declared type wins).
     pub declared: HashSet<String>,
     /// What class-level names set to a name are (`state_cls = BlockState`: the
     /// dotted name), `None` when a name is set otherwise too (another value, `cls.x =
     /// ...` in a classmethod): calling `self.state_cls(...)` makes what it names.
-    pub class_values: BTreeMap<String, Option<String>>,
+    pub class_values: LiteMap<String, Option<String>>,
     /// `__init_subclass__` (or, for a metaclass, `__new__`/`__init__`/`__call__`)
     /// reads or sets `__slots__`: the class manages the slots of its subclasses.
     pub manages_slots: bool,
