@@ -26,6 +26,8 @@ fn project() -> tempfile::TempDir {
         ("pkg/queue.py", QUEUE),
         ("pkg/units.py", UNITS),
         ("pkg/bad.py", "def f(:\n    pass\n"),
+        // Nothing to rewrite: its text is not held after indexing.
+        ("pkg/plain.py", "LIMIT = 10\n"),
     ])
 }
 
@@ -350,7 +352,7 @@ fn verbose_adds_timings_and_decisions() {
         "Configuration of the current folder: none found, the defaults"
     );
     assert!(
-        lines[1].starts_with("Read 3 files (0 test files among the paths given, only read) in ")
+        lines[1].starts_with("Read 4 files (0 test files among the paths given, only read) in ")
             && lines[1].ends_with(" ms"),
         "{text}"
     );

@@ -45,6 +45,11 @@ pub fn fixes(workspace: &Workspace, outcomes: &[FileOutcome], unsafe_fixes: bool
         let Ok(rewrite) = &outcome.result else {
             continue;
         };
+        if rewrite.applied.is_empty() {
+            // Nothing to replace, and the text of a file the fix loop found nothing in
+            // is not held.
+            continue;
+        }
         let file = &workspace.files[outcome.index];
         let original = file.text();
         for fix in &rewrite.applied {
