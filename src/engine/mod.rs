@@ -227,15 +227,21 @@ pub fn rewrite_all_observed(
         .collect()
 }
 
-/// Whether the fix loop needs `file`'s text: it has a transform to run and its first
-/// pass either did not run (the loop starts from a parse), found something, or left a
-/// transform that reads the project view and may report here. The loop itself asks the
-/// same ([`rewrite_from`]), so a file for which this is false is never read.
-pub fn needs_text(file: &ProjectFile, facts: &Facts, notes: bool) -> bool {
+/// Whether the fix loop, started from `first` (`None`: from a parse of its own), needs
+/// `file`'s text: it has a transform to run and its first pass either did not run,
+/// found something, or left a transform that reads the project view and may report
+/// here. The loop itself asks the same ([`rewrite_from`]), so a file for which this is
+/// false is never read.
+pub fn needs_text(
+    file: &ProjectFile,
+    first: Option<&index::FirstPass>,
+    facts: &Facts,
+    notes: bool,
+) -> bool {
     if file.transforms.is_empty() {
         return false;
     }
-    let Some(first) = &file.first_pass else {
+    let Some(first) = first else {
         return true;
     };
     !first.outputs.is_empty()
@@ -264,9 +270,9 @@ fn rewrite_file_with(
     first: Option<&index::FirstPass>,
     notes: bool,
 ) -> Result<Rewrite, SyntaxError> {
-    if file.transforms.is_empty() || first.is_some() && !needs_text(file, facts, notes) {
-        // Its first pass found nothing and nothing pending reports here: its text was
-        // released after indexing and is not read again.
+    if !needs_text(file, first, facts, notes) {
+        // Nothing to run, or a first pass that found nothing with nothing pending that
+        // reports here: its text was released after indexing and is not read again.
         return Ok(Rewrite::default());
     }
     let job = FileJob {

@@ -207,14 +207,18 @@ impl Workspace {
 
     /// Runs the fix loop on every file.
     pub fn rewrite(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| engine::needs_text(file, facts, true));
+        self.restore_texts(|file, facts| {
+            engine::needs_text(file, file.first_pass.as_ref(), facts, true)
+        });
         self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, true))
     }
 
     /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
     /// a transform could only leave a note are not parsed again.
     pub fn rewrite_findings(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| engine::needs_text(file, facts, false));
+        self.restore_texts(|file, facts| {
+            engine::needs_text(file, file.first_pass.as_ref(), facts, false)
+        });
         self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, false))
     }
 
@@ -296,7 +300,9 @@ impl Workspace {
         unsafe_fixes: bool,
         kept: &[std::collections::BTreeSet<engine::FixKey>],
     ) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| engine::needs_text(file, facts, true));
+        self.restore_texts(|file, facts| {
+            engine::needs_text(file, file.first_pass.as_ref(), facts, true)
+        });
         engine::rewrite_kept(&self.files, &self.facts, unsafe_fixes, kept)
             .into_iter()
             .enumerate()
