@@ -252,7 +252,9 @@ pub fn needs_text(
 }
 
 /// Runs the fix loop on one file; a file read only for the index is left as it is.
-fn rewrite_file(
+/// Without `notes`, a file where a transform could only leave a note is not parsed
+/// again.
+pub fn rewrite_file(
     file: &ProjectFile,
     facts: &Facts,
     policy: &FixPolicy,
@@ -295,13 +297,22 @@ pub fn rewrite_kept(
     files
         .par_iter()
         .enumerate()
-        .map(|(index, file)| {
-            let keep = |key: &FixKey| kept.get(index).is_some_and(|k| k.contains(key));
-            let policy = FixPolicy {
-                unsafe_fixes,
-                keep: Some(&keep),
-            };
-            rewrite_file(file, facts, &policy, true)
-        })
+        .map(|(index, file)| rewrite_file_kept(file, facts, unsafe_fixes, kept.get(index)))
         .collect()
+}
+
+/// Runs the fix loop on one file with only the fixes in `kept` allowed (none when
+/// `None`); see [`rewrite_kept`].
+pub fn rewrite_file_kept(
+    file: &ProjectFile,
+    facts: &Facts,
+    unsafe_fixes: bool,
+    kept: Option<&std::collections::BTreeSet<FixKey>>,
+) -> Result<Rewrite, SyntaxError> {
+    let keep = |key: &FixKey| kept.is_some_and(|k| k.contains(key));
+    let policy = FixPolicy {
+        unsafe_fixes,
+        keep: Some(&keep),
+    };
+    rewrite_file(file, facts, &policy, true)
 }

@@ -129,7 +129,7 @@ impl Workspace {
         );
         // Read, parse and index each file in one go, dropping its text before the next
         // is read: the sources of a large tree never all sit in memory together. The fix
-        // loop reads again the few files it rewrites or reports on (`restore_texts`).
+        // loop reads again the few files it rewrites or reports on, one at a time (`fix_loop`).
         type Loaded = (
             Role,
             std::result::Result<(ProjectFile, engine::index::FileIndex), FileError>,
@@ -207,51 +207,92 @@ impl Workspace {
 
     /// Runs the fix loop on every file.
     pub fn rewrite(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| {
-            engine::needs_text(file, file.first_pass.as_ref(), facts, true)
+        let results = self.fix_loop(true, |_, file, facts| {
+            engine::rewrite_file(file, facts, policy, true)
         });
-        self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, true))
+        self.outcomes(results)
     }
 
     /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
     /// a transform could only leave a note are not parsed again.
     pub fn rewrite_findings(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| {
-            engine::needs_text(file, file.first_pass.as_ref(), facts, false)
+        let results = self.fix_loop(false, |_, file, facts| {
+            engine::rewrite_file(file, facts, policy, false)
         });
-        self.outcomes(engine::rewrite_all(&self.files, &self.facts, policy, false))
+        self.outcomes(results)
     }
 
     /// Reads again the texts of every file to rewrite, for work that reads them all
-    /// (a profile's instrumented copy, verification, a fix loop started afresh).
+    /// (a profile's instrumented copy, verification).
     pub fn restore_all_texts(&mut self) {
-        self.restore_texts(|file, _| !file.transforms.is_empty());
-    }
-
-    /// Reads again the released texts of the files `needed` picks (see
-    /// [`ProjectFile::restore`]). A file that cannot be read again, or changed since it
-    /// was indexed, is reported and not rewritten.
-    fn restore_texts(&mut self, needed: impl Fn(&ProjectFile, &Facts) -> bool + Sync) {
-        let facts = &self.facts;
         let failed: Vec<(usize, String)> = self
             .files
             .par_iter_mut()
             .enumerate()
-            .filter(|(_, file)| file.released && needed(file, facts))
+            .filter(|(_, file)| !file.transforms.is_empty())
             .filter_map(|(index, file)| file.restore().err().map(|e| (index, e)))
             .collect();
         for (index, message) in failed {
-            let file = &mut self.files[index];
-            // Nothing of it is rewritten: its findings point into the text indexed.
-            file.transforms.clear();
-            file.first_pass = None;
-            self.errors.push(FileError {
-                path: file.info.path.clone(),
-                line: None,
-                column: None,
-                message,
-            });
+            self.not_read_again(index, message);
         }
+    }
+
+    /// Runs `run` (the fix loop of one file) on every file in parallel, results in file
+    /// order. A file whose text was released after indexing is read again for its own
+    /// run only, when the loop will read it ([`engine::needs_text`]), and released again
+    /// after unless its outcome still reads it: applied fixes (diffs, writes and SARIF
+    /// compare the output with the original) or a syntax error (whose place is counted
+    /// in it).
+    /// So the texts of the files reported on, several MB for a large tree, are never
+    /// all held at once. A file that cannot be read again, or changed since it was
+    /// indexed, is reported and not rewritten.
+    fn fix_loop(
+        &mut self,
+        notes: bool,
+        run: impl Fn(usize, &ProjectFile, &Facts) -> Result<Rewrite, SyntaxError> + Sync,
+    ) -> Vec<Result<Rewrite, SyntaxError>> {
+        let facts = &self.facts;
+        let ran: Vec<(Result<Rewrite, SyntaxError>, Option<String>)> = self
+            .files
+            .par_iter_mut()
+            .enumerate()
+            .map(|(index, file)| {
+                let restored = file.released
+                    && engine::needs_text(file, file.first_pass.as_ref(), facts, notes);
+                if restored && let Err(message) = file.restore() {
+                    return (Ok(Rewrite::default()), Some(message));
+                }
+                let result = run(index, file, facts);
+                let applied = |r: &Rewrite| r.output.is_some() || !r.applied.is_empty();
+                if restored && matches!(&result, Ok(rewrite) if !applied(rewrite)) {
+                    file.release();
+                }
+                (result, None)
+            })
+            .collect();
+        let mut results = Vec::with_capacity(ran.len());
+        for (index, (result, failed)) in ran.into_iter().enumerate() {
+            if let Some(message) = failed {
+                self.not_read_again(index, message);
+            }
+            results.push(result);
+        }
+        results
+    }
+
+    /// File `index` could not be read again (see [`ProjectFile::restore`]): it is
+    /// reported, and nothing of it is rewritten, as its findings point into the text
+    /// indexed.
+    fn not_read_again(&mut self, index: usize, message: String) {
+        let file = &mut self.files[index];
+        file.transforms.clear();
+        file.first_pass = None;
+        self.errors.push(FileError {
+            path: file.info.path.clone(),
+            line: None,
+            column: None,
+            message,
+        });
     }
 
     fn outcomes(&self, results: Vec<Result<Rewrite, SyntaxError>>) -> Vec<FileOutcome> {
@@ -300,17 +341,10 @@ impl Workspace {
         unsafe_fixes: bool,
         kept: &[std::collections::BTreeSet<engine::FixKey>],
     ) -> Vec<FileOutcome> {
-        self.restore_texts(|file, facts| {
-            engine::needs_text(file, file.first_pass.as_ref(), facts, true)
+        let results = self.fix_loop(true, |index, file, facts| {
+            engine::rewrite_file_kept(file, facts, unsafe_fixes, kept.get(index))
         });
-        engine::rewrite_kept(&self.files, &self.facts, unsafe_fixes, kept)
-            .into_iter()
-            .enumerate()
-            .map(|(index, result)| FileOutcome {
-                index,
-                result: result.map_err(|e| self.syntax_error(index, &e)),
-            })
-            .collect()
+        self.outcomes(results)
     }
 
     fn syntax_error(&self, index: usize, err: &SyntaxError) -> FileError {

@@ -46,8 +46,8 @@ pub fn fixes(workspace: &Workspace, outcomes: &[FileOutcome], unsafe_fixes: bool
             continue;
         };
         if rewrite.applied.is_empty() {
-            // Nothing to replace, and the text of a file the fix loop found nothing in
-            // is not held.
+            // Nothing to replace, and the text of a file with nothing applied is not
+            // held.
             continue;
         }
         let file = &workspace.files[outcome.index];
