@@ -1007,7 +1007,7 @@ impl Evidence {
             // Nothing to record, or an escape proven harmless.
             (Fact::Registered(_), _) | (_, None) => {}
             (Fact::GuardedWrite(_, attr), Some(RecvKind::Unknown)) => {
-                self.guarded_writes.insert(attr.clone());
+                self.guarded_writes.insert(attr.to_string());
             }
             (Fact::GuardedWrite(recv, attr) | Fact::AttrWrite(recv, attr), Some(kind)) => {
                 self.attr_write(project, kind, recv, attr);

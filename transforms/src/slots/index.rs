@@ -117,7 +117,7 @@ pub enum Receiver {
         /// Whose attribute it is.
         owner: Owner,
         /// The attribute (mangled for `self` in its class).
-        attr: String,
+        attr: Name,
         /// An element of the attribute's container, not the attribute itself.
         item: bool,
     },
@@ -125,9 +125,9 @@ pub enum Receiver {
     /// a new instance of `class`, made by `api` (`argparse.ArgumentParser.parse_args`).
     Produced {
         /// The library method, as `module.Class.method`.
-        api: String,
+        api: Name,
         /// The class of the new object it returns.
-        class: String,
+        class: Name,
     },
     /// `owner.attr` right after `owner.attr = value` with nothing run in between: what
     /// `value` is, when the owner's classes keep a plain attribute of that name.
@@ -135,7 +135,7 @@ pub enum Receiver {
         /// The object written to.
         owner: Box<Receiver>,
         /// The attribute.
-        attr: String,
+        attr: Name,
         /// What was stored.
         value: Box<Receiver>,
     },
@@ -234,12 +234,12 @@ impl Binding<'_> {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Fact {
     /// `obj.attr = ...`, `setattr(obj, "attr", ...)`, `mock.patch.object(obj, "attr")`.
-    AttrWrite(Receiver, String),
+    AttrWrite(Receiver, Name),
     /// `obj.attr = ...` on an object that just had `attr` read (`while obj is not None
     /// and obj.attr: obj.attr = False`), of a type only the project decision may know
     /// ([`Receiver::may_be_unknown`]): when it does not, the object has an attribute of
     /// that name, so it is no instance of a class without one.
-    GuardedWrite(Receiver, String),
+    GuardedWrite(Receiver, Name),
     /// `weakref.ref(obj)` and friends; weak containers record [`Receiver::Unknown`].
     Weakref(Receiver),
     /// `vars(obj)` or `obj.__dict__`.
@@ -259,7 +259,7 @@ pub enum Fact {
     /// type the project decision may know (`plugin(self)` with `plugin` an element of
     /// `self.plugins: list[Plugin]`): harmless when that type's `__call__` is project
     /// code.
-    CalledEscape(Receiver, Receiver),
+    CalledEscape(Receiver, Box<Receiver>),
     /// `Cls.register(other)`: `Cls` is an ABC whose `isinstance` holds for classes
     /// that do not derive from it.
     Registered(String),
@@ -1144,14 +1144,14 @@ impl<'m> Indexer<'m, '_> {
     /// type: `self` (the name mangled in its class), or an object of known type
     /// (private `__x` names are left out: they are mangled by the class whose code
     /// reads them, not the object's).
-    fn attr_owner(&self, value: &Expr, attr: &str) -> Option<(Owner, String)> {
+    fn attr_owner(&self, value: &Expr, attr: &str) -> Option<(Owner, Name)> {
         let private = attr.starts_with("__") && !attr.ends_with("__");
         match self.receiver(value) {
-            Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangle(attr))),
-            Receiver::Typed(members) if !private => Some((Owner::Typed(members), attr.into())),
+            Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangled(attr))),
+            Receiver::Typed(members) if !private => Some((Owner::Typed(members), Name::new(attr))),
             Receiver::Instance(d) if !private => Some((
                 Owner::Typed(vec![TypeRef::Call(d.to_string())]),
-                attr.into(),
+                Name::new(attr),
             )),
             _ => None,
         }
@@ -1246,7 +1246,7 @@ impl<'m> Indexer<'m, '_> {
         }
         Some(Receiver::Stored {
             owner: Box::new(self.receiver(&stored.value)),
-            attr: stored.attr.to_string(),
+            attr: stored.attr.id.clone(),
             value: Box::new(stored_value),
         })
     }
@@ -1632,8 +1632,8 @@ impl<'m> Indexer<'m, '_> {
         });
         match found {
             Some(p) => Receiver::Produced {
-                api: format!("{}.{}", p.owner, p.method),
-                class: p.class.to_string(),
+                api: Name::new(format!("{}.{}", p.owner, p.method)),
+                class: Name::new_static(p.class),
             },
             None => Receiver::Unknown,
         }
@@ -1714,7 +1714,7 @@ impl<'m> Indexer<'m, '_> {
                 if attr == "__class__" {
                     self.fact(Fact::ClassAssign(recv));
                 } else {
-                    self.fact(Fact::AttrWrite(recv, attr.to_string()));
+                    self.fact(Fact::AttrWrite(recv, Name::new(attr)));
                 }
             }
         }
@@ -1746,7 +1746,7 @@ impl<'m> Indexer<'m, '_> {
                 && self.guarded_by(&a.value, a.attr.as_str(), value)
             {
                 let recv = self.receiver(&a.value);
-                self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
                 continue;
             }
             self.store_target(target, None);
@@ -2231,7 +2231,7 @@ impl<'m> Indexer<'m, '_> {
                         && let recv = self.receiver(&a.value)
                         && recv.may_be_unknown()
                     {
-                        self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                        self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
                         self.visit_expr(&assign.value);
                     } else {
                         self.visit_stmt(stmt);
@@ -2527,7 +2527,7 @@ impl<'m> Indexer<'m, '_> {
             };
             for recv in passed {
                 if let Some(called) = &called {
-                    self.fact(Fact::CalledEscape(recv, called.clone()));
+                    self.fact(Fact::CalledEscape(recv, Box::new(called.clone())));
                     continue;
                 }
                 self.fact(Fact::Escape(recv, callee.as_deref().map(Name::new)));
@@ -2703,7 +2703,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                     && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
                 {
                     let recv = self.receiver(&a.value);
-                    self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                    self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
                     visitor::walk_stmt(self, stmt);
                     return;
                 }
@@ -2795,7 +2795,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                     Expr::Attribute(a) => {
                         let recv = self.receiver(&a.value);
                         if recv.may_be_unknown() {
-                            self.fact(Fact::GuardedWrite(recv, a.attr.to_string()));
+                            self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
                         } else {
                             self.attr_write(recv, a.attr.as_str());
                         }
