@@ -129,7 +129,8 @@ impl Workspace {
         );
         // Read, parse and index each file in one go, dropping its text before the next
         // is read: the sources of a large tree never all sit in memory together. The fix
-        // loop reads again the few files it rewrites or reports on, one at a time (`fix_loop`).
+        // loop reads again the few files it rewrites or reports on, each for its own run
+        // (`fix_loop`).
         type Loaded = (
             Role,
             std::result::Result<(ProjectFile, engine::index::FileIndex), FileError>,
@@ -242,10 +243,9 @@ impl Workspace {
     /// run only, when the loop will read it ([`engine::needs_text`]), and released again
     /// after unless its outcome still reads it: applied fixes (diffs, writes and SARIF
     /// compare the output with the original) or a syntax error (whose place is counted
-    /// in it).
-    /// So the texts of the files reported on, several MB for a large tree, are never
-    /// all held at once. A file that cannot be read again, or changed since it was
-    /// indexed, is reported and not rewritten.
+    /// in it). So the texts of the files reported on, several MB for a large tree, are
+    /// never all held at once. A file that cannot be read again, or changed since it
+    /// was indexed, is reported and not rewritten.
     fn fix_loop(
         &mut self,
         notes: bool,
