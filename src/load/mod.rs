@@ -40,6 +40,18 @@ pub struct FileError {
     pub message: String,
 }
 
+impl FileError {
+    /// An error about a whole file, with no place in it (`path` empty: about none).
+    pub fn whole_file(path: impl Into<String>, message: impl Into<String>) -> Self {
+        FileError {
+            path: path.into(),
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+}
+
 impl std::fmt::Display for FileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match (self.path.is_empty(), self.line, self.column) {
@@ -158,12 +170,7 @@ impl Workspace {
         let mut errors: Vec<FileError> = discovery_errors
             .into_iter()
             .chain(tests.take_errors())
-            .map(|e| FileError {
-                path: String::new(),
-                line: None,
-                column: None,
-                message: format!("{e:#}"),
-            })
+            .map(|e| FileError::whole_file(String::new(), format!("{e:#}")))
             .collect();
         let mut files = Vec::new();
         let mut test_files = Vec::new();
@@ -287,12 +294,8 @@ impl Workspace {
         let file = &mut self.files[index];
         file.transforms.clear();
         file.first_pass = None;
-        self.errors.push(FileError {
-            path: file.info.path.clone(),
-            line: None,
-            column: None,
-            message,
-        });
+        self.errors
+            .push(FileError::whole_file(file.info.path.clone(), message));
     }
 
     fn outcomes(&self, results: Vec<Result<Rewrite, SyntaxError>>) -> Vec<FileOutcome> {
@@ -387,12 +390,7 @@ fn read_file(
     cwd: &Path,
 ) -> std::result::Result<ProjectFile, FileError> {
     let display = display_path(&file.path, cwd);
-    let error = |message: String| FileError {
-        path: display.clone(),
-        line: None,
-        column: None,
-        message,
-    };
+    let error = |message: String| FileError::whole_file(display.clone(), message);
     let bytes = std::fs::read(&file.path).map_err(|e| error(format!("cannot read: {e}")))?;
     let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
     Ok(ProjectFile::new(

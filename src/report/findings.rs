@@ -101,12 +101,9 @@ impl RunReport {
             };
             let path = workspace.files[outcome.index].info.path.clone();
             for message in &rewrite.internal_errors {
-                report.errors.push(FileError {
-                    path: path.clone(),
-                    line: None,
-                    column: None,
-                    message: message.clone(),
-                });
+                report
+                    .errors
+                    .push(FileError::whole_file(path.clone(), message.clone()));
             }
             for fix in &rewrite.applied {
                 let count = report.by_transform.entry(fix.key.transform).or_default();

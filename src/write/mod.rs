@@ -102,12 +102,10 @@ pub fn write_files(workspace: &Workspace, outcomes: &[FileOutcome]) -> Vec<FileE
             .map_err(anyhow::Error::from)
             .and_then(|bytes| atomic_write(&file.path, &bytes));
         if let Err(e) = result {
-            errors.push(FileError {
-                path: file.info.path.clone(),
-                line: None,
-                column: None,
-                message: format!("not written: {e:#}"),
-            });
+            errors.push(FileError::whole_file(
+                file.info.path.clone(),
+                format!("not written: {e:#}"),
+            ));
         }
     }
     errors
