@@ -243,6 +243,7 @@ fn workspace(dir: &Path, path: &Path, transform: &'static Scripted) -> Workspace
         errors: Vec::new(),
         test_files: Vec::new(),
         named_test_files: Vec::new(),
+        analysis_time: std::time::Duration::ZERO,
     }
 }
 

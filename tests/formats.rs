@@ -357,11 +357,15 @@ fn verbose_adds_timings_and_decisions() {
         "{text}"
     );
     assert!(
-        lines[2].starts_with("Ran the transforms in ") && lines[2].ends_with(" ms"),
+        lines[2].starts_with("Analysed the project as a whole in ") && lines[2].ends_with(" ms"),
+        "{text}"
+    );
+    assert!(
+        lines[3].starts_with("Ran the transforms in ") && lines[3].ends_with(" ms"),
         "{text}"
     );
     // Then what the normal run says.
-    assert_eq!(lines[3..].join("\n") + "\n", stderr(&normal));
+    assert_eq!(lines[4..].join("\n") + "\n", stderr(&normal));
 }
 
 #[test]

@@ -357,13 +357,18 @@ fn load(common: &CommonArgs) -> Result<Workspace> {
                 None => "none found, the defaults".to_string(),
             }
         );
-        timing(
-            &format!(
-                "Read {} files ({} test files among the paths given, only read)",
-                workspace.files.len(),
-                workspace.test_files.len()
-            ),
-            started,
+        let analysis = workspace.analysis_time;
+        let _ = writeln!(
+            anstream::stderr(),
+            "Read {} files ({} test files among the paths given, only read) in {:.1} ms",
+            workspace.files.len(),
+            workspace.test_files.len(),
+            started.elapsed().saturating_sub(analysis).as_secs_f64() * 1000.0
+        );
+        let _ = writeln!(
+            anstream::stderr(),
+            "Analysed the project as a whole in {:.1} ms",
+            analysis.as_secs_f64() * 1000.0
         );
     }
     Ok(workspace)

@@ -85,6 +85,9 @@ pub struct Workspace {
     pub named_test_files: Vec<String>,
     /// The configurations met, cached per folder (verification asks for its settings).
     pub resolver: Arc<ConfigResolver>,
+    /// How long combining the files' facts into the project-wide views took (the
+    /// slots decision is most of it), for `--verbose`.
+    pub analysis_time: std::time::Duration,
 }
 
 /// The fix loop's outcome for one file of the workspace.
@@ -199,7 +202,9 @@ impl Workspace {
         named_test_files.sort();
         let (files, per_file): (Vec<ProjectFile>, Vec<engine::index::FileIndex>) =
             files.into_iter().unzip();
+        let analysis_started = std::time::Instant::now();
         let facts = engine::index::combine(&files, per_file, &used);
+        let analysis_time = analysis_started.elapsed();
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {
             cwd,
@@ -210,6 +215,7 @@ impl Workspace {
             test_files,
             named_test_files,
             resolver,
+            analysis_time,
         })
     }
 
