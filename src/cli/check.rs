@@ -50,7 +50,7 @@ pub fn run(args: CheckArgs) -> Result<ExitCode> {
     } else {
         workspace.rewrite_findings(&policy)
     };
-    timing("Ran the transforms", started);
+    timing("Ran the transforms", started.elapsed());
     let mut ranking = None;
     if let Some(profile) = &profile {
         let config = config_here(&workspace)?;

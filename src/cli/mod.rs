@@ -297,13 +297,13 @@ fn clap_color(color: ColorWhen) -> clap::ColorChoice {
     }
 }
 
-/// Under `--verbose`, says on stderr how long `what` took (`started` is when it began).
-fn timing(what: &str, started: std::time::Instant) {
+/// Under `--verbose`, says on stderr how long `what` took.
+fn timing(what: &str, took: std::time::Duration) {
     if crate::report::level::verbose() {
         let _ = writeln!(
             anstream::stderr(),
             "{what} in {:.1} ms",
-            started.elapsed().as_secs_f64() * 1000.0
+            took.as_secs_f64() * 1000.0
         );
     }
 }
@@ -357,19 +357,17 @@ fn load(common: &CommonArgs) -> Result<Workspace> {
                 None => "none found, the defaults".to_string(),
             }
         );
+        // The whole-project analysis is timed on its own line, out of the read.
         let analysis = workspace.analysis_time;
-        let _ = writeln!(
-            anstream::stderr(),
-            "Read {} files ({} test files among the paths given, only read) in {:.1} ms",
-            workspace.files.len(),
-            workspace.test_files.len(),
-            started.elapsed().saturating_sub(analysis).as_secs_f64() * 1000.0
+        timing(
+            &format!(
+                "Read {} files ({} test files among the paths given, only read)",
+                workspace.files.len(),
+                workspace.test_files.len()
+            ),
+            started.elapsed().saturating_sub(analysis),
         );
-        let _ = writeln!(
-            anstream::stderr(),
-            "Analysed the project as a whole in {:.1} ms",
-            analysis.as_secs_f64() * 1000.0
-        );
+        timing("Analysed the project as a whole", analysis);
     }
     Ok(workspace)
 }

@@ -53,7 +53,7 @@ pub fn run(args: ProfileArgs) -> Result<ExitCode> {
     )?;
     let started = std::time::Instant::now();
     let profile = crate::profile::run(&request, &workspace.files, &workspace.facts)?;
-    super::timing("Profiled the workload", started);
+    super::timing("Profiled the workload", started.elapsed());
     let output = match &args.output {
         Some(path) => workspace.cwd.join(path),
         None => root.join(".pyslim").join("profile.json"),

@@ -98,7 +98,7 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     // `rewrite` shows no notes.
     let mut outcomes = workspace.rewrite_findings(&policy);
-    timing("Ran the transforms", started);
+    timing("Ran the transforms", started.elapsed());
     let mut ranking = None;
     if let Some(profile) = &profile {
         let selection = selection(&workspace, profile, min_saving(&args.rank, &config)?)?;
@@ -244,7 +244,7 @@ fn verify(
     };
     let started = std::time::Instant::now();
     let report = crate::verify::run(&request, &workspace.files, &workspace.facts, &candidates)?;
-    timing("Verified the rewrites", started);
+    timing("Verified the rewrites", started.elapsed());
     if let Some(path) = &args.report {
         let path = workspace.cwd.join(path);
         use crate::report::markdown::{Written, render};
