@@ -143,6 +143,7 @@ impl<'a> Loop<'a> {
                 info: job.info,
                 settings,
                 project: job.facts.get(transform.name()).map(|b| b.as_ref()),
+                read_only: false,
             };
             let mut output = transform.run(&ctx);
             if pass > 0 || !self.notes {

@@ -87,29 +87,34 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
     let Ok(module) = parse(file.text()) else {
         return Vec::new();
     };
-    let ctx = |project| FileContext {
+    let ctx = |project, read_only| FileContext {
         module: &module,
         info: &file.info,
         settings: &file.settings,
         project,
+        read_only,
     };
     let facts = file
         .indexed_by
         .iter()
         .filter(|t| t.needs_index() && used.iter().any(|u| u.name() == t.name()))
-        .filter_map(|t| t.index_file(&ctx(None)).map(|facts| (t.name(), facts)))
+        .filter_map(|t| {
+            let read_only = !file.transforms.iter().any(|r| r.name() == t.name());
+            t.index_file(&ctx(None, read_only))
+                .map(|facts| (t.name(), facts))
+        })
         .collect();
     let mut first = FirstPass::default();
     // Built on first need: most files have nothing to report.
     let suppressions = std::sync::OnceLock::new();
     for (position, transform) in file.transforms.iter().enumerate() {
         if transform.run_needs_project() {
-            if transform.may_report(&ctx(None)) {
+            if transform.may_report(&ctx(None, false)) {
                 first.pending.push(position);
             }
             continue;
         }
-        let output = transform.run(&ctx(None));
+        let output = transform.run(&ctx(None, false));
         if output.findings.is_empty() && output.notes.is_empty() {
             continue;
         }

@@ -74,6 +74,9 @@ pub struct FileContext<'a> {
     pub settings: &'a Settings,
     /// This transform's project-wide view, when it built one.
     pub project: Option<&'a (dyn Any + Send + Sync)>,
+    /// The file is read for the index only: this transform never rewrites it (a test
+    /// file while `rewrite-tests` is off). Its facts count; no plan is made for it.
+    pub read_only: bool,
 }
 
 /// A memory-saving rewrite.

@@ -36,6 +36,7 @@ pub(crate) fn run_modules(
         info,
         settings,
         project,
+        read_only: false,
     };
     let project = transform.needs_index().then(|| {
         let facts = parsed

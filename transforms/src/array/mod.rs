@@ -506,6 +506,7 @@ mod tests {
             info: &info,
             settings: &settings,
             project: None,
+            read_only: false,
         };
         ArrayTransform.run(&ctx)
     }

@@ -1241,8 +1241,6 @@ struct Decider<'p, 'a> {
     project: &'p Project<'a>,
     hierarchy: &'p Hierarchy,
     evidence: &'p Evidence,
-    /// Class-level names per class, late ones included.
-    class_names: Vec<Vec<&'p str>>,
     state: Vec<State>,
     own_slots: Vec<Vec<String>>,
     has_weakref: Vec<bool>,
@@ -1251,28 +1249,22 @@ struct Decider<'p, 'a> {
 impl<'p, 'a> Decider<'p, 'a> {
     fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy, evidence: &'p Evidence) -> Self {
         let n = project.len();
-        let class_names = (0..n)
-            .map(|id| {
-                let mut names: Vec<&'p str> = project
-                    .class(id)
-                    .class_names
-                    .iter()
-                    .map(Name::as_str)
-                    .collect();
-                names.extend(evidence.late_class_names[id].iter().map(String::as_str));
-                names.dedup();
-                names
-            })
-            .collect();
         Decider {
             project,
             hierarchy,
             evidence,
-            class_names,
             state: vec![State::Candidate; n],
             own_slots: vec![Vec::new(); n],
             has_weakref: vec![false; n],
         }
+    }
+
+    /// Whether `name` is a class-level name of `id`, late ones included. Read from the
+    /// summary and the evidence rather than copied per class: a copy of every class's
+    /// names was a tenth of the analysis's peak on a large tree.
+    fn has_class_name(&self, id: usize, name: &str) -> bool {
+        self.project.class(id).class_names.iter().any(|n| n == name)
+            || self.evidence.late_class_names[id].iter().any(|n| n == name)
     }
 
     /// Properties anywhere in the MRO of `id`.
@@ -1482,7 +1474,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         class
             .attrs
             .iter()
-            .find(|a| !props.contains(a.as_str()) && self.class_names[id].contains(&a.as_str()))
+            .find(|a| !props.contains(a.as_str()) && self.has_class_name(id, a))
             .map(|a| Reason::ClassAttrConflict(a.to_string()))
     }
 
@@ -1492,7 +1484,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         let own = self.instance_attrs(id);
         for &a in &self.hierarchy.ancestors[id] {
             if let Some(x) = own.iter().find(|x| {
-                self.class_names[a].contains(&x.as_str())
+                self.has_class_name(a, x)
                     && !self.project.class(a).properties.iter().any(|p| p == x)
             }) {
                 return Some(Reason::ClassAttrConflict(x.clone()));
@@ -1500,7 +1492,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             if let Some(x) = self
                 .instance_attrs(a)
                 .iter()
-                .find(|x| self.class_names[id].contains(&x.as_str()))
+                .find(|x| self.has_class_name(id, x))
             {
                 return Some(Reason::InheritedAttrConflict(x.clone()));
             }
@@ -1708,6 +1700,12 @@ impl<'p, 'a> Decider<'p, 'a> {
     fn plans(&self) -> ProjectPlan {
         let mut plan = ProjectPlan::default();
         for id in 0..self.project.len() {
+            let file = self.project.file_of(id);
+            if file.read_only {
+                // Never looked up: no transform runs there. On a large tree most
+                // classes are in test files, and their plans were a tenth of the peak.
+                continue;
+            }
             let p = match &self.state[id] {
                 State::Skip(Reason::Suppressed) => Plan::Silent,
                 State::Skip(r) => Plan::Skip(r.clone()),
@@ -1715,8 +1713,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                 State::Candidate => self.slot_plan(id),
             };
             let class = self.project.class(id);
-            let module = &self.project.file_of(id).module;
-            plan.classes.insert(key(module, &class.qualname), p);
+            plan.classes.insert(key(&file.module, &class.qualname), p);
         }
         plan
     }
@@ -1763,7 +1760,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                     || self
                         .hierarchy
                         .with_ancestors(id)
-                        .any(|c| self.class_names[c].contains(&a.as_str())))
+                        .any(|c| self.has_class_name(c, a)))
         }) {
             push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
         }

@@ -34,6 +34,9 @@ pub struct FileSummary {
     pub module: String,
     /// The file's target version (dataclass `slots=True` needs 3.10).
     pub target: Option<PythonVersion>,
+    /// Read for the index only ([`crate::FileContext::read_only`]): its classes are
+    /// bases, subclasses and receiver types like any other, but get no plan.
+    pub read_only: bool,
     /// Local name → absolute dotted target, for re-exports (`from .models import Base`).
     pub imports: HashMap<String, String>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
@@ -382,6 +385,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     let mut summary = FileSummary {
         module: ctx.info.name.clone(),
         target: Some(ctx.settings.target_version),
+        read_only: ctx.read_only,
         ..FileSummary::default()
     };
     let mut imports = ImportCollector {

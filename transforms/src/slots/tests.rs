@@ -6,6 +6,10 @@ use super::decide::{self, Plan, ProjectPlan};
 use super::index::{self, Fact, Receiver};
 
 fn summarise(name: &str, is_package: bool, source: &str) -> index::FileSummary {
+    summarise_as(name, is_package, source, false)
+}
+
+fn summarise_as(name: &str, is_package: bool, source: &str, read_only: bool) -> index::FileSummary {
     let module = parse(source).expect("test source parses");
     let info = ModuleInfo {
         name: name.into(),
@@ -18,6 +22,7 @@ fn summarise(name: &str, is_package: bool, source: &str) -> index::FileSummary {
         info: &info,
         settings: &settings,
         project: None,
+        read_only,
     };
     index::index_file(&ctx)
 }
@@ -125,6 +130,28 @@ fn a_subclass_needing_its_dict_keeps_the_base_unslotted() {
     )]);
     assert_eq!(skip(plan(&p, "m", "A")), "subclass `B` needs __dict__");
     assert_eq!(skip(plan(&p, "m", "B")), "uses vars(self)");
+}
+
+#[test]
+fn a_file_read_only_for_the_index_gets_no_plan_but_its_facts_count() {
+    let library = "class A:\n    def __init__(self):\n        self.a = 1\nclass C:\n    def __init__(self):\n        self.c = 1\n";
+    let test = "from lib import A, C\nclass B(A):\n    def d(self):\n        return vars(self)\nclass T:\n    pass\ndef t():\n    c = C()\n    c.extra = 2\n";
+    let summaries = [
+        summarise_as("lib", false, library, false),
+        summarise_as("test_lib", false, test, true),
+    ];
+    let p = decide::decide(&summaries);
+    assert_eq!(skip(plan(&p, "lib", "A")), "subclass `B` needs __dict__");
+    assert_eq!(
+        skip(plan(&p, "lib", "C")),
+        "attribute `extra` is set from outside the class"
+    );
+    let read_only: Vec<&String> = p
+        .classes
+        .keys()
+        .filter(|k| k.starts_with("test_lib"))
+        .collect();
+    assert!(read_only.is_empty(), "{read_only:?}");
 }
 
 #[test]
@@ -294,6 +321,7 @@ fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
             info: &info,
             settings: &settings,
             project: None,
+            read_only: false,
         };
         (
             info.clone(),
