@@ -22,6 +22,8 @@ use crate::suppression::Suppressions;
 use crate::syntax::target_names;
 use crate::{FileContext, SourceModule};
 
+use thin_vec::ThinVec;
+
 use super::safety::Blocker;
 use super::signature::{CallShape, Param, ParamKind, Signature};
 use super::types::{self, InheritedParam, Shape, TypeRef};
@@ -283,13 +285,13 @@ pub struct ClassSummary {
     /// Its body starts on the `class` line (`class A: pass`).
     pub one_line: bool,
     /// Base expressions (subscripts mapped to their value: `Generic[T]` → `Generic`).
-    pub bases: Vec<Ref>,
+    pub bases: ThinVec<Ref>,
     /// `metaclass=...`.
     pub metaclass: Option<Ref>,
     /// Class keywords other than `metaclass`.
     pub other_keywords: bool,
     /// Decorators (their callable: `dataclass(frozen=True)` → `dataclasses.dataclass`).
-    pub decorators: Vec<Ref>,
+    pub decorators: ThinVec<Ref>,
     /// `Some(value of slots=)` when decorated with `dataclasses.dataclass`; the value is
     /// `None` when `slots=` is not given, `Some(true)` for `slots=True`.
     pub dataclass: Option<Option<bool>>,
@@ -299,22 +301,22 @@ pub struct ClassSummary {
     pub slots: Option<Option<Vec<String>>>,
     /// Names bound in the class body with a value (defaults, methods, nested classes),
     /// and `Cls.x = ...` / `cls.x = ...` written after creation.
-    pub class_names: Vec<Name>,
+    pub class_names: ThinVec<Name>,
     /// Names defined as properties (writes go through their setter, not a slot).
-    pub properties: Vec<Name>,
+    pub properties: ThinVec<Name>,
     /// Methods defined in the body.
-    pub methods: Vec<Name>,
+    pub methods: ThinVec<Name>,
     /// The annotated parameters of those methods: (method, position with `self`
     /// included, name, the instances the annotation allows).
-    pub params: Vec<(String, usize, String, Vec<TypeRef>)>,
+    pub params: ThinVec<(String, usize, String, Vec<TypeRef>)>,
     /// Methods that override nothing visible here yet may override a base's, defined
     /// without a return annotation: called through a base, each returns what the
     /// base declares (the decision checks a base defines it).
-    pub unannotated_returns: Vec<String>,
+    pub unannotated_returns: ThinVec<String>,
     /// Annotated class-level names that are dataclass fields (not `ClassVar`).
-    pub fields: Vec<Name>,
+    pub fields: ThinVec<Name>,
     /// Attributes written on `self`, in first-assignment order.
-    pub attrs: Vec<Name>,
+    pub attrs: ThinVec<Name>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
     pub attr_types: LiteMap<String, Option<Shape>>,
@@ -328,9 +330,9 @@ pub struct ClassSummary {
     /// reads or sets `__slots__`: the class manages the slots of its subclasses.
     pub manages_slots: bool,
     /// Reasons the class cannot take slots.
-    pub blockers: Vec<Blocker>,
+    pub blockers: ThinVec<Blocker>,
     /// Things that leave the rewrite unproven (the fix is then unsafe).
-    pub unproven: Vec<Unproven>,
+    pub unproven: ThinVec<Unproven>,
     /// A method calls zero-argument `super()` (or reads `__class__`).
     pub zero_arg_super: bool,
 }
