@@ -13,7 +13,8 @@
 //!    [`State`].
 //! 5. [`Decider::needs_dict`] and [`Decider::settle`]: what classes need of their
 //!    bases, to a fixpoint with the slot layouts.
-//! 6. [`Decider::plans`]: the plan per class.
+//! 6. [`Decider::plans`]: the plan per class, for the classes of files the transform
+//!    may rewrite (a file read only for the index still counts in stages 1 to 5).
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
