@@ -43,8 +43,6 @@ pub struct FileSummary {
     pub imports: HashMap<String, String>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
     pub module_instances: HashMap<String, String>,
-    /// Every module-level name (functions, variables, classes).
-    pub module_names: HashSet<String>,
     /// Module-level names bound only by an undecorated `def` or `class`: a function or
     /// class object, never an instance.
     pub module_functions: HashSet<String>,
@@ -404,7 +402,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             *binding = Binding::Unknown;
         }
     }
-    summary.module_names = module_bindings.keys().cloned().collect();
+    let module_names = module_bindings.keys().cloned().collect();
     summary.module_functions = module_bindings
         .iter()
         .filter(|(_, b)| b.is_plain_definition())
@@ -422,6 +420,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         narrowed: Vec::new(),
         excluded: Vec::new(),
         typevars: HashMap::default(),
+        module_names,
         function_writes: HashSet::default(),
         functions: Vec::new(),
         value_depth: std::cell::Cell::new(0),
@@ -777,6 +776,9 @@ struct Indexer<'m, 'src> {
     qual: Vec<String>,
     /// What the file binds: whether a bare name may be the builtin.
     names: Names<'m>,
+    /// Every module-level name (functions, variables, classes). Only this file's
+    /// indexing reads it, so it is not part of the summary held until the decision.
+    module_names: HashSet<String>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
     /// Where `name.attr = ...` writes on a function object (see
@@ -844,7 +846,7 @@ impl<'m> Indexer<'m, '_> {
         if let Some(target) = self.summary.imports.get(first) {
             return Some(joined(&[target], rest, rest_len));
         }
-        if self.summary.module_names.contains(first) {
+        if self.module_names.contains(first) {
             return Some(joined(&[&self.summary.module, first], rest, rest_len));
         }
         // Possibly the builtin (a star import does not rule it out): an analysis that
