@@ -75,7 +75,8 @@ pub struct FileContext<'a> {
     /// This transform's project-wide view, when it built one.
     pub project: Option<&'a (dyn Any + Send + Sync)>,
     /// The file is read for the index only: this transform never rewrites it (a test
-    /// file while `rewrite-tests` is off). Its facts count; no plan is made for it.
+    /// file while `rewrite-tests` is off). Its facts count, but what only a rewrite of
+    /// it would use need not be kept (slots makes no plan for its classes).
     pub read_only: bool,
 }
 

@@ -1261,8 +1261,8 @@ impl<'p, 'a> Decider<'p, 'a> {
     }
 
     /// Whether `name` is a class-level name of `id`, late ones included. Read from the
-    /// summary and the evidence rather than copied per class: a copy of every class's
-    /// names was a tenth of the analysis's peak on a large tree.
+    /// summary and the evidence rather than copied per class, which held a second list
+    /// of names for every class of the project until the decision was done.
     fn has_class_name(&self, id: usize, name: &str) -> bool {
         self.project.class(id).class_names.iter().any(|n| n == name)
             || self.evidence.late_class_names[id].iter().any(|n| n == name)
@@ -1703,8 +1703,8 @@ impl<'p, 'a> Decider<'p, 'a> {
         for id in 0..self.project.len() {
             let file = self.project.file_of(id);
             if file.read_only {
-                // Never looked up: no transform runs there. On a large tree most
-                // classes are in test files, and their plans were a tenth of the peak.
+                // Never looked up: no transform runs there. On the stdlib 78% of the
+                // classes are in test files; all plans were 3.3 of the 43 MB heap peak.
                 continue;
             }
             let p = match &self.state[id] {
