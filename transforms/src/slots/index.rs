@@ -454,6 +454,13 @@ impl FileSummary {
         // can type a decorated function; most say nothing.
         self.signatures
             .retain(|_, signatures| signatures.iter().any(|s| s.then.is_some()));
+        self.imports.shrink_to_fit();
+        self.module_instances.shrink_to_fit();
+        self.module_functions.shrink_to_fit();
+        self.returns.shrink_to_fit();
+        self.passes_first.shrink_to_fit();
+        self.item_returns.shrink_to_fit();
+        self.signatures.shrink_to_fit();
         self.classes.shrink_to_fit();
         self.facts.shrink_to_fit();
         for class in &mut self.classes {
@@ -466,9 +473,26 @@ impl FileSummary {
             ] {
                 list.shrink_to_fit();
             }
+            // A list grown by one push keeps room for four: most classes have one base.
+            class.bases.shrink_to_fit();
+            class.decorators.shrink_to_fit();
             class.params.shrink_to_fit();
+            class.unannotated_returns.shrink_to_fit();
+            class.blockers.shrink_to_fit();
+            class.unproven.shrink_to_fit();
+            class.declared.shrink_to_fit();
+            shrink_map(&mut class.attr_types);
+            shrink_map(&mut class.class_values);
         }
     }
+}
+
+/// Gives back a [`LiteMap`]'s spare capacity (it has no `shrink_to_fit` of its own).
+fn shrink_map<K: Ord, V>(map: &mut LiteMap<K, V>) {
+    let mut entries = std::mem::take(map).into_tuple_vec();
+    entries.shrink_to_fit();
+    // The entries come out of a map, so they are sorted and unique.
+    *map = LiteMap::from_sorted_store_unchecked(entries);
 }
 
 /// A library method that builds the object it returns unless it is given one.
