@@ -19,6 +19,7 @@
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::collections::BTreeSet;
+use thin_vec::ThinVec;
 
 use ruff_python_ast::PythonVersion;
 use ruff_python_ast::name::Name;
@@ -236,7 +237,7 @@ impl<'a> Project<'a> {
         self.classes.len()
     }
 
-    fn class(&self, id: usize) -> &ClassSummary {
+    fn class(&self, id: usize) -> &'a ClassSummary {
         let (f, c) = self.classes[id];
         &self.files[f].classes[c]
     }
@@ -352,36 +353,45 @@ fn joined(target: &str, rest: &str) -> String {
 }
 
 /// Stage 2: the class hierarchy.
-struct Hierarchy {
+struct Hierarchy<'a> {
     /// Project bases per class.
-    bases: Vec<Vec<usize>>,
+    bases: Lists<usize>,
     /// Bases outside the project per class.
-    external: Vec<Vec<Ref>>,
-    ancestors: Vec<Vec<usize>>,
-    descendants: Vec<Vec<usize>>,
+    external: Lists<&'a Ref>,
+    ancestors: Lists<usize>,
+    descendants: Lists<usize>,
 }
 
-impl Hierarchy {
-    fn new(project: &Project) -> Self {
+impl<'a> Hierarchy<'a> {
+    fn new(project: &Project<'a>) -> Self {
         let n = project.len();
-        let mut bases: Vec<Vec<usize>> = vec![Vec::new(); n];
-        let mut external: Vec<Vec<Ref>> = vec![Vec::new(); n];
+        let mut bases = Lists::with_capacity(n);
+        let mut external = Lists::with_capacity(n);
         for id in 0..n {
             for base in &project.class(id).bases {
                 match base.dotted().map(|d| project.resolve(d, 0)) {
-                    Some(Resolved::Class(b)) => bases[id].push(b),
-                    _ => external[id].push(base.clone()),
+                    Some(Resolved::Class(b)) => bases.push(b),
+                    _ => external.push(base),
                 }
             }
+            bases.end_list();
+            external.end_list();
         }
         let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
-        for (id, of) in bases.iter().enumerate() {
-            for &b in of {
+        for id in 0..n {
+            for &b in &bases[id] {
                 children[b].push(id);
             }
         }
-        let ancestors = (0..n).map(|id| walk(id, &bases)).collect();
-        let descendants = (0..n).map(|id| walk(id, &children)).collect();
+        let mut seen = vec![false; n];
+        let mut ancestors = Lists::with_capacity(n);
+        for id in 0..n {
+            ancestors.push_list(walk(id, |x| &bases[x], &mut seen));
+        }
+        let mut descendants = Lists::with_capacity(n);
+        for id in 0..n {
+            descendants.push_list(walk(id, |x| &children[x], &mut seen));
+        }
         Hierarchy {
             bases,
             external,
@@ -436,7 +446,7 @@ const CONCRETE_BUILTINS: &[&str] = &[
 /// Resolves receivers to the classes whose instances they may be.
 struct Resolver<'p, 'a> {
     project: &'p Project<'a>,
-    hierarchy: &'p Hierarchy,
+    hierarchy: &'p Hierarchy<'a>,
     /// Attribute names written anywhere on something other than `self`: what such an
     /// attribute holds is not known from the class's own assignments.
     written: HashSet<&'a str>,
@@ -449,7 +459,7 @@ struct Resolver<'p, 'a> {
 }
 
 impl<'p, 'a> Resolver<'p, 'a> {
-    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy) -> Self {
+    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>) -> Self {
         let mut written = HashSet::default();
         let mut registered = HashSet::default();
         let mut patched = HashSet::default();
@@ -933,9 +943,9 @@ impl<'p, 'a> Resolver<'p, 'a> {
 /// Stage 3: what the facts of every file say about the classes.
 struct Evidence {
     /// Class-level names written after creation (`Cls.x = ...`).
-    late_class_names: Vec<Vec<String>>,
+    late_class_names: Vec<ThinVec<String>>,
     /// Attributes written on instances from outside the class.
-    outside_writes: Vec<Vec<String>>,
+    outside_writes: Vec<ThinVec<String>>,
     /// Attributes written on objects of unknown type.
     unknown_writes: BTreeSet<String>,
     /// Attributes written on objects of unknown type that certainly have them.
@@ -951,15 +961,15 @@ struct Evidence {
     /// Reasons every rewrite is unproven.
     global_unproven: Vec<Unproven>,
     /// Reasons per class.
-    unproven: Vec<Vec<Unproven>>,
+    unproven: Vec<ThinVec<Unproven>>,
 }
 
 impl Evidence {
     fn collect(project: &Project, hierarchy: &Hierarchy, resolver: &Resolver) -> Self {
         let n = project.len();
         let mut evidence = Evidence {
-            late_class_names: vec![Vec::new(); n],
-            outside_writes: vec![Vec::new(); n],
+            late_class_names: vec![ThinVec::new(); n],
+            outside_writes: vec![ThinVec::new(); n],
             unknown_writes: BTreeSet::new(),
             guarded_writes: BTreeSet::new(),
             weak: HashSet::default(),
@@ -967,7 +977,7 @@ impl Evidence {
             needs_dict: Vec::new(),
             class_setattr: Vec::new(),
             global_unproven: Vec::new(),
-            unproven: vec![Vec::new(); n],
+            unproven: vec![ThinVec::new(); n],
         };
         // What each fact's receiver may be, for every file at once: resolving is most
         // of this stage's work, only reads, and would otherwise run on one core.
@@ -1108,7 +1118,9 @@ impl Evidence {
             _ => return,
         };
         for id in reached {
-            push_unique(&mut self.unproven[id], reason.clone());
+            if !self.unproven[id].contains(&reason) {
+                self.unproven[id].push(reason.clone());
+            }
         }
     }
 
@@ -1240,7 +1252,7 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
 /// Stages 4 to 6: the verdicts.
 struct Decider<'p, 'a> {
     project: &'p Project<'a>,
-    hierarchy: &'p Hierarchy,
+    hierarchy: &'p Hierarchy<'a>,
     evidence: &'p Evidence,
     state: Vec<State>,
     own_slots: Vec<Vec<String>>,
@@ -1248,7 +1260,7 @@ struct Decider<'p, 'a> {
 }
 
 impl<'p, 'a> Decider<'p, 'a> {
-    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy, evidence: &'p Evidence) -> Self {
+    fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>, evidence: &'p Evidence) -> Self {
         let n = project.len();
         Decider {
             project,
@@ -1370,7 +1382,11 @@ impl<'p, 'a> Decider<'p, 'a> {
     /// Bases outside the project, the metaclass, keywords and decorators.
     fn kind(&self, id: usize) -> Option<Reason> {
         let class = self.project.class(id);
-        if let Some(reason) = self.hierarchy.external[id].iter().find_map(external_base) {
+        if let Some(reason) = self.hierarchy.external[id]
+            .iter()
+            .copied()
+            .find_map(external_base)
+        {
             return Some(reason);
         }
         if let Some(meta) = &class.metaclass
@@ -1833,18 +1849,64 @@ fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
 }
 
 /// Every class reachable from `id` through `edges`, without `id`.
-fn walk(id: usize, edges: &[Vec<usize>]) -> Vec<usize> {
-    let mut seen = vec![false; edges.len()];
+fn walk<'e>(id: usize, edges: impl Fn(usize) -> &'e [usize], seen: &mut [bool]) -> Vec<usize> {
     let mut out = Vec::new();
-    let mut stack = edges[id].clone();
+    let mut stack = edges(id).to_vec();
     while let Some(x) = stack.pop() {
         if x == id || seen[x] {
             continue;
         }
         seen[x] = true;
         out.push(x);
-        stack.extend(edges[x].iter().copied());
+        stack.extend(edges(x).iter().copied());
+    }
+    // Cleared one by one: a fresh flag per class for every class made the walks
+    // quadratic in the number of classes.
+    for &x in &out {
+        seen[x] = false;
     }
     out.sort_unstable();
     out
+}
+
+/// One list per class, stored end to end: a project has tens of thousands of classes,
+/// most with no project base, and a `Vec` each held a header and an allocation apiece
+/// until the decision was done.
+struct Lists<T> {
+    /// Where each list ends in `items`.
+    ends: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T> Lists<T> {
+    fn with_capacity(lists: usize) -> Self {
+        Lists {
+            ends: Vec::with_capacity(lists),
+            items: Vec::new(),
+        }
+    }
+
+    /// Adds an item to the list being built.
+    fn push(&mut self, item: T) {
+        self.items.push(item);
+    }
+
+    /// Closes the list being built: the next item starts the next list.
+    fn end_list(&mut self) {
+        self.ends.push(self.items.len());
+    }
+
+    fn push_list(&mut self, items: impl IntoIterator<Item = T>) {
+        self.items.extend(items);
+        self.end_list();
+    }
+}
+
+impl<T> std::ops::Index<usize> for Lists<T> {
+    type Output = [T];
+
+    fn index(&self, list: usize) -> &[T] {
+        let start = if list == 0 { 0 } else { self.ends[list - 1] };
+        &self.items[start..self.ends[list]]
+    }
 }
