@@ -7,6 +7,7 @@
 //! (a public import in a package `__init__`, or one listed in `__all__`) all count as
 //! escapes.
 
+use ruff_python_ast::name::Name;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
@@ -20,24 +21,25 @@ use crate::ModuleInfo;
 ///
 /// Every file's uses are held until the whole project is indexed, so each distinct
 /// fact is kept once (`os.path.join` read fifty times is one read): the project view
-/// only asks which classes of use occur, and in which order they first occur.
+/// only asks which classes of use occur, and in which order they first occur. Names
+/// are [`Name`]s, which hold a short dotted name without an allocation of its own.
 #[derive(Debug, Default, Clone)]
 pub struct FileUses {
     /// `(module, name, class)` for each distinct use of an imported name, in the order
     /// of first occurrence.
-    pub uses: Vec<(String, String, UseClass)>,
+    pub uses: Vec<(Name, Name, UseClass)>,
     /// Modules whose object is passed around: any name in them may be used anyhow.
-    pub escaped_modules: Vec<String>,
+    pub escaped_modules: Vec<Name>,
     /// Modules star-imported: their public names escape.
-    pub star_imported: Vec<String>,
+    pub star_imported: Vec<Name>,
 }
 
 /// Every module's names as used by the rest of the project.
 #[derive(Debug, Default)]
 pub struct ProjectUses {
-    uses: HashMap<(String, String), Vec<UseClass>>,
-    escaped_modules: HashSet<String>,
-    star_imported: HashSet<String>,
+    uses: HashMap<(Name, Name), Vec<UseClass>>,
+    escaped_modules: HashSet<Name>,
+    star_imported: HashSet<Name>,
 }
 
 /// How a module-level name is used outside its module.
@@ -80,7 +82,7 @@ impl ProjectUses {
             star_imported: self.star_imported.contains(module),
             uses: self
                 .uses
-                .get(&(module.to_string(), name.to_string()))
+                .get(&(Name::new(module), Name::new(name)))
                 .cloned()
                 .unwrap_or_default(),
             module_escapes,
@@ -227,19 +229,19 @@ pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
         for use_ in &walker.uses[i] {
             if let Some((module, name)) = &binding.from {
                 out.uses
-                    .push((module.clone(), name.clone(), use_.kind.class()));
+                    .push((Name::new(module), Name::new(name), use_.kind.class()));
             }
             if use_.attribute.is_empty() {
                 // The object itself goes somewhere: if it is a module, all of it escapes.
                 if !matches!(use_.kind.class(), UseClass::Read) || binding.from.is_none() {
-                    out.escaped_modules.push(binding.path.clone());
+                    out.escaped_modules.push(Name::new(&binding.path));
                 }
             }
             for (path, kind) in &use_.attribute {
                 let full = format!("{}.{}", binding.path, path);
                 if let Some((module, name)) = full.rsplit_once('.') {
                     out.uses
-                        .push((module.to_string(), name.to_string(), kind.class()));
+                        .push((Name::new(module), Name::new(name), kind.class()));
                 }
             }
         }
@@ -275,9 +277,9 @@ impl FileUses {
 fn escape_binding(binding: &ImportBinding, out: &mut FileUses) {
     if let Some((module, name)) = &binding.from {
         out.uses
-            .push((module.clone(), name.clone(), UseClass::Escape));
+            .push((Name::new(module), Name::new(name), UseClass::Escape));
     }
-    out.escaped_modules.push(binding.path.clone());
+    out.escaped_modules.push(Name::new(&binding.path));
 }
 
 /// Import statements at module level, including those under `if`/`try`/`with`.
@@ -318,7 +320,7 @@ fn collect_imports<'a>(
                 for alias in &import.names {
                     let name = alias.name.id.as_str();
                     if name == "*" {
-                        out.star_imported.push(module.clone());
+                        out.star_imported.push(Name::new(&module));
                         continue;
                     }
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name).id.as_str();

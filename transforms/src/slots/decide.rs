@@ -912,7 +912,8 @@ impl<'p, 'a> Resolver<'p, 'a> {
             // an instance reads until it sets its own (`helper = Helper()`; a
             // dataclass field's annotation covers its default).
             if class.properties.iter().any(|p| p == attr)
-                || (class.class_names.iter().any(|n| n == attr) && !class.declared.contains(attr))
+                || (class.class_names.iter().any(|n| n == attr)
+                    && !class.declared.iter().any(|d| d == attr))
                 || class.methods.iter().any(|m| {
                     matches!(
                         m.as_str(),

@@ -319,7 +319,7 @@ pub struct ClassSummary {
     /// says (`None`: not known); a class-level annotation is its declared type.
     pub attr_types: LiteMap<String, Option<Shape>>,
     /// Attributes annotated at class level (their declared type wins).
-    pub declared: HashSet<String>,
+    pub declared: ThinVec<Name>,
     /// What class-level names set to a name are (`state_cls = BlockState`: the
     /// dotted name), `None` when a name is set otherwise too (another value, `cls.x =
     /// ...` in a classmethod): calling `self.state_cls(...)` makes what it names.
@@ -1627,7 +1627,7 @@ impl<'m> Indexer<'m, '_> {
     fn attr_type(&mut self, c: usize, attr: &str, value: Option<Shape>) {
         let class = &mut self.summary.classes[c];
         let attr = class.mangle(attr);
-        if class.declared.contains(&attr) {
+        if class.declared.iter().any(|d| *d == attr) {
             return;
         }
         let merged = match (class.attr_types.get(&attr), value) {
@@ -1911,8 +1911,10 @@ impl<'m> Indexer<'m, '_> {
                             class.fields.push(Name::new(&name));
                             // The declared type of the instance attribute.
                             let attr = class.mangle(&name);
-                            class.attr_types.insert(attr.clone(), declared);
-                            class.declared.insert(attr);
+                            if !class.declared.iter().any(|d| *d == attr) {
+                                class.declared.push(Name::new(&attr));
+                            }
+                            class.attr_types.insert(attr, declared);
                         }
                         if assign.value.is_some() {
                             class.add_class_name(&name);
