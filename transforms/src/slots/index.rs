@@ -317,13 +317,13 @@ pub struct ClassSummary {
     pub attrs: ThinVec<Name>,
     /// What each attribute written on `self` holds, when every assignment in the class
     /// says (`None`: not known); a class-level annotation is its declared type.
-    pub attr_types: LiteMap<String, Option<Shape>>,
+    pub attr_types: LiteMap<Name, Option<Shape>>,
     /// Attributes annotated at class level (their declared type wins).
     pub declared: ThinVec<Name>,
     /// What class-level names set to a name are (`state_cls = BlockState`: the
     /// dotted name), `None` when a name is set otherwise too (another value, `cls.x =
     /// ...` in a classmethod): calling `self.state_cls(...)` makes what it names.
-    pub class_values: LiteMap<String, Option<String>>,
+    pub class_values: LiteMap<Name, Option<String>>,
     /// `__init_subclass__` (or, for a metaclass, `__new__`/`__init__`/`__call__`)
     /// reads or sets `__slots__`: the class manages the slots of its subclasses.
     pub manages_slots: bool,
@@ -1630,12 +1630,12 @@ impl<'m> Indexer<'m, '_> {
         if class.declared.iter().any(|d| *d == attr) {
             return;
         }
-        let merged = match (class.attr_types.get(&attr), value) {
+        let merged = match (class.attr_types.get(attr.as_str()), value) {
             (None, value) => value,
             (Some(Some(prev)), Some(value)) => types::merge(prev, &value),
             _ => None,
         };
-        class.attr_types.insert(attr, merged);
+        class.attr_types.insert(Name::new(attr), merged);
     }
 
     /// What `obj.method(...)` gives (`item`: the item at that position of it) when
@@ -1740,7 +1740,7 @@ impl<'m> Indexer<'m, '_> {
                 let class = &mut self.summary.classes[c];
                 class.add_class_name(attr);
                 let attr = class.mangle(attr);
-                class.class_values.insert(attr, None);
+                class.class_values.insert(Name::new(attr), None);
             }
             recv => {
                 if attr == "__class__" {
@@ -1889,11 +1889,11 @@ impl<'m> Indexer<'m, '_> {
                         let class = &mut self.summary.classes[idx];
                         class.add_class_name(name);
                         let name = class.mangle(name);
-                        let value = match class.class_values.get(&name) {
+                        let value = match class.class_values.get(name.as_str()) {
                             None => named.clone(),
                             Some(_) => None,
                         };
-                        class.class_values.insert(name, value);
+                        class.class_values.insert(Name::new(name), value);
                     }
                     self.visit_expr(&assign.value);
                 }
@@ -1910,9 +1910,9 @@ impl<'m> Indexer<'m, '_> {
                         if !is_classvar(&assign.annotation) && name != "_" {
                             class.fields.push(Name::new(&name));
                             // The declared type of the instance attribute.
-                            let attr = class.mangle(&name);
-                            if !class.declared.iter().any(|d| *d == attr) {
-                                class.declared.push(Name::new(&attr));
+                            let attr = class.mangled(&name);
+                            if !class.declared.contains(&attr) {
+                                class.declared.push(attr.clone());
                             }
                             class.attr_types.insert(attr, declared);
                         }
