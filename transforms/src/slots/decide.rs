@@ -1792,7 +1792,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             slots: self.own_slots[id].clone(),
             total: total.len(),
             weakref,
-            dataclass: class.dataclass.map(|_| class.dataclass_decorator),
+            dataclass: class.dataclass.map(|_| class.dataclass_decorator as usize),
             unproven: reasons,
             target,
         })

@@ -285,7 +285,7 @@ pub struct ClassSummary {
     /// Base expressions (subscripts mapped to their value: `Generic[T]` → `Generic`).
     pub bases: ThinVec<Ref>,
     /// `metaclass=...`.
-    pub metaclass: Option<Ref>,
+    pub metaclass: Option<Box<Ref>>,
     /// Class keywords other than `metaclass`.
     pub other_keywords: bool,
     /// Decorators (their callable: `dataclass(frozen=True)` → `dataclasses.dataclass`).
@@ -294,7 +294,7 @@ pub struct ClassSummary {
     /// `None` when `slots=` is not given, `Some(true)` for `slots=True`.
     pub dataclass: Option<Option<bool>>,
     /// Position of the `dataclass` decorator in the decorator list.
-    pub dataclass_decorator: usize,
+    pub dataclass_decorator: u32,
     /// `__slots__` in the body: `Some(Some(names))` for a literal, `Some(None)` otherwise.
     pub slots: Option<Option<Vec<String>>>,
     /// Names bound in the class body with a value (defaults, methods, nested classes),
@@ -1812,7 +1812,7 @@ impl<'m> Indexer<'m, '_> {
             }
             for kw in &args.keywords {
                 match kw.arg.as_ref().map(|a| a.as_str()) {
-                    Some("metaclass") => class.metaclass = Some(self.to_ref(&kw.value)),
+                    Some("metaclass") => class.metaclass = Some(Box::new(self.to_ref(&kw.value))),
                     _ => class.other_keywords = true,
                 }
             }
@@ -1833,7 +1833,8 @@ impl<'m> Indexer<'m, '_> {
                     }
                 }
                 class.dataclass = Some(slots);
-                class.dataclass_decorator = position;
+                // Offsets in a source are u32 (ruff's `TextSize`): so are its positions.
+                class.dataclass_decorator = u32::try_from(position).unwrap_or(u32::MAX);
             } else {
                 class.decorators.push(r);
             }
