@@ -30,10 +30,33 @@ mod allocator {
     // symbol once, as a NUL-terminated string, before the first allocation.
     #[unsafe(export_name = "_rjem_malloc_conf")]
     pub static MALLOC_CONF: Conf = Conf(c"percpu_arena:percpu".as_ptr());
+
+    /// Returns every arena's unused dirty pages to the system (`arena.<all>.purge`;
+    /// 4096 is jemalloc's `MALLCTL_ARENAS_ALL`). A failure only leaves them resident.
+    pub fn release_free_pages() {
+        // SAFETY: a purge takes no old or new value; the name is NUL-terminated.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"arena.4096.purge".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+            );
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
     one_malloc_arena_per_core();
+    #[cfg(all(
+        unix,
+        not(target_os = "openbsd"),
+        not(target_os = "aix"),
+        not(target_os = "android"),
+        any(target_arch = "x86_64", target_arch = "aarch64")
+    ))]
+    pyslim::engine::pages::on_release(allocator::release_free_pages);
     pyslim::cli::main()
 }
 
