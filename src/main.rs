@@ -5,13 +5,8 @@
 // whole-stdlib `check` in its own bookkeeping. Measured there on 2 cores: ~18% less
 // CPU and a lower peak RSS than glibc with one arena per core. (mimalloc was as fast
 // but peaked ~50% higher unless told to return memory at once, which lost the speed.)
-#[cfg(all(
-    unix,
-    not(target_os = "openbsd"),
-    not(target_os = "aix"),
-    not(target_os = "android"),
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
+// `cfg(jemalloc)`: the targets Cargo.toml gives jemalloc (set by build.rs).
+#[cfg(jemalloc)]
 mod allocator {
     #[global_allocator]
     static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -49,13 +44,7 @@ mod allocator {
 
 fn main() -> std::process::ExitCode {
     one_malloc_arena_per_core();
-    #[cfg(all(
-        unix,
-        not(target_os = "openbsd"),
-        not(target_os = "aix"),
-        not(target_os = "android"),
-        any(target_arch = "x86_64", target_arch = "aarch64")
-    ))]
+    #[cfg(jemalloc)]
     pyslim::engine::pages::on_release(allocator::release_free_pages);
     pyslim::cli::main()
 }

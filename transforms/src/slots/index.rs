@@ -470,17 +470,18 @@ impl FileSummary {
                 &mut class.methods,
                 &mut class.fields,
                 &mut class.attrs,
+                &mut class.declared,
             ] {
                 list.shrink_to_fit();
             }
             // A list grown by one push keeps room for four: most classes have one base.
-            class.bases.shrink_to_fit();
-            class.decorators.shrink_to_fit();
+            for list in [&mut class.bases, &mut class.decorators] {
+                list.shrink_to_fit();
+            }
             class.params.shrink_to_fit();
             class.unannotated_returns.shrink_to_fit();
             class.blockers.shrink_to_fit();
             class.unproven.shrink_to_fit();
-            class.declared.shrink_to_fit();
             shrink_map(&mut class.attr_types);
             shrink_map(&mut class.class_values);
         }
