@@ -22,3 +22,23 @@ pub(crate) fn release() {
         release();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    fn count() {
+        CALLS.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[test]
+    fn release_calls_what_the_binary_registered() {
+        super::on_release(count);
+        let before = CALLS.load(Ordering::SeqCst);
+        super::release();
+        // Other tests of this binary may release too (any index does): at least ours.
+        assert!(CALLS.load(Ordering::SeqCst) > before);
+    }
+}

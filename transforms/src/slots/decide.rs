@@ -1911,3 +1911,44 @@ impl<T> std::ops::Index<usize> for Lists<T> {
         &self.items[start..self.ends[list]]
     }
 }
+
+#[cfg(test)]
+mod lists_tests {
+    use super::{Lists, walk};
+
+    fn lists(of: &[&[usize]]) -> Lists<usize> {
+        let mut out = Lists::with_capacity(of.len());
+        for list in of {
+            out.push_list(list.iter().copied());
+        }
+        out
+    }
+
+    #[test]
+    fn lists_keep_each_list_apart_empty_ones_too() {
+        let l = lists(&[&[], &[0], &[], &[0, 1]]);
+        assert_eq!(&l[0], &[] as &[usize]);
+        assert_eq!(&l[1], &[0]);
+        assert_eq!(&l[2], &[] as &[usize]);
+        assert_eq!(&l[3], &[0, 1]);
+    }
+
+    #[test]
+    fn walks_share_one_seen_buffer_and_end_on_cycles() {
+        // 0 -> 1 -> 2 -> 0 (a cycle the index can produce from ambiguous names), 3 -> 1.
+        let bases = lists(&[&[1], &[2], &[0], &[1]]);
+        let mut seen = vec![false; 4];
+        let first: Vec<Vec<usize>> = (0..4)
+            .map(|id| walk(id, |x| &bases[x], &mut seen))
+            .collect();
+        assert_eq!(
+            first,
+            vec![vec![1, 2], vec![0, 2], vec![0, 1], vec![0, 1, 2]]
+        );
+        assert!(seen.iter().all(|s| !s), "a walk leaves the buffer clear");
+        let again: Vec<Vec<usize>> = (0..4)
+            .map(|id| walk(id, |x| &bases[x], &mut seen))
+            .collect();
+        assert_eq!(first, again);
+    }
+}
