@@ -1119,9 +1119,7 @@ impl Evidence {
             _ => return,
         };
         for id in reached {
-            if !self.unproven[id].contains(&reason) {
-                self.unproven[id].push(reason.clone());
-            }
+            push_unique(&mut self.unproven[id], reason.clone());
         }
     }
 
@@ -1843,9 +1841,10 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c == '_' || c.is_alphanumeric())
 }
 
-fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
-    if !list.contains(&item) {
-        list.push(item);
+/// Adds `item` unless `list` holds it (a `Vec`, or a `ThinVec` kept per class).
+fn push_unique<T: PartialEq>(list: &mut (impl AsRef<[T]> + Extend<T>), item: T) {
+    if !list.as_ref().contains(&item) {
+        list.extend([item]);
     }
 }
 

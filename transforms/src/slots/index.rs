@@ -1627,16 +1627,16 @@ impl<'m> Indexer<'m, '_> {
     /// Records what `self.attr` holds after an assignment in class `c`.
     fn attr_type(&mut self, c: usize, attr: &str, value: Option<Shape>) {
         let class = &mut self.summary.classes[c];
-        let attr = class.mangle(attr);
-        if class.declared.iter().any(|d| *d == attr) {
+        let attr = class.mangled(attr);
+        if class.declared.contains(&attr) {
             return;
         }
-        let merged = match (class.attr_types.get(attr.as_str()), value) {
+        let merged = match (class.attr_types.get(&attr), value) {
             (None, value) => value,
             (Some(Some(prev)), Some(value)) => types::merge(prev, &value),
             _ => None,
         };
-        class.attr_types.insert(Name::new(attr), merged);
+        class.attr_types.insert(attr, merged);
     }
 
     /// What `obj.method(...)` gives (`item`: the item at that position of it) when
@@ -1740,8 +1740,8 @@ impl<'m> Indexer<'m, '_> {
             Receiver::ClassOf(c) => {
                 let class = &mut self.summary.classes[c];
                 class.add_class_name(attr);
-                let attr = class.mangle(attr);
-                class.class_values.insert(Name::new(attr), None);
+                let attr = class.mangled(attr);
+                class.class_values.insert(attr, None);
             }
             recv => {
                 if attr == "__class__" {
@@ -1890,12 +1890,12 @@ impl<'m> Indexer<'m, '_> {
                     for name in names {
                         let class = &mut self.summary.classes[idx];
                         class.add_class_name(name);
-                        let name = class.mangle(name);
-                        let value = match class.class_values.get(name.as_str()) {
+                        let name = class.mangled(name);
+                        let value = match class.class_values.get(&name) {
                             None => named.clone(),
                             Some(_) => None,
                         };
-                        class.class_values.insert(Name::new(name), value);
+                        class.class_values.insert(name, value);
                     }
                     self.visit_expr(&assign.value);
                 }
