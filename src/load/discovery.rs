@@ -125,11 +125,13 @@ pub fn discover(
         };
         let filter_resolver = resolver.clone();
         let filter_errors = errors.clone();
-        let walker = ignore::WalkBuilder::new(&path)
+        // In parallel: on a large tree the walk is serial time before any file is read
+        // (about 20 ms for the stdlib's 1,800 files); the map below restores path order.
+        let found: Mutex<Vec<(PathBuf, Arc<Config>)>> = Mutex::new(Vec::new());
+        ignore::WalkBuilder::new(&path)
             .standard_filters(root_config.respect_gitignore)
             .hidden(true)
             .require_git(false)
-            .sort_by_file_name(|a, b| a.cmp(b))
             .filter_entry(move |entry| {
                 if entry.depth() == 0 {
                     return true;
@@ -146,30 +148,38 @@ pub fn discover(
                     }
                 }
             })
-            .build();
-        for entry in walker {
-            let entry = match entry.with_context(|| format!("while searching {}", given.display()))
-            {
-                Ok(entry) => entry,
-                Err(e) => {
-                    push_error(e);
-                    continue;
-                }
-            };
-            let is_python = entry.path().extension().is_some_and(|e| e == "py");
-            if !is_python || !entry.file_type().is_some_and(|t| t.is_file()) {
-                continue;
-            }
-            let dir = entry.path().parent().unwrap_or(&path);
-            match resolver.for_dir(dir) {
-                Ok(config) => {
-                    files.insert(entry.into_path(), config);
-                }
-                Err(e) => push_error(e),
-            }
-        }
+            .build_parallel()
+            .run(|| {
+                Box::new(|entry| {
+                    let entry = match entry
+                        .with_context(|| format!("while searching {}", given.display()))
+                    {
+                        Ok(entry) => entry,
+                        Err(e) => {
+                            push_error(e);
+                            return ignore::WalkState::Continue;
+                        }
+                    };
+                    let is_python = entry.path().extension().is_some_and(|e| e == "py");
+                    if !is_python || !entry.file_type().is_some_and(|t| t.is_file()) {
+                        return ignore::WalkState::Continue;
+                    }
+                    let dir = entry.path().parent().unwrap_or(&path);
+                    match resolver.for_dir(dir) {
+                        Ok(config) => found
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push((entry.into_path(), config)),
+                        Err(e) => push_error(e),
+                    }
+                    ignore::WalkState::Continue
+                })
+            });
+        files.extend(found.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
-    let errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut errors = std::mem::take(&mut *errors.lock().unwrap_or_else(|p| p.into_inner()));
+    // The walk's threads met them in no set order; most name their path first.
+    errors.sort_by_cached_key(|e| format!("{e:#}"));
     let files = files
         .into_iter()
         .map(|(path, config)| FoundFile { path, config })

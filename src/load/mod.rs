@@ -133,6 +133,9 @@ impl Workspace {
                 roots.push(root);
             }
         }
+        // A root given as a path itself was walked already (`pyslim check .` at the
+        // top of a project, the common case): its walk would find the same files.
+        roots.retain(|root| !given.contains(&discovery::normalize(root)));
         if !roots.is_empty() {
             let (context, _) = discover(&roots, &resolver);
             let known: std::collections::HashSet<PathBuf> =
