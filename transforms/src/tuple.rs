@@ -38,7 +38,7 @@ impl Transform for TupleTransform {
     }
 
     fn index_file(&self, ctx: &FileContext) -> Option<FileFacts> {
-        Some(Box::new(project::index_file(ctx.module.ast(), ctx.info)))
+        Some(Box::new(project::index_file(ctx.module, ctx.info)))
     }
 
     fn index_project(&self, files: Vec<(ModuleInfo, FileFacts)>) -> Option<ProjectFacts> {

@@ -14,8 +14,8 @@ use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
 use ruff_python_ast::{Expr, ModModule, Stmt};
 
 use super::scope::body_locals;
-use super::uses::{UseClass, UseWalker};
-use crate::ModuleInfo;
+use super::uses::{NameSites, UseClass, UseWalker};
+use crate::{ModuleInfo, SourceModule};
 
 /// What one file does with names from other modules.
 ///
@@ -172,8 +172,9 @@ struct ImportBinding<'a> {
     from: Option<(String, String)>,
 }
 
-/// Collects what `module` does with other modules' names.
-pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
+/// Collects what `source` does with other modules' names.
+pub fn index_file(source: &SourceModule, info: &ModuleInfo) -> FileUses {
+    let module = source.ast();
     let mut out = FileUses::default();
     let locals = body_locals(&module.body);
     let own_exports = exports(module);
@@ -217,8 +218,12 @@ pub fn index_file(module: &ModModule, info: &ModuleInfo) -> FileUses {
         .map(|(i, b)| (b.bound, i))
         .collect();
     let shadowed: HashSet<&str> = locals.keys().copied().collect();
+    let sites = NameSites::new(source.tokens(), source.source(), |name| {
+        targets.contains_key(name)
+    });
     let mut walker = UseWalker::new(&targets, true, &shadowed);
     walker.follow_attributes = true;
+    walker.only_at(&sites);
     for stmt in &module.body {
         walker.visit_stmt(stmt);
     }

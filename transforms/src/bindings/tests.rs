@@ -161,7 +161,7 @@ fn project_uses() {
     };
     let src = "from .consts import A, B\nimport app.consts as c\nfor x in A: pass\nB.append(1)\nn = len(c.C)\nc.D.sort()\n";
     let module = parse(src).expect("parses");
-    let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
+    let uses = project::ProjectUses::new([project::index_file(&module, &info)]);
     assert_eq!(uses.external("app.consts", "A").uses, vec![UseClass::Read]);
     assert_eq!(
         uses.external("app.consts", "B").uses,
@@ -175,8 +175,47 @@ fn project_uses() {
     assert!(!uses.external("app.consts", "A").module_escapes);
     let src = "import app.consts as c\nf(c)\n";
     let module = parse(src).expect("parses");
-    let uses = project::ProjectUses::new([project::index_file(module.ast(), &info)]);
+    let uses = project::ProjectUses::new([project::index_file(&module, &info)]);
     assert!(uses.external("app.consts", "A").module_escapes);
+}
+
+#[test]
+fn project_uses_deep_in_code_and_through_soft_keywords() {
+    // The walk passes over code that names no tracked import: uses deep inside nested
+    // scopes, f-strings and names that are soft keywords elsewhere are still found,
+    // and `vars()` anywhere still makes every import escape.
+    let info = crate::ModuleInfo {
+        name: "app.main".into(),
+        is_package: false,
+        path: "app/main.py".into(),
+    };
+    let src = "from .consts import A, type, match\n\
+               class K:\n    def m(self):\n        return [y for y in (1, 2) if f'{A.pop()}']\n\
+               x = type.append(1)\n\
+               match match:\n    case _:\n        len(match)\n";
+    let module = parse(src).expect("parses");
+    let uses = project::ProjectUses::new([project::index_file(&module, &info)]);
+    assert_eq!(
+        uses.external("app.consts", "A").uses,
+        vec![UseClass::Mutation]
+    );
+    assert_eq!(
+        uses.external("app.consts", "type").uses,
+        vec![UseClass::Mutation]
+    );
+    assert!(
+        uses.external("app.consts", "match")
+            .uses
+            .contains(&UseClass::Read)
+    );
+    let src = "from .consts import A\nlen(A)\ndef f():\n    return vars()\n";
+    let module = parse(src).expect("parses");
+    let uses = project::ProjectUses::new([project::index_file(&module, &info)]);
+    assert!(
+        uses.external("app.consts", "A")
+            .uses
+            .contains(&UseClass::Escape)
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, TraversalSignal};
 use ruff_python_ast::{
     AnyNodeRef, CmpOp, Expr, ExprCall, ExprContext, Number, Operator, StmtDelete, UnaryOp,
@@ -589,8 +590,50 @@ pub(super) struct UseWalker<'a, 'k> {
     pub dynamic: bool,
     /// Also classify `name.attr.attr` chains (for module aliases).
     pub follow_attributes: bool,
+    /// Where the names that matter to the walk occur ([`NameSites`]), when known: a
+    /// node that holds none of them is passed over whole.
+    sites: Option<&'k NameSites>,
     stack: Vec<AnyNodeRef<'a>>,
     cache: ScopeCache<'a>,
+}
+
+/// The names `locals()`, `vars()`, `eval`, `exec` and `globals()` that make a scope's
+/// names reachable by string.
+const DYNAMIC: [&str; 5] = ["locals", "vars", "eval", "exec", "globals"];
+
+/// The start offsets of every identifier token whose text is one of a walk's tracked
+/// names or [`DYNAMIC`], in order, read from the token stream.
+///
+/// A name use is always inside the nodes around it, so a node whose range holds no such
+/// offset holds no use the walk records, and is skipped with its subtree. On the stdlib
+/// the project index walks every module with its imported names tracked; most of a
+/// module mentions none of them, and that walk was a tenth of a whole-tree run.
+#[derive(Debug, Default)]
+pub struct NameSites {
+    starts: Vec<TextSize>,
+}
+
+impl NameSites {
+    /// The sites in `tokens` (of `source`) of the names `tracked` accepts.
+    pub fn new(tokens: &Tokens, source: &str, tracked: impl Fn(&str) -> bool) -> Self {
+        let starts = tokens
+            .iter()
+            // Soft keywords (`match`, `type`, ...) are names where they are not keywords.
+            .filter(|t| t.kind() == TokenKind::Name || t.kind().is_soft_keyword())
+            .filter(|t| {
+                let text = &source[t.range()];
+                tracked(text) || DYNAMIC.contains(&text)
+            })
+            .map(|t| t.start())
+            .collect();
+        Self { starts }
+    }
+
+    /// Whether any site lies in `range`.
+    fn any_in(&self, range: TextRange) -> bool {
+        let i = self.starts.partition_point(|&o| o < range.start());
+        self.starts.get(i).is_some_and(|&o| o < range.end())
+    }
 }
 
 impl<'a, 'k> UseWalker<'a, 'k> {
@@ -607,9 +650,16 @@ impl<'a, 'k> UseWalker<'a, 'k> {
             blocked: vec![None; targets.len()],
             dynamic: false,
             follow_attributes: false,
+            sites: None,
             stack: Vec::new(),
             cache: ScopeCache::default(),
         }
+    }
+
+    /// Walks only the nodes that hold one of `sites` (which must cover every tracked
+    /// name's occurrences, see [`NameSites`]).
+    pub(super) fn only_at(&mut self, sites: &'k NameSites) {
+        self.sites = Some(sites);
     }
 
     /// Resolves a name occurrence: `None` when a nested scope binds it (not ours),
@@ -749,11 +799,14 @@ fn binds(target: &Expr, name: &str) -> bool {
 
 impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
     fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
+        if self.sites.is_some_and(|sites| !sites.any_in(node.range())) {
+            // Pushed all the same: `leave_node` runs for a skipped node too.
+            self.stack.push(node);
+            return TraversalSignal::Skip;
+        }
         if let AnyNodeRef::ExprName(name) = node {
             let id = name.id.as_str();
-            if name.ctx == ExprContext::Load
-                && matches!(id, "locals" | "vars" | "eval" | "exec" | "globals")
-            {
+            if name.ctx == ExprContext::Load && DYNAMIC.contains(&id) {
                 self.dynamic = true;
             }
             if let Some(&index) = self.targets.get(id)
