@@ -206,7 +206,7 @@ impl Workspace {
         let (files, per_file): (Vec<ProjectFile>, Vec<engine::index::FileIndex>) =
             files.into_iter().unzip();
         let analysis_started = std::time::Instant::now();
-        let facts = engine::index::combine(&files, per_file, &used);
+        let facts = engine::index::combine(per_file, &used);
         let analysis_time = analysis_started.elapsed();
         let patch_root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
         Ok(Self {

@@ -112,8 +112,9 @@ pub trait Transform: Send + Sync {
         None
     }
 
-    /// Combines the per-file facts (in the engine's deterministic file order).
-    fn index_project(&self, _files: Vec<(ModuleInfo, FileFacts)>) -> Option<ProjectFacts> {
+    /// Combines the per-file facts (in the engine's deterministic file order). Each
+    /// file's facts say which module they are from when that matters.
+    fn index_project(&self, _files: Vec<FileFacts>) -> Option<ProjectFacts> {
         None
     }
 

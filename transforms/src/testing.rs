@@ -41,10 +41,7 @@ pub(crate) fn run_modules(
     let project = transform.needs_index().then(|| {
         let facts = parsed
             .iter()
-            .filter_map(|(module, info)| {
-                let facts = transform.index_file(&context(module, info, None))?;
-                Some((info.clone(), facts))
-            })
+            .filter_map(|(module, info)| transform.index_file(&context(module, info, None)))
             .collect();
         transform.index_project(facts)
     });

@@ -7,8 +7,8 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::project::{self, FileUses, ProjectUses};
 use crate::bindings::{self, ScopeKind, Site, Tracked, UseClass};
 use crate::{
-    Edit, FileContext, FileFacts, Finding, Fix, ModuleInfo, Note, Output, PerUnit, ProjectFacts,
-    Saving, Subject, Transform,
+    Edit, FileContext, FileFacts, Finding, Fix, Note, Output, PerUnit, ProjectFacts, Saving,
+    Subject, Transform,
 };
 
 /// The `tuple` transform.
@@ -41,10 +41,10 @@ impl Transform for TupleTransform {
         Some(Box::new(project::index_file(ctx.module, ctx.info)))
     }
 
-    fn index_project(&self, files: Vec<(ModuleInfo, FileFacts)>) -> Option<ProjectFacts> {
+    fn index_project(&self, files: Vec<FileFacts>) -> Option<ProjectFacts> {
         let uses = files
             .into_iter()
-            .filter_map(|(_, facts)| facts.downcast::<FileUses>().ok().map(|f| *f));
+            .filter_map(|facts| facts.downcast::<FileUses>().ok().map(|f| *f));
         Some(Box::new(ProjectUses::new(uses)))
     }
 

@@ -323,10 +323,7 @@ fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
             project: None,
             read_only: false,
         };
-        (
-            info.clone(),
-            super::Slots.index_file(&ctx).expect("slots indexes"),
-        )
+        super::Slots.index_file(&ctx).expect("slots indexes")
     })
     .collect();
     let project = super::Slots.index_project(facts).expect("a project view");
