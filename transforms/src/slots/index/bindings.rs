@@ -1,0 +1,407 @@
+//! How names are bound in a scope, read from the syntax alone: what every binding of a
+//! name agrees it holds, the `global`/`nonlocal` declarations, the writes on function
+//! objects, and which names a statement or body rebinds.
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use ruff_python_ast::comparable::ComparableExpr;
+use ruff_python_ast::name::UnqualifiedName;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::slots::types::TypeRef;
+
+/// The first call a name is bound to; bindings to calls of the same callee agree
+/// whatever their arguments, so any of them stands for all.
+#[derive(Debug, Clone)]
+pub(super) struct FirstCall<'a>(pub(super) &'a ast::ExprCall);
+
+impl PartialEq for FirstCall<'_> {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// An expression compared by what it says, not where it is.
+#[derive(Debug, Clone)]
+pub(super) struct SameExpr<'a>(pub(super) &'a Expr);
+
+impl PartialEq for SameExpr<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        ComparableExpr::from(self.0) == ComparableExpr::from(other.0)
+    }
+}
+
+/// How every binding of a name in one scope binds it, when they all agree.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Binding<'a> {
+    /// `x = callee(...)`: the callee, as written, and the first such call.
+    Call(String, FirstCall<'a>),
+    /// A parameter annotated with a type and rebound in the body in one known way
+    /// (`state: BlockState` then `state = BlockState(parent=state)`): either.
+    Either(&'a Expr, Box<Binding<'a>>),
+    /// An undecorated `def`: a function object.
+    Function,
+    /// A decorated `def`: what its outermost decorator makes of it.
+    Decorated(&'a Expr),
+    /// An undecorated `class`: a class object; `bare` when it names no base, metaclass
+    /// or other keyword (its instances are instances of no other class).
+    Class {
+        /// No bases or keywords.
+        bare: bool,
+    },
+    /// An annotated parameter or variable (`p: Point`, `x: list[Point] = []`).
+    Annotated(&'a Expr),
+    /// An unannotated parameter whose type something else says (an overridden
+    /// method's annotation, a decorator's).
+    Inferred(Vec<TypeRef>),
+    /// `for x in iterable:`: an element of the iterable.
+    ElementOf(&'a Expr),
+    /// `a, b = call(...)`: the item at this position of what the call returns (the
+    /// same call written twice binds the same way).
+    Item(SameExpr<'a>, usize),
+    /// `x = obj.attr`, `x = items[i]`, `x = y`: what that expression gives.
+    Value(&'a Expr),
+    /// `except E as e:`: a caught exception.
+    Caught,
+    /// Bound in different ways, or in a way that says nothing.
+    Unknown,
+    /// Declared `global` or `nonlocal` in the function or a nested one: any call may
+    /// rebind it.
+    Declared,
+}
+
+impl Binding<'_> {
+    pub(super) fn is_plain_definition(&self) -> bool {
+        matches!(self, Binding::Function | Binding::Class { .. })
+    }
+}
+
+/// Names bound in a scope (not descending into nested functions or classes), with how
+/// they are bound when every binding agrees ([`Binding::Unknown`] otherwise).
+pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
+    struct Bindings<'a> {
+        out: HashMap<String, Binding<'a>>,
+    }
+    impl<'a> Bindings<'a> {
+        fn bind(&mut self, name: &str, binding: Binding<'a>) {
+            match self.out.get(name) {
+                None => {
+                    self.out.insert(name.to_string(), binding);
+                }
+                Some(prev) if *prev == binding => {}
+                Some(_) => {
+                    self.out.insert(name.to_string(), Binding::Unknown);
+                }
+            }
+        }
+    }
+    impl<'a> Visitor<'a> for Bindings<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                // A decorator may return anything (`@click.command()` returns an
+                // instance), so only undecorated definitions are known objects.
+                Stmt::FunctionDef(def) => {
+                    let binding = match def.decorator_list.first() {
+                        None => Binding::Function,
+                        Some(outermost) => Binding::Decorated(&outermost.expression),
+                    };
+                    self.bind(&def.name, binding);
+                }
+                Stmt::ClassDef(def) => {
+                    let binding = if def.decorator_list.is_empty() {
+                        Binding::Class {
+                            bare: def.arguments.is_none(),
+                        }
+                    } else {
+                        Binding::Unknown
+                    };
+                    self.bind(&def.name, binding);
+                }
+                Stmt::Assign(assign) => {
+                    // `x = callee(...)`, and `sys.stdin = x = callee(...)`: every
+                    // target gets the same object.
+                    if let Expr::Call(call) = assign.value.as_ref()
+                        && let Some(callee) = UnqualifiedName::from_expr(&call.func)
+                        && assign.targets.iter().any(Expr::is_name_expr)
+                        && assign.targets.iter().all(|t| {
+                            matches!(t, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_))
+                        })
+                    {
+                        for target in &assign.targets {
+                            match target {
+                                Expr::Name(name) => {
+                                    self.bind(
+                                        &name.id,
+                                        Binding::Call(callee.to_string(), FirstCall(call)),
+                                    );
+                                }
+                                other => self.visit_expr(other),
+                            }
+                        }
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    // `opts, args = parser.parse_args()`: each name is an item of the
+                    // call's result (no starred target, which would shift them).
+                    if let ([Expr::Tuple(t)], Expr::Call(_)) =
+                        (assign.targets.as_slice(), assign.value.as_ref())
+                        && t.elts.iter().all(Expr::is_name_expr)
+                    {
+                        for (i, elt) in t.elts.iter().enumerate() {
+                            if let Expr::Name(name) = elt {
+                                self.bind(&name.id, Binding::Item(SameExpr(&assign.value), i));
+                            }
+                        }
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    // `x = obj.attr`, `x = items[-1]`, `x = y`, `x = make().copy()`: what
+                    // the expression gives, read where the name is used (see
+                    // `Indexer::bound`).
+                    if let [Expr::Name(name)] = assign.targets.as_slice()
+                        && matches!(
+                            assign.value.as_ref(),
+                            Expr::Attribute(_) | Expr::Subscript(_) | Expr::Name(_) | Expr::Call(_)
+                        )
+                    {
+                        self.bind(&name.id, Binding::Value(&assign.value));
+                        self.visit_expr(&assign.value);
+                        return;
+                    }
+                    visitor::walk_stmt(self, stmt);
+                }
+                // `x: Point = ...` (or a bare `x: Point`): the declared type.
+                Stmt::AnnAssign(assign) if assign.target.is_name_expr() => {
+                    if let Expr::Name(name) = assign.target.as_ref() {
+                        self.bind(&name.id, Binding::Annotated(&assign.annotation));
+                    }
+                    if let Some(value) = &assign.value {
+                        self.visit_expr(value);
+                    }
+                }
+                Stmt::For(f) if f.target.is_name_expr() => {
+                    if let Expr::Name(name) = f.target.as_ref() {
+                        self.bind(&name.id, Binding::ElementOf(&f.iter));
+                    }
+                    self.visit_expr(&f.iter);
+                    self.visit_body(&f.body);
+                    self.visit_body(&f.orelse);
+                }
+                Stmt::Import(_) | Stmt::ImportFrom(_) => {}
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(name) if name.ctx == ExprContext::Store => {
+                    self.bind(&name.id, Binding::Unknown)
+                }
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+        fn visit_parameters(&mut self, _: &'a ast::Parameters) {}
+        fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            if let Some(name) = &h.name {
+                self.bind(name.as_str(), Binding::Caught);
+            }
+            visitor::walk_except_handler(self, handler);
+        }
+    }
+    let mut b = Bindings {
+        out: HashMap::default(),
+    };
+    b.visit_body(body);
+    b.out
+}
+
+/// What the `global` and `nonlocal` statements anywhere in a body (nested functions
+/// and classes included) declare.
+#[derive(Default)]
+pub(super) struct Declarations {
+    /// The names declared either way.
+    pub(super) names: HashSet<String>,
+    /// There is a `nonlocal` statement.
+    pub(super) nonlocal: bool,
+}
+
+impl<'a> Visitor<'a> for Declarations {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::Global(g) => self.names.extend(g.names.iter().map(|n| n.to_string())),
+            Stmt::Nonlocal(n) => {
+                self.nonlocal = true;
+                self.names.extend(n.names.iter().map(|n| n.to_string()));
+            }
+            _ => {}
+        }
+        visitor::walk_stmt(self, stmt);
+    }
+
+    // Only statements declare: the expressions (most of a body) are not walked.
+    fn visit_expr(&mut self, _: &'a Expr) {}
+}
+
+/// The [`Declarations`] of `body`.
+pub(super) fn declarations(body: &[Stmt]) -> Declarations {
+    let mut declared = Declarations::default();
+    declared.visit_body(body);
+    declared
+}
+
+/// The `name.attr = ...` statements of a function body that certainly write on a
+/// function object: at the top level of the body, after an undecorated `def name`
+/// there with only simple statements between that do not rebind `name` (a loop, a
+/// branch, `try`, an import, `global` or a nested definition may, so they end what is
+/// known). A name bound twice (`def f` then `f = click.command(f)`) is not one
+/// object, but at this point it is the function. `nonlocal`: the body has a
+/// `nonlocal` statement somewhere ([`declarations`]), and then a nested function may
+/// rebind a name of this body (`nonlocal f`) whenever it is called: nothing is known.
+pub(super) fn function_object_writes(
+    body: &[Stmt],
+    nonlocal: bool,
+) -> Vec<ruff_text_size::TextSize> {
+    if nonlocal {
+        return Vec::new();
+    }
+    let mut functions: HashSet<&str> = HashSet::default();
+    let mut out = Vec::new();
+    for stmt in body {
+        match stmt {
+            Stmt::FunctionDef(def) if def.decorator_list.is_empty() => {
+                functions.insert(def.name.as_str());
+                continue;
+            }
+            Stmt::Assign(assign) => {
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && let Expr::Name(n) = a.value.as_ref()
+                    && functions.contains(n.id.as_str())
+                    && !binds_in(&assign.value, n.id.as_str())
+                {
+                    out.push(a.start());
+                }
+            }
+            Stmt::Expr(_)
+            | Stmt::AugAssign(_)
+            | Stmt::AnnAssign(_)
+            | Stmt::Pass(_)
+            | Stmt::Assert(_) => {}
+            _ => {
+                functions.clear();
+                continue;
+            }
+        }
+        functions.retain(|name| !rebinds(std::slice::from_ref(stmt), name));
+    }
+    out
+}
+
+/// The names a statement binds anywhere inside it (assignments, loop and `with`
+/// targets, `:=`, imports, definitions, `except ... as`, `del`), or `None` when it may
+/// bind names that cannot be listed (`from m import *`, `match` patterns).
+pub(super) fn rebound_names(stmt: &Stmt) -> Option<Vec<&str>> {
+    struct Rebound<'a> {
+        names: Vec<&'a str>,
+        unlisted: bool,
+    }
+    impl<'a> Visitor<'a> for Rebound<'a> {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(def) => {
+                    // Its body is another scope; its decorators and defaults are not.
+                    self.names.push(def.name.as_str());
+                    for d in &def.decorator_list {
+                        self.visit_decorator(d);
+                    }
+                    self.visit_parameters(&def.parameters);
+                }
+                Stmt::ClassDef(def) => {
+                    self.names.push(def.name.as_str());
+                    for d in &def.decorator_list {
+                        self.visit_decorator(d);
+                    }
+                    if let Some(arguments) = &def.arguments {
+                        self.visit_arguments(arguments);
+                    }
+                }
+                Stmt::Import(import) => {
+                    for alias in &import.names {
+                        let bound = alias.asname.as_ref().unwrap_or(&alias.name);
+                        self.names
+                            .push(bound.as_str().split('.').next().unwrap_or_default());
+                    }
+                }
+                Stmt::ImportFrom(import) => {
+                    for alias in &import.names {
+                        if alias.name.as_str() == "*" {
+                            self.unlisted = true;
+                        }
+                        self.names
+                            .push(alias.asname.as_ref().unwrap_or(&alias.name).as_str());
+                    }
+                }
+                Stmt::Match(_) => {
+                    self.unlisted = true;
+                }
+                _ => visitor::walk_stmt(self, stmt),
+            }
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            match expr {
+                Expr::Name(n) if n.ctx != ExprContext::Load => self.names.push(n.id.as_str()),
+                // Its parameters are its own.
+                Expr::Lambda(_) => {}
+                _ => visitor::walk_expr(self, expr),
+            }
+        }
+        fn visit_except_handler(&mut self, handler: &'a ast::ExceptHandler) {
+            let ast::ExceptHandler::ExceptHandler(h) = handler;
+            if let Some(name) = &h.name {
+                self.names.push(name.as_str());
+            }
+            visitor::walk_except_handler(self, handler);
+        }
+    }
+    let mut rebound = Rebound {
+        names: Vec::new(),
+        unlisted: false,
+    };
+    rebound.visit_stmt(stmt);
+    (!rebound.unlisted).then_some(rebound.names)
+}
+
+/// Whether `name` is stored to or deleted anywhere in `body` (nested scopes too, to
+/// stay on the safe side).
+pub(super) fn rebinds(body: &[Stmt], name: &str) -> bool {
+    let mut finder = BindingFinder { name, found: false };
+    finder.visit_body(body);
+    finder.found
+}
+
+/// Whether `expr` binds `name` (with `:=`; an expression cannot delete).
+pub(super) fn binds_in(expr: &Expr, name: &str) -> bool {
+    let mut finder = BindingFinder { name, found: false };
+    finder.visit_expr(expr);
+    finder.found
+}
+
+/// Finds a store or delete of one name.
+struct BindingFinder<'n> {
+    name: &'n str,
+    found: bool,
+}
+
+impl<'a> Visitor<'a> for BindingFinder<'_> {
+    fn visit_expr(&mut self, expr: &'a Expr) {
+        if let Expr::Name(n) = expr
+            && n.ctx != ExprContext::Load
+            && n.id.as_str() == self.name
+        {
+            self.found = true;
+        }
+        visitor::walk_expr(self, expr);
+    }
+}

@@ -1,0 +1,296 @@
+//! What a call does to the objects it is given: `setattr`, `vars()`, weak references,
+//! pickling, mock patches, and `self` or a possible instance handed to other code.
+
+use ruff_python_ast::name::Name;
+use ruff_python_ast::{self as ast, Expr};
+
+use crate::slots::types::TypeRef;
+
+use super::{Fact, Indexer, Receiver};
+
+impl<'m> Indexer<'m, '_> {
+    pub(super) fn call(&mut self, call: &ast::ExprCall) {
+        let args = &*call.arguments.args;
+        let callee = self.resolve(&call.func);
+        let const_str = |e: Option<&Expr>| match e {
+            Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+            _ => None,
+        };
+        match callee.as_deref() {
+            Some("builtins.setattr") | Some("builtins.delattr") if args.len() >= 2 => {
+                let recv = self.receiver(&args[0]);
+                // `delattr(Cls, "x")` removes what `Cls.x` holds, a slot descriptor
+                // included: treated as a write (on an instance it is harmless, and an
+                // extra write only makes the analysis more careful).
+                match const_str(args.get(1)) {
+                    Some(name) => self.attr_write(recv, &name),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+            Some("builtins.vars") if args.len() == 1 => {
+                let recv = self.receiver(&args[0]);
+                self.dict_access(recv, true);
+            }
+            Some(
+                "weakref.ref"
+                | "weakref.proxy"
+                | "weakref.finalize"
+                | "weakref.WeakMethod"
+                | "weakref.getweakrefcount"
+                | "weakref.getweakrefs",
+            ) => {
+                let recv = match args.first() {
+                    Some(Expr::Attribute(a)) if callee.as_deref() == Some("weakref.WeakMethod") => {
+                        self.receiver(&a.value)
+                    }
+                    Some(arg) => self.receiver(arg),
+                    None => Receiver::Unknown,
+                };
+                self.fact(Fact::Weakref(recv));
+            }
+            Some(
+                "weakref.WeakSet" | "weakref.WeakValueDictionary" | "weakref.WeakKeyDictionary",
+            ) => self.fact(Fact::Weakref(Receiver::Unknown)),
+            Some(
+                "pickle.load" | "pickle.loads" | "pickle.Unpickler" | "shelve.open" | "dill.load"
+                | "dill.loads" | "cloudpickle.load" | "cloudpickle.loads",
+            ) => {
+                // `pickle.loads(pickle.dumps(x))` round-trips in one process: slotted
+                // instances pickle fine at the default protocol. Only stored pickles,
+                // which may hold dict state, are a risk.
+                let round_trip = match args.first() {
+                    Some(Expr::Call(inner)) => self
+                        .resolve(&inner.func)
+                        .is_some_and(|d| d.ends_with(".dumps")),
+                    // `s = pickle.dumps(x)` then `pickle.loads(s)` in the same function.
+                    Some(arg) => {
+                        matches!(self.receiver(arg), Receiver::Instance(d) if d.ends_with(".dumps"))
+                    }
+                    None => false,
+                };
+                if !round_trip {
+                    self.fact(Fact::PickleLoad);
+                }
+            }
+            Some("pickle.dump" | "pickle.dumps") => {
+                let protocol = call.arguments.find_argument_value(
+                    "protocol",
+                    if callee.as_deref() == Some("pickle.dump") {
+                        2
+                    } else {
+                        1
+                    },
+                );
+                if let Some(Expr::NumberLiteral(n)) = protocol
+                    && matches!(n.value.as_int().and_then(|i| i.as_u8()), Some(0 | 1))
+                {
+                    self.fact(Fact::OldPickle);
+                }
+            }
+            Some(d) if d.starts_with("copyreg.") => self.fact(Fact::OldPickle),
+            _ => {}
+        }
+        // `x.__setattr__(...)`, `object.__setattr__(self, "x", v)`, `super().__setattr__("x", v)`.
+        if let Expr::Attribute(a) = call.func.as_ref() {
+            if a.attr.as_str() == "register"
+                && let Receiver::Global(d) = self.receiver(&a.value)
+            {
+                self.fact(Fact::Registered(d.to_string()));
+            }
+            let attr = a.attr.as_str();
+            if attr == "__setattr__" {
+                let via_super = matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"));
+                // `object.__setattr__(obj, ...)`, `Base.__setattr__(obj, ...)`.
+                let via_type = !via_super && matches!(self.receiver(&a.value), Receiver::Global(_));
+                let (recv, name) = if via_super {
+                    (
+                        self.current_method_class()
+                            .map_or(Receiver::Unknown, Receiver::SelfOf),
+                        args.first(),
+                    )
+                } else if via_type {
+                    (
+                        args.first().map_or(Receiver::Unknown, |e| self.receiver(e)),
+                        args.get(1),
+                    )
+                } else {
+                    (self.receiver(&a.value), args.first())
+                };
+                match const_str(name) {
+                    Some(n) => self.attr_write(recv, &n),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+            // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
+            // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
+            let on_patch = match a.value.as_ref() {
+                Expr::Attribute(p) => p.attr.as_str() == "patch",
+                Expr::Name(n) => n.id.as_str() == "patch",
+                _ => false,
+            };
+            let patch_object = attr == "object" && on_patch;
+            if attr == "multiple"
+                && on_patch
+                && let Some(target) = args.first()
+            {
+                let recv = self.receiver(target);
+                for kw in &call.arguments.keywords {
+                    if let Some(name) = &kw.arg {
+                        self.attr_write(recv.clone(), name.as_str());
+                    }
+                }
+            }
+            let monkeypatch = attr == "setattr"
+                && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
+            // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
+            // attribute, and the second argument is the value, not a name.
+            if monkeypatch && let Some(path) = const_str(args.first()) {
+                if let Some((module, name)) = path.rsplit_once('.') {
+                    self.attr_write(Receiver::Global(Name::new(module)), name);
+                }
+            } else if (patch_object || monkeypatch) && args.len() >= 2 {
+                let recv = self.receiver(&args[0]);
+                match const_str(args.get(1)) {
+                    Some(n) => self.attr_write(recv, &n),
+                    None => self.dynamic_setattr(recv),
+                }
+            }
+        }
+        // `mock.patch("pkg.mod.Cls.name")`, `mocker.patch(...)`, `@patch(...)`: a write
+        // of `name` on what the rest of the string names.
+        let patch = match call.func.as_ref() {
+            Expr::Attribute(a) => a.attr.as_str() == "patch",
+            Expr::Name(n) => n.id.as_str() == "patch",
+            _ => false,
+        };
+        if patch
+            && let Some(path) = const_str(args.first())
+            && let Some((owner, name)) = path.rsplit_once('.')
+        {
+            self.attr_write(Receiver::Global(Name::new(owner)), name);
+        }
+        // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
+        if let Expr::Name(n) = call.func.as_ref()
+            && n.id.as_str() == "super"
+            && args.is_empty()
+            && let Some(c) = self.current_method_class()
+        {
+            self.summary.classes[c].zero_arg_super = true;
+        }
+        // A call that passes nothing hands no object on (most calls of a method on
+        // `self` or of a library function with no arguments): what follows is spared.
+        if args.is_empty() && call.arguments.keywords.is_empty() {
+            return;
+        }
+        // What the callee is, and for `obj.method(...)` what `obj` is, each worked out
+        // once: the questions below ask them several times.
+        let func_recv = std::cell::OnceCell::new();
+        let func_receiver = || func_recv.get_or_init(|| self.receiver(&call.func));
+        let value_recv = match call.func.as_ref() {
+            Expr::Attribute(a) => Some(self.receiver(&a.value)),
+            _ => None,
+        };
+        // `self` or a possible instance handed to other code.
+        let in_project_method = match (call.func.as_ref(), &value_recv) {
+            // A method of the instance itself, or of a base (`Base.__init__(self)`,
+            // `super().__init__(...)`).
+            (Expr::Attribute(a), Some(value_recv)) => {
+                matches!(value_recv, Receiver::SelfOf(_) | Receiver::ClassOf(_))
+                    || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+                    // `self.__class__(self)`: the class's own constructor.
+                    || matches!(func_receiver(), Receiver::ClassOf(_))
+            }
+            // `cls(...)`, `type(self)(...)`.
+            _ => matches!(func_receiver(), Receiver::ClassOf(_)),
+        };
+        // A method of an object of known class (`inline.process_text(state)` with
+        // `inline: InlineParser`) is named `pkg.mod.InlineParser.process_text`, which
+        // the project decision finds among the class's methods.
+        let callee = callee.or_else(|| {
+            self.method_callee(
+                &call.func,
+                value_recv.as_ref().unwrap_or_else(func_receiver),
+            )
+        });
+        if !in_project_method {
+            let passed: Vec<Receiver> = args
+                .iter()
+                .map(|a| match a {
+                    Expr::Starred(s) => s.value.as_ref(),
+                    a => a,
+                })
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .map(|a| self.receiver(a))
+                .filter(|r| match r {
+                    // A callable passed on is tracked no more than an object of
+                    // unknown type is (its type says only "maybe any callable class").
+                    Receiver::Typed(members) => !members.iter().any(TypeRef::is_callable),
+                    Receiver::SelfOf(_)
+                    | Receiver::Instance(_)
+                    | Receiver::Global(_)
+                    | Receiver::AttrOf { .. } => true,
+                    _ => false,
+                })
+                .collect();
+            // `plugin(self)`: the object called may be typed only project-wide.
+            let called = match (&callee, call.func.as_ref()) {
+                (None, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_)) => {
+                    match func_receiver() {
+                        found @ (Receiver::AttrOf { .. } | Receiver::Typed(_)) => {
+                            Some(found.clone())
+                        }
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            for recv in passed {
+                if let Some(called) = &called {
+                    self.fact(Fact::CalledEscape(recv, Box::new(called.clone())));
+                    continue;
+                }
+                self.fact(Fact::Escape(recv, callee.as_deref().map(Name::new)));
+            }
+            let methods: Vec<(usize, String)> = args
+                .iter()
+                .chain(call.arguments.keywords.iter().map(|k| &k.value))
+                .filter_map(|a| match a {
+                    Expr::Attribute(attr) => match self.receiver(&attr.value) {
+                        Receiver::SelfOf(c) => Some((c, attr.attr.to_string())),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            for (c, name) in methods {
+                let name = self.summary.classes[c].mangle(&name);
+                self.fact(Fact::MethodEscape(c, name, callee.clone()));
+            }
+        }
+    }
+
+    /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`; `obj`
+    /// itself, called, when it is annotated with one class: `pkg.mod.Cls.__call__`
+    /// (an instance of the class or a subclass, whose `__call__` is project code).
+    /// `recv`: what `obj` is for `obj.method`, else what `func` is.
+    fn method_callee(&self, func: &Expr, recv: &Receiver) -> Option<String> {
+        let Expr::Attribute(a) = func else {
+            return match recv {
+                Receiver::Typed(members) => match members.as_slice() {
+                    [TypeRef::Of(d)] => Some(format!("{d}.__call__")),
+                    _ => None,
+                },
+                _ => None,
+            };
+        };
+        let class = match recv {
+            Receiver::Typed(members) => match members.as_slice() {
+                [TypeRef::Of(d)] => d.as_str(),
+                _ => return None,
+            },
+            Receiver::Instance(d) => d.as_str(),
+            _ => return None,
+        };
+        Some(format!("{class}.{}", a.attr))
+    }
+}

@@ -1,0 +1,284 @@
+//! The walk over a file: each statement and expression handed to what records it,
+//! and each body visited with the values flowing through it.
+
+use ruff_python_ast::name::UnqualifiedName;
+use ruff_python_ast::visitor::{self, Visitor};
+use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
+use ruff_text_size::Ranged;
+
+use crate::slots::types::{self, TypeRef};
+
+use super::bindings::{binds_in, rebinds};
+use super::exprs::is_pure;
+use super::{Fact, Indexer, Receiver, Scope};
+
+impl<'m> Visitor<'m> for Indexer<'m, '_> {
+    fn visit_stmt(&mut self, stmt: &'m Stmt) {
+        match stmt {
+            Stmt::ClassDef(def) => {
+                self.visit_class(def);
+            }
+            Stmt::FunctionDef(def) => {
+                for dec in &def.decorator_list {
+                    self.visit_decorator(dec);
+                }
+                // `@pass_context def cli(ctx)`: the innermost decorator (applied to
+                // the function itself) may say what it passes first.
+                let passed_by = match def.decorator_list.last().map(|d| &d.expression) {
+                    Some(e @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                        self.resolve(e).filter(|d| !d.starts_with("builtins."))
+                    }
+                    _ => None,
+                };
+                let inferred = |position: usize, _: &str| {
+                    (position == 0)
+                        .then(|| passed_by.clone().map(TypeRef::PassedBy))
+                        .flatten()
+                };
+                let locals = self.function_locals(def, &inferred);
+                if self.scopes.len() == 1 {
+                    let overload = def.decorator_list.iter().any(|d| {
+                        self.resolve(&d.expression)
+                            .as_deref()
+                            .and_then(types::typing_name)
+                            == Some("overload")
+                    });
+                    if overload || def.decorator_list.is_empty() {
+                        let signature = self.signature(def, overload);
+                        self.summary
+                            .signatures
+                            .entry(def.name.to_string())
+                            .or_default()
+                            .push(signature);
+                    }
+                    if let Some(members) = self.passes_first(def) {
+                        self.summary
+                            .passes_first
+                            .insert(def.name.to_string(), members);
+                    }
+                }
+                // A nested function keeps the enclosing method's `self` unless it
+                // rebinds the name.
+                let (self_name, cls_name) = match self.scopes.last() {
+                    Some(Scope::Function {
+                        self_name,
+                        cls_name,
+                        ..
+                    }) => (
+                        self_name.clone().filter(|(n, _)| !locals.contains_key(n)),
+                        cls_name.clone().filter(|(n, _)| !locals.contains_key(n)),
+                    ),
+                    _ => (None, None),
+                };
+                // Only module-level functions are recorded: a nested one is a new
+                // object per call, looked up by no dotted name.
+                let key = (self.scopes.len() == 1 && def.decorator_list.is_empty())
+                    .then(|| def.name.to_string());
+                self.visit_function_body(def, self_name, cls_name, locals, key);
+            }
+            Stmt::Assign(assign) => {
+                // `def f(): ...` then `f.__name__ = name`: a function object.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.function_writes.contains(&a.start())
+                {
+                    self.attr_write(Receiver::Definition, a.attr.as_str());
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                // `ctx.obj = Foo()` then `ctx.obj.title = "t"`: a write on the `Foo`.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && let Some(recv) = self.just_stored(&a.value, &assign.value)
+                {
+                    let value = self.value_shape(&assign.value);
+                    self.attr_write_typed(recv, a.attr.as_str(), value);
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                // `x.attr = f(x.attr)`: the value reads the attribute first.
+                if let [Expr::Attribute(a)] = assign.targets.as_slice()
+                    && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
+                {
+                    let recv = self.receiver(&a.value);
+                    self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                // `rest, ctx.args = ctx.args, []`: the whole value is evaluated before
+                // any target is assigned, so its reads come first.
+                let unpacked = match assign.targets.as_slice() {
+                    [Expr::Tuple(t)] => Some(&t.elts),
+                    [Expr::List(l)] => Some(&l.elts),
+                    _ => None,
+                };
+                if let Some(elts) = unpacked {
+                    self.store_unpacked(elts, &assign.value);
+                    visitor::walk_stmt(self, stmt);
+                    return;
+                }
+                let value = match assign.targets.as_slice() {
+                    [_] => self.value_shape(&assign.value),
+                    _ => None,
+                };
+                for target in &assign.targets {
+                    self.store_target(target, value.clone());
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::Return(ret) => {
+                let value = match &ret.value {
+                    Some(v) => self.value_type(v),
+                    None => Some(Vec::new()),
+                };
+                self.returned(value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::While(w) => {
+                self.visit_expr(&w.test);
+                self.visit_narrowed(&w.test, &w.body);
+                self.visit_body(&w.orelse);
+            }
+            Stmt::If(if_stmt) => {
+                self.visit_expr(&if_stmt.test);
+                self.visit_narrowed(&if_stmt.test, &if_stmt.body);
+                // `if isinstance(x, A): ... else: ...`: in the other clauses, `x` is no `A`.
+                let excluded = self.isinstance_test(&if_stmt.test);
+                for clause in &if_stmt.elif_else_clauses {
+                    let pushed = match &excluded {
+                        Some((name, members))
+                            if !rebinds(&clause.body, name)
+                                && !clause.test.as_ref().is_some_and(|t| binds_in(t, name)) =>
+                        {
+                            let classes = members
+                                .iter()
+                                .filter_map(|m| match m {
+                                    TypeRef::Of(d) => Some(d.clone()),
+                                    _ => None,
+                                })
+                                .collect();
+                            self.excluded
+                                .push((self.scopes.len(), name.clone(), classes));
+                            true
+                        }
+                        _ => false,
+                    };
+                    match &clause.test {
+                        Some(test) => {
+                            self.visit_expr(test);
+                            self.visit_narrowed(test, &clause.body);
+                        }
+                        None => self.visit_body(&clause.body),
+                    }
+                    if pushed {
+                        self.excluded.pop();
+                    }
+                }
+            }
+            Stmt::Delete(delete) => {
+                // `del Cls.x` removes a slot descriptor like `Cls.x = ...` replaces it.
+                for target in &delete.targets {
+                    if let Expr::Attribute(attr) = target {
+                        let recv = self.receiver(&attr.value);
+                        if matches!(recv, Receiver::ClassOf(_) | Receiver::Global(_)) {
+                            self.attr_write(recv, attr.attr.as_str());
+                        }
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AugAssign(assign) => {
+                // `x.attr += 1` reads `x.attr` of the same object before writing it.
+                match assign.target.as_ref() {
+                    Expr::Attribute(a) => {
+                        let recv = self.receiver(&a.value);
+                        if recv.may_be_unknown() {
+                            self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
+                        } else {
+                            self.attr_write(recv, a.attr.as_str());
+                        }
+                    }
+                    target => self.store_target(target, None),
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::AnnAssign(assign) => {
+                // `self.x: Point = ...` declares what `x` holds.
+                let value = self.annotation(&assign.annotation);
+                self.store_target(&assign.target, value);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::For(f) => {
+                self.store_target(&f.target, None);
+                visitor::walk_stmt(self, stmt);
+            }
+            Stmt::With(w) => {
+                for item in &w.items {
+                    if let Some(vars) = &item.optional_vars {
+                        self.store_target(vars, None);
+                    }
+                }
+                // `with patch("mod.Popen") as popen: popen.return_value.wait.return_value
+                // = 0`: before anything else runs, every attribute of a new mock is
+                // another mock it makes, never a project instance.
+                if let Some(Stmt::Assign(first)) = w.body.first()
+                    && let [Expr::Attribute(a)] = first.targets.as_slice()
+                    && is_pure(&first.value)
+                    && let Some(root) = UnqualifiedName::from_expr(&a.value)
+                        .and_then(|chain| chain.segments().first().copied())
+                    && w.items.iter().any(|item| self.is_fresh_mock(item, root))
+                {
+                    for item in &w.items {
+                        self.visit_with_item(item);
+                    }
+                    self.visit_expr(&first.value);
+                    self.visit_body(&w.body[1..]);
+                    return;
+                }
+                visitor::walk_stmt(self, stmt);
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_body(&mut self, body: &'m [Stmt]) {
+        let outer = self.enter_body();
+        for stmt in body {
+            self.before_stmt(stmt);
+            self.visit_stmt(stmt);
+            self.after_stmt(stmt);
+        }
+        self.leave_body(outer);
+    }
+
+    fn visit_comprehension(&mut self, comprehension: &'m ast::Comprehension) {
+        self.store_target(&comprehension.target, None);
+        visitor::walk_comprehension(self, comprehension);
+    }
+
+    fn visit_expr(&mut self, expr: &'m Expr) {
+        match expr {
+            Expr::Call(call) => self.call(call),
+            Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
+                let recv = self.receiver(&attr.value);
+                // `Cls.__dict__` is the class namespace, not an instance dict.
+                let is_class_object = matches!(&recv, Receiver::Global(_));
+                if !is_class_object {
+                    self.dict_access(recv, false);
+                }
+            }
+            Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
+                if let Some(c) = self.current_method_class() {
+                    self.summary.classes[c].zero_arg_super = true;
+                }
+            }
+            // A generator returns a generator, whatever its `return`s say.
+            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
+                if let Some(f) = self.functions.last_mut() {
+                    f.types = None;
+                    f.declared = None;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
