@@ -1,0 +1,324 @@
+//! Stage 3: what the facts of every file say about the classes (writes from outside,
+//! weak references, dict use, escapes), and which callees are proven harmless.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashSet as HashSet;
+use std::collections::BTreeSet;
+use thin_vec::ThinVec;
+
+use crate::slots::index::{Fact, Receiver};
+use crate::slots::verdict::{DictUse, Unproven};
+
+use super::hierarchy::Hierarchy;
+use super::project::{Project, Resolved};
+use super::push_unique;
+use super::resolver::{RecvKind, Resolver};
+
+/// Builtins through which `self` may be passed without anything being able to add
+/// attributes to it or need its `__dict__`.
+const HARMLESS_CALLS: &[&str] = &[
+    "builtins.isinstance",
+    "builtins.issubclass",
+    "builtins.id",
+    "builtins.hash",
+    "builtins.repr",
+    "builtins.str",
+    "builtins.len",
+    "builtins.print",
+    "builtins.type",
+    "builtins.iter",
+    "builtins.next",
+    "builtins.format",
+    "builtins.bool",
+    "builtins.hasattr",
+    "builtins.getattr",
+    "builtins.callable",
+    "builtins.super",
+    "builtins.sorted",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.enumerate",
+    "builtins.zip",
+    "builtins.reversed",
+    "builtins.min",
+    "builtins.max",
+    "builtins.sum",
+    "builtins.any",
+    "builtins.all",
+    "builtins.dir",
+    "copy.copy",
+    "copy.deepcopy",
+    "weakref.ref",
+    "weakref.proxy",
+    "weakref.finalize",
+    "weakref.WeakMethod",
+    "builtins.setattr",
+    "builtins.delattr",
+    "builtins.vars",
+    "builtins.object",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.dict",
+    "typing.cast",
+    "typing_extensions.cast",
+    "pickle.dumps",
+    "pickle.dump",
+];
+
+/// Stage 3: what the facts of every file say about the classes.
+pub(super) struct Evidence {
+    /// Class-level names written after creation (`Cls.x = ...`).
+    pub(super) late_class_names: Vec<ThinVec<String>>,
+    /// Attributes written on instances from outside the class.
+    pub(super) outside_writes: Vec<ThinVec<String>>,
+    /// Attributes written on objects of unknown type.
+    pub(super) unknown_writes: BTreeSet<String>,
+    /// Attributes written on objects of unknown type that certainly have them.
+    pub(super) guarded_writes: BTreeSet<String>,
+    /// Classes whose instances are weakly referenced.
+    pub(super) weak: HashSet<usize>,
+    /// Something weakly referenced may be any instance.
+    pub(super) global_weak: bool,
+    /// Classes whose instances need their dict, and why.
+    pub(super) needs_dict: Vec<(usize, DictUse)>,
+    /// Classes on which `setattr(Cls, name, ...)` sets a computed name.
+    pub(super) class_setattr: Vec<usize>,
+    /// Reasons every rewrite is unproven.
+    pub(super) global_unproven: Vec<Unproven>,
+    /// Reasons per class.
+    pub(super) unproven: Vec<ThinVec<Unproven>>,
+}
+
+impl Evidence {
+    pub(super) fn collect(project: &Project, hierarchy: &Hierarchy, resolver: &Resolver) -> Self {
+        let n = project.len();
+        let mut evidence = Evidence {
+            late_class_names: vec![ThinVec::new(); n],
+            outside_writes: vec![ThinVec::new(); n],
+            unknown_writes: BTreeSet::new(),
+            guarded_writes: BTreeSet::new(),
+            weak: HashSet::default(),
+            global_weak: false,
+            needs_dict: Vec::new(),
+            class_setattr: Vec::new(),
+            global_unproven: Vec::new(),
+            unproven: vec![ThinVec::new(); n],
+        };
+        // What each fact's receiver may be, for every file at once: resolving is most
+        // of this stage's work, only reads, and would otherwise run on one core.
+        let kinds: Vec<Vec<Option<RecvKind>>> = project
+            .files
+            .par_iter()
+            .enumerate()
+            .map(|(f, file)| {
+                file.facts
+                    .iter()
+                    .map(|fact| resolve_fact(project, hierarchy, resolver, f, fact))
+                    .collect()
+            })
+            .collect();
+        for (f, (file, kinds)) in project.files.iter().zip(kinds).enumerate() {
+            for (fact, kind) in file.facts.iter().zip(kinds) {
+                evidence.fact(project, hierarchy, f, fact, kind);
+            }
+        }
+        evidence
+    }
+
+    /// Records `fact`, whose receiver may be what `kind` says ([`resolve_fact`]).
+    fn fact(
+        &mut self,
+        project: &Project,
+        hierarchy: &Hierarchy,
+        f: usize,
+        fact: &Fact,
+        kind: Option<RecvKind>,
+    ) {
+        match (fact, kind) {
+            (Fact::PickleLoad, _) => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
+            (Fact::OldPickle, _) => push_unique(&mut self.global_unproven, Unproven::OldPickle),
+            (Fact::MethodEscape(c, name, callee), _) => {
+                self.method_escape(project, hierarchy, f, *c, name, callee.as_deref());
+            }
+            // Nothing to record, or an escape proven harmless.
+            (Fact::Registered(_), _) | (_, None) => {}
+            (Fact::GuardedWrite(_, attr), Some(RecvKind::Unknown)) => {
+                self.guarded_writes.insert(attr.to_string());
+            }
+            (Fact::GuardedWrite(recv, attr) | Fact::AttrWrite(recv, attr), Some(kind)) => {
+                self.attr_write(project, kind, recv, attr);
+            }
+            (Fact::Weakref(_), Some(kind)) => match kind {
+                RecvKind::Exact(id) => {
+                    self.weak.insert(id);
+                }
+                RecvKind::SelfOf(id) => self.weak.extend(hierarchy.with_descendants(id)),
+                RecvKind::Classes(ids) => self.weak.extend(ids),
+                RecvKind::ClassObject | RecvKind::NotOurs => {}
+                RecvKind::Unknown => self.global_weak = true,
+            },
+            (Fact::DictAccess(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
+            }
+            (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
+                if let Receiver::Global(d) = recv
+                    && let Resolved::Class(id) = project.resolve(d, 0)
+                {
+                    self.class_setattr.push(id);
+                }
+            }
+            (Fact::DynamicSetattr(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr);
+            }
+            (Fact::ClassAssign(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::ClassAssign, Unproven::UnknownClassAssign);
+            }
+            (Fact::Escape(_, callee), Some(kind)) => {
+                let reason = match callee.as_deref() {
+                    Some(d) => Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string()),
+                    None => Unproven::EscapesUnresolved,
+                };
+                self.escape(kind, hierarchy, reason);
+            }
+            (Fact::CalledEscape(..), Some(kind)) => {
+                self.escape(kind, hierarchy, Unproven::EscapesUnresolved);
+            }
+        }
+    }
+
+    /// A bound method `self.name` of class `c` of file `f` is passed to `callee`.
+    fn method_escape(
+        &mut self,
+        project: &Project,
+        hierarchy: &Hierarchy,
+        f: usize,
+        c: usize,
+        name: &str,
+        callee: Option<&str>,
+    ) {
+        // Only methods (`self.on_event`), not data attributes.
+        let Some(id) = project.id_of(f, c) else {
+            return;
+        };
+        let is_method = hierarchy
+            .with_ancestors(id)
+            .any(|a| project.class(a).methods.iter().any(|m| m == name));
+        // A bound method cannot carry attributes to its instance, but the callee may
+        // keep a weak reference to it (signal libraries do): give the instances
+        // `__weakref__`.
+        if is_method && !proven_callee(project, hierarchy, callee) {
+            self.weak.extend(hierarchy.with_descendants(id));
+        }
+    }
+
+    /// `attr` is written on `recv`, which may be what `kind` says.
+    fn attr_write(&mut self, project: &Project, kind: RecvKind, recv: &Receiver, attr: &str) {
+        match kind {
+            RecvKind::Exact(id) => self.outside_writes[id].push(attr.to_string()),
+            RecvKind::Classes(ids) => {
+                for id in ids {
+                    self.outside_writes[id].push(attr.to_string());
+                }
+            }
+            RecvKind::SelfOf(_) | RecvKind::NotOurs => {}
+            RecvKind::ClassObject => {
+                if let Receiver::Global(d) = recv
+                    && let Resolved::Class(id) = project.resolve(d, 0)
+                {
+                    self.late_class_names[id].push(attr.to_string());
+                }
+            }
+            RecvKind::Unknown => {
+                self.unknown_writes.insert(attr.to_string());
+            }
+        }
+    }
+
+    /// What `kind` may be is passed to code that is not proven harmless.
+    fn escape(&mut self, kind: RecvKind, hierarchy: &Hierarchy, reason: Unproven) {
+        let reached: Vec<usize> = match kind {
+            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+            RecvKind::Exact(id) => vec![id],
+            RecvKind::Classes(ids) => ids,
+            _ => return,
+        };
+        for id in reached {
+            push_unique(&mut self.unproven[id], reason.clone());
+        }
+    }
+
+    /// Outside code needs the dict of what `kind` may be.
+    fn dict_use(&mut self, kind: RecvKind, why: DictUse, unknown: Unproven) {
+        match kind {
+            RecvKind::Exact(id) | RecvKind::SelfOf(id) => self.needs_dict.push((id, why)),
+            RecvKind::Classes(ids) => self.needs_dict.extend(ids.into_iter().map(|id| (id, why))),
+            RecvKind::ClassObject | RecvKind::NotOurs => {}
+            RecvKind::Unknown => push_unique(&mut self.global_unproven, unknown),
+        }
+    }
+}
+
+/// What the receiver of `fact` (in file `f`) may be, when the fact is about one and
+/// not proven harmless: an escape to a callee known to be harmless, or a call of an
+/// object whose `__call__` is project code, gives `None`.
+fn resolve_fact(
+    project: &Project,
+    hierarchy: &Hierarchy,
+    resolver: &Resolver,
+    f: usize,
+    fact: &Fact,
+) -> Option<RecvKind> {
+    match fact {
+        Fact::GuardedWrite(recv, _)
+        | Fact::AttrWrite(recv, _)
+        | Fact::Weakref(recv)
+        | Fact::DictAccess(recv)
+        | Fact::DynamicSetattr(recv)
+        | Fact::ClassAssign(recv) => Some(resolver.receiver(f, recv)),
+        Fact::Escape(recv, callee) => (!proven_callee(project, hierarchy, callee.as_deref()))
+            .then(|| resolver.receiver(f, recv)),
+        Fact::CalledEscape(recv, called) => {
+            (!calls_project_code(hierarchy, resolver.called_classes(f, called)))
+                .then(|| resolver.receiver(f, recv))
+        }
+        Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => None,
+    }
+}
+
+/// Calling an object of this kind runs project code: it is an instance of project
+/// classes only, none with a base outside the project (whose `__call__` it could
+/// inherit), so `type(obj).__call__` is defined in the project or the call fails.
+fn calls_project_code(hierarchy: &Hierarchy, called: Option<Vec<usize>>) -> bool {
+    let Some(ids) = called else {
+        return false;
+    };
+    !ids.is_empty()
+        && ids.iter().all(|&id| {
+            hierarchy
+                .with_ancestors(id)
+                .all(|a| !hierarchy.has_outside_base(a))
+        })
+}
+
+/// The callee is project code or a builtin known not to keep or change what it gets.
+fn proven_callee(project: &Project, hierarchy: &Hierarchy, callee: Option<&str>) -> bool {
+    callee.is_some_and(|d| {
+        // `pkg.mod.Cls.name`: project code only when `name` is a method of the class
+        // or a base (an attribute may hold any callable).
+        if let Some((prefix, name)) = d.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            // Dunder names are the class's or `object`'s (`Base.__init__(self)`).
+            return (name.starts_with("__") && name.ends_with("__"))
+                || hierarchy
+                    .with_ancestors(id)
+                    .any(|a| project.class(a).methods.iter().any(|m| m == name));
+        }
+        HARMLESS_CALLS.contains(&d)
+            || d.starts_with("builtins.object.")
+            || matches!(
+                project.resolve(d, 0),
+                Resolved::Class(_) | Resolved::Other | Resolved::Instance(_) | Resolved::Function
+            )
+    })
+}

@@ -1,0 +1,574 @@
+//! Stage 3's resolver: what the receivers of every file's facts may be, as project
+//! classes, from the types the index gave and what the classes store and return.
+
+use rustc_hash::FxHashSet as HashSet;
+
+use crate::slots::index::{Fact, Owner, Receiver};
+use crate::slots::safety::Blocker;
+use crate::slots::signature;
+use crate::slots::types::{self, InheritedParam, Shape, TypeRef};
+
+use super::hierarchy::Hierarchy;
+use super::project::{Project, Resolved};
+
+/// Which classes' instances an object expression may be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RecvKind {
+    /// An instance of exactly this class.
+    Exact(usize),
+    /// `self`: an instance of this class or of a subclass.
+    SelfOf(usize),
+    /// An instance of one of these classes (subclasses already included), from its
+    /// type; empty when the type allows no project class.
+    Classes(Vec<usize>),
+    ClassObject,
+    NotOurs,
+    Unknown,
+}
+
+/// Builtin classes whose instances are never a project class's, unless the project
+/// subclasses them (such subclasses are found through their bases).
+const CONCRETE_BUILTINS: &[&str] = &[
+    "builtins.int",
+    "builtins.str",
+    "builtins.bytes",
+    "builtins.float",
+    "builtins.complex",
+    "builtins.bool",
+    "builtins.list",
+    "builtins.dict",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.tuple",
+    "builtins.bytearray",
+];
+
+/// Resolves receivers to the classes whose instances they may be.
+pub(super) struct Resolver<'p, 'a> {
+    project: &'p Project<'a>,
+    hierarchy: &'p Hierarchy<'a>,
+    /// Attribute names written anywhere on something other than `self`: what such an
+    /// attribute holds is not known from the class's own assignments.
+    written: HashSet<&'a str>,
+    /// Classes named in `Cls.register(...)`: their `isinstance` is open.
+    registered: HashSet<usize>,
+    /// Dotted names the project assigns attributes of (`mod.Cls.method = ...`,
+    /// `mock.patch.object(mod.Cls, "method")`), and those it sets computed attributes
+    /// on: a library method written this way may return anything.
+    patched: HashSet<String>,
+}
+
+impl<'p, 'a> Resolver<'p, 'a> {
+    pub(super) fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>) -> Self {
+        let mut written = HashSet::default();
+        let mut registered = HashSet::default();
+        let mut patched = HashSet::default();
+        for file in project.files {
+            for fact in &file.facts {
+                match fact {
+                    Fact::AttrWrite(Receiver::Global(d), attr) => {
+                        patched.insert(format!("{d}.{attr}"));
+                        written.insert(attr.as_str());
+                    }
+                    Fact::DynamicSetattr(Receiver::Global(d)) => {
+                        patched.insert(d.to_string());
+                    }
+                    Fact::AttrWrite(_, attr) | Fact::GuardedWrite(_, attr) => {
+                        written.insert(attr.as_str());
+                    }
+                    Fact::Registered(dotted) => {
+                        if let Resolved::Class(id) = project.resolve(dotted, 0) {
+                            registered.insert(id);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Resolver {
+            project,
+            hierarchy,
+            written,
+            registered,
+            patched,
+        }
+    }
+
+    pub(super) fn receiver(&self, file: usize, recv: &Receiver) -> RecvKind {
+        let project = self.project;
+        match recv {
+            Receiver::SelfOf(c) => project
+                .id_of(file, *c)
+                .map_or(RecvKind::Unknown, RecvKind::SelfOf),
+            Receiver::ClassOf(_) => RecvKind::ClassObject,
+            Receiver::Instance(d) => match project.resolve(d, 0) {
+                Resolved::Class(id) => RecvKind::Exact(id),
+                Resolved::External if constructs_foreign_object(d) => RecvKind::NotOurs,
+                _ => self.typed(&[TypeRef::Call(d.to_string())], 0),
+            },
+            Receiver::Global(d) => match project.resolve(d, 0) {
+                Resolved::Class(_) => RecvKind::ClassObject,
+                Resolved::Instance(id) => RecvKind::Exact(id),
+                Resolved::Module | Resolved::External | Resolved::Function => RecvKind::NotOurs,
+                Resolved::Other => RecvKind::Unknown,
+            },
+            Receiver::Typed(members) => self.typed(members, 0),
+            Receiver::AttrOf { owner, attr, item } => {
+                match self.attr_of(file, owner, attr, *item) {
+                    Some(members) => self.typed(&members, 1),
+                    None => RecvKind::Unknown,
+                }
+            }
+            Receiver::Produced { api, class } => self.produced(api, class),
+            Receiver::Stored { owner, attr, value } => {
+                let owners = match owner.as_ref() {
+                    Receiver::SelfOf(c) => project
+                        .id_of(file, *c)
+                        .map(|id| self.hierarchy.with_descendants(id)),
+                    Receiver::Typed(members) => self.project_instances(members),
+                    Receiver::Instance(d) => {
+                        self.project_instances(&[TypeRef::Call(d.to_string())])
+                    }
+                    _ => None,
+                };
+                match owners {
+                    Some(ids) if ids.iter().all(|&id| self.plain_attr(id, attr)) => {
+                        self.receiver(file, value)
+                    }
+                    _ => RecvKind::Unknown,
+                }
+            }
+            Receiver::Definition => RecvKind::NotOurs,
+            Receiver::Unknown => RecvKind::Unknown,
+        }
+    }
+
+    /// What a library method of [`crate::slots::index::PRODUCERS`] returns: a new
+    /// object of the library's class, never a project instance, as long as the library
+    /// is not part of the project (a vendored copy may have been changed) and the
+    /// project does not replace the method or set computed attributes on its class.
+    fn produced(&self, api: &str, class: &str) -> RecvKind {
+        let Some((owner, _)) = api.rsplit_once('.') else {
+            return RecvKind::Unknown;
+        };
+        let library = matches!(self.project.resolve(owner, 0), Resolved::External)
+            && matches!(self.project.resolve(class, 0), Resolved::External);
+        if library && !self.patched.contains(api) && !self.patched.contains(owner) {
+            RecvKind::NotOurs
+        } else {
+            RecvKind::Unknown
+        }
+    }
+
+    /// The classes a union of types allows, or `Unknown` when one member is not known.
+    fn typed(&self, members: &[TypeRef], depth: u8) -> RecvKind {
+        match self.classes_of(members, depth, false) {
+            Some(mut ids) => {
+                ids.sort_unstable();
+                ids.dedup();
+                RecvKind::Classes(ids)
+            }
+            None => RecvKind::Unknown,
+        }
+    }
+
+    /// The project classes a union of types allows (subclasses included). Objects
+    /// outside the project (a library's instance, a plain `str`, a function) are left
+    /// out, or, with `only_project`, make the answer `None`: their attributes and
+    /// `__call__` are not seen.
+    fn classes_of(&self, members: &[TypeRef], depth: u8, only_project: bool) -> Option<Vec<usize>> {
+        if depth > 8 {
+            return None;
+        }
+        let project = self.project;
+        let mut out = Vec::new();
+        for member in members {
+            match member {
+                TypeRef::Call(d) => match project.resolve(d, 0) {
+                    Resolved::Class(id) => out.push(id),
+                    Resolved::External if constructs_foreign_object(d) && !only_project => {}
+                    Resolved::External | Resolved::Module | Resolved::Instance(_) => return None,
+                    Resolved::Function | Resolved::Other => {
+                        let returns = self.returns(d, depth)?;
+                        out.extend(self.classes_of(&returns, depth + 1, only_project)?);
+                    }
+                },
+                TypeRef::Callable if only_project => return None,
+                TypeRef::Callable => out.extend((0..project.len()).filter(|&id| self.callable(id))),
+                TypeRef::Except(inner, excluded) => {
+                    let inner = std::slice::from_ref(inner.as_ref());
+                    let mut ids = self.classes_of(inner, depth + 1, only_project)?;
+                    for d in excluded {
+                        // An open `isinstance` may say no to a subclass.
+                        if let Resolved::Class(x) = project.resolve(d, 0)
+                            && !self.is_open(x)
+                        {
+                            let gone = self.hierarchy.with_descendants(x);
+                            ids.retain(|i| !gone.contains(i));
+                        }
+                    }
+                    out.extend(ids);
+                }
+                TypeRef::Inherited(param) => {
+                    let members = self.inherited_param(param)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::Applied(applied) => {
+                    let (callee, shape) = applied.as_ref();
+                    let (f, function) = project.locate(callee, 0)?;
+                    let signatures = project.files[f].signatures.get(&function)?;
+                    let members = signature::applied(signatures, shape)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::Item(callee, i) => {
+                    let members = self.returns_item(callee, *i)?;
+                    out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                }
+                TypeRef::MethodOf(owner, method) => {
+                    let owners = self.classes_of(std::slice::from_ref(owner), depth + 1, true)?;
+                    if owners.is_empty() {
+                        return None;
+                    }
+                    for id in owners {
+                        let members = self.method_returns(id, method, None)?;
+                        out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                    }
+                }
+                TypeRef::PassedBy(decorator) => {
+                    let (f, function) = project.locate(decorator, 0)?;
+                    let members = project.files[f].passes_first.get(&function)?;
+                    out.extend(self.classes_of(members, depth + 1, only_project)?);
+                }
+                TypeRef::Of(d) => match project.resolve(d, 0) {
+                    Resolved::Class(id) if !self.is_open(id) => {
+                        out.extend(self.hierarchy.with_descendants(id));
+                    }
+                    Resolved::External
+                        if CONCRETE_BUILTINS.contains(&d.as_str()) && !only_project =>
+                    {
+                        // Project subclasses of the builtin are its instances too.
+                        for id in 0..project.len() {
+                            if self.hierarchy.external[id]
+                                .iter()
+                                .any(|e| e.dotted() == Some(d.as_str()))
+                            {
+                                out.extend(self.hierarchy.with_descendants(id));
+                            }
+                        }
+                    }
+                    _ => return None,
+                },
+            }
+        }
+        Some(out)
+    }
+
+    /// Whether `obj.attr` reads back what `obj.attr = v` stored, on instances of `id`
+    /// and of every class of its family: no property, class-level name (a descriptor
+    /// may be one), attribute hook or base outside the project in between.
+    fn plain_attr(&self, id: usize, attr: &str) -> bool {
+        let hierarchy = self.hierarchy;
+        hierarchy.family(id).all(|a| {
+            let class = self.project.class(a);
+            !hierarchy.has_outside_base(a)
+                && !class.properties.iter().any(|p| p == attr)
+                && !class.class_names.iter().any(|n| n == attr)
+                && !class.methods.iter().any(|m| {
+                    matches!(
+                        m.as_str(),
+                        "__setattr__" | "__getattr__" | "__getattribute__" | "__delattr__"
+                    )
+                })
+        })
+    }
+
+    /// What the bases of `class` that define `method` annotate its parameter at
+    /// `position` named `name` as: all of them must, by the same position and name.
+    fn inherited_param(&self, param: &InheritedParam) -> Option<Vec<TypeRef>> {
+        let InheritedParam {
+            class,
+            method,
+            position,
+            name,
+        } = param;
+        let Resolved::Class(id) = self.project.resolve(class, 0) else {
+            return None;
+        };
+        let mut out = Vec::new();
+        for &a in &self.hierarchy.ancestors[id] {
+            let base = self.project.class(a);
+            if !base.methods.iter().any(|m| m == method) {
+                continue;
+            }
+            let (.., members) = base
+                .params
+                .iter()
+                .find(|(m, p, n, _)| m == method && p == position && n == name)?;
+            out.extend(members.iter().cloned());
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Whether instances of `id` may be callable: its class or a base defines
+    /// `__call__`, or has a base outside the project that may.
+    fn callable(&self, id: usize) -> bool {
+        // `Cls.__call__ = f` somewhere.
+        self.written.contains("__call__")
+            || self.hierarchy.with_ancestors(id).any(|a| {
+                self.project
+                    .class(a)
+                    .class_names
+                    .iter()
+                    .any(|n| n == "__call__")
+                    || self.hierarchy.has_outside_base(a)
+            })
+    }
+
+    /// Whether `isinstance` (and so an annotation) of class `id` may hold for objects
+    /// that are not instances of it or its subclasses: a protocol, a class with
+    /// `__subclasshook__`, a registered ABC, a custom metaclass (`__instancecheck__`).
+    fn is_open(&self, id: usize) -> bool {
+        self.hierarchy.with_ancestors(id).any(|a| {
+            let class = self.project.class(a);
+            self.registered.contains(&a)
+                || class.methods.iter().any(|m| m == "__subclasshook__")
+                || class
+                    .metaclass
+                    .as_ref()
+                    .is_some_and(|m| !matches!(m.dotted(), Some("builtins.type" | "abc.ABCMeta")))
+                || self.hierarchy.external[a].iter().any(|e| {
+                    matches!(
+                        e.dotted(),
+                        Some("typing.Protocol" | "typing_extensions.Protocol") | None
+                    )
+                })
+        })
+    }
+
+    /// What calling the project function or method `dotted` returns.
+    fn returns(&self, dotted: &str, depth: u8) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        // `Cls.create`, `mod.Cls.create`, `obj.copy()`: a method, maybe inherited.
+        if let Some((prefix, method)) = dotted.rsplit_once('.') {
+            match project.resolve(prefix, 0) {
+                Resolved::Class(id) => return self.method_returns(id, method, None),
+                // `make().copy()`, `self.state_cls().copy()`: a method of what the
+                // call before it makes, when that is wholly the project's.
+                Resolved::Other | Resolved::Function => {
+                    let made = [TypeRef::Call(prefix.to_string())];
+                    if let Some(owners) = self.classes_of(&made, depth + 1, true)
+                        && !owners.is_empty()
+                    {
+                        let mut out = Vec::new();
+                        for id in owners {
+                            out.extend(self.method_returns(id, method, None)?);
+                        }
+                        return Some(out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (f, name) = project.locate(dotted, 0)?;
+        project.files[f].returns.get(&name).cloned()
+    }
+
+    /// What item `i` of the tuple the project function or method `dotted` is declared
+    /// to return is.
+    fn returns_item(&self, dotted: &str, i: usize) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        if let Some((prefix, method)) = dotted.rsplit_once('.')
+            && let Resolved::Class(id) = project.resolve(prefix, 0)
+        {
+            return self.method_returns(id, method, Some(i));
+        }
+        let (f, name) = project.locate(dotted, 0)?;
+        project.files[f].item_returns.get(&name)?.get(i)?.clone()
+    }
+
+    /// What `method` returns when called on class `id` or an instance of it: every
+    /// definition of it in the class, its bases and its subclasses (which may
+    /// override it) must say, and no instance may hold its own `method`. With
+    /// `item`, what that item of the tuple it returns is (by the declared type).
+    fn method_returns(&self, id: usize, method: &str, item: Option<usize>) -> Option<Vec<TypeRef>> {
+        let project = self.project;
+        if self.written.contains(method) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut found = false;
+        for x in self.hierarchy.with_descendants(id) {
+            for a in self.hierarchy.with_ancestors(x) {
+                let class = project.class(a);
+                // An instance's own `method`, or a class-level one set in a way not
+                // followed here (an annotated default, an import, a nested class).
+                let defines = class.methods.iter().any(|m| m == method);
+                let followed = defines || class.class_values.contains_key(method);
+                if class.attrs.iter().any(|n| n == method)
+                    || (class.class_names.iter().any(|n| n == method) && !followed)
+                {
+                    return None;
+                }
+                if defines {
+                    let (f, _) = project.classes[a];
+                    let key = format!("{}.{method}", class.qualname);
+                    let file = &project.files[f];
+                    let own = match item {
+                        None => file.returns.get(&key).map(|r| Some(r.clone())),
+                        Some(i) => file
+                            .item_returns
+                            .get(&key)
+                            .map(|r| r.get(i).cloned().flatten()),
+                    };
+                    match own {
+                        Some(types) => out.extend(types?),
+                        // Called through a base, an override returns what the base
+                        // declares; the base is one of the ancestors walked here.
+                        None if self.overrides_unannotated(a, method) => {}
+                        None => return None,
+                    }
+                    found = true;
+                }
+                // `state_cls = BlockState` at class level: calling it makes a
+                // `BlockState` (a computed `setattr` on the class may replace it).
+                if let Some(value) = class.class_values.get(method) {
+                    if item.is_some() || class.blockers.contains(&Blocker::DynamicClassSetattr) {
+                        return None;
+                    }
+                    out.push(TypeRef::Call(value.clone()?));
+                    found = true;
+                }
+            }
+        }
+        found.then_some(out)
+    }
+
+    /// Whether class `id` defines `method` without a return annotation, overriding a
+    /// project base's: what callers typed by the base get is what the base declares
+    /// (type checkers type such a call by the base's signature, and an override
+    /// returning something else breaks those callers).
+    fn overrides_unannotated(&self, id: usize, method: &str) -> bool {
+        self.project
+            .class(id)
+            .unannotated_returns
+            .iter()
+            .any(|m| m == method)
+            && self.hierarchy.ancestors[id]
+                .iter()
+                .any(|&a| self.project.class(a).methods.iter().any(|m| m == method))
+    }
+
+    /// What `owner.attr` holds (`item`: what an element of it is), as a union of
+    /// types, when every class the owner may be an instance of says.
+    fn attr_of(&self, file: usize, owner: &Owner, attr: &str, item: bool) -> Option<Vec<TypeRef>> {
+        let owners = match owner {
+            Owner::SelfOf(c) => vec![self.project.id_of(file, *c)?],
+            Owner::Typed(members) => self.project_instances(members)?,
+        };
+        let mut out = Vec::new();
+        for id in owners {
+            match (self.attr_type(id, attr)?, item) {
+                (Shape::Instances(members), false) | (Shape::Elements(members), true) => {
+                    out.extend(members);
+                }
+                _ => return None,
+            }
+        }
+        Some(out)
+    }
+
+    /// The project classes a union of types allows, when every member is an instance
+    /// of project classes only: an object outside the project (a function, a plain
+    /// `str`, a library's instance) holds attributes and runs `__call__` pyslim does
+    /// not see.
+    fn project_instances(&self, members: &[TypeRef]) -> Option<Vec<usize>> {
+        let ids = self.classes_of(members, 1, true)?;
+        (!ids.is_empty()).then_some(ids)
+    }
+
+    /// The project classes whose instances a called object may be, when it may be
+    /// nothing else (see [`Self::project_instances`]).
+    pub(super) fn called_classes(&self, file: usize, called: &Receiver) -> Option<Vec<usize>> {
+        let members = match called {
+            Receiver::Typed(members) => members.clone(),
+            Receiver::AttrOf { owner, attr, item } => self.attr_of(file, owner, attr, *item)?,
+            _ => return None,
+        };
+        self.project_instances(&members)
+    }
+
+    /// What `self.attr` holds in instances of `id` (or its subclasses), when every
+    /// assignment in the family says and nothing else writes it.
+    fn attr_type(&self, id: usize, attr: &str) -> Option<Shape> {
+        if self.written.contains(attr) {
+            return None;
+        }
+        let project = self.project;
+        let family: Vec<usize> = self.hierarchy.family(id).collect();
+        let mut shape: Option<Shape> = None;
+        for &a in &family {
+            let class = project.class(a);
+            // Writes that bypass the assignments pyslim sees, and a class-level value
+            // an instance reads until it sets its own (`helper = Helper()`; a
+            // dataclass field's annotation covers its default).
+            if class.properties.iter().any(|p| p == attr)
+                || (class.class_names.iter().any(|n| n == attr)
+                    && !class.declared.iter().any(|d| d == attr))
+                || class.methods.iter().any(|m| {
+                    matches!(
+                        m.as_str(),
+                        "__setattr__" | "__getattr__" | "__getattribute__"
+                    )
+                })
+                || class.blockers.iter().any(|b| {
+                    matches!(
+                        b,
+                        Blocker::Vars | Blocker::SelfDict | Blocker::DynamicSetattr
+                    )
+                })
+            {
+                return None;
+            }
+            if let Some(found) = class.attr_types.get(attr) {
+                let found = found.as_ref()?;
+                shape = Some(match &shape {
+                    None => found.clone(),
+                    Some(prev) => types::merge(prev, found)?,
+                });
+            }
+        }
+        shape
+    }
+}
+
+/// Whether calling the external `callee` builds an object of its own (a class,
+/// by the capitalised-name convention, or a known lowercase one) rather than returning
+/// something it was given (`copy.copy(obj)`, `getattr(...)`, `cast(T, obj)`).
+fn constructs_foreign_object(callee: &str) -> bool {
+    if callee.starts_with("builtins.")
+        || matches!(
+            callee,
+            "copy.copy"
+                | "copy.deepcopy"
+                | "copy.replace"
+                | "dataclasses.replace"
+                | "typing.cast"
+                | "typing_extensions.cast"
+        )
+    {
+        return false;
+    }
+    let last = callee.rsplit('.').next().unwrap_or(callee);
+    last.starts_with(|c: char| c.is_ascii_uppercase())
+        || matches!(
+            callee,
+            "threading.local"
+                | "shlex.shlex"
+                | "collections.defaultdict"
+                | "collections.deque"
+                | "functools.partial"
+                // A logger class must derive from `logging.Logger` (`setLoggerClass`
+                // checks), an outside base that keeps a dict: never slotted.
+                | "logging.getLogger"
+        )
+}
