@@ -14,6 +14,8 @@ use ruff_source_file::LineIndex;
 use ruff_text_size::TextSize;
 use std::sync::OnceLock;
 
+use crate::semantic::Names;
+
 /// A parsed Python module together with what transforms need to edit it faithfully:
 /// the source text, its comments, a line index and the file's own code style.
 ///
@@ -25,6 +27,7 @@ pub struct SourceModule<'src> {
     comments: OnceLock<CommentRanges>,
     line_index: OnceLock<LineIndex>,
     stylist: OnceLock<Stylist<'src>>,
+    names: OnceLock<Names>,
 }
 
 /// A syntax error: where it is and what the parser said.
@@ -57,6 +60,7 @@ pub fn parse(source: &str) -> Result<SourceModule<'_>, SyntaxError> {
         comments: OnceLock::new(),
         line_index: OnceLock::new(),
         stylist: OnceLock::new(),
+        names: OnceLock::new(),
     })
 }
 
@@ -92,6 +96,12 @@ impl<'src> SourceModule<'src> {
     pub fn stylist(&self) -> &Stylist<'src> {
         self.stylist
             .get_or_init(|| Stylist::from_tokens(self.parsed.tokens(), self.source))
+    }
+
+    /// What the file's scopes bind, for "is this name the builtin here" (computed once
+    /// per file, whichever transforms ask).
+    pub fn names(&self) -> &Names {
+        self.names.get_or_init(|| Names::new(&self.ast().body))
     }
 
     /// The 1-based line and column (in characters) of `offset`.

@@ -270,7 +270,7 @@ impl MathNames {
         let import_counts = imports::binding_counts(module, &names);
         // The builtins the typing relies on, unless some scope binds them or a star
         // import may (the answer every transform gives, see `crate::semantic`).
-        let file_names = crate::semantic::Names::new(&module.ast().body);
+        let file_names = module.names();
         let mut out = MathNames {
             module: None,
             functions: Vec::new(),

@@ -23,7 +23,7 @@ use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk
 use ruff_python_ast::{Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use crate::bindings::scope::{Body, body_locals, body_locals_among, function_locals_among};
+use crate::bindings::scope::{Body, body_locals_among, function_locals_among};
 
 /// The names of the `builtins` module (CPython 3.11, public names and `__import__`).
 pub const BUILTINS: &[&str] = &[
@@ -181,12 +181,16 @@ pub const BUILTINS: &[&str] = &[
 
 /// Whether `name` is the name of a builtin (wherever it is used).
 pub fn is_builtin_name(name: &str) -> bool {
-    // Asked for nearly every name the slots index resolves: a scan of the list, one
-    // string comparison per builtin of the same length, was a visible share of a
-    // whole-tree run.
+    builtin_set().contains(name)
+}
+
+/// [`BUILTINS`] as a set: asked for nearly every name the slots index resolves, a scan
+/// of the list (one string comparison per builtin of the same length) was a visible
+/// share of a whole-tree run.
+fn builtin_set() -> &'static HashSet<&'static str> {
     static SET: std::sync::LazyLock<HashSet<&'static str>> =
         std::sync::LazyLock::new(|| BUILTINS.iter().copied().collect());
-    SET.contains(name)
+    &SET
 }
 
 /// The absolute module a `from` import names: `from ..pkg import x` (`level` 2,
@@ -238,27 +242,30 @@ pub fn star_import(body: &[Stmt]) -> Option<TextRange> {
     })
 }
 
-/// What one file binds, scope by scope, for [`Names::is_builtin`].
+/// What one file binds, scope by scope, for [`Names::is_builtin`]. Computed once per
+/// file ([`crate::SourceModule::names`]) and read by every transform.
+///
+/// Only builtins' names are recorded: every question is about one, and the names the
+/// file binds otherwise are most of what it binds.
 #[derive(Debug, Default)]
-pub struct Names<'a> {
-    /// Names the module scope binds.
-    module: HashSet<&'a str>,
+pub struct Names {
+    /// The builtins' names the module scope binds.
+    module: Vec<&'static str>,
     /// The nested scopes (function, class body, lambda, comprehension) that bind a
-    /// builtin's name, by the range they cover, with those names: every question about
-    /// a nested scope is about a builtin's name, and most scopes bind none. A class
-    /// body's names do not reach the functions inside it; counting them there only
-    /// makes the answer more careful.
-    scopes: Vec<(TextRange, Vec<&'a str>)>,
+    /// builtin's name, by the range they cover, with those names; most scopes bind
+    /// none. A class body's names do not reach the functions inside it; counting them
+    /// there only makes the answer more careful.
+    scopes: Vec<(TextRange, Vec<&'static str>)>,
     /// The first `from ... import *`, anywhere in the file.
     star_import: Option<TextRange>,
 }
 
-impl<'a> Names<'a> {
+impl Names {
     /// Computes the names of a module's body.
-    pub fn new(body: &'a [Stmt]) -> Self {
+    pub fn new(body: &[Stmt]) -> Self {
         let mut collector = Collector {
             names: Names {
-                module: body_locals(body).into_keys().collect(),
+                module: builtins_among(body_locals_among(body, is_builtin_name).into_keys()),
                 star_import: star_import(body),
                 ..Names::default()
             },
@@ -274,9 +281,10 @@ impl<'a> Names<'a> {
         self.star_import
     }
 
-    /// Whether `name` bound at module level (not by a star import).
+    /// Whether the builtin's name `name` is bound at module level (not by a star
+    /// import). Always `false` for a name that is not a builtin's.
     pub fn bound_at_module(&self, name: &str) -> bool {
-        self.module.contains(name)
+        self.module.contains(&name)
     }
 
     /// Whether `name`, read at `at`, is certainly the builtin: a builtin's name that
@@ -292,7 +300,7 @@ impl<'a> Names<'a> {
     pub fn is_builtin_everywhere(&self, name: &str) -> bool {
         self.star_import.is_none()
             && is_builtin_name(name)
-            && !self.module.contains(name)
+            && !self.module.contains(&name)
             && !self.scopes.iter().any(|(_, names)| names.contains(&name))
     }
 
@@ -300,7 +308,7 @@ impl<'a> Names<'a> {
     /// the module nor any scope around `at` binds (a star import may or may not).
     pub fn may_be_builtin(&self, name: &str, at: TextSize) -> bool {
         is_builtin_name(name)
-            && !self.module.contains(name)
+            && !self.module.contains(&name)
             && !self
                 .scopes
                 .iter()
@@ -308,21 +316,31 @@ impl<'a> Names<'a> {
     }
 }
 
-struct Collector<'a> {
-    names: Names<'a>,
+/// The builtins' names among `names`, as the `'static` names of [`BUILTINS`].
+fn builtins_among<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    names.into_iter().filter_map(builtin).collect()
 }
 
-impl<'a> Collector<'a> {
+/// `name` as one of [`BUILTINS`], if it is one.
+fn builtin(name: &str) -> Option<&'static str> {
+    builtin_set().get(name).copied()
+}
+
+struct Collector {
+    names: Names,
+}
+
+impl Collector {
     /// Records the builtins' names a scope covering `range` binds, if any.
-    fn scope(&mut self, range: TextRange, bound: impl IntoIterator<Item = &'a str>) {
-        let builtins: Vec<&str> = bound.into_iter().filter(|n| is_builtin_name(n)).collect();
+    fn scope<'a>(&mut self, range: TextRange, bound: impl IntoIterator<Item = &'a str>) {
+        let builtins = builtins_among(bound);
         if !builtins.is_empty() {
             self.names.scopes.push((range, builtins));
         }
     }
 }
 
-impl<'a> SourceOrderVisitor<'a> for Collector<'a> {
+impl<'a> SourceOrderVisitor<'a> for Collector {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(f) => {

@@ -71,7 +71,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             calls: module_bindings.clone(),
         }],
         qual: Vec::new(),
-        names: Names::new(body),
+        names: module.names(),
         narrowed: Vec::new(),
         excluded: Vec::new(),
         typevars: HashMap::default(),
@@ -203,7 +203,7 @@ struct Indexer<'m, 'src> {
     scopes: Vec<Scope<'m>>,
     qual: Vec<String>,
     /// What the file binds: whether a bare name may be the builtin.
-    names: Names<'m>,
+    names: &'m Names,
     /// Every module-level name (functions, variables, classes). Only this file's
     /// indexing reads it, so it is not part of the summary held until the decision.
     module_names: HashSet<String>,
