@@ -9,10 +9,17 @@
 
 use std::collections::HashMap;
 
+use ruff_python_ast::visitor::source_order::walk_type_params;
 use ruff_python_ast::visitor::source_order::{
     SourceOrderVisitor, TraversalSignal, walk_expr, walk_stmt,
 };
-use ruff_python_ast::{AnyNodeRef, Expr, ExprContext, Parameters, Stmt};
+use ruff_python_ast::{
+    AnyNodeRef, Expr, ExprContext, ExprDictComp, ExprGenerator, ExprListComp, ExprSetComp,
+    Parameters, Stmt,
+};
+use ruff_text_size::{Ranged, TextRange};
+
+use crate::syntax::target_names;
 
 /// How a scope binds one name.
 #[derive(Debug, Clone, Default)]
@@ -66,9 +73,7 @@ pub fn function_locals_among<'a>(
         ..Binder::default()
     };
     if let Some(parameters) = parameters {
-        for param in parameters {
-            binder.bind(param.name().id.as_str(), Site::Other);
-        }
+        binder.bind_parameters(parameters);
     }
     binder.body(body);
     binder.names
@@ -89,6 +94,28 @@ pub fn body_locals_among<'a>(body: &'a [Stmt], keep: fn(&str) -> bool) -> LocalN
     binder.names
 }
 
+/// What every scope of a module binds, among the names `keep` accepts, in one walk:
+/// the module's own names, then each nested scope that binds any (function, class
+/// body, lambda by their whole range; a comprehension by its range, with its `for`
+/// targets), in no set order.
+///
+/// The same answers as [`body_locals_among`] for the module, and for each nested
+/// scope [`function_locals_among`] or [`body_locals_among`] (a comprehension: its
+/// targets' names); asked of a nested scope one at a time, each of those walks its
+/// body again, once more for every scope around it.
+pub fn all_scopes_among<'a>(
+    body: &'a [Stmt],
+    keep: fn(&str) -> bool,
+) -> (LocalNames<'a>, Vec<(TextRange, Vec<&'a str>)>) {
+    let mut binder = Binder {
+        keep,
+        nested: Some(Vec::new()),
+        ..Binder::default()
+    };
+    binder.body(Body::Stmts(body));
+    (binder.names, binder.nested.unwrap_or_default())
+}
+
 /// The body of a scope: statements, or a lambda's single expression.
 #[derive(Clone, Copy)]
 pub enum Body<'a> {
@@ -104,6 +131,10 @@ struct Binder<'a> {
     in_comprehension_target: u32,
     /// The names to record; the others are walked past.
     keep: fn(&str) -> bool,
+    /// With [`all_scopes_among`]: the nested scopes met so far, with the names they
+    /// bind (those `keep` accepts), the nested scopes being walked too. Otherwise the
+    /// walk stays in its own scope.
+    nested: Option<Vec<(TextRange, Vec<&'a str>)>>,
 }
 
 impl Default for Binder<'_> {
@@ -112,6 +143,7 @@ impl Default for Binder<'_> {
             names: LocalNames::default(),
             in_comprehension_target: 0,
             keep: |_| true,
+            nested: None,
         }
     }
 }
@@ -149,6 +181,46 @@ impl<'a> Binder<'a> {
             // Tuple targets, starred targets, attributes and subscripts: walking finds
             // the stored names (attribute/subscript stores bind nothing).
             self.visit_expr(target);
+        }
+    }
+
+    /// With [`Binder::nested`]: walks a nested scope covering `range` (`walk` binds its
+    /// parameters and visits its body) in a scope of its own, and records what it
+    /// binds.
+    fn nested_scope(&mut self, range: TextRange, walk: impl FnOnce(&mut Self)) {
+        if self.nested.is_none() {
+            return;
+        }
+        let names = self.in_own_scope(walk);
+        if !names.is_empty()
+            && let Some(nested) = &mut self.nested
+        {
+            nested.push((range, names.into_keys().collect()));
+        }
+    }
+
+    /// With [`Binder::nested`]: walks what this scope's walk passes over (annotations of
+    /// bare declarations, type parameters) for the scopes inside it only: what it
+    /// binds is not this scope's.
+    fn nested_scopes_in(&mut self, walk: impl FnOnce(&mut Self)) {
+        if self.nested.is_some() {
+            self.in_own_scope(walk);
+        }
+    }
+
+    /// Runs `walk` in a fresh scope and returns what it bound there.
+    fn in_own_scope(&mut self, walk: impl FnOnce(&mut Self)) -> LocalNames<'a> {
+        let outer = std::mem::take(&mut self.names);
+        let target = std::mem::take(&mut self.in_comprehension_target);
+        walk(self);
+        self.in_comprehension_target = target;
+        std::mem::replace(&mut self.names, outer)
+    }
+
+    /// Binds a function's or lambda's parameters.
+    fn bind_parameters(&mut self, parameters: &'a Parameters) {
+        for param in parameters {
+            self.bind(param.name().id.as_str(), Site::Other);
         }
     }
 
@@ -219,6 +291,13 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                     self.visit_expr(returns);
                 }
                 self.bind(def.name.id.as_str(), Site::Other);
+                if let Some(type_params) = &def.type_params {
+                    self.nested_scopes_in(|b| walk_type_params(b, type_params));
+                }
+                self.nested_scope(def.range(), |b| {
+                    b.bind_parameters(&def.parameters);
+                    b.body(Body::Stmts(&def.body));
+                });
             }
             Stmt::ClassDef(class) => {
                 for decorator in &class.decorator_list {
@@ -233,6 +312,10 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                     }
                 }
                 self.bind(class.name.id.as_str(), Site::Other);
+                if let Some(type_params) = &class.type_params {
+                    self.nested_scopes_in(|b| walk_type_params(b, type_params));
+                }
+                self.nested_scope(class.range(), |b| b.body(Body::Stmts(&class.body)));
             }
             Stmt::Assign(assign) => {
                 self.visit_expr(&assign.value);
@@ -252,7 +335,10 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                 } else if let Expr::Name(name) = assign.target.as_ref() {
                     // `x: int` alone makes `x` local without binding it.
                     let _ = self.entry(name.id.as_str());
+                } else {
+                    self.nested_scopes_in(|b| b.visit_expr(&assign.target));
                 }
+                self.nested_scopes_in(|b| b.visit_expr(&assign.annotation));
             }
             Stmt::AugAssign(assign) => {
                 self.visit_expr(&assign.value);
@@ -340,6 +426,28 @@ impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
                 if let Some(parameters) = &lambda.parameters {
                     self.visit_signature(parameters);
                 }
+                self.nested_scope(lambda.range(), |b| {
+                    if let Some(parameters) = &lambda.parameters {
+                        b.bind_parameters(parameters);
+                    }
+                    b.visit_expr(&lambda.body);
+                });
+            }
+            Expr::ListComp(ExprListComp { generators, .. })
+            | Expr::SetComp(ExprSetComp { generators, .. })
+            | Expr::DictComp(ExprDictComp { generators, .. })
+            | Expr::Generator(ExprGenerator { generators, .. }) => {
+                if let Some(nested) = &mut self.nested {
+                    let mut bound = Vec::new();
+                    for g in generators {
+                        target_names(&g.target, &mut bound);
+                    }
+                    bound.retain(|n| (self.keep)(n));
+                    if !bound.is_empty() {
+                        nested.push((expr.range(), bound));
+                    }
+                }
+                walk_expr(self, expr);
             }
             _ => walk_expr(self, expr),
         }

@@ -303,3 +303,127 @@ fn a_star_import_may_shadow_the_builtins_here_as_everywhere() {
         "{uses:?}"
     );
 }
+
+/// Every scope's names as [`scope::all_scopes_among`] gives them, and as the per-scope
+/// functions give them one scope at a time (found by a plain walk of every node), each
+/// as sorted `(range, names)` of the scopes that bind something.
+fn scopes_both_ways(source: &str) -> [Vec<(ruff_text_size::TextRange, Vec<String>)>; 2] {
+    use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk_stmt};
+    use ruff_python_ast::{Expr, Stmt};
+    use ruff_text_size::{Ranged, TextRange};
+
+    type Scopes = Vec<(TextRange, Vec<String>)>;
+    fn push(out: &mut Scopes, range: TextRange, names: impl IntoIterator<Item = String>) {
+        let mut names: Vec<String> = names.into_iter().collect();
+        names.sort();
+        names.dedup();
+        if !names.is_empty() {
+            out.push((range, names));
+        }
+    }
+    struct OneByOne(Scopes);
+    impl<'a> SourceOrderVisitor<'a> for OneByOne {
+        fn visit_stmt(&mut self, stmt: &'a Stmt) {
+            match stmt {
+                Stmt::FunctionDef(f) => {
+                    let locals =
+                        scope::function_locals(Some(&f.parameters), scope::Body::Stmts(&f.body));
+                    push(&mut self.0, f.range(), locals.into_keys().map(String::from));
+                }
+                Stmt::ClassDef(c) => {
+                    let locals = scope::body_locals(&c.body);
+                    push(&mut self.0, c.range(), locals.into_keys().map(String::from));
+                }
+                _ => {}
+            }
+            walk_stmt(self, stmt);
+        }
+        fn visit_expr(&mut self, expr: &'a Expr) {
+            let generators = match expr {
+                Expr::Lambda(l) => {
+                    let locals =
+                        scope::function_locals(l.parameters.as_deref(), scope::Body::Expr(&l.body));
+                    push(&mut self.0, l.range(), locals.into_keys().map(String::from));
+                    None
+                }
+                Expr::ListComp(c) => Some(&c.generators),
+                Expr::SetComp(c) => Some(&c.generators),
+                Expr::DictComp(c) => Some(&c.generators),
+                Expr::Generator(c) => Some(&c.generators),
+                _ => None,
+            };
+            if let Some(generators) = generators {
+                let mut bound = Vec::new();
+                for g in generators {
+                    crate::syntax::target_names(&g.target, &mut bound);
+                }
+                push(
+                    &mut self.0,
+                    expr.range(),
+                    bound.into_iter().map(String::from),
+                );
+            }
+            walk_expr(self, expr);
+        }
+    }
+    let module = parse(source).expect("test source parses");
+    let body = &module.ast().body;
+    let (top, nested) = scope::all_scopes_among(body, |_| true);
+    let whole = TextRange::default();
+    let mut at_once = Vec::new();
+    push(&mut at_once, whole, top.into_keys().map(String::from));
+    for (range, names) in nested {
+        push(&mut at_once, range, names.into_iter().map(String::from));
+    }
+    let mut one_by_one = OneByOne(Vec::new());
+    push(
+        &mut one_by_one.0,
+        whole,
+        scope::body_locals(body).into_keys().map(String::from),
+    );
+    for stmt in body {
+        one_by_one.visit_stmt(stmt);
+    }
+    let mut one_by_one = one_by_one.0;
+    // Ranges have no order of their own: by start, then end.
+    let key = |(r, names): &(TextRange, Vec<String>)| (r.start(), r.end(), names.clone());
+    at_once.sort_by_key(key);
+    one_by_one.sort_by_key(key);
+    [at_once, one_by_one]
+}
+
+#[test]
+fn every_scope_in_one_walk_binds_what_each_binds_alone() {
+    let sources = [
+        // Nested functions and classes, parameters, defaults and decorators evaluated
+        // outside, a lambda in a default, `global`/`nonlocal`, `del`.
+        "import os.path as p, sys\nfrom m import a as b\nfrom n import *\nx = 1\n\
+         @deco(lambda q: q)\ndef f(a, /, b=lambda c=1: c, *args, d: int = 2, **kw) -> int:\n\
+         \x20   global x\n    y = 1\n    del a\n    def g():\n        nonlocal y\n        y += 1\n\
+         \x20       class C(Base, metaclass=M):\n            z = 1\n            def m(self): return z\n\
+         \x20   return g\n",
+        // Comprehensions: targets are their own, a walrus binds in the function, nested
+        // comprehensions and lambdas inside them, in a class body too.
+        "def f(xs):\n    return [(w := i) for i, (j, *k) in xs if (lambda t: t)(i)], \
+         {k: v for k in xs for v in [k for k in k]}, (s for s in xs)\n\
+         class K:\n    ys = [n for n in range(3)]\n    f = lambda self, len=len: len(self)\n",
+        // Statements that bind: for/with/except/import in a function, match captures,
+        // annotations without a value (and a lambda hidden in one), augmented
+        // assignment only, `type` aliases.
+        "def f(o):\n    for id, (a, b) in o: pass\n    with o as (c, d), o as e: pass\n\
+         \x20   try: pass\n    except E as err: pass\n    import json\n    from x import y as z\n\
+         \x20   n: int\n    o.attr: (lambda u: u) = 1\n    m += 1\n\
+         \x20   match o:\n        case [str, *rest]: pass\n        case {'k': v, **kw}: pass\n\
+         \x20       case C(x=id) as whole: pass\n\
+         \x20   v: list[(lambda w: w)(1)]\n\
+         type Alias = list[int]\n",
+        // Type parameters are evaluated outside the body: the scopes in them count.
+        "class C[T: [t for t in ts]]:\n    pass\ndef g[U: {k for k in ks}](): pass\n\
+         class D:\n    def h[V: (lambda w: w)](self): pass\n",
+    ];
+    for source in sources {
+        let [at_once, one_by_one] = scopes_both_ways(source);
+        assert!(at_once.len() > 3, "{source}: {at_once:?}");
+        assert_eq!(at_once, one_by_one, "{source}");
+    }
+}

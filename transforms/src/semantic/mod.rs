@@ -19,11 +19,10 @@
 
 use rustc_hash::FxHashSet as HashSet;
 
-use ruff_python_ast::visitor::source_order::{SourceOrderVisitor, walk_expr, walk_stmt};
-use ruff_python_ast::{Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange, TextSize};
+use ruff_python_ast::Stmt;
+use ruff_text_size::{TextRange, TextSize};
 
-use crate::bindings::scope::{Body, body_locals_among, function_locals_among};
+use crate::bindings::scope::all_scopes_among;
 
 /// The names of the `builtins` module (CPython 3.11, public names and `__import__`).
 pub const BUILTINS: &[&str] = &[
@@ -263,17 +262,15 @@ pub struct Names {
 impl Names {
     /// Computes the names of a module's body.
     pub fn new(body: &[Stmt]) -> Self {
-        let mut collector = Collector {
-            names: Names {
-                module: builtins_among(body_locals_among(body, is_builtin_name).into_keys()),
-                star_import: star_import(body),
-                ..Names::default()
-            },
-        };
-        for stmt in body {
-            collector.visit_stmt(stmt);
+        let (module, scopes) = all_scopes_among(body, is_builtin_name);
+        Names {
+            module: builtins_among(module.into_keys()),
+            scopes: scopes
+                .into_iter()
+                .map(|(range, names)| (range, builtins_among(names)))
+                .collect(),
+            star_import: star_import(body),
         }
-        collector.names
     }
 
     /// Where the file's first star import is, if it has one.
@@ -324,83 +321,6 @@ fn builtins_among<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'static 
 /// `name` as one of [`BUILTINS`], if it is one.
 fn builtin(name: &str) -> Option<&'static str> {
     builtin_set().get(name).copied()
-}
-
-struct Collector {
-    names: Names,
-}
-
-impl Collector {
-    /// Records the builtins' names a scope covering `range` binds, if any.
-    fn scope<'a>(&mut self, range: TextRange, bound: impl IntoIterator<Item = &'a str>) {
-        let builtins = builtins_among(bound);
-        if !builtins.is_empty() {
-            self.names.scopes.push((range, builtins));
-        }
-    }
-}
-
-impl<'a> SourceOrderVisitor<'a> for Collector {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::FunctionDef(f) => {
-                let locals = function_locals_among(
-                    Some(&f.parameters),
-                    Body::Stmts(&f.body),
-                    is_builtin_name,
-                );
-                self.scope(f.range(), locals.into_keys());
-            }
-            Stmt::ClassDef(c) => {
-                let locals = body_locals_among(&c.body, is_builtin_name);
-                self.scope(c.range(), locals.into_keys());
-            }
-            _ => {}
-        }
-        walk_stmt(self, stmt);
-    }
-
-    fn visit_expr(&mut self, expr: &'a Expr) {
-        match expr {
-            Expr::Lambda(l) => {
-                let locals = function_locals_among(
-                    l.parameters.as_deref(),
-                    Body::Expr(&l.body),
-                    is_builtin_name,
-                );
-                self.scope(l.range(), locals.into_keys());
-            }
-            Expr::ListComp(_) | Expr::SetComp(_) | Expr::DictComp(_) | Expr::Generator(_) => {
-                let generators = match expr {
-                    Expr::ListComp(c) => &c.generators,
-                    Expr::SetComp(c) => &c.generators,
-                    Expr::DictComp(c) => &c.generators,
-                    Expr::Generator(c) => &c.generators,
-                    _ => return,
-                };
-                let mut bound = HashSet::default();
-                for g in generators {
-                    target_names(&g.target, &mut bound);
-                }
-                self.scope(expr.range(), bound);
-            }
-            _ => {}
-        }
-        walk_expr(self, expr);
-    }
-}
-
-/// The names an assignment target binds.
-fn target_names<'a>(target: &'a Expr, out: &mut HashSet<&'a str>) {
-    match target {
-        Expr::Name(n) => {
-            out.insert(n.id.as_str());
-        }
-        Expr::Tuple(t) => t.elts.iter().for_each(|e| target_names(e, out)),
-        Expr::List(l) => l.elts.iter().for_each(|e| target_names(e, out)),
-        Expr::Starred(s) => target_names(&s.value, out),
-        _ => {}
-    }
 }
 
 #[cfg(test)]
