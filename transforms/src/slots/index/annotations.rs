@@ -17,7 +17,7 @@ impl<'m> Indexer<'m, '_> {
     pub(super) fn typevars_in(
         &self,
         body: &'m [Stmt],
-        bindings: &HashMap<String, Binding<'m>>,
+        bindings: &HashMap<&'m str, Binding<'m>>,
     ) -> HashMap<String, Option<&'m Expr>> {
         let mut out = HashMap::default();
         for stmt in body {

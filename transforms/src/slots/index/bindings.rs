@@ -80,19 +80,19 @@ impl Binding<'_> {
 
 /// Names bound in a scope (not descending into nested functions or classes), with how
 /// they are bound when every binding agrees ([`Binding::Unknown`] otherwise).
-pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
+pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<&str, Binding<'_>> {
     struct Bindings<'a> {
-        out: HashMap<String, Binding<'a>>,
+        out: HashMap<&'a str, Binding<'a>>,
     }
     impl<'a> Bindings<'a> {
-        fn bind(&mut self, name: &str, binding: Binding<'a>) {
+        fn bind(&mut self, name: &'a str, binding: Binding<'a>) {
             match self.out.get(name) {
                 None => {
-                    self.out.insert(name.to_string(), binding);
+                    self.out.insert(name, binding);
                 }
                 Some(prev) if *prev == binding => {}
                 Some(_) => {
-                    self.out.insert(name.to_string(), Binding::Unknown);
+                    self.out.insert(name, Binding::Unknown);
                 }
             }
         }
@@ -221,20 +221,20 @@ pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<String, Binding<'_>> {
 /// What the `global` and `nonlocal` statements anywhere in a body (nested functions
 /// and classes included) declare.
 #[derive(Default)]
-pub(super) struct Declarations {
+pub(super) struct Declarations<'a> {
     /// The names declared either way.
-    pub(super) names: HashSet<String>,
+    pub(super) names: HashSet<&'a str>,
     /// There is a `nonlocal` statement.
     pub(super) nonlocal: bool,
 }
 
-impl<'a> Visitor<'a> for Declarations {
+impl<'a> Visitor<'a> for Declarations<'a> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
-            Stmt::Global(g) => self.names.extend(g.names.iter().map(|n| n.to_string())),
+            Stmt::Global(g) => self.names.extend(g.names.iter().map(|n| n.as_str())),
             Stmt::Nonlocal(n) => {
                 self.nonlocal = true;
-                self.names.extend(n.names.iter().map(|n| n.to_string()));
+                self.names.extend(n.names.iter().map(|n| n.as_str()));
             }
             _ => {}
         }
@@ -246,7 +246,7 @@ impl<'a> Visitor<'a> for Declarations {
 }
 
 /// The [`Declarations`] of `body`.
-pub(super) fn declarations(body: &[Stmt]) -> Declarations {
+pub(super) fn declarations(body: &[Stmt]) -> Declarations<'_> {
     let mut declared = Declarations::default();
     declared.visit_body(body);
     declared

@@ -332,7 +332,7 @@ impl<'m> Indexer<'m, '_> {
         &mut self,
         def: &'m ast::StmtFunctionDef,
         inferred: &dyn Fn(usize, &str) -> Option<TypeRef>,
-    ) -> HashMap<String, Binding<'m>> {
+    ) -> HashMap<&'m str, Binding<'m>> {
         let mut locals = call_bindings(&def.body);
         let declared = declarations(&def.body);
         self.function_writes
@@ -343,13 +343,13 @@ impl<'m> Indexer<'m, '_> {
             locals.insert(name, Binding::Declared);
         }
         for (position, p) in def.parameters.iter_non_variadic_params().enumerate() {
-            let name = p.parameter.name.to_string();
-            let binding = match (&p.parameter.annotation, locals.get(&name)) {
+            let name = p.parameter.name.as_str();
+            let binding = match (&p.parameter.annotation, locals.get(name)) {
                 (Some(annotation), None) => Binding::Annotated(annotation.as_ref()),
                 (Some(annotation), Some(other @ Binding::Call(..))) => {
                     Binding::Either(annotation.as_ref(), Box::new(other.clone()))
                 }
-                (None, None) => inferred(position, &name)
+                (None, None) => inferred(position, name)
                     .map_or(Binding::Unknown, |t| Binding::Inferred(vec![t])),
                 _ => Binding::Unknown,
             };
@@ -362,7 +362,7 @@ impl<'m> Indexer<'m, '_> {
             .into_iter()
             .flatten()
         {
-            locals.insert(p.name.to_string(), Binding::Unknown);
+            locals.insert(p.name.as_str(), Binding::Unknown);
         }
         locals
     }
@@ -375,7 +375,7 @@ impl<'m> Indexer<'m, '_> {
         def: &'m ast::StmtFunctionDef,
         self_name: Option<(String, usize)>,
         cls_name: Option<(String, usize)>,
-        locals: HashMap<String, Binding<'m>>,
+        locals: HashMap<&'m str, Binding<'m>>,
         key: Option<String>,
     ) {
         self.scopes.push(Scope::Function {

@@ -53,15 +53,15 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     let mut module_bindings = call_bindings(body);
     // A function may rebind a module-level name it declares `global`.
     for name in declarations(body).names {
-        if let Some(binding) = module_bindings.get_mut(&name) {
+        if let Some(binding) = module_bindings.get_mut(name) {
             *binding = Binding::Unknown;
         }
     }
-    let module_names = module_bindings.keys().cloned().collect();
+    let module_names = module_bindings.keys().copied().collect();
     summary.module_functions = module_bindings
         .iter()
         .filter(|(_, b)| b.is_plain_definition())
-        .map(|(n, _)| n.clone())
+        .map(|(n, _)| n.to_string())
         .collect();
     let mut indexer = Indexer {
         summary,
@@ -91,7 +91,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             indexer
                 .summary
                 .module_instances
-                .insert(name.clone(), class.to_string());
+                .insert(name.to_string(), class.to_string());
         }
     }
     indexer.typevars = indexer.typevars_in(body, &module_bindings);
@@ -173,7 +173,7 @@ pub const PRODUCERS: &[Producer] = &[
 
 enum Scope<'a> {
     Module {
-        calls: HashMap<String, Binding<'a>>,
+        calls: HashMap<&'a str, Binding<'a>>,
     },
     Class {
         /// Nested class names, so `class B(A)` inside the same class body resolves.
@@ -182,7 +182,7 @@ enum Scope<'a> {
     Function {
         self_name: Option<(String, usize)>,
         cls_name: Option<(String, usize)>,
-        locals: HashMap<String, Binding<'a>>,
+        locals: HashMap<&'a str, Binding<'a>>,
     },
 }
 
@@ -206,7 +206,7 @@ struct Indexer<'m, 'src> {
     names: &'m Names,
     /// Every module-level name (functions, variables, classes). Only this file's
     /// indexing reads it, so it is not part of the summary held until the decision.
-    module_names: HashSet<String>,
+    module_names: HashSet<&'m str>,
     /// `isinstance` narrowing in force: (scope depth, name, what it is).
     narrowed: Vec<(usize, String, Vec<TypeRef>)>,
     /// Where `name.attr = ...` writes on a function object (see

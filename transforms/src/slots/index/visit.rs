@@ -65,8 +65,12 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                         cls_name,
                         ..
                     }) => (
-                        self_name.clone().filter(|(n, _)| !locals.contains_key(n)),
-                        cls_name.clone().filter(|(n, _)| !locals.contains_key(n)),
+                        self_name
+                            .clone()
+                            .filter(|(n, _)| !locals.contains_key(n.as_str())),
+                        cls_name
+                            .clone()
+                            .filter(|(n, _)| !locals.contains_key(n.as_str())),
                     ),
                     _ => (None, None),
                 };
