@@ -1,7 +1,10 @@
 //! Stage 3's resolver: what the receivers of every file's facts may be, as project
 //! classes, from the types the index gave and what the classes store and return.
 
-use rustc_hash::FxHashSet as HashSet;
+use std::sync::Mutex;
+
+use ruff_python_ast::name::Name;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::slots::index::{Fact, Owner, Receiver};
 use crate::slots::safety::Blocker;
@@ -56,7 +59,15 @@ pub(super) struct Resolver<'p, 'a> {
     /// `mock.patch.object(mod.Cls, "method")`), and those it sets computed attributes
     /// on: a library method written this way may return anything.
     patched: HashSet<String>,
+    /// What [`Self::method_returns`] answered, by class, item and method: a method
+    /// called on a base with thousands of subclasses (a test case class) walks them
+    /// all, and the same calls recur in every file (the facts are resolved on every
+    /// core at once, hence the lock).
+    method_returns: Mutex<HashMap<MethodKey, Option<Vec<TypeRef>>>>,
 }
+
+/// A question to [`Resolver::method_returns`]: class, tuple item, method.
+type MethodKey = (usize, Option<usize>, Name);
 
 impl<'p, 'a> Resolver<'p, 'a> {
     pub(super) fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>) -> Self {
@@ -91,6 +102,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             written,
             registered,
             patched,
+            method_returns: Mutex::default(),
         }
     }
 
@@ -391,6 +403,29 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// override it) must say, and no instance may hold its own `method`. With
     /// `item`, what that item of the tuple it returns is (by the declared type).
     fn method_returns(&self, id: usize, method: &str, item: Option<usize>) -> Option<Vec<TypeRef>> {
+        let key = (id, item, Name::new(method));
+        let known = |cache: &Mutex<HashMap<_, _>>| {
+            let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            cache.get(&key).cloned()
+        };
+        if let Some(found) = known(&self.method_returns) {
+            return found;
+        }
+        let found = self.method_returns_walked(id, method, item);
+        self.method_returns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, found.clone());
+        found
+    }
+
+    /// [`Self::method_returns`], worked out.
+    fn method_returns_walked(
+        &self,
+        id: usize,
+        method: &str,
+        item: Option<usize>,
+    ) -> Option<Vec<TypeRef>> {
         let project = self.project;
         if self.written.contains(method) {
             return None;
