@@ -32,7 +32,12 @@ impl<'m> Indexer<'m, '_> {
             return;
         }
         match rebound_names(stmt) {
-            Some(names) => {
+            Some(mut names) => {
+                // A name that holds no value looks up as none with or without an entry
+                // saying so (an entry only hides earlier ones, and the frames before it
+                // do not change while it lives). Recording one for every name every
+                // statement binds made each later statement's scan of the flow longer.
+                names.retain(|n| self.latest_value(n).is_some());
                 if let Some(current) = self.flow.last_mut() {
                     current.extend(names.into_iter().map(|n| (n, None)));
                 }
@@ -68,6 +73,11 @@ impl<'m> Indexer<'m, '_> {
         if self.no_flow.get() {
             return None;
         }
+        self.latest_value(name)
+    }
+
+    /// The value the flow's latest entry for `name` gives, innermost body first.
+    fn latest_value(&self, name: &str) -> Option<&'m Expr> {
         for body in self.flow.iter().rev() {
             if let Some((_, value)) = body.iter().rev().find(|(n, _)| *n == name) {
                 return *value;
