@@ -9,13 +9,12 @@
 
 use std::collections::HashMap;
 
-use ruff_python_ast::visitor::source_order::walk_type_params;
-use ruff_python_ast::visitor::source_order::{
-    SourceOrderVisitor, TraversalSignal, walk_expr, walk_stmt,
+use ruff_python_ast::visitor::{
+    Visitor, walk_except_handler, walk_expr, walk_pattern, walk_stmt, walk_type_params,
 };
 use ruff_python_ast::{
-    AnyNodeRef, Expr, ExprContext, ExprDictComp, ExprGenerator, ExprListComp, ExprSetComp,
-    Parameters, Stmt,
+    Alias, Comprehension, ExceptHandler, Expr, ExprContext, ExprDictComp, ExprGenerator,
+    ExprListComp, ExprSetComp, Parameters, Pattern, Stmt,
 };
 use ruff_text_size::{Ranged, TextRange};
 
@@ -238,47 +237,42 @@ impl<'a> Binder<'a> {
     }
 }
 
-impl<'a> SourceOrderVisitor<'a> for Binder<'a> {
-    fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
-        match node {
-            AnyNodeRef::Comprehension(comp) => {
-                self.in_comprehension_target += 1;
-                self.visit_expr(&comp.target);
-                self.in_comprehension_target -= 1;
-                self.visit_expr(&comp.iter);
-                for cond in &comp.ifs {
-                    self.visit_expr(cond);
-                }
-                TraversalSignal::Skip
-            }
-            AnyNodeRef::PatternMatchAs(p) => {
-                if let Some(name) = &p.name {
-                    self.bind(name.id.as_str(), Site::Other);
-                }
-                TraversalSignal::Traverse
-            }
-            AnyNodeRef::PatternMatchStar(p) => {
-                if let Some(name) = &p.name {
-                    self.bind(name.id.as_str(), Site::Other);
-                }
-                TraversalSignal::Traverse
-            }
-            AnyNodeRef::PatternMatchMapping(p) => {
-                if let Some(rest) = &p.rest {
-                    self.bind(rest.id.as_str(), Site::Other);
-                }
-                TraversalSignal::Traverse
-            }
-            AnyNodeRef::ExceptHandlerExceptHandler(handler) => {
-                if let Some(name) = &handler.name {
-                    self.bind(name.id.as_str(), Site::Other);
-                }
-                TraversalSignal::Traverse
-            }
-            AnyNodeRef::Alias(_) => TraversalSignal::Skip,
-            _ => TraversalSignal::Traverse,
+// The plain visitor, not the source-order one: the order of a scope's bindings does
+// not matter (a name's site is kept only when it has one), and the source-order walk's
+// per-node calls were a visible share of every analysis that asks what scopes bind.
+impl<'a> Visitor<'a> for Binder<'a> {
+    fn visit_comprehension(&mut self, comp: &'a Comprehension) {
+        self.in_comprehension_target += 1;
+        self.visit_expr(&comp.target);
+        self.in_comprehension_target -= 1;
+        self.visit_expr(&comp.iter);
+        for cond in &comp.ifs {
+            self.visit_expr(cond);
         }
     }
+
+    fn visit_pattern(&mut self, pattern: &'a Pattern) {
+        let bound = match pattern {
+            Pattern::MatchAs(p) => p.name.as_ref(),
+            Pattern::MatchStar(p) => p.name.as_ref(),
+            Pattern::MatchMapping(p) => p.rest.as_ref(),
+            _ => None,
+        };
+        if let Some(name) = bound {
+            self.bind(name.id.as_str(), Site::Other);
+        }
+        walk_pattern(self, pattern);
+    }
+
+    fn visit_except_handler(&mut self, handler: &'a ExceptHandler) {
+        let ExceptHandler::ExceptHandler(h) = handler;
+        if let Some(name) = &h.name {
+            self.bind(name.id.as_str(), Site::Other);
+        }
+        walk_except_handler(self, handler);
+    }
+
+    fn visit_alias(&mut self, _: &'a Alias) {}
 
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
