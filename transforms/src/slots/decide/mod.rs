@@ -16,6 +16,7 @@
 //! 6. [`Decider::plans`]: the plan per class, for the classes of files the transform
 //!    may rewrite (a file read only for the index still counts in stages 1 to 5).
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::PythonVersion;
@@ -83,9 +84,11 @@ pub fn decide(files: &[FileSummary]) -> ProjectPlan {
     let resolver = Resolver::new(&project, &hierarchy);
     let evidence = Evidence::collect(&project, &hierarchy, &resolver);
     let mut decider = Decider::new(&project, &hierarchy, &evidence);
-    for id in 0..project.len() {
-        decider.state[id] = decider.own_verdict(id);
-    }
+    // Each class's own verdict reads no other's: on every core.
+    decider.state = (0..project.len())
+        .into_par_iter()
+        .map(|id| decider.own_verdict(id))
+        .collect();
     decider.needs_dict();
     decider.settle();
     decider.plans()
