@@ -14,7 +14,7 @@ use std::any::Any;
 use std::collections::HashMap;
 
 use pyslim_transforms::suppression::Suppressions;
-use pyslim_transforms::{FileContext, FileFacts, Finding, ModuleInfo, Transform, parse};
+use pyslim_transforms::{FileContext, FileFacts, Finding, MayReport, ModuleInfo, Transform, parse};
 use rayon::prelude::*;
 
 use super::ReportedNote;
@@ -32,9 +32,10 @@ pub struct FirstPass {
     /// The findings and notes of each transform that ran on that parse, suppressions
     /// applied, with the transform's position in [`ProjectFile::transforms`].
     pub outputs: Vec<(usize, Vec<Finding>, Vec<ReportedNote>)>,
-    /// Positions of the transforms that read the project view and may report here:
-    /// they run after the index, on a second parse.
-    pub pending: Vec<usize>,
+    /// Positions of the transforms that read the project view and may report here,
+    /// each with whether that can only be notes: they run after the index, on a
+    /// second parse.
+    pub pending: Vec<(usize, bool)>,
 }
 
 impl FirstPass {
@@ -48,12 +49,16 @@ impl FirstPass {
         info: &'a ModuleInfo,
         notes: bool,
     ) -> impl Iterator<Item = usize> + 'a {
-        self.pending.iter().copied().filter(move |&i| {
-            let t = transforms[i];
-            facts
-                .get(t.name())
-                .is_none_or(|project| t.reports_in(project.as_ref(), info, notes))
-        })
+        self.pending
+            .iter()
+            .filter(move |&&(_, notes_only)| notes || !notes_only)
+            .map(|&(i, _)| i)
+            .filter(move |&i| {
+                let t = transforms[i];
+                facts
+                    .get(t.name())
+                    .is_none_or(|project| t.reports_in(project.as_ref(), info, notes))
+            })
     }
 }
 
@@ -109,8 +114,10 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
     let suppressions = std::sync::OnceLock::new();
     for (position, transform) in file.transforms.iter().enumerate() {
         if transform.run_needs_project() {
-            if transform.may_report(&ctx(None, false)) {
-                first.pending.push(position);
+            match transform.may_report(&ctx(None, false)) {
+                MayReport::Nothing => {}
+                MayReport::Notes => first.pending.push((position, true)),
+                MayReport::Fixes => first.pending.push((position, false)),
             }
             continue;
         }

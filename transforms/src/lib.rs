@@ -53,6 +53,18 @@ pub type FileFacts = Box<dyn Any + Send + Sync>;
 /// A transform's project-wide view, built once from every file's [`FileFacts`].
 pub type ProjectFacts = Box<dyn Any + Send + Sync>;
 
+/// What a transform that reads the project view may report in a file, as far as the
+/// file alone tells ([`Transform::may_report`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MayReport {
+    /// Nothing, whatever the project view says.
+    Nothing,
+    /// Notes at most: the project view may turn nothing into a fix.
+    Notes,
+    /// Fixes (and notes).
+    Fixes,
+}
+
 /// Where a module sits in the project: what the transform sees of the file besides its code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModuleInfo {
@@ -126,12 +138,13 @@ pub trait Transform: Send + Sync {
         self.needs_index()
     }
 
-    /// A cheap test, on the indexing parse and without the project view, of whether
-    /// [`Transform::run`] may report anything (a fix or a note) for this file. `false`
-    /// spares a file a second parse; only asked of a transform that
+    /// A cheap test, on the indexing parse and without the project view, of what
+    /// [`Transform::run`] may report for this file. [`MayReport::Nothing`] spares a file
+    /// a second parse, and [`MayReport::Notes`] spares it one where nobody shows notes;
+    /// only asked of a transform that
     /// [runs with the project view](Transform::run_needs_project).
-    fn may_report(&self, _ctx: &FileContext) -> bool {
-        true
+    fn may_report(&self, _ctx: &FileContext) -> MayReport {
+        MayReport::Fixes
     }
 
     /// With this transform's project view built: whether [`Transform::run`] may report

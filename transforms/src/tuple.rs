@@ -7,8 +7,8 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::project::{self, FileUses, ProjectUses};
 use crate::bindings::{self, ScopeKind, Site, Tracked, UseClass};
 use crate::{
-    Edit, FileContext, FileFacts, Finding, Fix, Note, Output, PerUnit, ProjectFacts, Saving,
-    Subject, Transform,
+    Edit, FileContext, FileFacts, Finding, Fix, MayReport, Note, Output, PerUnit, ProjectFacts,
+    Saving, Subject, Transform,
 };
 
 /// The `tuple` transform.
@@ -48,13 +48,21 @@ impl Transform for TupleTransform {
         Some(Box::new(ProjectUses::new(uses)))
     }
 
-    fn may_report(&self, ctx: &FileContext) -> bool {
+    fn may_report(&self, ctx: &FileContext) -> MayReport {
         // Run without the project view, the transform reports a list exactly when it
         // would with it: the view only decides, for a module-level list that reaches
-        // it, between a fix and a note. Most files with a list assignment report
-        // nothing, and are spared a second parse for the project's run.
+        // it, between a fix and a note, and never turns a note into a fix (see
+        // `verdict`). Most files with a list assignment report nothing, and are spared
+        // a second parse for the project's run; those with notes only are spared it
+        // where nobody shows notes.
         let output = self.run(ctx);
-        !output.findings.is_empty() || !output.notes.is_empty()
+        if !output.findings.is_empty() {
+            MayReport::Fixes
+        } else if !output.notes.is_empty() {
+            MayReport::Notes
+        } else {
+            MayReport::Nothing
+        }
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
@@ -346,6 +354,41 @@ mod tests {
         ] {
             assert_eq!(decide(source), (source.to_string(), Vec::new(), Vec::new()));
         }
+    }
+
+    #[test]
+    fn without_the_view_it_tells_fixes_from_notes_only() {
+        let may = |source: &str| {
+            let module = crate::parse(source).expect("test source parses");
+            let info = crate::ModuleInfo {
+                name: "m".into(),
+                is_package: false,
+                path: "m.py".into(),
+            };
+            let settings = Settings::default();
+            TupleTransform.may_report(&FileContext {
+                module: &module,
+                info: &info,
+                settings: &settings,
+                project: None,
+                read_only: false,
+            })
+        };
+        let fixes = "def f(day):\n    weekend = ['sat', 'sun']\n    return day in weekend\n";
+        let notes = "def f():\n    xs = [1]\n    return xs\n";
+        assert_eq!(may(fixes), MayReport::Fixes);
+        assert_eq!(may(notes), MayReport::Notes);
+        assert_eq!(may("xs = [1]\nxs.append(2)\n"), MayReport::Nothing);
+        assert_eq!(may("x = 1\n"), MayReport::Nothing);
+        // The view never turns a note into a fix: a notes-only file keeps no fix with
+        // it, so a run that shows no notes may leave it unparsed.
+        let outputs = run_modules(
+            &TupleTransform,
+            &[("m", false, notes), ("other", false, "import m\n")],
+            &Settings::default(),
+        );
+        assert!(outputs[0].findings.is_empty());
+        assert!(!outputs[0].notes.is_empty());
     }
 
     #[test]

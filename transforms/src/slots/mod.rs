@@ -14,8 +14,8 @@ use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange};
 
 use crate::{
-    FileContext, FileFacts, Finding, Fix, ModuleInfo, Note, Output, PerUnit, ProjectFacts, Saving,
-    Subject, Transform,
+    FileContext, FileFacts, Finding, Fix, MayReport, ModuleInfo, Note, Output, PerUnit,
+    ProjectFacts, Saving, Subject, Transform,
 };
 
 use decide::{Plan, ProjectPlan, SlotPlan};
@@ -77,11 +77,17 @@ impl Transform for Slots {
         }))
     }
 
-    fn may_report(&self, ctx: &FileContext) -> bool {
-        ctx.module
+    fn may_report(&self, ctx: &FileContext) -> MayReport {
+        let has_class = ctx
+            .module
             .tokens()
             .iter()
-            .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class)
+            .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class);
+        if has_class {
+            MayReport::Fixes
+        } else {
+            MayReport::Nothing
+        }
     }
 
     fn reports_in(
