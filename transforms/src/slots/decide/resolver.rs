@@ -404,11 +404,13 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// `item`, what that item of the tuple it returns is (by the declared type).
     fn method_returns(&self, id: usize, method: &str, item: Option<usize>) -> Option<Vec<TypeRef>> {
         let key = (id, item, Name::new(method));
-        let known = |cache: &Mutex<HashMap<_, _>>| {
-            let cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-            cache.get(&key).cloned()
-        };
-        if let Some(found) = known(&self.method_returns) {
+        let known = self
+            .method_returns
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(found) = known {
             return found;
         }
         let found = self.method_returns_walked(id, method, item);
