@@ -33,9 +33,8 @@ pub struct FirstPass {
     /// applied, with the transform's position in [`ProjectFile::transforms`].
     pub outputs: Vec<(usize, Vec<Finding>, Vec<ReportedNote>)>,
     /// Positions of the transforms that read the project view and may report here,
-    /// each with whether that can only be notes: they run after the index, on a
-    /// second parse.
-    pub pending: Vec<(usize, bool)>,
+    /// each with what it may report: they run after the index, on a second parse.
+    pub pending: Vec<(usize, MayReport)>,
 }
 
 impl FirstPass {
@@ -51,7 +50,7 @@ impl FirstPass {
     ) -> impl Iterator<Item = usize> + 'a {
         self.pending
             .iter()
-            .filter(move |&&(_, notes_only)| notes || !notes_only)
+            .filter(move |&&(_, may)| notes || may == MayReport::Fixes)
             .map(|&(i, _)| i)
             .filter(move |&i| {
                 let t = transforms[i];
@@ -114,10 +113,9 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
     let suppressions = std::sync::OnceLock::new();
     for (position, transform) in file.transforms.iter().enumerate() {
         if transform.run_needs_project() {
-            match transform.may_report(&ctx(None, false)) {
-                MayReport::Nothing => {}
-                MayReport::Notes => first.pending.push((position, true)),
-                MayReport::Fixes => first.pending.push((position, false)),
+            let may = transform.may_report(&ctx(None, false));
+            if may != MayReport::Nothing {
+                first.pending.push((position, may));
             }
             continue;
         }
