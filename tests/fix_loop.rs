@@ -6,7 +6,9 @@
 //!   apply to the updated text and are reported in the original file's coordinates;
 //! - a transform that never settles stops after [`MAX_PASSES`] passes with an error;
 //! - a file whose text changed between indexing and the fix loop (the loop reads it
-//!   again) is reported and never rewritten.
+//!   again) is reported and never rewritten;
+//! - the first pass finished from what the indexing parse prepared reports exactly what
+//!   a pass on a parse of its own does, with or without notes.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -325,4 +327,196 @@ fn a_file_changed_after_indexing_is_reported_and_not_rewritten() {
             assert_eq!(written, "def f(xs):\n    return sum(x for x in xs)\n");
         }
     }
+}
+
+/// A project where every transform reports: slots and tuple both fix and leave notes,
+/// decided by another module, with suppression comments, a class continued onto its
+/// header's line, a docstring, a `__slots__` line too long for one line and a dataclass.
+const SHAPES: &str = r#"class Point:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class Quiet:  # pyslim: ignore[slots]
+    def __init__(self):
+        self.a = 1
+
+
+class Header:\
+    pass
+
+
+class Documented:
+    """Docs."""
+
+    def __init__(self, first, second):
+        self.first_attribute_with_a_long_name = first
+        self.second_attribute_with_a_long_name = second
+        self.third_attribute_with_a_long_name = None
+
+
+WEEKEND = ["sat", "sun"]
+__all__ = ["EXPORTED"]
+EXPORTED = [1]
+CHANGED = [3]
+QUIET = [4]  # pyslim: ignore
+
+
+def f(day, xs):
+    local = [1, 2]
+    passed = [3]
+    g(passed)
+    squares = [x * x for x in xs]
+    return day in local, sum([x for x in xs]), squares
+"#;
+
+const MAIN: &str = r#"from dataclasses import dataclass
+
+from shapes import CHANGED, WEEKEND, Point
+
+
+@dataclass
+class Pair:
+    a: int
+    b: int
+
+
+CHANGED.append(4)
+p = Point(1, 2)
+print(p.x, Pair(1, 2))
+for day in WEEKEND:
+    print(day)
+"#;
+
+/// [`SHAPES`] after every fix, unsafe ones included.
+const SHAPES_REWRITTEN: &str = r#"class Point:
+    __slots__ = ("x", "y")
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+
+class Quiet:  # pyslim: ignore[slots]
+    def __init__(self):
+        self.a = 1
+
+
+class Header:\
+    __slots__ = (); pass
+
+
+class Documented:
+    """Docs."""
+    __slots__ = (
+        "first_attribute_with_a_long_name",
+        "second_attribute_with_a_long_name",
+        "third_attribute_with_a_long_name",
+    )
+
+    def __init__(self, first, second):
+        self.first_attribute_with_a_long_name = first
+        self.second_attribute_with_a_long_name = second
+        self.third_attribute_with_a_long_name = None
+
+
+WEEKEND = ("sat", "sun")
+__all__ = ["EXPORTED"]
+EXPORTED = (1,)
+CHANGED = [3]
+QUIET = [4]  # pyslim: ignore
+
+
+def f(day, xs):
+    local = (1, 2)
+    passed = [3]
+    g(passed)
+    squares = [x * x for x in xs]
+    return day in local, sum(x for x in xs), squares
+"#;
+
+/// `vars()` here would keep every name this module imports a list.
+const OPEN: &str = r#"class Open:
+    def __init__(self):
+        self.v = 1
+        vars(self)["w"] = 2
+"#;
+
+#[test]
+fn the_first_pass_prepared_on_the_indexing_parse_reports_what_a_parse_of_its_own_does() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut files = Vec::new();
+    for (name, text) in [("shapes.py", SHAPES), ("main.py", MAIN), ("open.py", OPEN)] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write the test file");
+        files.push(ProjectFile::new(
+            path.clone(),
+            module_info(&path, name.to_string()),
+            DecodedSource::decode(text.as_bytes()).expect("UTF-8"),
+            Arc::new(Settings::default()),
+            pyslim_transforms::registry::TRANSFORMS.to_vec(),
+            pyslim_transforms::registry::TRANSFORMS.to_vec(),
+        ));
+    }
+    let facts = pyslim::engine::index(&mut files);
+    let mut seen = std::collections::BTreeSet::new();
+    for unsafe_fixes in [false, true] {
+        let policy = FixPolicy {
+            unsafe_fixes,
+            keep: None,
+        };
+        for file in &files {
+            let job = FileJob {
+                info: &file.info,
+                settings: &file.settings,
+                transforms: &file.transforms,
+                facts: &facts,
+            };
+            let own = rewrite(file.text(), &job, &policy).expect("the test source parses");
+            if unsafe_fixes && file.info.path == "shapes.py" {
+                assert_eq!(own.output.as_deref(), Some(SHAPES_REWRITTEN));
+            }
+            let first = pyslim::engine::rewrite_file(file, &facts, &policy, true)
+                .expect("the test source parses");
+            assert_eq!(
+                format!("{first:?}"),
+                format!("{own:?}"),
+                "{}",
+                file.info.path
+            );
+            // Without notes: the same fixes, no notes.
+            let quiet = pyslim::engine::rewrite_file(file, &facts, &policy, false)
+                .expect("the test source parses");
+            let own_quiet = Rewrite {
+                notes: Vec::new(),
+                ..own.clone()
+            };
+            assert_eq!(format!("{quiet:?}"), format!("{own_quiet:?}"));
+            for fix in own.applied.iter().chain(&own.withheld) {
+                seen.insert(format!("{} {}", fix.key.transform, fix.message));
+            }
+            for note in &own.notes {
+                seen.insert(format!("{} note: {}", note.transform, note.reason));
+            }
+        }
+    }
+    let seen: Vec<String> = seen.into_iter().collect();
+    let slots = |what: &str| format!("slots add {what}: saves ~104 B per instance on 3.10");
+    let built = "a tuple saves the list's 16 B header plus spare capacity, and a tuple of constants is built at compile time";
+    assert_eq!(
+        seen,
+        [
+            "generator list comprehension → generator: peak memory O(n) → O(1): sum() consumes the items one at a time (measured on 1M ints: 35-39 MiB → under 0.5 KiB)".to_string(),
+            slots("__slots__ (0 attributes)"),
+            slots("__slots__ (2 attributes)"),
+            slots("__slots__ (3 attributes)"),
+            slots("slots=True to @dataclass (2 fields)"),
+            "slots note: uses vars(self)".to_string(),
+            format!("tuple `EXPORTED` is never mutated: {built}; unsafe: the name is exported, and code outside the project may expect a list"),
+            format!("tuple `WEEKEND` is never mutated: {built}"),
+            "tuple `local` is never mutated: a tuple of constants is built once at compile time instead of a new list of about 72 B on every call".to_string(),
+            "tuple note: `CHANGED` stays a list: another module changes it (a tuple may not support that)".to_string(),
+            "tuple note: `passed` stays a list: passed to `g` on line 35".to_string(),
+        ]
+    );
 }

@@ -27,10 +27,9 @@ pub fn rewrite(text: &str, job: &FileJob, policy: &FixPolicy) -> Result<Rewrite,
 }
 
 /// [`rewrite`], with the first pass as far as the indexing parse ran it: the
-/// transforms it ran are not run again, and the file is parsed again only when a
-/// pending transform must run or a fix applies. Without `notes` (nobody shows them),
-/// [`Rewrite::notes`] stays empty and a file where the pending transforms could only
-/// leave notes is not parsed again.
+/// transforms it ran are not run again, the pending ones finish on what they prepared
+/// there, and the file is parsed again only when a fix applies. Without `notes`
+/// (nobody shows them), [`Rewrite::notes`] stays empty.
 pub fn rewrite_from(
     text: &str,
     job: &FileJob,
@@ -57,13 +56,26 @@ pub fn rewrite_from(
     // one per pass while the later passes run multiplied a big file's peak.
     let outputs = match first {
         Some(first) => {
-            let pending: Vec<_> = first
-                .reporting(job.transforms, job.facts, job.info, notes)
-                .collect();
             let mut all = first.outputs.clone();
-            if !pending.is_empty() {
-                let module = parse(text)?;
-                all.extend(state.run_transforms(&module, job.settings, pending.into_iter(), 0));
+            let mut finished = false;
+            for (position, prepared) in first.reporting(job.transforms, job.facts, job.info, notes)
+            {
+                let transform = job.transforms[position];
+                let project = job.facts.get(transform.name()).map(|b| b.as_ref());
+                let data = prepared.data.as_ref();
+                let mut output = transform.finish(data, project, job.info, job.settings, text);
+                if !notes {
+                    output.notes.clear();
+                }
+                if output.findings.is_empty() && output.notes.is_empty() {
+                    continue;
+                }
+                let at = |offset: TextSize| locate(offset.to_u32());
+                let (findings, notes) = unsuppressed(&first.suppressions, output, at);
+                all.push((position, findings, notes));
+                finished = true;
+            }
+            if finished {
                 // Registry order, as a full pass reports them.
                 all.sort_by_key(|(position, ..)| *position);
             }
@@ -154,7 +166,8 @@ impl<'a> Loop<'a> {
                 continue;
             }
             let suppressions = suppressions.get_or_init(|| Suppressions::from_module(module));
-            let (findings, notes) = unsuppressed(module, suppressions, output);
+            let (findings, notes) =
+                unsuppressed(suppressions, output, |offset| module.line_column(offset));
             out.push((position, findings, notes));
         }
         out
@@ -288,23 +301,26 @@ impl<'a> Loop<'a> {
 }
 
 /// `output`'s findings and notes that no suppression comment covers, the notes placed
-/// in `module`'s lines and columns.
+/// at the lines and columns `locate` gives for offsets of the text they were found in.
 pub(super) fn unsuppressed(
-    module: &SourceModule,
     suppressions: &Suppressions,
     output: pyslim_transforms::Output,
+    locate: impl Fn(TextSize) -> (usize, usize),
 ) -> (Vec<Finding>, Vec<ReportedNote>) {
+    let suppressed = |offset: TextSize, transform: &str| {
+        !suppressions.is_empty() && suppressions.is_suppressed_on(locate(offset).0, transform)
+    };
     let findings = output
         .findings
         .into_iter()
-        .filter(|f| !suppressions.is_suppressed(module, f.range.start(), f.transform))
+        .filter(|f| !suppressed(f.range.start(), f.transform))
         .collect();
     let notes = output
         .notes
         .into_iter()
-        .filter(|n| !suppressions.is_suppressed(module, n.range.start(), n.transform))
+        .filter(|n| !suppressed(n.range.start(), n.transform))
         .map(|note| {
-            let (line, column) = module.line_column(note.range.start());
+            let (line, column) = locate(note.range.start());
             ReportedNote {
                 transform: note.transform,
                 line,

@@ -4,17 +4,20 @@
 //!
 //! Each file is parsed once for the index and the first pass of its fix loop together
 //! ([`prepare`]): the transforms that do not read the project view run on that parse,
-//! and the file keeps only their findings and notes, never the AST. Only the files
-//! where a transform that reads the project view may report something are parsed again,
-//! once the view exists. Holding every AST until then would cost several times the
-//! sources' size for a large tree; a second parse of the few files that need it costs
-//! less.
+//! and those that do take from it all their run reads of the file
+//! ([`Transform::prepare`]). The file keeps only their findings, notes and prepared
+//! summaries, never the AST: holding every AST until the view exists would cost several
+//! times the sources' size for a large tree. Once it exists, the first pass is
+//! finished without parsing the file again; only a fix that applies makes a new text
+//! to parse.
 
 use std::any::Any;
 use std::collections::HashMap;
 
 use pyslim_transforms::suppression::Suppressions;
-use pyslim_transforms::{FileContext, FileFacts, Finding, MayReport, ModuleInfo, Transform, parse};
+use pyslim_transforms::{
+    FileContext, FileFacts, Finding, MayReport, ModuleInfo, Prepared, Transform, parse,
+};
 use rayon::prelude::*;
 
 use super::ReportedNote;
@@ -32,27 +35,29 @@ pub struct FirstPass {
     /// The findings and notes of each transform that ran on that parse, suppressions
     /// applied, with the transform's position in [`ProjectFile::transforms`].
     pub outputs: Vec<(usize, Vec<Finding>, Vec<ReportedNote>)>,
-    /// Positions of the transforms that read the project view and may report here,
-    /// each with what it may report: they run after the index, on a second parse.
-    pub pending: Vec<(usize, MayReport)>,
+    /// The transforms that read the project view and may report here, by position,
+    /// each with what it took from the file: they finish once the view is built.
+    pub pending: Vec<(usize, Prepared)>,
+    /// The file's suppression comments, for what the pending transforms report.
+    pub suppressions: Suppressions,
 }
 
 impl FirstPass {
-    /// The positions of the pending transforms that may report in the file (`info`)
-    /// once the project view is known: those without a view, and those whose view says
-    /// so (with `notes`, notes count).
+    /// The pending transforms that may report in the file (`info`) once the project
+    /// view is known, by position with what they prepared: those without a view, and
+    /// those whose view says so (with `notes`, notes count).
     pub fn reporting<'a>(
         &'a self,
         transforms: &'a [&'static dyn Transform],
         facts: &'a Facts,
         info: &'a ModuleInfo,
         notes: bool,
-    ) -> impl Iterator<Item = usize> + 'a {
+    ) -> impl Iterator<Item = (usize, &'a Prepared)> + 'a {
         self.pending
             .iter()
-            .filter(move |&&(_, may)| notes || may == MayReport::Fixes)
-            .map(|&(i, _)| i)
-            .filter(move |&i| {
+            .filter(move |(_, prepared)| notes || prepared.may == MayReport::Fixes)
+            .map(|(i, prepared)| (*i, prepared))
+            .filter(move |&(i, _)| {
                 let t = transforms[i];
                 facts
                     .get(t.name())
@@ -111,11 +116,12 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
     let mut first = FirstPass::default();
     // Built on first need: most files have nothing to report.
     let suppressions = std::sync::OnceLock::new();
+    let locate = |offset| module.line_column(offset);
     for (position, transform) in file.transforms.iter().enumerate() {
         if transform.run_needs_project() {
-            let may = transform.may_report(&ctx(None, false));
-            if may != MayReport::Nothing {
-                first.pending.push((position, may));
+            let prepared = transform.prepare(&ctx(None, false));
+            if prepared.may != MayReport::Nothing {
+                first.pending.push((position, prepared));
             }
             continue;
         }
@@ -124,8 +130,13 @@ pub fn prepare(file: &mut ProjectFile, used: &[&'static dyn Transform]) -> FileI
             continue;
         }
         let suppressions = suppressions.get_or_init(|| Suppressions::from_module(&module));
-        let (findings, notes) = super::fix_loop::unsuppressed(&module, suppressions, output);
+        let (findings, notes) = super::fix_loop::unsuppressed(suppressions, output, locate);
         first.outputs.push((position, findings, notes));
+    }
+    if !first.pending.is_empty() {
+        first.suppressions = suppressions
+            .into_inner()
+            .unwrap_or_else(|| Suppressions::from_module(&module));
     }
     file.first_pass = Some(first);
     facts

@@ -54,7 +54,7 @@ pub type FileFacts = Box<dyn Any + Send + Sync>;
 pub type ProjectFacts = Box<dyn Any + Send + Sync>;
 
 /// What a transform that reads the project view may report in a file, as far as the
-/// file alone tells ([`Transform::may_report`]).
+/// file alone tells ([`Prepared::may`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MayReport {
     /// Nothing, whatever the project view says.
@@ -63,6 +63,25 @@ pub enum MayReport {
     Notes,
     /// Fixes (and notes).
     Fixes,
+}
+
+/// What a transform that reads the project view took from one file on its indexing
+/// parse ([`Transform::prepare`]).
+pub struct Prepared {
+    /// What it may report in the file, whatever the view says.
+    pub may: MayReport,
+    /// Its own summary of the file, read back by [`Transform::finish`].
+    pub data: Box<dyn Any + Send + Sync>,
+}
+
+impl Prepared {
+    /// Nothing to report in the file.
+    pub fn nothing() -> Self {
+        Self {
+            may: MayReport::Nothing,
+            data: Box::new(()),
+        }
+    }
 }
 
 /// Where a module sits in the project: what the transform sees of the file besides its code.
@@ -96,7 +115,9 @@ pub struct FileContext<'a> {
 ///
 /// The engine calls [`Transform::index_file`] on every file (in parallel), then
 /// [`Transform::index_project`] once, then [`Transform::run`] on each file for every
-/// pass of its fix loop. A transform must be idempotent: on its own output it proposes
+/// pass of its fix loop; for a transform that reads the project view, the first pass is
+/// [`Transform::prepare`] on the indexing parse and [`Transform::finish`] once the view
+/// is built. A transform must be idempotent: on its own output it proposes
 /// nothing.
 pub trait Transform: Send + Sync {
     /// Short, stable name used in config, suppressions and output (`slots`).
@@ -131,25 +152,41 @@ pub trait Transform: Send + Sync {
     }
 
     /// Whether [`Transform::run`] reads [`FileContext::project`]. One that does not runs
-    /// while the project is indexed, on the same parse of each file; one that does runs
-    /// after the index is built, on a second parse of the files
-    /// [`Transform::may_report`] and [`Transform::reports_in`] keep.
+    /// while the project is indexed, on the same parse of each file; one that does
+    /// [prepares](Transform::prepare) there what its run reads of the file, and
+    /// [finishes](Transform::finish) once the index is built, for the files
+    /// [`Transform::reports_in`] keeps.
     fn run_needs_project(&self) -> bool {
         self.needs_index()
     }
 
-    /// A cheap test, on the indexing parse and without the project view, of what
-    /// [`Transform::run`] may report for this file. [`MayReport::Nothing`] spares a file
-    /// a second parse, and [`MayReport::Notes`] spares it one where nobody shows notes;
-    /// only asked of a transform that
-    /// [runs with the project view](Transform::run_needs_project).
-    fn may_report(&self, _ctx: &FileContext) -> MayReport {
-        MayReport::Fixes
+    /// On the indexing parse, for a transform that
+    /// [runs with the project view](Transform::run_needs_project): all that
+    /// [`Transform::run`] reads of the file, with no AST, and what it may report there
+    /// whatever the view says. The view's run is then [`Transform::finish`] on it, and
+    /// the file is not parsed again. For every file and view, `run` must report what
+    /// `finish` reports on what `prepare` took without the view.
+    fn prepare(&self, _ctx: &FileContext) -> Prepared {
+        Prepared::nothing()
+    }
+
+    /// [`Transform::run`] on what [`Transform::prepare`] took from the file `info`
+    /// (whose text is `source`), with this transform's project view (`project`) if it
+    /// built one.
+    fn finish(
+        &self,
+        _prepared: &(dyn Any + Send + Sync),
+        _project: Option<&(dyn Any + Send + Sync)>,
+        _info: &ModuleInfo,
+        _settings: &Settings,
+        _source: &str,
+    ) -> Output {
+        Output::default()
     }
 
     /// With this transform's project view built: whether [`Transform::run`] may report
     /// a fix for the module `info`, or a note when `notes` (the caller shows them).
-    /// `false` spares the file a second parse.
+    /// `false` spares the file being read again.
     fn reports_in(
         &self,
         _project: &(dyn Any + Send + Sync),

@@ -34,10 +34,16 @@ impl Suppressions {
 
     /// Whether `transform` is silenced for a construct starting at `offset`.
     pub fn is_suppressed(&self, module: &SourceModule, offset: TextSize, transform: &str) -> bool {
-        if self.lines.is_empty() {
-            return false;
-        }
-        let (line, _) = module.line_column(offset);
+        !self.is_empty() && self.is_suppressed_on(module.line_column(offset).0, transform)
+    }
+
+    /// Whether the file has no suppression comment.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Whether `transform` is silenced for a construct starting on `line` (1-based).
+    pub fn is_suppressed_on(&self, line: usize, transform: &str) -> bool {
         match self.lines.get(&line) {
             None => false,
             Some(None) => true,

@@ -7,8 +7,8 @@ use ruff_text_size::{Ranged, TextRange, TextSize};
 use crate::bindings::project::{self, FileUses, ProjectUses};
 use crate::bindings::{self, ScopeKind, Site, Tracked, UseClass};
 use crate::{
-    Edit, FileContext, FileFacts, Finding, Fix, MayReport, Note, Output, PerUnit, ProjectFacts,
-    Saving, Subject, Transform,
+    Edit, FileContext, FileFacts, Finding, Fix, MayReport, ModuleInfo, Note, Output, PerUnit,
+    Prepared, ProjectFacts, Saving, Settings, Subject, Transform,
 };
 
 /// The `tuple` transform.
@@ -48,74 +48,160 @@ impl Transform for TupleTransform {
         Some(Box::new(ProjectUses::new(uses)))
     }
 
-    fn may_report(&self, ctx: &FileContext) -> MayReport {
-        // Run without the project view, the transform reports a list exactly when it
-        // would with it: the view only decides, for a module-level list that reaches
-        // it, between a fix and a note, and never turns a note into a fix (see
-        // `verdict`). Most files with a list assignment report nothing, and are spared
-        // a second parse for the project's run; those with notes only are spared it
-        // where nobody shows notes.
-        let output = self.run(ctx);
-        if !output.findings.is_empty() {
-            MayReport::Fixes
-        } else if !output.notes.is_empty() {
-            MayReport::Notes
-        } else {
-            MayReport::Nothing
-        }
-    }
-
-    fn run(&self, ctx: &FileContext) -> Output {
+    fn prepare(&self, ctx: &FileContext) -> Prepared {
         // Only `name = [...]` bindings are candidates; most files have none, and the
         // binding analysis is the costly part of a whole-tree run.
         if !has_list_assignment(ctx.module.tokens()) {
-            return Output::default();
+            return Prepared::nothing();
         }
-        let ast = ctx.module.ast();
-        let project = ctx.project.and_then(|p| p.downcast_ref::<ProjectUses>());
-        let exports = project::exports(ast);
+        let candidates = candidates(ctx);
+        // The view only decides, for a module-level list, between a fix and a note; it
+        // never turns a note into a fix (see `Candidate::finish`). A file with notes
+        // only is spared being read again where nobody shows notes.
+        let may = if candidates
+            .iter()
+            .any(|c| !matches!(c, Candidate::Decided(Err(_))))
+        {
+            MayReport::Fixes
+        } else if candidates.is_empty() {
+            MayReport::Nothing
+        } else {
+            MayReport::Notes
+        };
+        Prepared {
+            may,
+            data: Box::new(candidates),
+        }
+    }
+
+    fn finish(
+        &self,
+        prepared: &(dyn std::any::Any + Send + Sync),
+        project: Option<&(dyn std::any::Any + Send + Sync)>,
+        info: &ModuleInfo,
+        _settings: &Settings,
+        _source: &str,
+    ) -> Output {
+        let Some(candidates) = prepared.downcast_ref::<Vec<Candidate>>() else {
+            return Output::default();
+        };
+        let project = project.and_then(|p| p.downcast_ref::<ProjectUses>());
         let mut out = Output::default();
-        for tracked in bindings::analyze(ast, &|e| e.is_list_expr(), true, true) {
-            let Expr::List(list) = tracked.value else {
-                continue;
-            };
-            // `__all__` and other dunders are read by tools that may expect a list.
-            if tracked.name.starts_with("__") && tracked.name.ends_with("__") {
-                continue;
-            }
-            // A list that is mutated here is plainly a list: no note.
-            if tracked
-                .uses
-                .iter()
-                .any(|u| u.kind.class() == UseClass::Mutation)
-            {
-                continue;
-            }
-            match verdict(&tracked, ctx, project, &exports) {
-                Err(reason) => out.notes.push(Note {
-                    transform: NAME,
-                    range: list.range,
-                    reason: format!("`{}` stays a list: {reason}", tracked.name),
-                }),
-                Ok(exported) => {
-                    if let Some(finding) = finding(ctx, &tracked, list, exported) {
-                        out.findings.push(finding);
-                    }
-                }
+        for candidate in candidates {
+            match candidate.finish(project, info) {
+                Some(Ok(finding)) => out.findings.push(finding),
+                Some(Err(note)) => out.notes.push(note),
+                None => {}
             }
         }
         out
     }
+
+    fn run(&self, ctx: &FileContext) -> Output {
+        let prepared = self.prepare(ctx);
+        let source = ctx.module.source();
+        self.finish(
+            prepared.data.as_ref(),
+            ctx.project,
+            ctx.info,
+            ctx.settings,
+            source,
+        )
+    }
 }
 
-/// `Ok(exported)` when the rewrite is proven for all known uses; `exported` means code
-/// outside the project may use the name.
-fn verdict(
-    tracked: &Tracked,
-    ctx: &FileContext,
-    project: Option<&ProjectUses>,
-    exports: &project::Exports,
-) -> Result<bool, String> {
+/// A list bound to a name that nothing in its file mutates, as its file alone decides
+/// it.
+enum Candidate {
+    /// A fix, or a note on why it stays a list.
+    Decided(Result<Option<Finding>, Note>),
+    /// A module-level name whose other uses are in other modules: the project view
+    /// decides.
+    ModuleLevel {
+        /// The name.
+        name: String,
+        /// Code outside the project may use it.
+        exported: bool,
+        /// The list display.
+        list: TextRange,
+        /// The rewrite, if it applies.
+        rewrite: Option<Rewrite>,
+    },
+}
+
+impl Candidate {
+    /// The fix or note in the module `info`, with the project's uses when known.
+    fn finish(
+        &self,
+        project: Option<&ProjectUses>,
+        info: &ModuleInfo,
+    ) -> Option<Result<Finding, Note>> {
+        match self {
+            Candidate::Decided(Ok(finding)) => finding.clone().map(Ok),
+            Candidate::Decided(Err(note)) => Some(Err(note.clone())),
+            Candidate::ModuleLevel {
+                name,
+                exported,
+                list,
+                rewrite,
+            } => match elsewhere(name, *exported, project, info) {
+                Ok(exported) => rewrite.as_ref().map(|r| Ok(r.finding(exported))),
+                Err(reason) => Some(Err(stays(name, *list, &reason))),
+            },
+        }
+    }
+}
+
+/// The file's candidates, in source order.
+fn candidates(ctx: &FileContext) -> Vec<Candidate> {
+    let ast = ctx.module.ast();
+    let exports = project::exports(ast);
+    let mut out = Vec::new();
+    for tracked in bindings::analyze(ast, &|e| e.is_list_expr(), true, true) {
+        let Expr::List(list) = tracked.value else {
+            continue;
+        };
+        // `__all__` and other dunders are read by tools that may expect a list.
+        if tracked.name.starts_with("__") && tracked.name.ends_with("__") {
+            continue;
+        }
+        // A list that is mutated here is plainly a list: no note.
+        if tracked
+            .uses
+            .iter()
+            .any(|u| u.kind.class() == UseClass::Mutation)
+        {
+            continue;
+        }
+        let candidate = match verdict(&tracked, ctx) {
+            Err(reason) => Candidate::Decided(Err(stays(tracked.name, list.range, &reason))),
+            Ok(ScopeKind::Module) => Candidate::ModuleLevel {
+                name: tracked.name.to_string(),
+                exported: exports.exposes(tracked.name, ctx.info.is_package),
+                list: list.range,
+                rewrite: rewrite(ctx, &tracked, list),
+            },
+            Ok(ScopeKind::Function(_)) => {
+                Candidate::Decided(Ok(rewrite(ctx, &tracked, list).map(|r| r.finding(false))))
+            }
+        };
+        out.push(candidate);
+    }
+    out
+}
+
+/// The note keeping the list `name` at `list` a list.
+fn stays(name: &str, list: TextRange, reason: &str) -> Note {
+    Note {
+        transform: NAME,
+        range: list,
+        reason: format!("`{name}` stays a list: {reason}"),
+    }
+}
+
+/// `Ok(scope)` when the rewrite is proven for every use in the file; a module-level
+/// name still has [`elsewhere`] to pass.
+fn verdict<'a>(tracked: &Tracked<'a>, ctx: &FileContext) -> Result<ScopeKind<'a>, String> {
     if let Some(blocked) = tracked.blocked {
         return Err(blocked.to_string());
     }
@@ -130,17 +216,25 @@ fn verdict(
         let (line, _) = ctx.module.line_column(u.range.start());
         return Err(format!("{} on line {line}", u.kind.describe()));
     }
-    let ScopeKind::Module = tracked.scope else {
-        return Ok(false);
-    };
-    let exported = exports.exposes(tracked.name, ctx.info.is_package);
+    Ok(tracked.scope)
+}
+
+/// For a module-level `name` of the module `info`: `Ok(exported)` when no other module
+/// of the project may need a list, `exported` meaning code outside the project may use
+/// it.
+fn elsewhere(
+    name: &str,
+    exported: bool,
+    project: Option<&ProjectUses>,
+    info: &ModuleInfo,
+) -> Result<bool, String> {
     match project {
         Some(project) => {
-            let external = project.external(&ctx.info.name, tracked.name);
+            let external = project.external(&info.name, name);
             if external.module_escapes {
                 return Err("its module object is passed around elsewhere".into());
             }
-            if external.star_imported && !tracked.name.starts_with('_') {
+            if external.star_imported && !name.starts_with('_') {
                 return Err("its module is star-imported elsewhere".into());
             }
             if let Some(class) = external.uses.iter().find(|c| **c != UseClass::Read) {
@@ -152,7 +246,7 @@ fn verdict(
             Ok(exported)
         }
         // Without a project view, any public name may be imported elsewhere.
-        None => Ok(exported || !tracked.name.starts_with('_')),
+        None => Ok(exported || !name.starts_with('_')),
     }
 }
 
@@ -165,12 +259,48 @@ fn is_constant(expr: &Expr) -> bool {
     }
 }
 
-fn finding(
-    ctx: &FileContext,
-    tracked: &Tracked,
-    list: &ExprList,
-    exported: bool,
-) -> Option<Finding> {
+/// The edits turning the list into a tuple, and what they save.
+struct Rewrite {
+    /// The list display.
+    list: TextRange,
+    /// `[` to `(`.
+    open: Edit,
+    /// `]` to `)`, and a comma after a single element.
+    rest: Vec<Edit>,
+    /// The message of a safe fix.
+    message: String,
+}
+
+impl Rewrite {
+    /// The fix: unsafe when the name is `exported`.
+    fn finding(&self, exported: bool) -> Finding {
+        let mut message = self.message.clone();
+        let (open, rest) = (self.open.clone(), self.rest.clone());
+        let fix = if exported {
+            message.push_str(
+                "; unsafe: the name is exported, and code outside the project may expect a list",
+            );
+            Fix::unsafe_edits(open, rest)
+        } else {
+            Fix::safe_edits(open, rest)
+        };
+        Finding {
+            transform: NAME,
+            range: self.list,
+            message,
+            fix,
+            saving: Saving {
+                subject: Subject::Lists {
+                    created: self.list,
+                    filled: Vec::new(),
+                },
+                per_unit: PerUnit::Tuple,
+            },
+        }
+    }
+}
+
+fn rewrite(ctx: &FileContext, tracked: &Tracked, list: &ExprList) -> Option<Rewrite> {
     let open = TextRange::at(list.start(), TextSize::new(1));
     let close = TextRange::at(list.end().checked_sub(TextSize::new(1))?, TextSize::new(1));
     if &ctx.module.source()[open] != "[" || &ctx.module.source()[close] != "]" {
@@ -189,7 +319,6 @@ fn finding(
             rest.push(Edit::insertion(",".to_string(), only.end()));
         }
     }
-    let first = Edit::range_replacement("(".to_string(), open);
     let n = list.elts.len();
     let constant = list.elts.iter().all(is_constant);
     let saving = match (tracked.scope, constant) {
@@ -207,27 +336,11 @@ fn finding(
             "a tuple saves the list's 16 B header plus spare capacity".to_string()
         }
     };
-    let mut message = format!("`{}` is never mutated: {saving}", tracked.name);
-    let fix = if exported {
-        message.push_str(
-            "; unsafe: the name is exported, and code outside the project may expect a list",
-        );
-        Fix::unsafe_edits(first, rest)
-    } else {
-        Fix::safe_edits(first, rest)
-    };
-    Some(Finding {
-        transform: NAME,
-        range: list.range,
-        message,
-        fix,
-        saving: Saving {
-            subject: Subject::Lists {
-                created: list.range,
-                filled: Vec::new(),
-            },
-            per_unit: PerUnit::Tuple,
-        },
+    Some(Rewrite {
+        list: list.range,
+        open: Edit::range_replacement("(".to_string(), open),
+        rest,
+        message: format!("`{}` is never mutated: {saving}", tracked.name),
     })
 }
 
@@ -366,13 +479,15 @@ mod tests {
                 path: "m.py".into(),
             };
             let settings = Settings::default();
-            TupleTransform.may_report(&FileContext {
-                module: &module,
-                info: &info,
-                settings: &settings,
-                project: None,
-                read_only: false,
-            })
+            TupleTransform
+                .prepare(&FileContext {
+                    module: &module,
+                    info: &info,
+                    settings: &settings,
+                    project: None,
+                    read_only: false,
+                })
+                .may
         };
         let fixes = "def f(day):\n    weekend = ['sat', 'sun']\n    return day in weekend\n";
         let notes = "def f():\n    xs = [1]\n    return xs\n";

@@ -11,14 +11,15 @@ mod verdict;
 use rayon::prelude::*;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
-use ruff_text_size::{Ranged, TextRange};
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::{
-    FileContext, FileFacts, Finding, Fix, MayReport, ModuleInfo, Note, Output, PerUnit,
-    ProjectFacts, Saving, Subject, Transform,
+    FileContext, FileFacts, Finding, Fix, MayReport, ModuleInfo, Note, Output, PerUnit, Prepared,
+    ProjectFacts, Saving, Settings, SourceModule, Subject, Transform,
 };
 
 use decide::{Plan, ProjectPlan, SlotPlan};
+use rewrite::{DecoratorSite, SlotsSite, Style};
 
 /// The `pyslim explain slots` text (this module's documentation).
 const DOC: &str = include_str!("doc.md");
@@ -77,17 +78,56 @@ impl Transform for Slots {
         }))
     }
 
-    fn may_report(&self, ctx: &FileContext) -> MayReport {
+    fn prepare(&self, ctx: &FileContext) -> Prepared {
         let has_class = ctx
             .module
             .tokens()
             .iter()
             .any(|t| t.kind() == ruff_python_ast::token::TokenKind::Class);
-        if has_class {
-            MayReport::Fixes
-        } else {
-            MayReport::Nothing
+        if !has_class {
+            return Prepared::nothing();
         }
+        let mut sites = Sites {
+            module: ctx.module,
+            qual: Vec::new(),
+            classes: Vec::new(),
+        };
+        sites.visit_body(&ctx.module.ast().body);
+        Prepared {
+            may: MayReport::Fixes,
+            data: Box::new(FileSites {
+                style: Style::of(ctx.module),
+                classes: sites.classes,
+            }),
+        }
+    }
+
+    fn finish(
+        &self,
+        prepared: &(dyn std::any::Any + Send + Sync),
+        project: Option<&(dyn std::any::Any + Send + Sync)>,
+        info: &ModuleInfo,
+        settings: &Settings,
+        source: &str,
+    ) -> Output {
+        let (Some(file), Some(View { plan, .. })) = (
+            prepared.downcast_ref::<FileSites>(),
+            project.and_then(|p| p.downcast_ref::<View>()),
+        ) else {
+            return Output::default();
+        };
+        let mut finisher = Finisher {
+            plan,
+            info,
+            settings,
+            source,
+            style: &file.style,
+            output: Output::default(),
+        };
+        for class in &file.classes {
+            finisher.class(class);
+        }
+        finisher.output
     }
 
     fn reports_in(
@@ -102,22 +142,20 @@ impl Transform for Slots {
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
-        let Some(View { plan, .. }) = ctx.project.and_then(|p| p.downcast_ref::<View>()) else {
-            return Output::default();
-        };
-        let mut runner = Runner {
-            ctx,
-            plan,
-            qual: Vec::new(),
-            output: Output::default(),
-        };
-        runner.visit_body(&ctx.module.ast().body);
-        runner.output
+        let prepared = self.prepare(ctx);
+        let source = ctx.module.source();
+        self.finish(
+            prepared.data.as_ref(),
+            ctx.project,
+            ctx.info,
+            ctx.settings,
+            source,
+        )
     }
 }
 
 /// The project view: the plan per class, and the modules where it has a fix or only
-/// notes (the engine parses only their files again).
+/// notes (the engine finishes only their files).
 struct View {
     plan: ProjectPlan,
     /// Modules with a class to slot (its rewrite may still end in a note).
@@ -131,60 +169,131 @@ fn module_of(key: &str) -> &str {
     key.split_once('\u{0}').map_or(key, |(module, _)| module)
 }
 
-struct Runner<'c, 'a> {
-    ctx: &'c FileContext<'a>,
-    plan: &'c ProjectPlan,
+/// A file's classes as the indexing parse saw them, and how it writes code.
+struct FileSites {
+    style: Style,
+    classes: Vec<ClassSite>,
+}
+
+/// A class as the indexing parse saw it: all the run reads of it.
+struct ClassSite {
+    /// Its `__qualname__`.
+    qualname: String,
+    /// Its name in the `class` statement (where a note points).
+    name: TextRange,
+    /// The end of the statement.
+    end: TextSize,
+    /// Its body assigns `__slots__`.
+    slotted: bool,
+    /// Its decorators, in order.
+    decorators: Vec<DecoratorSite>,
+    /// Where its `__slots__` line goes, or why it cannot be placed.
+    line: Result<SlotsSite, &'static str>,
+}
+
+/// Collects every class of a module with its qualified name.
+struct Sites<'m, 'src> {
+    module: &'m SourceModule<'src>,
     qual: Vec<String>,
+    classes: Vec<ClassSite>,
+}
+
+impl<'a> Visitor<'a> for Sites<'_, '_> {
+    fn visit_stmt(&mut self, stmt: &'a Stmt) {
+        match stmt {
+            Stmt::ClassDef(def) => {
+                self.qual.push(def.name.to_string());
+                self.classes.push(ClassSite {
+                    qualname: self.qual.join("."),
+                    name: def.name.range(),
+                    end: def.end(),
+                    slotted: assigns_slots(def),
+                    decorators: def
+                        .decorator_list
+                        .iter()
+                        .map(|d| DecoratorSite::of(self.module, &d.expression))
+                        .collect(),
+                    line: SlotsSite::of(self.module, def),
+                });
+                self.visit_body(&def.body);
+                self.qual.pop();
+            }
+            Stmt::FunctionDef(def) => {
+                self.qual.push(format!("{}.<locals>", def.name));
+                self.visit_body(&def.body);
+                self.qual.pop();
+            }
+            _ => visitor::walk_stmt(self, stmt),
+        }
+    }
+
+    fn visit_expr(&mut self, _: &'a Expr) {}
+}
+
+impl ClassSite {
+    /// The class defines `__slots__`, or its `dataclass` decorator (at `dataclass`,
+    /// the position the index found) already has a `slots=` argument.
+    fn already_slotted(&self, dataclass: Option<usize>) -> bool {
+        self.slotted
+            || dataclass
+                .and_then(|p| self.decorators.get(p))
+                .is_some_and(|d| d.has_slots)
+    }
+}
+
+/// What the project decision means for the classes of one module.
+struct Finisher<'a> {
+    plan: &'a ProjectPlan,
+    /// The module.
+    info: &'a ModuleInfo,
+    settings: &'a Settings,
+    /// Its text, as when its classes were found.
+    source: &'a str,
+    style: &'a Style,
     output: Output,
 }
 
-impl Runner<'_, '_> {
-    fn note(&mut self, def: &ast::StmtClassDef, reason: impl Into<String>) {
-        self.output.notes.push(Note {
-            transform: "slots",
-            range: def.name.range(),
-            reason: reason.into(),
-        });
-    }
-
-    fn class(&mut self, def: &ast::StmtClassDef) {
-        let qualname = self.qual.join(".");
-        let Some(plan) = self
-            .plan
-            .classes
-            .get(&decide::key(&self.ctx.info.name, &qualname))
-        else {
+impl Finisher<'_> {
+    fn class(&mut self, class: &ClassSite) {
+        let key = decide::key(&self.info.name, &class.qualname);
+        let Some(plan) = self.plan.classes.get(&key) else {
             return;
         };
         match plan {
             Plan::Silent => {}
-            Plan::Skip(reason) => self.note(def, reason.to_string()),
+            Plan::Skip(reason) => self.note(class, reason.to_string()),
             Plan::Slots(slots) => {
                 // Idempotence: a later pass (or run) sees the slots it added.
-                if already_slotted(def, slots.dataclass) {
+                if class.already_slotted(slots.dataclass) {
                     return;
                 }
-                self.slot(def, slots);
+                self.slot(class, slots);
             }
         }
     }
 
-    fn slot(&mut self, def: &ast::StmtClassDef, plan: &SlotPlan) {
-        let module = self.ctx.module;
+    fn note(&mut self, class: &ClassSite, reason: String) {
+        self.output.notes.push(Note {
+            transform: "slots",
+            range: class.name,
+            reason,
+        });
+    }
+
+    fn slot(&mut self, class: &ClassSite, plan: &SlotPlan) {
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
         let attributes_total = u32::try_from(plan.total).unwrap_or(u32::MAX);
         let (saving, on) = crate::figures::slots_per_instance(
-            self.ctx.settings.figures_version.unwrap_or(plan.target),
+            self.settings.figures_version.unwrap_or(plan.target),
             attributes_total,
             plan.weakref,
         );
         let (edit, what) = if let Some(position) = plan.dataclass {
             // The index resolved the decorator through the imports (`import dataclasses
             // as dc`, `from dataclasses import dataclass as dc`); its position is stable.
-            let Some(dec) = def.decorator_list.get(position) else {
+            let Some(dec) = class.decorators.get(position) else {
                 return;
             };
-            let edit = rewrite::dataclass_arguments(module, &dec.expression, plan.weakref);
             let weak = if plan.weakref {
                 ", weakref_slot=True"
             } else {
@@ -192,14 +301,15 @@ impl Runner<'_, '_> {
             };
             let fields = plural(attributes, "field");
             (
-                edit,
+                dec.edit(plan.weakref),
                 format!("add slots=True{weak} to @dataclass ({fields})"),
             )
         } else {
-            let simple = def.name.as_str();
+            let simple = class.qualname.rsplit('.').next().unwrap_or_default();
             let names: Vec<String> = plan.slots.iter().map(|n| demangle(simple, n)).collect();
-            match rewrite::slots_line(module, def, &names) {
-                Ok(edit) => {
+            match class.line {
+                Ok(site) => {
+                    let edit = site.edit(self.source, self.style, &names);
                     let weak = if plan.weakref {
                         ", keeps __weakref__"
                     } else {
@@ -209,7 +319,7 @@ impl Runner<'_, '_> {
                     (edit, format!("add __slots__ ({attrs}{weak})"))
                 }
                 Err(reason) => {
-                    self.note(def, reason);
+                    self.note(class, reason.to_string());
                     return;
                 }
             }
@@ -227,12 +337,12 @@ impl Runner<'_, '_> {
         };
         self.output.findings.push(Finding {
             transform: "slots",
-            range: TextRange::new(def.name.start(), def.end()),
+            range: TextRange::new(class.name.start(), class.end),
             message,
             fix,
             saving: Saving {
                 subject: Subject::Class {
-                    qualname: self.qual.join("."),
+                    qualname: class.qualname.clone(),
                     slots: plan
                         .slots
                         .iter()
@@ -247,27 +357,6 @@ impl Runner<'_, '_> {
             },
         });
     }
-}
-
-impl<'a> Visitor<'a> for Runner<'_, '_> {
-    fn visit_stmt(&mut self, stmt: &'a Stmt) {
-        match stmt {
-            Stmt::ClassDef(def) => {
-                self.qual.push(def.name.to_string());
-                self.class(def);
-                self.visit_body(&def.body);
-                self.qual.pop();
-            }
-            Stmt::FunctionDef(def) => {
-                self.qual.push(format!("{}.<locals>", def.name));
-                self.visit_body(&def.body);
-                self.qual.pop();
-            }
-            _ => visitor::walk_stmt(self, stmt),
-        }
-    }
-
-    fn visit_expr(&mut self, _: &'a Expr) {}
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -287,10 +376,9 @@ fn demangle(class: &str, name: &str) -> String {
     }
 }
 
-/// The class defines `__slots__`, or its `dataclass` decorator (at `dataclass`, the
-/// position the index found) already has a `slots=` argument.
-fn already_slotted(def: &ast::StmtClassDef, dataclass: Option<usize>) -> bool {
-    let in_body = def.body.iter().any(|s| match s {
+/// The class body assigns `__slots__`.
+fn assigns_slots(def: &ast::StmtClassDef) -> bool {
+    def.body.iter().any(|s| match s {
         Stmt::Assign(a) => a
             .targets
             .iter()
@@ -299,13 +387,7 @@ fn already_slotted(def: &ast::StmtClassDef, dataclass: Option<usize>) -> bool {
             matches!(a.target.as_ref(), Expr::Name(n) if n.id.as_str() == "__slots__")
         }
         _ => false,
-    });
-    in_body
-        || dataclass
-            .and_then(|p| def.decorator_list.get(p))
-            .is_some_and(|d| {
-                matches!(&d.expression, Expr::Call(c) if c.arguments.find_keyword("slots").is_some())
-            })
+    })
 }
 
 #[cfg(test)]
