@@ -194,7 +194,7 @@ fn serialize_applicability<S: serde::Serializer>(
 
 /// Runs the fix loop over every file in parallel; results come back in `files` order.
 /// Without `notes` (output that shows none), files where a transform could only leave
-/// a note are not parsed again.
+/// a note are not read again.
 pub fn rewrite_all(
     files: &[ProjectFile],
     facts: &Facts,
@@ -253,7 +253,7 @@ pub fn needs_text(
 }
 
 /// Runs the fix loop on one file; a file read only for the index is left as it is.
-/// Without `notes`, a file where a transform could only leave a note is not parsed
+/// Without `notes`, a file where a transform could only leave a note is not read
 /// again.
 pub fn rewrite_file(
     file: &ProjectFile,

@@ -231,7 +231,7 @@ impl Workspace {
     }
 
     /// [`Workspace::rewrite`] without the notes (for output that shows none): files where
-    /// a transform could only leave a note are not parsed again.
+    /// a transform could only leave a note are not read again.
     pub fn rewrite_findings(&mut self, policy: &FixPolicy) -> Vec<FileOutcome> {
         let results = self.fix_loop(false, |_, file, facts| {
             engine::rewrite_file(file, facts, policy, false)
