@@ -199,3 +199,17 @@ pub trait Transform: Send + Sync {
     /// Proposes rewrites for one file.
     fn run(&self, ctx: &FileContext) -> Output;
 }
+
+/// [`Transform::run`] of a transform that [prepares](Transform::prepare): finishing
+/// what it prepares on the same parse, with the view `ctx` holds.
+pub fn run_prepared(transform: &dyn Transform, ctx: &FileContext) -> Output {
+    let prepared = transform.prepare(ctx);
+    let source = ctx.module.source();
+    transform.finish(
+        prepared.data.as_ref(),
+        ctx.project,
+        ctx.info,
+        ctx.settings,
+        source,
+    )
+}

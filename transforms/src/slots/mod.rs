@@ -142,15 +142,7 @@ impl Transform for Slots {
     }
 
     fn run(&self, ctx: &FileContext) -> Output {
-        let prepared = self.prepare(ctx);
-        let source = ctx.module.source();
-        self.finish(
-            prepared.data.as_ref(),
-            ctx.project,
-            ctx.info,
-            ctx.settings,
-            source,
-        )
+        crate::run_prepared(self, ctx)
     }
 }
 
