@@ -1,8 +1,9 @@
 //! One Python file as loaded: where it is, its module name, its decoded text, and the
 //! settings and transforms that apply to it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use pyslim_transforms::{ModuleInfo, Settings, Transform};
 
@@ -37,7 +38,9 @@ pub struct ProjectFile {
     /// disk meanwhile.
     pub released: bool,
     /// A hash of the text as first read: the text read again must be the one indexed.
-    pub text_hash: u64,
+    /// `None` for a file no transform rewrites (only read for the index), which is
+    /// never read again: most of a tree's files are its tests, spared the hashing.
+    pub text_hash: Option<u64>,
 }
 
 impl ProjectFile {
@@ -51,7 +54,7 @@ impl ProjectFile {
         indexed_by: Vec<&'static dyn Transform>,
     ) -> Self {
         Self {
-            text_hash: text_hash(&source.text),
+            text_hash: (!transforms.is_empty()).then(|| text_hash(&source.text)),
             path,
             info,
             source,
@@ -103,8 +106,10 @@ impl ProjectFile {
         let bytes = std::fs::read(&self.path).map_err(|e| format!("cannot read again: {e}"))?;
         let source = DecodedSource::decode(&bytes)
             .map_err(|e| format!("changed while pyslim ran (now {e})"))?;
-        if text_hash(&source.text) != self.text_hash {
-            return Err("changed while pyslim ran; run pyslim again".to_string());
+        match self.text_hash {
+            Some(hash) if hash == text_hash(&source.text) => {}
+            Some(_) => return Err("changed while pyslim ran; run pyslim again".to_string()),
+            None => return Err("only read for the project index, not kept".to_string()),
         }
         self.source = source;
         self.released = false;
@@ -120,9 +125,36 @@ fn text_hash(text: &str) -> u64 {
     hasher.finish()
 }
 
+/// Which folders are packages (hold an `__init__.py`), each asked of the disk once:
+/// the files of a folder, and of its subfolders, share the answers.
+#[derive(Debug, Default)]
+pub struct Packages {
+    known: Mutex<HashMap<PathBuf, bool>>,
+}
+
+impl Packages {
+    /// Whether `dir` holds an `__init__.py`.
+    pub fn contains(&self, dir: &Path) -> bool {
+        let known = |map: &HashMap<PathBuf, bool>| map.get(dir).copied();
+        // A poisoned lock still holds answers read from the disk.
+        let lock = || self.known.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(answer) = known(&lock()) {
+            return answer;
+        }
+        let answer = dir.join("__init__.py").is_file();
+        lock().insert(dir.to_path_buf(), answer);
+        answer
+    }
+}
+
 /// Works out a file's module name: the directories above it that are packages (hold an
 /// `__init__.py`) plus its stem. `display` is the path shown to the user.
 pub fn module_info(path: &Path, display: String) -> ModuleInfo {
+    module_info_among(path, display, &Packages::default())
+}
+
+/// [`module_info`], with what `packages` already knows of the folders above `path`.
+pub fn module_info_among(path: &Path, display: String, packages: &Packages) -> ModuleInfo {
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -134,7 +166,7 @@ pub fn module_info(path: &Path, display: String) -> ModuleInfo {
     }
     let mut dir = path.parent();
     while let Some(d) = dir {
-        if !d.join("__init__.py").is_file() {
+        if !packages.contains(d) {
             break;
         }
         match d.file_name() {

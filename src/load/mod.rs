@@ -11,7 +11,7 @@ mod file;
 pub mod pytest;
 pub mod testfiles;
 
-pub use file::{ProjectFile, module_info};
+pub use file::{Packages, ProjectFile, module_info, module_info_among};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -153,6 +153,7 @@ impl Workspace {
             Role,
             std::result::Result<(ProjectFile, engine::index::FileIndex), FileError>,
         );
+        let packages = Packages::default();
         let loaded: Vec<Loaded> = found
             .into_par_iter()
             .enumerate()
@@ -164,7 +165,7 @@ impl Workspace {
                 } else {
                     Role::Target
                 };
-                let indexed = read_file(file, role, &cwd).map(|mut file| {
+                let indexed = read_file(file, role, &cwd, &packages).map(|mut file| {
                     let facts = engine::index::prepare(&mut file, &used);
                     file.release();
                     (file, facts)
@@ -397,6 +398,7 @@ fn read_file(
     file: discovery::FoundFile,
     role: Role,
     cwd: &Path,
+    packages: &Packages,
 ) -> std::result::Result<ProjectFile, FileError> {
     let display = display_path(&file.path, cwd);
     let error = |message: String| FileError::whole_file(display.clone(), message);
@@ -404,7 +406,7 @@ fn read_file(
     let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
     Ok(ProjectFile::new(
         file.path.clone(),
-        module_info(&file.path, display),
+        module_info_among(&file.path, display, packages),
         source,
         file.config.settings.clone(),
         match role {
