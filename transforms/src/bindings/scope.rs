@@ -61,16 +61,14 @@ pub fn function_locals<'a>(parameters: Option<&'a Parameters>, body: Body<'a>) -
 }
 
 /// [`function_locals`], only those names for which `keep` holds: a caller that asks
-/// about a few names (the builtins') is spared a map of every local.
+/// about a few names (the builtins', the imports it follows) is spared a map of every
+/// local.
 pub fn function_locals_among<'a>(
     parameters: Option<&'a Parameters>,
     body: Body<'a>,
-    keep: fn(&str) -> bool,
+    keep: impl Fn(&str) -> bool,
 ) -> LocalNames<'a> {
-    let mut binder = Binder {
-        keep,
-        ..Binder::default()
-    };
+    let mut binder = Binder::keeping(keep);
     if let Some(parameters) = parameters {
         binder.bind_parameters(parameters);
     }
@@ -84,11 +82,8 @@ pub fn body_locals<'a>(body: &'a [Stmt]) -> LocalNames<'a> {
 }
 
 /// [`body_locals`], only those names for which `keep` holds.
-pub fn body_locals_among<'a>(body: &'a [Stmt], keep: fn(&str) -> bool) -> LocalNames<'a> {
-    let mut binder = Binder {
-        keep,
-        ..Binder::default()
-    };
+pub fn body_locals_among<'a>(body: &'a [Stmt], keep: impl Fn(&str) -> bool) -> LocalNames<'a> {
+    let mut binder = Binder::keeping(keep);
     binder.body(Body::Stmts(body));
     binder.names
 }
@@ -104,12 +99,11 @@ pub fn body_locals_among<'a>(body: &'a [Stmt], keep: fn(&str) -> bool) -> LocalN
 /// body again, once more for every scope around it.
 pub fn all_scopes_among<'a>(
     body: &'a [Stmt],
-    keep: fn(&str) -> bool,
+    keep: impl Fn(&str) -> bool,
 ) -> (LocalNames<'a>, Vec<(TextRange, Vec<&'a str>)>) {
     let mut binder = Binder {
-        keep,
         nested: Some(Vec::new()),
-        ..Binder::default()
+        ..Binder::keeping(keep)
     };
     binder.body(Body::Stmts(body));
     (binder.names, binder.nested.unwrap_or_default())
@@ -124,30 +118,29 @@ pub enum Body<'a> {
     Expr(&'a Expr),
 }
 
-struct Binder<'a> {
+struct Binder<'a, K> {
     names: LocalNames<'a>,
     /// Inside a comprehension's `for` target: those names are the comprehension's own.
     in_comprehension_target: u32,
     /// The names to record; the others are walked past.
-    keep: fn(&str) -> bool,
+    keep: K,
     /// With [`all_scopes_among`]: the nested scopes met so far, with the names they
     /// bind (those `keep` accepts), the nested scopes being walked too. Otherwise the
     /// walk stays in its own scope.
     nested: Option<Vec<(TextRange, Vec<&'a str>)>>,
 }
 
-impl Default for Binder<'_> {
-    fn default() -> Self {
+impl<'a, K: Fn(&str) -> bool> Binder<'a, K> {
+    /// A walk of one scope that records the names `keep` accepts.
+    fn keeping(keep: K) -> Self {
         Self {
             names: LocalNames::default(),
             in_comprehension_target: 0,
-            keep: |_| true,
+            keep,
             nested: None,
         }
     }
-}
 
-impl<'a> Binder<'a> {
     fn body(&mut self, body: Body<'a>) {
         match body {
             Body::Stmts(stmts) => {
@@ -240,7 +233,7 @@ impl<'a> Binder<'a> {
 // The plain visitor, not the source-order one: the order of a scope's bindings does
 // not matter (a name's site is kept only when it has one), and the source-order walk's
 // per-node calls were a visible share of every analysis that asks what scopes bind.
-impl<'a> Visitor<'a> for Binder<'a> {
+impl<'a, K: Fn(&str) -> bool> Visitor<'a> for Binder<'a, K> {
     fn visit_comprehension(&mut self, comp: &'a Comprehension) {
         self.in_comprehension_target += 1;
         self.visit_expr(&comp.target);

@@ -10,7 +10,7 @@ use ruff_python_ast::{
 };
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
-use super::scope::{Body, LocalNames, body_locals, function_locals};
+use super::scope::{Body, LocalNames, body_locals_among, function_locals_among};
 
 /// A constant index (`xs[0]`, `xs[-1]`) or anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -665,6 +665,9 @@ impl<'a, 'k> UseWalker<'a, 'k> {
     /// Resolves a name occurrence: `None` when a nested scope binds it (not ours),
     /// else whether a function or lambda boundary lies between it and the root.
     fn resolve(&mut self, name: &str, at: TextRange) -> Option<Resolution> {
+        // Only tracked names are resolved: the scopes' maps need hold no other.
+        let targets = self.targets;
+        let tracked = |n: &str| targets.contains_key(n);
         let mut crossed_function = false;
         // Class bodies are invisible from the functions and comprehensions inside them.
         let mut crossed_scope = false;
@@ -676,13 +679,13 @@ impl<'a, 'k> UseWalker<'a, 'k> {
                     if f.body.first().is_some_and(|s| s.start() <= at.start()) =>
                 {
                     let locals = self.cache.locals.entry(f.start()).or_insert_with(|| {
-                        function_locals(Some(&f.parameters), Body::Stmts(&f.body))
+                        function_locals_among(Some(&f.parameters), Body::Stmts(&f.body), tracked)
                     });
                     (locals as &LocalNames, true)
                 }
                 AnyNodeRef::ExprLambda(l) if l.body.range().contains_range(at) => {
                     let locals = self.cache.locals.entry(l.start()).or_insert_with(|| {
-                        function_locals(l.parameters.as_deref(), Body::Expr(&l.body))
+                        function_locals_among(l.parameters.as_deref(), Body::Expr(&l.body), tracked)
                     });
                     (locals as &LocalNames, true)
                 }
@@ -696,7 +699,7 @@ impl<'a, 'k> UseWalker<'a, 'k> {
                         .cache
                         .locals
                         .entry(c.start())
-                        .or_insert_with(|| body_locals(&c.body));
+                        .or_insert_with(|| body_locals_among(&c.body, tracked));
                     (locals as &LocalNames, false)
                 }
                 AnyNodeRef::ExprListComp(_)
