@@ -4,7 +4,9 @@
 # rule: unnecessary list comprehension in any/all), then how the cost grows with the
 # tree: the same check on four copies of the standard library. Runs are interleaved
 # (the machine may be shared: compare medians of one run, never numbers across runs);
-# prints wall time and peak RSS of every run and the medians.
+# prints wall time and peak RSS of every run and the medians, and the CPU time (user
+# plus system) each used: on a shared machine wall time moves with the neighbours'
+# load, CPU time much less.
 #
 #   bash tests/bench/stdlib_vs_ruff.sh [RUNS]     (default 5; needs python3 and PyPI)
 #
@@ -46,12 +48,12 @@ if [ "${SCALING:-1}" != 0 ]; then
     done
 fi
 
-measure() { # label, command...: appends "label seconds peak_kib"
+measure() { # label, command...: appends "label seconds peak_kib cpu_seconds"
     local label=$1; shift
     local stats
     stats=$(mktemp)
-    /usr/bin/time -o "$stats" -f '%e %M' "$@" >/dev/null 2>&1 || true
-    echo "$label $(tail -1 "$stats")" >>"$results"
+    /usr/bin/time -o "$stats" -f '%e %M %U %S' "$@" >/dev/null 2>&1 || true
+    echo "$label $(tail -1 "$stats" | awk '{print $1, $2, $3 + $4}')" >>"$results"
     rm -f "$stats"
 }
 
@@ -75,29 +77,32 @@ for _ in $(seq "$runs"); do
         measure ruff-C419-4copies "$venv/bin/ruff" check --no-cache --isolated --select C419 "$four"
     fi
 done
-printf '%-22s %10s %12s   runs (s)\n' tool "median s" "median MiB"
+printf '%-22s %10s %12s %10s   runs (s)\n' tool "median s" "median MiB" "median CPU"
 awk '{print $1}' "$results" | awk '!seen[$0]++' | while read -r label; do
     grep "^$label " "$results" | python3 -c '
 import statistics, sys
 rows = [line.split() for line in sys.stdin]
 secs = [float(r[1]) for r in rows]
 mib = [int(r[2]) / 1024 for r in rows]
-print(f"{rows[0][0]:<22} {statistics.median(secs):10.2f} {statistics.median(mib):12.1f}   " + " ".join(f"{s:.2f}" for s in secs))
+cpu = [float(r[3]) for r in rows]
+print(f"{rows[0][0]:<22} {statistics.median(secs):10.2f} {statistics.median(mib):12.1f} "
+      f"{statistics.median(cpu):10.2f}   " + " ".join(f"{s:.2f}" for s in secs))
 '
 done
 python3 - "$results" <<'EOF'
 import collections, statistics, sys
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    label, secs, kib = line.split()
-    rows[label].append((float(secs), int(kib)))
+    label, secs, kib, cpu = line.split()
+    rows[label].append((float(secs), int(kib), float(cpu)))
 def median(label, i):
     return statistics.median(r[i] for r in rows[label])
 if "ruff-C419" in rows:
     for label in ("pyslim-all", "before-all", "pyslim-generator"):
         if label in rows:
             print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
-                  f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x")
+                  f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x, "
+                  f"CPU {median(label, 2) / median('ruff-C419', 2):.2f}x")
 if "pyslim-all-4copies" in rows:
     print(f"pyslim-all four copies / one copy: wall "
           f"{median('pyslim-all-4copies', 0) / median('pyslim-all-1copy', 0):.2f}x, "
