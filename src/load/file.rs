@@ -182,3 +182,75 @@ pub fn module_info_among(path: &Path, display: String, packages: &Packages) -> M
         path: display,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn module_names_follow_the_packages_above_and_a_shared_cache_gives_the_same() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let root = dir.path();
+        for folder in ["pkg/sub", "pkg/plain/inner", "loose"] {
+            std::fs::create_dir_all(root.join(folder)).expect("create the folders");
+        }
+        // `pkg/plain` holds no `__init__.py`: the chain above `inner` stops there.
+        for file in [
+            "pkg/__init__.py",
+            "pkg/sub/__init__.py",
+            "pkg/plain/inner/__init__.py",
+        ] {
+            std::fs::write(root.join(file), "").expect("write a package marker");
+        }
+        let files = [
+            ("pkg/sub/mod.py", "pkg.sub.mod", false),
+            ("pkg/sub/__init__.py", "pkg.sub", true),
+            ("pkg/top.py", "pkg.top", false),
+            ("pkg/plain/inner/deep.py", "inner.deep", false),
+            ("pkg/plain/script.py", "script", false),
+            ("loose/tool.py", "tool", false),
+        ];
+        let shared = Packages::default();
+        for (path, name, is_package) in files {
+            let path = root.join(path);
+            let fresh = module_info(&path, String::new());
+            let cached = module_info_among(&path, String::new(), &shared);
+            assert_eq!((fresh.name.as_str(), fresh.is_package), (name, is_package));
+            assert_eq!(cached, fresh);
+        }
+        // Asked once: the folders' answers were kept, not read from the disk again.
+        std::fs::remove_file(root.join("pkg/sub/__init__.py")).expect("remove a marker");
+        let again = module_info_among(&root.join("pkg/sub/mod.py"), String::new(), &shared);
+        assert_eq!(again.name, "pkg.sub.mod");
+        assert_eq!(
+            module_info(&root.join("pkg/sub/mod.py"), String::new()).name,
+            "mod"
+        );
+    }
+
+    #[test]
+    fn a_file_only_read_for_the_index_is_not_hashed_and_never_read_again() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("m.py");
+        std::fs::write(&path, "x = 1\n").expect("write the test file");
+        let read = |transforms: Vec<&'static dyn pyslim_transforms::Transform>| {
+            let mut file = ProjectFile::new(
+                path.clone(),
+                module_info(&path, "m.py".to_string()),
+                DecodedSource::decode(b"x = 1\n").expect("UTF-8"),
+                Arc::new(Settings::default()),
+                transforms,
+                Vec::new(),
+            );
+            file.release();
+            file
+        };
+        let mut indexed_only = read(Vec::new());
+        assert_eq!(indexed_only.text_hash, None);
+        assert!(indexed_only.restore().is_err());
+        let mut rewritten = read(pyslim_transforms::registry::TRANSFORMS.to_vec());
+        assert!(rewritten.text_hash.is_some());
+        assert_eq!(rewritten.restore(), Ok(()));
+        assert_eq!(rewritten.text(), "x = 1\n");
+    }
+}
