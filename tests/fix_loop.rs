@@ -329,9 +329,9 @@ fn a_file_changed_after_indexing_is_reported_and_not_rewritten() {
     }
 }
 
-/// A project where every transform reports: slots and tuple both fix and leave notes,
-/// decided by another module, with suppression comments, a class continued onto its
-/// header's line, a docstring, a `__slots__` line too long for one line and a dataclass.
+/// A project where slots and tuple both fix and leave notes, some decided by another
+/// module, with suppression comments, a class continued onto its header's line, a
+/// docstring, a `__slots__` line too long for one line, a dataclass and a generator fix.
 const SHAPES: &str = r#"class Point:
     def __init__(self, x, y):
         self.x = x
