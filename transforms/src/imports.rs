@@ -14,7 +14,7 @@ use ruff_source_file::LineRanges;
 use ruff_text_size::{Ranged, TextSize};
 
 use crate::SourceModule;
-use crate::bindings::scope::{Body, body_locals, function_locals};
+use crate::bindings::scope::{Body, body_locals_among, function_locals_among};
 
 /// How the fix refers to the imported object, and the edit that makes it available.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,23 +204,26 @@ pub fn binding_counts(source: &SourceModule, names: &[&str]) -> Vec<u32> {
             *count += locals.get(name).map_or(0, |l| l.bindings);
         }
     };
-    add(body_locals(body));
+    // Each scope's map holds only the names asked about, not every local.
+    let asked = |name: &str| names.contains(&name);
+    add(body_locals_among(body, asked));
     let mut functions = Vec::new();
     crate::bindings::collect_functions(body, &mut functions);
     for function in functions {
-        add(function_locals(
+        add(function_locals_among(
             Some(&function.parameters),
             Body::Stmts(&function.body),
+            asked,
         ));
         for stmt in &function.body {
             if let Stmt::ClassDef(class) = stmt {
-                add(body_locals(&class.body));
+                add(body_locals_among(&class.body, asked));
             }
         }
     }
     for stmt in body {
         if let Stmt::ClassDef(class) = stmt {
-            add(body_locals(&class.body));
+            add(body_locals_among(&class.body, asked));
         }
     }
     counts
