@@ -593,6 +593,7 @@ pub(super) struct UseWalker<'a, 'k> {
     /// Where the names that matter to the walk occur ([`NameSites`]), when known: a
     /// node that holds none of them is passed over whole.
     sites: Option<&'k NameSites>,
+    cursor: SiteCursor,
     stack: Vec<AnyNodeRef<'a>>,
     cache: ScopeCache<'a>,
 }
@@ -629,11 +630,32 @@ impl NameSites {
         Self { starts }
     }
 
-    /// Whether any site lies in `range`.
-    fn any_in(&self, range: TextRange) -> bool {
-        let i = self.starts.partition_point(|&o| o < range.start());
-        self.starts.get(i).is_some_and(|&o| o < range.end())
+    /// Whether any site lies in `range`. A walk asks for its nodes in source order:
+    /// `cursor` keeps its place among the sites, so each site is passed once instead
+    /// of searched for again at every node. A range before the last one asked (a new
+    /// walk) searches afresh.
+    fn any_in(&self, range: TextRange, cursor: &mut SiteCursor) -> bool {
+        let start = range.start();
+        if start < cursor.last_start {
+            cursor.next = self.starts.partition_point(|&o| o < start);
+        } else {
+            while self.starts.get(cursor.next).is_some_and(|&o| o < start) {
+                cursor.next += 1;
+            }
+        }
+        cursor.last_start = start;
+        self.starts
+            .get(cursor.next)
+            .is_some_and(|&o| o < range.end())
     }
+}
+
+/// A walk's place among the [`NameSites`]: the first site not before the last node
+/// asked about, and that node's start.
+#[derive(Default)]
+struct SiteCursor {
+    next: usize,
+    last_start: TextSize,
 }
 
 impl<'a, 'k> UseWalker<'a, 'k> {
@@ -651,6 +673,7 @@ impl<'a, 'k> UseWalker<'a, 'k> {
             dynamic: false,
             follow_attributes: false,
             sites: None,
+            cursor: SiteCursor::default(),
             stack: Vec::new(),
             cache: ScopeCache::default(),
         }
@@ -802,7 +825,9 @@ fn binds(target: &Expr, name: &str) -> bool {
 
 impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
     fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
-        if self.sites.is_some_and(|sites| !sites.any_in(node.range())) {
+        if let Some(sites) = self.sites
+            && !sites.any_in(node.range(), &mut self.cursor)
+        {
             // Pushed all the same: `leave_node` runs for a skipped node too.
             self.stack.push(node);
             return TraversalSignal::Skip;
@@ -860,5 +885,41 @@ impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
 
     fn leave_node(&mut self, _node: AnyNodeRef<'a>) {
         self.stack.pop();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sites_are_found_in_any_order_of_ranges_asked() {
+        let source = "import os\nx = os.sep\ndef f():\n    return vars()\ny = 1\nos.getcwd()\n";
+        let module = crate::parse(source).expect("test source parses");
+        let sites = NameSites::new(module.tokens(), source, |name| name == "os");
+        // `os` three times, and `vars` (a dynamic name) once.
+        assert_eq!(sites.starts.len(), 4);
+        let end = u32::try_from(source.len()).expect("a short source");
+        let ranges: Vec<TextRange> = (0..end)
+            .flat_map(|s| (s..=end).map(move |e| TextRange::new(s.into(), e.into())))
+            .collect();
+        let brute = |r: TextRange| sites.starts.iter().any(|&o| r.start() <= o && o < r.end());
+        // In source order, as a walk asks, then backwards and shuffled: the cursor
+        // searches afresh when a range starts before the last one.
+        let mut cursor = SiteCursor::default();
+        for &r in &ranges {
+            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+        }
+        for &r in ranges.iter().rev().step_by(7) {
+            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+        }
+        for (i, &r) in ranges.iter().enumerate().filter(|(i, _)| i % 13 == 0) {
+            let r = if i % 2 == 0 {
+                r
+            } else {
+                ranges[ranges.len() - 1 - i]
+            };
+            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+        }
     }
 }
