@@ -6,9 +6,10 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use ruff_python_ast::comparable::ComparableExpr;
 use ruff_python_ast::name::UnqualifiedName;
+use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use ruff_text_size::Ranged;
+use ruff_text_size::{Ranged, TextSize};
 
 use crate::slots::types::TypeRef;
 
@@ -78,13 +79,61 @@ impl Binding<'_> {
     }
 }
 
+/// Where in a file an expression may bind a name: its `:=` and `for` tokens. Inside
+/// an expression only an assignment expression or a comprehension's target binds
+/// (a `for` statement's keyword is outside every expression), so a value expression
+/// holding neither binds nothing.
+pub(super) struct InnerBinders {
+    at: Vec<TextSize>,
+}
+
+impl InnerBinders {
+    /// The `:=` and `for` tokens of `tokens`.
+    pub(super) fn new(tokens: &Tokens) -> Self {
+        let at = tokens
+            .iter()
+            .filter(|t| matches!(t.kind(), TokenKind::ColonEqual | TokenKind::For))
+            .map(Ranged::start)
+            .collect();
+        Self { at }
+    }
+
+    /// Whether `expr`, read as a value, may bind a name.
+    fn may_bind_in(&self, expr: &Expr) -> bool {
+        let range = expr.range();
+        let i = self.at.partition_point(|&o| o < range.start());
+        self.at.get(i).is_some_and(|&o| o < range.end())
+    }
+}
+
+/// Whether `expr` is read, not assigned or deleted: an assignment target holds the
+/// names it binds whatever tokens it has.
+fn is_read(expr: &Expr) -> bool {
+    let ctx = match expr {
+        Expr::Name(e) => e.ctx,
+        Expr::Attribute(e) => e.ctx,
+        Expr::Subscript(e) => e.ctx,
+        Expr::Tuple(e) => e.ctx,
+        Expr::List(e) => e.ctx,
+        Expr::Starred(e) => e.ctx,
+        _ => return true,
+    };
+    ctx == ExprContext::Load
+}
+
 /// Names bound in a scope (not descending into nested functions or classes), with how
 /// they are bound when every binding agrees ([`Binding::Unknown`] otherwise).
-pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<&str, Binding<'_>> {
-    struct Bindings<'a> {
+/// `binders`: where the file's expressions may bind (values without any are not
+/// walked).
+pub(super) fn call_bindings<'a>(
+    body: &'a [Stmt],
+    binders: &InnerBinders,
+) -> HashMap<&'a str, Binding<'a>> {
+    struct Bindings<'a, 'b> {
         out: HashMap<&'a str, Binding<'a>>,
+        binders: &'b InnerBinders,
     }
-    impl<'a> Bindings<'a> {
+    impl<'a> Bindings<'a, '_> {
         fn bind(&mut self, name: &'a str, binding: Binding<'a>) {
             match self.out.get(name) {
                 None => {
@@ -97,7 +146,7 @@ pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<&str, Binding<'_>> {
             }
         }
     }
-    impl<'a> Visitor<'a> for Bindings<'a> {
+    impl<'a> Visitor<'a> for Bindings<'a, '_> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
                 // A decorator may return anything (`@click.command()` returns an
@@ -199,6 +248,8 @@ pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<&str, Binding<'_>> {
                     self.bind(&name.id, Binding::Unknown)
                 }
                 Expr::Lambda(_) => {}
+                // Most of a body: values that bind nothing, passed over whole.
+                _ if is_read(expr) && !self.binders.may_bind_in(expr) => {}
                 _ => visitor::walk_expr(self, expr),
             }
         }
@@ -213,6 +264,7 @@ pub(super) fn call_bindings(body: &[Stmt]) -> HashMap<&str, Binding<'_>> {
     }
     let mut b = Bindings {
         out: HashMap::default(),
+        binders,
     };
     b.visit_body(body);
     b.out

@@ -333,7 +333,7 @@ impl<'m> Indexer<'m, '_> {
         def: &'m ast::StmtFunctionDef,
         inferred: &dyn Fn(usize, &str) -> Option<TypeRef>,
     ) -> HashMap<&'m str, Binding<'m>> {
-        let mut locals = call_bindings(&def.body);
+        let mut locals = call_bindings(&def.body, &self.binders);
         let declared = declarations(&def.body);
         self.function_writes
             .extend(function_object_writes(&def.body, declared.nonlocal));

@@ -29,7 +29,7 @@ mod resolve;
 mod summary;
 mod visit;
 
-use bindings::{Binding, call_bindings, declarations};
+use bindings::{Binding, InnerBinders, call_bindings, declarations};
 use imports::ImportCollector;
 pub use summary::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 
@@ -50,7 +50,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     imports.visit_body(body);
     summary.imports = imports.imports;
     // Every name bound at module level, in `if`/`try` blocks too.
-    let mut module_bindings = call_bindings(body);
+    let binders = InnerBinders::new(module.tokens());
+    let mut module_bindings = call_bindings(body, &binders);
     // A function may rebind a module-level name it declares `global`.
     for name in declarations(body).names {
         if let Some(binding) = module_bindings.get_mut(name) {
@@ -83,6 +84,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         flow: Vec::new(),
         no_flow: std::cell::Cell::new(false),
         fact_hashes: HashMap::default(),
+        binders,
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -235,4 +237,6 @@ struct Indexer<'m, 'src> {
     /// Where the facts recorded so far are, by their hash: a file may record thousands,
     /// each recorded once.
     fact_hashes: HashMap<u64, Vec<usize>>,
+    /// Where the file's expressions may bind names, for each function's bindings.
+    binders: InnerBinders,
 }
