@@ -457,3 +457,65 @@ impl<'a> Visitor<'a> for BindingFinder<'_> {
         visitor::walk_expr(self, expr);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How each name of the function `f` in `source` is bound, as `call_bindings` sees
+    /// it: `call:CALLEE`, `unknown`, or `other`.
+    fn bound(source: &str) -> Vec<(String, String)> {
+        let module = crate::parse(source).expect("test source parses");
+        let Some(Stmt::FunctionDef(f)) = module.ast().body.first() else {
+            panic!("the test source starts with a function");
+        };
+        let binders = InnerBinders::new(module.tokens());
+        let mut out: Vec<(String, String)> = call_bindings(&f.body, &binders)
+            .into_iter()
+            .map(|(name, binding)| {
+                let how = match binding {
+                    Binding::Call(callee, _) => format!("call:{callee}"),
+                    Binding::Unknown => "unknown".to_string(),
+                    _ => "other".to_string(),
+                };
+                (name.to_string(), how)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn names_bound_inside_values_are_found_and_plain_values_are_passed_over() {
+        let pairs = |items: &[(&str, &str)]| -> Vec<(String, String)> {
+            items
+                .iter()
+                .map(|(n, h)| (n.to_string(), h.to_string()))
+                .collect()
+        };
+        // `:=` deep inside a call's arguments, and a comprehension's target (taken as
+        // bound here, conservatively): both still seen.
+        assert_eq!(
+            bound(
+                "def f(items):\n    a = make()\n    print(g(h((a := other()))))\n    b = make()\n    total = sum([b for b in items])\n"
+            ),
+            pairs(&[("a", "unknown"), ("b", "unknown"), ("total", "call:sum")])
+        );
+        // The same without them: each name bound once, to its call.
+        assert_eq!(
+            bound(
+                "def f(items):\n    a = make()\n    print(g(h(a)))\n    b = make()\n    total = sum(items)\n"
+            ),
+            pairs(&[
+                ("a", "call:make"),
+                ("b", "call:make"),
+                ("total", "call:sum")
+            ])
+        );
+        // Targets bind whatever their tokens: a tuple target, a subscript's `:=`.
+        assert_eq!(
+            bound("def f(xs):\n    p, q = xs\n    xs[(i := 0)] = 1\n"),
+            pairs(&[("i", "unknown"), ("p", "unknown"), ("q", "unknown")])
+        );
+    }
+}
