@@ -24,6 +24,25 @@ impl PartialEq for FirstCall<'_> {
     }
 }
 
+/// The callee of `x = callee(...)`: a name or a dotted chain of them, compared by
+/// what it says. Its segments are read when needed, not copied for every call a
+/// function binds.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Callee<'a>(&'a Expr);
+
+impl<'a> Callee<'a> {
+    /// The callee as a dotted name (always one: only such callees are kept).
+    pub(super) fn name(&self) -> Option<UnqualifiedName<'a>> {
+        UnqualifiedName::from_expr(self.0)
+    }
+}
+
+impl PartialEq for Callee<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        UnqualifiedName::from_expr(self.0) == UnqualifiedName::from_expr(other.0)
+    }
+}
+
 /// An expression compared by what it says, not where it is.
 #[derive(Debug, Clone)]
 pub(super) struct SameExpr<'a>(pub(super) &'a Expr);
@@ -38,7 +57,7 @@ impl PartialEq for SameExpr<'_> {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Binding<'a> {
     /// `x = callee(...)`: the callee, as written, and the first such call.
-    Call(String, FirstCall<'a>),
+    Call(Callee<'a>, FirstCall<'a>),
     /// A parameter annotated with a type and rebound in the body in one known way
     /// (`state: BlockState` then `state = BlockState(parent=state)`): either.
     Either(&'a Expr, Box<Binding<'a>>),
@@ -172,7 +191,7 @@ pub(super) fn call_bindings<'a>(
                     // `x = callee(...)`, and `sys.stdin = x = callee(...)`: every
                     // target gets the same object.
                     if let Expr::Call(call) = assign.value.as_ref()
-                        && let Some(callee) = UnqualifiedName::from_expr(&call.func)
+                        && UnqualifiedName::from_expr(&call.func).is_some()
                         && assign.targets.iter().any(Expr::is_name_expr)
                         && assign.targets.iter().all(|t| {
                             matches!(t, Expr::Name(_) | Expr::Attribute(_) | Expr::Subscript(_))
@@ -183,7 +202,7 @@ pub(super) fn call_bindings<'a>(
                                 Expr::Name(name) => {
                                     self.bind(
                                         &name.id,
-                                        Binding::Call(callee.to_string(), FirstCall(call)),
+                                        Binding::Call(Callee(&call.func), FirstCall(call)),
                                     );
                                 }
                                 other => self.visit_expr(other),
@@ -474,7 +493,9 @@ mod tests {
             .into_iter()
             .map(|(name, binding)| {
                 let how = match binding {
-                    Binding::Call(callee, _) => format!("call:{callee}"),
+                    Binding::Call(callee, _) => {
+                        format!("call:{}", callee.name().expect("a dotted callee"))
+                    }
                     Binding::Unknown => "unknown".to_string(),
                     _ => "other".to_string(),
                 };

@@ -88,7 +88,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
-            && let Receiver::Instance(class) = indexer.instance_of(callee)
+            && let Some(callee) = callee.name()
+            && let Receiver::Instance(class) = indexer.instance_of(callee.segments())
         {
             indexer
                 .summary

@@ -206,16 +206,22 @@ impl<'m> Indexer<'m, '_> {
             {
                 Receiver::Typed(members)
             }
-            Binding::Call(callee, call) => match self.own_class_callee(callee) {
-                // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
-                // or a subclass.
-                Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
-                None => match self.instance_of(callee) {
-                    // `x = state.copy()` with `state` local: read where it is bound.
-                    Receiver::Unknown if innermost => self.guarded(|| self.call_receiver(call.0)),
-                    found => found,
-                },
-            },
+            Binding::Call(callee, call) => {
+                let name = callee.name();
+                let segments = name.as_ref().map_or(&[][..], |n| n.segments());
+                match self.own_class_callee(segments) {
+                    // `x = cls(...)`, `x = self.__class__(...)`: an instance of the class
+                    // or a subclass.
+                    Some(c) => Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]),
+                    None => match self.instance_of(segments) {
+                        // `x = state.copy()` with `state` local: read where it is bound.
+                        Receiver::Unknown if innermost => {
+                            self.guarded(|| self.call_receiver(call.0))
+                        }
+                        found => found,
+                    },
+                }
+            }
             Binding::Either(annotation, other) => {
                 let types = |r: Receiver| match r {
                     Receiver::Typed(members) => Some(members),

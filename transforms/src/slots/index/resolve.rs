@@ -105,8 +105,12 @@ impl<'m> Indexer<'m, '_> {
     }
 
     /// The class a callee written as `cls` or `self.__class__` is, in a method.
-    pub(super) fn own_class_callee(&self, callee: &str) -> Option<usize> {
-        let (first, rest) = callee.split_once('.').unwrap_or((callee, ""));
+    pub(super) fn own_class_callee(&self, callee: &[&str]) -> Option<usize> {
+        let (first, rest) = match callee {
+            [first] => (*first, ""),
+            [first, rest] => (*first, *rest),
+            _ => return None,
+        };
         // Only the innermost function: a nested one keeps `self` unless it rebinds it.
         match self.scopes.last()? {
             Scope::Function {
@@ -146,10 +150,14 @@ impl<'m> Indexer<'m, '_> {
         )
     }
 
-    pub(super) fn instance_of(&self, callee: &str) -> Receiver {
-        let found = match callee.split_once('.') {
-            Some((first, rest)) => self.resolve_root_with(first, &[rest], rest.len() + 1),
-            None => self.resolve_root(callee),
+    pub(super) fn instance_of(&self, callee: &[&str]) -> Receiver {
+        let found = match callee {
+            [] => None,
+            [first] => self.resolve_root(first),
+            [first, rest @ ..] => {
+                let rest_len = rest.iter().map(|s| s.len() + 1).sum();
+                self.resolve_root_with(first, rest, rest_len)
+            }
         };
         found.map_or(Receiver::Unknown, |d| Receiver::Instance(d.into()))
     }
