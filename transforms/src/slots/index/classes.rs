@@ -74,6 +74,8 @@ impl<'m> Indexer<'m, '_> {
                 class.decorators.push(r);
             }
         }
+        self.dotted
+            .push(format!("{}.{}", self.summary.module, class.qualname));
         self.summary.classes.push(class);
         // Decorators, bases and keywords are evaluated in the enclosing scope.
         for dec in &def.decorator_list {
@@ -315,8 +317,15 @@ impl<'m> Indexer<'m, '_> {
                 .unannotated_returns
                 .push(method.clone());
         }
-        let key = (plain && !self.summary.classes[idx].in_function)
-            .then(|| format!("{}.{}", self.summary.classes[idx].qualname, def.name));
+        let key = (plain && !self.summary.classes[idx].in_function).then(|| {
+            // One per method: joined without the formatting machinery.
+            let qualname = &self.summary.classes[idx].qualname;
+            let mut key = String::with_capacity(qualname.len() + 1 + def.name.len());
+            key.push_str(qualname);
+            key.push('.');
+            key.push_str(&def.name);
+            key
+        });
         self.visit_function_body(def, self_name, cls_name, locals, key);
     }
 

@@ -85,6 +85,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         no_flow: std::cell::Cell::new(false),
         fact_hashes: HashMap::default(),
         binders,
+        dotted: Vec::new(),
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -240,4 +241,7 @@ struct Indexer<'m, 'src> {
     fact_hashes: HashMap<u64, Vec<usize>>,
     /// Where the file's expressions may bind names, for each function's bindings.
     binders: InnerBinders,
+    /// The absolute dotted name of each class of `summary.classes`, made once: a
+    /// class's methods ask for it again and again.
+    dotted: Vec<String>,
 }

@@ -144,10 +144,7 @@ impl<'m> Indexer<'m, '_> {
 
     /// The absolute dotted name of this file's class `c`.
     pub(super) fn class_dotted(&self, c: usize) -> String {
-        format!(
-            "{}.{}",
-            self.summary.module, self.summary.classes[c].qualname
-        )
+        self.dotted[c].clone()
     }
 
     pub(super) fn instance_of(&self, callee: &[&str]) -> Receiver {
