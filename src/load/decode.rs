@@ -42,6 +42,24 @@ pub enum DecodeError {
 }
 
 impl DecodedSource {
+    /// [`DecodedSource::decode`] of bytes read for it: UTF-8 without a byte-order mark
+    /// (nearly every file) becomes the text without being copied.
+    pub fn decode_owned(bytes: Vec<u8>) -> Result<Self, DecodeError> {
+        if bytes.starts_with(BOM) || coding_cookie(&bytes).is_some() {
+            return Self::decode(&bytes);
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Ok(Self {
+                text,
+                bom: false,
+                encoding: UTF_8,
+            }),
+            Err(e) => Err(DecodeError::InvalidUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            }),
+        }
+    }
+
     /// Decodes `bytes` as Python source.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let (bom, body) = match bytes.strip_prefix(BOM) {
@@ -237,6 +255,27 @@ mod tests {
             Some("cp1252".into())
         );
         assert_eq!(coding_cookie(b"x = 1\n# coding=cp1252\n"), None);
+    }
+
+    #[test]
+    fn bytes_read_for_it_decode_as_borrowed_ones_do() {
+        let cases: [&[u8]; 6] = [
+            b"x = 1\n",
+            b"\xEF\xBB\xBFx = 1\r\n",
+            b"# -*- coding: latin-1 -*-\ns = '\xe9'\n",
+            b"# coding: utf-8\ns = '\xc3\xa9'\n",
+            b"x = '\xff'\n",
+            b"# coding: klingon\n",
+        ];
+        for bytes in cases {
+            let borrowed = DecodedSource::decode(bytes);
+            let owned = DecodedSource::decode_owned(bytes.to_vec());
+            assert_eq!(
+                owned.as_ref().map(|s| (&s.text, s.bom, s.encoding)),
+                borrowed.as_ref().map(|s| (&s.text, s.bom, s.encoding)),
+                "{bytes:?}"
+            );
+        }
     }
 
     #[test]

@@ -104,7 +104,7 @@ impl ProjectFile {
             return Ok(());
         }
         let bytes = std::fs::read(&self.path).map_err(|e| format!("cannot read again: {e}"))?;
-        let source = DecodedSource::decode(&bytes)
+        let source = DecodedSource::decode_owned(bytes)
             .map_err(|e| format!("changed while pyslim ran (now {e})"))?;
         match self.text_hash {
             Some(hash) if hash == text_hash(&source.text) => {}

@@ -403,7 +403,7 @@ fn read_file(
     let display = display_path(&file.path, cwd);
     let error = |message: String| FileError::whole_file(display.clone(), message);
     let bytes = std::fs::read(&file.path).map_err(|e| error(format!("cannot read: {e}")))?;
-    let source = DecodedSource::decode(&bytes).map_err(|e| error(format!("skipped: {e}")))?;
+    let source = DecodedSource::decode_owned(bytes).map_err(|e| error(format!("skipped: {e}")))?;
     Ok(ProjectFile::new(
         file.path.clone(),
         module_info_among(&file.path, display, packages),
