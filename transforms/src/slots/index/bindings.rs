@@ -372,13 +372,15 @@ pub(super) fn function_object_writes(
 
 /// The names a statement binds anywhere inside it (assignments, loop and `with`
 /// targets, `:=`, imports, definitions, `except ... as`, `del`), or `None` when it may
-/// bind names that cannot be listed (`from m import *`, `match` patterns).
-pub(super) fn rebound_names(stmt: &Stmt) -> Option<Vec<&str>> {
-    struct Rebound<'a> {
+/// bind names that cannot be listed (`from m import *`, `match` patterns). `binders`:
+/// where the file's expressions may bind (values without any are not walked).
+pub(super) fn rebound_names<'a>(stmt: &'a Stmt, binders: &InnerBinders) -> Option<Vec<&'a str>> {
+    struct Rebound<'a, 'b> {
         names: Vec<&'a str>,
         unlisted: bool,
+        binders: &'b InnerBinders,
     }
-    impl<'a> Visitor<'a> for Rebound<'a> {
+    impl<'a> Visitor<'a> for Rebound<'a, '_> {
         fn visit_stmt(&mut self, stmt: &'a Stmt) {
             match stmt {
                 Stmt::FunctionDef(def) => {
@@ -425,6 +427,8 @@ pub(super) fn rebound_names(stmt: &Stmt) -> Option<Vec<&str>> {
                 Expr::Name(n) if n.ctx != ExprContext::Load => self.names.push(n.id.as_str()),
                 // Its parameters are its own.
                 Expr::Lambda(_) => {}
+                // A value without `:=` or a comprehension binds nothing.
+                _ if is_read(expr) && !self.binders.may_bind_in(expr) => {}
                 _ => visitor::walk_expr(self, expr),
             }
         }
@@ -439,6 +443,7 @@ pub(super) fn rebound_names(stmt: &Stmt) -> Option<Vec<&str>> {
     let mut rebound = Rebound {
         names: Vec::new(),
         unlisted: false,
+        binders,
     };
     rebound.visit_stmt(stmt);
     (!rebound.unlisted).then_some(rebound.names)

@@ -31,7 +31,7 @@ impl<'m> Indexer<'m, '_> {
         if !self.flow.iter().flatten().any(|(_, value)| value.is_some()) {
             return;
         }
-        match rebound_names(stmt) {
+        match rebound_names(stmt, &self.binders) {
             Some(mut names) => {
                 // A name that holds no value looks up as none with or without an entry
                 // saying so (an entry only hides earlier ones, and the frames before it
