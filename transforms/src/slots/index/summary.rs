@@ -286,10 +286,13 @@ impl ClassSummary {
 
     /// `_Cls__x` for a private `__x`; `None` for a name that is not mangled.
     fn private_name(&self, name: &str) -> Option<String> {
+        // Asked of every attribute written or read: most are not private.
+        if !name.starts_with("__") || name.ends_with("__") {
+            return None;
+        }
         let simple = self.qualname.rsplit('.').next().unwrap_or(&self.qualname);
         let stripped = simple.trim_start_matches('_');
-        (name.starts_with("__") && !name.ends_with("__") && !stripped.is_empty())
-            .then(|| format!("_{stripped}{name}"))
+        (!stripped.is_empty()).then(|| format!("_{stripped}{name}"))
     }
 
     pub(super) fn block(&mut self, blocker: Blocker) {
