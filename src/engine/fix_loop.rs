@@ -57,7 +57,6 @@ pub fn rewrite_from(
     let outputs = match first {
         Some(first) => {
             let mut all = first.outputs.clone();
-            let mut finished = false;
             for (position, prepared) in first.reporting(job.transforms, job.facts, job.info, notes)
             {
                 let transform = job.transforms[position];
@@ -73,12 +72,9 @@ pub fn rewrite_from(
                 let at = |offset: TextSize| locate(offset.to_u32());
                 let (findings, notes) = unsuppressed(&first.suppressions, output, at);
                 all.push((position, findings, notes));
-                finished = true;
             }
-            if finished {
-                // Registry order, as a full pass reports them.
-                all.sort_by_key(|(position, ..)| *position);
-            }
+            // Registry order, as a full pass reports them.
+            all.sort_by_key(|(position, ..)| *position);
             all
         }
         None => {
@@ -308,7 +304,7 @@ pub(super) fn unsuppressed(
     locate: impl Fn(TextSize) -> (usize, usize),
 ) -> (Vec<Finding>, Vec<ReportedNote>) {
     let suppressed = |offset: TextSize, transform: &str| {
-        !suppressions.is_empty() && suppressions.is_suppressed_on(locate(offset).0, transform)
+        suppressions.is_suppressed(|| locate(offset).0, transform)
     };
     let findings = output
         .findings

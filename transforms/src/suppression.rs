@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::Ranged;
 
 use crate::parse::SourceModule;
 
@@ -32,19 +32,14 @@ impl Suppressions {
         Self { lines }
     }
 
-    /// Whether `transform` is silenced for a construct starting at `offset`.
-    pub fn is_suppressed(&self, module: &SourceModule, offset: TextSize, transform: &str) -> bool {
-        !self.is_empty() && self.is_suppressed_on(module.line_column(offset).0, transform)
-    }
-
-    /// Whether the file has no suppression comment.
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-
-    /// Whether `transform` is silenced for a construct starting on `line` (1-based).
-    pub fn is_suppressed_on(&self, line: usize, transform: &str) -> bool {
-        match self.lines.get(&line) {
+    /// Whether `transform` is silenced for a construct starting on the 1-based line
+    /// `line` gives, asked only when the file has a suppression comment at all (most
+    /// files have none, and are spared placing the construct).
+    pub fn is_suppressed(&self, line: impl FnOnce() -> usize, transform: &str) -> bool {
+        if self.lines.is_empty() {
+            return false;
+        }
+        match self.lines.get(&line()) {
             None => false,
             Some(None) => true,
             Some(Some(names)) => names.iter().any(|n| n == transform),

@@ -32,7 +32,7 @@ impl<'m> Indexer<'m, '_> {
             in_function,
             suppressed: self
                 .suppressions
-                .is_suppressed(self.source, def.name.start(), "slots"),
+                .is_suppressed(|| self.source.line_column(def.name.start()).0, "slots"),
             ..ClassSummary::default()
         };
         if let Some(first) = def.body.first() {
