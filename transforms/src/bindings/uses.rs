@@ -11,6 +11,7 @@ use ruff_python_ast::{
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use super::scope::{Body, LocalNames, body_locals_among, function_locals_among};
+use crate::syntax::{TokenStarts, WalkCursor};
 
 /// A constant index (`xs[0]`, `xs[-1]`) or anything else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -593,7 +594,7 @@ pub(super) struct UseWalker<'a, 'k> {
     /// Where the names that matter to the walk occur ([`NameSites`]), when known: a
     /// node that holds none of them is passed over whole.
     sites: Option<&'k NameSites>,
-    cursor: SiteCursor,
+    cursor: WalkCursor,
     stack: Vec<AnyNodeRef<'a>>,
     cache: ScopeCache<'a>,
 }
@@ -611,51 +612,21 @@ const DYNAMIC: [&str; 5] = ["locals", "vars", "eval", "exec", "globals"];
 /// module mentions none of them, and that walk was a tenth of a whole-tree run.
 #[derive(Debug, Default)]
 pub struct NameSites {
-    starts: Vec<TextSize>,
+    starts: TokenStarts,
 }
 
 impl NameSites {
     /// The sites in `tokens` (of `source`) of the names `tracked` accepts.
     pub fn new(tokens: &Tokens, source: &str, tracked: impl Fn(&str) -> bool) -> Self {
-        let starts = tokens
-            .iter()
+        let starts = TokenStarts::of(tokens, |t| {
             // Soft keywords (`match`, `type`, ...) are names where they are not keywords.
-            .filter(|t| t.kind() == TokenKind::Name || t.kind().is_soft_keyword())
-            .filter(|t| {
+            (t.kind() == TokenKind::Name || t.kind().is_soft_keyword()) && {
                 let text = &source[t.range()];
                 tracked(text) || DYNAMIC.contains(&text)
-            })
-            .map(|t| t.start())
-            .collect();
+            }
+        });
         Self { starts }
     }
-
-    /// Whether any site lies in `range`. A walk asks for its nodes in source order:
-    /// `cursor` keeps its place among the sites, so each site is passed once instead
-    /// of searched for again at every node. A range before the last one asked (a new
-    /// walk) searches afresh.
-    fn any_in(&self, range: TextRange, cursor: &mut SiteCursor) -> bool {
-        let start = range.start();
-        if start < cursor.last_start {
-            cursor.next = self.starts.partition_point(|&o| o < start);
-        } else {
-            while self.starts.get(cursor.next).is_some_and(|&o| o < start) {
-                cursor.next += 1;
-            }
-        }
-        cursor.last_start = start;
-        self.starts
-            .get(cursor.next)
-            .is_some_and(|&o| o < range.end())
-    }
-}
-
-/// A walk's place among the [`NameSites`]: the first site not before the last node
-/// asked about, and that node's start.
-#[derive(Default)]
-struct SiteCursor {
-    next: usize,
-    last_start: TextSize,
 }
 
 impl<'a, 'k> UseWalker<'a, 'k> {
@@ -673,7 +644,7 @@ impl<'a, 'k> UseWalker<'a, 'k> {
             dynamic: false,
             follow_attributes: false,
             sites: None,
-            cursor: SiteCursor::default(),
+            cursor: WalkCursor::default(),
             stack: Vec::new(),
             cache: ScopeCache::default(),
         }
@@ -826,7 +797,7 @@ fn binds(target: &Expr, name: &str) -> bool {
 impl<'a> SourceOrderVisitor<'a> for UseWalker<'a, '_> {
     fn enter_node(&mut self, node: AnyNodeRef<'a>) -> TraversalSignal {
         if let Some(sites) = self.sites
-            && !sites.any_in(node.range(), &mut self.cursor)
+            && !sites.starts.any_in_walking(node.range(), &mut self.cursor)
         {
             // Pushed all the same: `leave_node` runs for a skipped node too.
             self.stack.push(node);
@@ -898,20 +869,29 @@ mod tests {
         let module = crate::parse(source).expect("test source parses");
         let sites = NameSites::new(module.tokens(), source, |name| name == "os");
         // `os` three times, and `vars` (a dynamic name) once.
-        assert_eq!(sites.starts.len(), 4);
+        let starts = sites.starts.as_slice();
+        assert_eq!(starts.len(), 4);
         let end = u32::try_from(source.len()).expect("a short source");
         let ranges: Vec<TextRange> = (0..end)
             .flat_map(|s| (s..=end).map(move |e| TextRange::new(s.into(), e.into())))
             .collect();
-        let brute = |r: TextRange| sites.starts.iter().any(|&o| r.start() <= o && o < r.end());
+        let brute = |r: TextRange| starts.iter().any(|&o| r.start() <= o && o < r.end());
         // In source order, as a walk asks, then backwards and shuffled: the cursor
         // searches afresh when a range starts before the last one.
-        let mut cursor = SiteCursor::default();
+        let mut cursor = WalkCursor::default();
         for &r in &ranges {
-            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+            assert_eq!(
+                sites.starts.any_in_walking(r, &mut cursor),
+                brute(r),
+                "{r:?}"
+            );
         }
         for &r in ranges.iter().rev().step_by(7) {
-            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+            assert_eq!(
+                sites.starts.any_in_walking(r, &mut cursor),
+                brute(r),
+                "{r:?}"
+            );
         }
         for (i, &r) in ranges.iter().enumerate().filter(|(i, _)| i % 13 == 0) {
             let r = if i % 2 == 0 {
@@ -919,7 +899,11 @@ mod tests {
             } else {
                 ranges[ranges.len() - 1 - i]
             };
-            assert_eq!(sites.any_in(r, &mut cursor), brute(r), "{r:?}");
+            assert_eq!(
+                sites.starts.any_in_walking(r, &mut cursor),
+                brute(r),
+                "{r:?}"
+            );
         }
     }
 }

@@ -9,9 +9,10 @@ use ruff_python_ast::name::UnqualifiedName;
 use ruff_python_ast::token::{TokenKind, Tokens};
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use ruff_text_size::{Ranged, TextSize};
+use ruff_text_size::Ranged;
 
 use crate::slots::types::TypeRef;
+use crate::syntax::TokenStarts;
 
 /// The first call a name is bound to; bindings to calls of the same callee agree
 /// whatever their arguments, so any of them stands for all.
@@ -103,25 +104,21 @@ impl Binding<'_> {
 /// (a `for` statement's keyword is outside every expression), so a value expression
 /// holding neither binds nothing.
 pub(super) struct InnerBinders {
-    at: Vec<TextSize>,
+    at: TokenStarts,
 }
 
 impl InnerBinders {
     /// The `:=` and `for` tokens of `tokens`.
     pub(super) fn new(tokens: &Tokens) -> Self {
-        let at = tokens
-            .iter()
-            .filter(|t| matches!(t.kind(), TokenKind::ColonEqual | TokenKind::For))
-            .map(Ranged::start)
-            .collect();
+        let at = TokenStarts::of(tokens, |t| {
+            matches!(t.kind(), TokenKind::ColonEqual | TokenKind::For)
+        });
         Self { at }
     }
 
     /// Whether `expr`, read as a value, may bind a name.
     fn may_bind_in(&self, expr: &Expr) -> bool {
-        let range = expr.range();
-        let i = self.at.partition_point(|&o| o < range.start());
-        self.at.get(i).is_some_and(|&o| o < range.end())
+        self.at.any_in(expr.range())
     }
 }
 
