@@ -12,20 +12,13 @@ impl<'m> Indexer<'m, '_> {
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
         let args = &*call.arguments.args;
         let callee = self.resolve(&call.func);
-        let const_str = |e: Option<&Expr>| match e {
-            Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
-            _ => None,
-        };
         match callee.as_deref() {
             Some("builtins.setattr") | Some("builtins.delattr") if args.len() >= 2 => {
                 let recv = self.receiver(&args[0]);
                 // `delattr(Cls, "x")` removes what `Cls.x` holds, a slot descriptor
                 // included: treated as a write (on an instance it is harmless, and an
                 // extra write only makes the analysis more careful).
-                match const_str(args.get(1)) {
-                    Some(name) => self.attr_write(recv, &name),
-                    None => self.dynamic_setattr(recv),
-                }
+                self.named_write(recv, args.get(1));
             }
             Some("builtins.vars") if args.len() == 1 => {
                 let recv = self.receiver(&args[0]);
@@ -116,18 +109,11 @@ impl<'m> Indexer<'m, '_> {
                 } else {
                     (self.receiver(&a.value), args.first())
                 };
-                match const_str(name) {
-                    Some(n) => self.attr_write(recv, &n),
-                    None => self.dynamic_setattr(recv),
-                }
+                self.named_write(recv, name);
             }
             // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
             // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
-            let on_patch = match a.value.as_ref() {
-                Expr::Attribute(p) => p.attr.as_str() == "patch",
-                Expr::Name(n) => n.id.as_str() == "patch",
-                _ => false,
-            };
+            let on_patch = is_patch(&a.value);
             let patch_object = attr == "object" && on_patch;
             if attr == "multiple"
                 && on_patch
@@ -144,30 +130,16 @@ impl<'m> Indexer<'m, '_> {
                 && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
             // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
             // attribute, and the second argument is the value, not a name.
-            if monkeypatch && let Some(path) = const_str(args.first()) {
-                if let Some((module, name)) = path.rsplit_once('.') {
-                    self.attr_write(Receiver::Global(Name::new(module)), name);
-                }
-            } else if (patch_object || monkeypatch) && args.len() >= 2 {
+            let by_path = monkeypatch && self.path_write(args.first());
+            if !by_path && (patch_object || monkeypatch) && args.len() >= 2 {
                 let recv = self.receiver(&args[0]);
-                match const_str(args.get(1)) {
-                    Some(n) => self.attr_write(recv, &n),
-                    None => self.dynamic_setattr(recv),
-                }
+                self.named_write(recv, args.get(1));
             }
         }
         // `mock.patch("pkg.mod.Cls.name")`, `mocker.patch(...)`, `@patch(...)`: a write
         // of `name` on what the rest of the string names.
-        let patch = match call.func.as_ref() {
-            Expr::Attribute(a) => a.attr.as_str() == "patch",
-            Expr::Name(n) => n.id.as_str() == "patch",
-            _ => false,
-        };
-        if patch
-            && let Some(path) = const_str(args.first())
-            && let Some((owner, name)) = path.rsplit_once('.')
-        {
-            self.attr_write(Receiver::Global(Name::new(owner)), name);
+        if is_patch(&call.func) {
+            self.path_write(args.first());
         }
         // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
         if let Expr::Name(n) = call.func.as_ref()
@@ -269,6 +241,28 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// A write on `recv` of the attribute a call names with `name`: that attribute for
+    /// a string literal, any attribute otherwise.
+    fn named_write(&mut self, recv: Receiver, name: Option<&Expr>) {
+        match const_str(name) {
+            Some(name) => self.attr_write(recv, &name),
+            None => self.dynamic_setattr(recv),
+        }
+    }
+
+    /// A write of the attribute a dotted string literal names last, on what the rest of
+    /// it names (`"pkg.mod.Cls.name"`: `name` on `pkg.mod.Cls`). Whether `path` is a
+    /// string literal.
+    fn path_write(&mut self, path: Option<&Expr>) -> bool {
+        let Some(path) = const_str(path) else {
+            return false;
+        };
+        if let Some((owner, name)) = path.rsplit_once('.') {
+            self.attr_write(Receiver::Global(Name::new(owner)), name);
+        }
+        true
+    }
+
     /// `obj.method` where `obj` is of one known class: `pkg.mod.Cls.method`; `obj`
     /// itself, called, when it is annotated with one class: `pkg.mod.Cls.__call__`
     /// (an instance of the class or a subclass, whose `__call__` is project code).
@@ -292,5 +286,22 @@ impl<'m> Indexer<'m, '_> {
             _ => return None,
         };
         Some(format!("{class}.{}", a.attr))
+    }
+}
+
+/// The string a string literal holds.
+fn const_str(expr: Option<&Expr>) -> Option<String> {
+    match expr {
+        Some(Expr::StringLiteral(s)) => Some(s.value.to_str().to_string()),
+        _ => None,
+    }
+}
+
+/// `patch` or `something.patch` (`mock.patch`, `mocker.patch`).
+fn is_patch(expr: &Expr) -> bool {
+    match expr {
+        Expr::Attribute(a) => a.attr.as_str() == "patch",
+        Expr::Name(n) => n.id.as_str() == "patch",
+        _ => false,
     }
 }
