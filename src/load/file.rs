@@ -135,10 +135,9 @@ pub struct Packages {
 impl Packages {
     /// Whether `dir` holds an `__init__.py`.
     pub fn contains(&self, dir: &Path) -> bool {
-        let known = |map: &HashMap<PathBuf, bool>| map.get(dir).copied();
         // A poisoned lock still holds answers read from the disk.
         let lock = || self.known.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(answer) = known(&lock()) {
+        if let Some(&answer) = lock().get(dir) {
             return answer;
         }
         let answer = dir.join("__init__.py").is_file();
