@@ -9,10 +9,41 @@ use crate::slots::types::TypeRef;
 use super::{Fact, Indexer, Receiver};
 
 impl<'m> Indexer<'m, '_> {
+    /// Records what `call` does: to the object named by a library function it calls
+    /// ([`Self::library_call`]), through a method of the object it is called on
+    /// ([`Self::method_call`]), through a mock patch, and to each object it passes on
+    /// ([`Self::passed_on`]).
     pub(super) fn call(&mut self, call: &ast::ExprCall) {
-        let args = &*call.arguments.args;
         let callee = self.resolve(&call.func);
-        match callee.as_deref() {
+        self.library_call(call, callee.as_deref());
+        if let Expr::Attribute(a) = call.func.as_ref() {
+            self.method_call(call, a);
+        }
+        // `mock.patch("pkg.mod.Cls.name")`, `mocker.patch(...)`, `@patch(...)`: a write
+        // of `name` on what the rest of the string names.
+        if is_patch(&call.func) {
+            self.path_write(call.arguments.args.first());
+        }
+        // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
+        if let Expr::Name(n) = call.func.as_ref()
+            && n.id.as_str() == "super"
+            && call.arguments.args.is_empty()
+            && let Some(c) = self.current_method_class()
+        {
+            self.summary.classes[c].zero_arg_super = true;
+        }
+        // A call that passes nothing hands no object on (most calls of a method on
+        // `self` or of a library function with no arguments): what follows is spared.
+        if !call.arguments.is_empty() {
+            self.passed_on(call, callee);
+        }
+    }
+
+    /// What a call of a library function (`setattr`, `vars`, `weakref.ref`,
+    /// `pickle.loads`, ...), resolved to `callee`, does to the object it is given.
+    fn library_call(&mut self, call: &ast::ExprCall, callee: Option<&str>) {
+        let args = &*call.arguments.args;
+        match callee {
             Some("builtins.setattr") | Some("builtins.delattr") if args.len() >= 2 => {
                 let recv = self.receiver(&args[0]);
                 // `delattr(Cls, "x")` removes what `Cls.x` holds, a slot descriptor
@@ -33,7 +64,7 @@ impl<'m> Indexer<'m, '_> {
                 | "weakref.getweakrefs",
             ) => {
                 let recv = match args.first() {
-                    Some(Expr::Attribute(a)) if callee.as_deref() == Some("weakref.WeakMethod") => {
+                    Some(Expr::Attribute(a)) if callee == Some("weakref.WeakMethod") => {
                         self.receiver(&a.value)
                     }
                     Some(arg) => self.receiver(arg),
@@ -68,11 +99,7 @@ impl<'m> Indexer<'m, '_> {
             Some("pickle.dump" | "pickle.dumps") => {
                 let protocol = call.arguments.find_argument_value(
                     "protocol",
-                    if callee.as_deref() == Some("pickle.dump") {
-                        2
-                    } else {
-                        1
-                    },
+                    if callee == Some("pickle.dump") { 2 } else { 1 },
                 );
                 if let Some(Expr::NumberLiteral(n)) = protocol
                     && matches!(n.value.as_int().and_then(|i| i.as_u8()), Some(0 | 1))
@@ -83,77 +110,71 @@ impl<'m> Indexer<'m, '_> {
             Some(d) if d.starts_with("copyreg.") => self.fact(Fact::OldPickle),
             _ => {}
         }
-        // `x.__setattr__(...)`, `object.__setattr__(self, "x", v)`, `super().__setattr__("x", v)`.
-        if let Expr::Attribute(a) = call.func.as_ref() {
-            if a.attr.as_str() == "register"
-                && let Receiver::Global(d) = self.receiver(&a.value)
-            {
-                self.fact(Fact::Registered(d.to_string()));
-            }
-            let attr = a.attr.as_str();
-            if attr == "__setattr__" {
-                let via_super = matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"));
-                // `object.__setattr__(obj, ...)`, `Base.__setattr__(obj, ...)`.
-                let via_type = !via_super && matches!(self.receiver(&a.value), Receiver::Global(_));
-                let (recv, name) = if via_super {
-                    (
-                        self.current_method_class()
-                            .map_or(Receiver::Unknown, Receiver::SelfOf),
-                        args.first(),
-                    )
-                } else if via_type {
-                    (
-                        args.first().map_or(Receiver::Unknown, |e| self.receiver(e)),
-                        args.get(1),
-                    )
-                } else {
-                    (self.receiver(&a.value), args.first())
-                };
-                self.named_write(recv, name);
-            }
-            // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
-            // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
-            let on_patch = is_patch(&a.value);
-            let patch_object = attr == "object" && on_patch;
-            if attr == "multiple"
-                && on_patch
-                && let Some(target) = args.first()
-            {
-                let recv = self.receiver(target);
-                for kw in &call.arguments.keywords {
-                    if let Some(name) = &kw.arg {
-                        self.attr_write(recv.clone(), name.as_str());
-                    }
+    }
+
+    /// What `obj.attr(...)` writes on `obj` or on the objects it is given:
+    /// `x.__setattr__(...)`, `object.__setattr__(self, "x", v)`,
+    /// `super().__setattr__("x", v)`, `Base.register(Cls)`, `patch.object(obj, "name")`,
+    /// `patch.multiple(obj, name=...)`, `monkeypatch.setattr(obj, "name", v)`.
+    fn method_call(&mut self, call: &ast::ExprCall, a: &ast::ExprAttribute) {
+        let args = &*call.arguments.args;
+        if a.attr.as_str() == "register"
+            && let Receiver::Global(d) = self.receiver(&a.value)
+        {
+            self.fact(Fact::Registered(d.to_string()));
+        }
+        let attr = a.attr.as_str();
+        if attr == "__setattr__" {
+            let via_super = is_super_call(&a.value);
+            // `object.__setattr__(obj, ...)`, `Base.__setattr__(obj, ...)`.
+            let via_type = !via_super && matches!(self.receiver(&a.value), Receiver::Global(_));
+            let (recv, name) = if via_super {
+                (
+                    self.current_method_class()
+                        .map_or(Receiver::Unknown, Receiver::SelfOf),
+                    args.first(),
+                )
+            } else if via_type {
+                (
+                    args.first().map_or(Receiver::Unknown, |e| self.receiver(e)),
+                    args.get(1),
+                )
+            } else {
+                (self.receiver(&a.value), args.first())
+            };
+            self.named_write(recv, name);
+        }
+        // `mock.patch.object(obj, "name")`, `mocker.patch.object(...)`,
+        // `monkeypatch.setattr(obj, "name", v)`: a write of `name` on `obj`.
+        let on_patch = is_patch(&a.value);
+        let patch_object = attr == "object" && on_patch;
+        if attr == "multiple"
+            && on_patch
+            && let Some(target) = args.first()
+        {
+            let recv = self.receiver(target);
+            for kw in &call.arguments.keywords {
+                if let Some(name) = &kw.arg {
+                    self.attr_write(recv.clone(), name.as_str());
                 }
             }
-            let monkeypatch = attr == "setattr"
-                && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
-            // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
-            // attribute, and the second argument is the value, not a name.
-            let by_path = monkeypatch && self.path_write(args.first());
-            if !by_path && (patch_object || monkeypatch) && args.len() >= 2 {
-                let recv = self.receiver(&args[0]);
-                self.named_write(recv, args.get(1));
-            }
         }
-        // `mock.patch("pkg.mod.Cls.name")`, `mocker.patch(...)`, `@patch(...)`: a write
-        // of `name` on what the rest of the string names.
-        if is_patch(&call.func) {
-            self.path_write(args.first());
+        let monkeypatch = attr == "setattr"
+            && matches!(a.value.as_ref(), Expr::Name(n) if n.id.as_str() == "monkeypatch");
+        // `monkeypatch.setattr("pkg.mod.name", value)`: the string names a module
+        // attribute, and the second argument is the value, not a name.
+        let by_path = monkeypatch && self.path_write(args.first());
+        if !by_path && (patch_object || monkeypatch) && args.len() >= 2 {
+            let recv = self.receiver(&args[0]);
+            self.named_write(recv, args.get(1));
         }
-        // Zero-argument `super()` needs the `__class__` cell that dataclass(slots=True) breaks.
-        if let Expr::Name(n) = call.func.as_ref()
-            && n.id.as_str() == "super"
-            && args.is_empty()
-            && let Some(c) = self.current_method_class()
-        {
-            self.summary.classes[c].zero_arg_super = true;
-        }
-        // A call that passes nothing hands no object on (most calls of a method on
-        // `self` or of a library function with no arguments): what follows is spared.
-        if args.is_empty() && call.arguments.keywords.is_empty() {
-            return;
-        }
+    }
+
+    /// `self` or a possible instance handed to other code by a call with arguments,
+    /// whose callee resolves to `callee`: each is an escape to that callee, and a bound
+    /// method of `self` passed on is a method escape.
+    fn passed_on(&mut self, call: &ast::ExprCall, callee: Option<String>) {
+        let args = &*call.arguments.args;
         // What the callee is, and for `obj.method(...)` what `obj` is, each worked out
         // once: the questions below ask them several times.
         let func_recv = std::cell::OnceCell::new();
@@ -168,7 +189,7 @@ impl<'m> Indexer<'m, '_> {
             // `super().__init__(...)`).
             (Expr::Attribute(a), Some(value_recv)) => {
                 matches!(value_recv, Receiver::SelfOf(_) | Receiver::ClassOf(_))
-                    || matches!(a.value.as_ref(), Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
+                    || is_super_call(&a.value)
                     // `self.__class__(self)`: the class's own constructor.
                     || matches!(func_receiver(), Receiver::ClassOf(_))
             }
@@ -304,4 +325,9 @@ fn is_patch(expr: &Expr) -> bool {
         Expr::Name(n) => n.id.as_str() == "patch",
         _ => false,
     }
+}
+
+/// `super(...)`, called with or without arguments.
+fn is_super_call(expr: &Expr) -> bool {
+    matches!(expr, Expr::Call(c) if matches!(c.func.as_ref(), Expr::Name(n) if n.id.as_str() == "super"))
 }
