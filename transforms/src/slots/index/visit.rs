@@ -18,114 +18,9 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Stmt::ClassDef(def) => {
                 self.visit_class(def);
             }
-            Stmt::FunctionDef(def) => {
-                for dec in &def.decorator_list {
-                    self.visit_decorator(dec);
-                }
-                // `@pass_context def cli(ctx)`: the innermost decorator (applied to
-                // the function itself) may say what it passes first.
-                let passed_by = match def.decorator_list.last().map(|d| &d.expression) {
-                    Some(e @ (Expr::Name(_) | Expr::Attribute(_))) => {
-                        self.resolve(e).filter(|d| !d.starts_with("builtins."))
-                    }
-                    _ => None,
-                };
-                let inferred = |position: usize, _: &str| {
-                    (position == 0)
-                        .then(|| passed_by.clone().map(TypeRef::PassedBy))
-                        .flatten()
-                };
-                let locals = self.function_locals(def, &inferred);
-                if self.scopes.len() == 1 {
-                    let overload = def.decorator_list.iter().any(|d| {
-                        self.resolve(&d.expression)
-                            .as_deref()
-                            .and_then(types::typing_name)
-                            == Some("overload")
-                    });
-                    if overload || def.decorator_list.is_empty() {
-                        let signature = self.signature(def, overload);
-                        self.summary
-                            .signatures
-                            .entry(def.name.to_string())
-                            .or_default()
-                            .push(signature);
-                    }
-                    if let Some(members) = self.passes_first(def) {
-                        self.summary
-                            .passes_first
-                            .insert(def.name.to_string(), members);
-                    }
-                }
-                // A nested function keeps the enclosing method's `self` unless it
-                // rebinds the name.
-                let (self_name, cls_name) = match self.scopes.last() {
-                    Some(Scope::Function {
-                        self_name,
-                        cls_name,
-                        ..
-                    }) => (
-                        self_name
-                            .clone()
-                            .filter(|(n, _)| !locals.contains_key(n.as_str())),
-                        cls_name
-                            .clone()
-                            .filter(|(n, _)| !locals.contains_key(n.as_str())),
-                    ),
-                    _ => (None, None),
-                };
-                // Only module-level functions are recorded: a nested one is a new
-                // object per call, looked up by no dotted name.
-                let key = (self.scopes.len() == 1 && def.decorator_list.is_empty())
-                    .then(|| def.name.to_string());
-                self.visit_function_body(def, self_name, cls_name, locals, key);
-            }
+            Stmt::FunctionDef(def) => self.visit_function_def(def),
             Stmt::Assign(assign) => {
-                // `def f(): ...` then `f.__name__ = name`: a function object.
-                if let [Expr::Attribute(a)] = assign.targets.as_slice()
-                    && self.function_writes.contains(&a.start())
-                {
-                    self.attr_write(Receiver::Definition, a.attr.as_str());
-                    visitor::walk_stmt(self, stmt);
-                    return;
-                }
-                // `ctx.obj = Foo()` then `ctx.obj.title = "t"`: a write on the `Foo`.
-                if let [Expr::Attribute(a)] = assign.targets.as_slice()
-                    && let Some(recv) = self.just_stored(&a.value, &assign.value)
-                {
-                    let value = self.value_shape(&assign.value);
-                    self.attr_write_typed(recv, a.attr.as_str(), value);
-                    visitor::walk_stmt(self, stmt);
-                    return;
-                }
-                // `x.attr = f(x.attr)`: the value reads the attribute first.
-                if let [Expr::Attribute(a)] = assign.targets.as_slice()
-                    && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
-                {
-                    let recv = self.receiver(&a.value);
-                    self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
-                    visitor::walk_stmt(self, stmt);
-                    return;
-                }
-                // `rest, ctx.args = ctx.args, []`: the whole value is evaluated before
-                // any target is assigned, so its reads come first.
-                let unpacked = match assign.targets.as_slice() {
-                    [Expr::Tuple(t)] => Some(&t.elts),
-                    [Expr::List(l)] => Some(&l.elts),
-                    _ => None,
-                };
-                if let Some(elts) = unpacked {
-                    self.store_unpacked(elts, &assign.value);
-                    visitor::walk_stmt(self, stmt);
-                    return;
-                }
-                let value = match assign.targets.as_slice() {
-                    [_] => self.value_shape(&assign.value),
-                    _ => None,
-                };
-                for target in &assign.targets {
-                    self.store_target(target, value.clone());
-                }
+                self.assign(assign);
                 visitor::walk_stmt(self, stmt);
             }
             Stmt::Return(ret) => {
@@ -141,42 +36,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.visit_narrowed(&w.test, &w.body);
                 self.visit_body(&w.orelse);
             }
-            Stmt::If(if_stmt) => {
-                self.visit_expr(&if_stmt.test);
-                self.visit_narrowed(&if_stmt.test, &if_stmt.body);
-                // `if isinstance(x, A): ... else: ...`: in the other clauses, `x` is no `A`.
-                let excluded = self.isinstance_test(&if_stmt.test);
-                for clause in &if_stmt.elif_else_clauses {
-                    let pushed = match &excluded {
-                        Some((name, members))
-                            if !rebinds(&clause.body, name)
-                                && !clause.test.as_ref().is_some_and(|t| binds_in(t, name)) =>
-                        {
-                            let classes = members
-                                .iter()
-                                .filter_map(|m| match m {
-                                    TypeRef::Of(d) => Some(d.clone()),
-                                    _ => None,
-                                })
-                                .collect();
-                            self.excluded
-                                .push((self.scopes.len(), name.clone(), classes));
-                            true
-                        }
-                        _ => false,
-                    };
-                    match &clause.test {
-                        Some(test) => {
-                            self.visit_expr(test);
-                            self.visit_narrowed(test, &clause.body);
-                        }
-                        None => self.visit_body(&clause.body),
-                    }
-                    if pushed {
-                        self.excluded.pop();
-                    }
-                }
-            }
+            Stmt::If(if_stmt) => self.visit_if(if_stmt),
             Stmt::Delete(delete) => {
                 // `del Cls.x` removes a slot descriptor like `Cls.x = ...` replaces it.
                 for target in &delete.targets {
@@ -284,5 +144,157 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             _ => {}
         }
         visitor::walk_expr(self, expr);
+    }
+}
+
+impl<'m> Indexer<'m, '_> {
+    /// A function: its decorators, what its parameters are, its signature when it is
+    /// a module-level function, then its body.
+    fn visit_function_def(&mut self, def: &'m ast::StmtFunctionDef) {
+        for dec in &def.decorator_list {
+            self.visit_decorator(dec);
+        }
+        // `@pass_context def cli(ctx)`: the innermost decorator (applied to
+        // the function itself) may say what it passes first.
+        let passed_by = match def.decorator_list.last().map(|d| &d.expression) {
+            Some(e @ (Expr::Name(_) | Expr::Attribute(_))) => {
+                self.resolve(e).filter(|d| !d.starts_with("builtins."))
+            }
+            _ => None,
+        };
+        let inferred = |position: usize, _: &str| {
+            (position == 0)
+                .then(|| passed_by.clone().map(TypeRef::PassedBy))
+                .flatten()
+        };
+        let locals = self.function_locals(def, &inferred);
+        if self.scopes.len() == 1 {
+            let overload = def.decorator_list.iter().any(|d| {
+                self.resolve(&d.expression)
+                    .as_deref()
+                    .and_then(types::typing_name)
+                    == Some("overload")
+            });
+            if overload || def.decorator_list.is_empty() {
+                let signature = self.signature(def, overload);
+                self.summary
+                    .signatures
+                    .entry(def.name.to_string())
+                    .or_default()
+                    .push(signature);
+            }
+            if let Some(members) = self.passes_first(def) {
+                self.summary
+                    .passes_first
+                    .insert(def.name.to_string(), members);
+            }
+        }
+        // A nested function keeps the enclosing method's `self` unless it
+        // rebinds the name.
+        let (self_name, cls_name) = match self.scopes.last() {
+            Some(Scope::Function {
+                self_name,
+                cls_name,
+                ..
+            }) => (
+                self_name
+                    .clone()
+                    .filter(|(n, _)| !locals.contains_key(n.as_str())),
+                cls_name
+                    .clone()
+                    .filter(|(n, _)| !locals.contains_key(n.as_str())),
+            ),
+            _ => (None, None),
+        };
+        // Only module-level functions are recorded: a nested one is a new
+        // object per call, looked up by no dotted name.
+        let key =
+            (self.scopes.len() == 1 && def.decorator_list.is_empty()).then(|| def.name.to_string());
+        self.visit_function_body(def, self_name, cls_name, locals, key);
+    }
+
+    /// `target = value`: what each target now holds, and a write on the object of an
+    /// attribute target (the statement's expressions are visited after).
+    fn assign(&mut self, assign: &'m ast::StmtAssign) {
+        // `def f(): ...` then `f.__name__ = name`: a function object.
+        if let [Expr::Attribute(a)] = assign.targets.as_slice()
+            && self.function_writes.contains(&a.start())
+        {
+            self.attr_write(Receiver::Definition, a.attr.as_str());
+            return;
+        }
+        // `ctx.obj = Foo()` then `ctx.obj.title = "t"`: a write on the `Foo`.
+        if let [Expr::Attribute(a)] = assign.targets.as_slice()
+            && let Some(recv) = self.just_stored(&a.value, &assign.value)
+        {
+            let value = self.value_shape(&assign.value);
+            self.attr_write_typed(recv, a.attr.as_str(), value);
+            return;
+        }
+        // `x.attr = f(x.attr)`: the value reads the attribute first.
+        if let [Expr::Attribute(a)] = assign.targets.as_slice()
+            && self.guarded_by(&a.value, a.attr.as_str(), &assign.value)
+        {
+            let recv = self.receiver(&a.value);
+            self.fact(Fact::GuardedWrite(recv, a.attr.id.clone()));
+            return;
+        }
+        // `rest, ctx.args = ctx.args, []`: the whole value is evaluated before
+        // any target is assigned, so its reads come first.
+        let unpacked = match assign.targets.as_slice() {
+            [Expr::Tuple(t)] => Some(&t.elts),
+            [Expr::List(l)] => Some(&l.elts),
+            _ => None,
+        };
+        if let Some(elts) = unpacked {
+            self.store_unpacked(elts, &assign.value);
+            return;
+        }
+        let value = match assign.targets.as_slice() {
+            [_] => self.value_shape(&assign.value),
+            _ => None,
+        };
+        for target in &assign.targets {
+            self.store_target(target, value.clone());
+        }
+    }
+
+    /// `if`: the test, then each clause with the `isinstance` narrowing its test gives
+    /// and the exclusion the tests before it give.
+    fn visit_if(&mut self, if_stmt: &'m ast::StmtIf) {
+        self.visit_expr(&if_stmt.test);
+        self.visit_narrowed(&if_stmt.test, &if_stmt.body);
+        // `if isinstance(x, A): ... else: ...`: in the other clauses, `x` is no `A`.
+        let excluded = self.isinstance_test(&if_stmt.test);
+        for clause in &if_stmt.elif_else_clauses {
+            let pushed = match &excluded {
+                Some((name, members))
+                    if !rebinds(&clause.body, name)
+                        && !clause.test.as_ref().is_some_and(|t| binds_in(t, name)) =>
+                {
+                    let classes = members
+                        .iter()
+                        .filter_map(|m| match m {
+                            TypeRef::Of(d) => Some(d.clone()),
+                            _ => None,
+                        })
+                        .collect();
+                    self.excluded
+                        .push((self.scopes.len(), name.clone(), classes));
+                    true
+                }
+                _ => false,
+            };
+            match &clause.test {
+                Some(test) => {
+                    self.visit_expr(test);
+                    self.visit_narrowed(test, &clause.body);
+                }
+                None => self.visit_body(&clause.body),
+            }
+            if pushed {
+                self.excluded.pop();
+            }
+        }
     }
 }
