@@ -226,6 +226,11 @@ fn elsewhere(
             if external.module_escapes {
                 return Err("its module object is passed around elsewhere".into());
             }
+            if let Some(at) = &external.computed_import {
+                return Err(format!(
+                    "its module may be imported by a computed name ({at})"
+                ));
+            }
             if external.star_imported && !name.starts_with('_') {
                 return Err("its module is star-imported elsewhere".into());
             }
@@ -540,6 +545,21 @@ mod tests {
                 vec![],
                 vec!["`NAMES` stays a list: its module is star-imported elsewhere".to_string()]
             )
+        );
+        // docutils loads its language modules by a computed name and then checks
+        // `isinstance(module.author_separators, list)`: no use of the name is visible.
+        assert_eq!(
+            run("import importlib\n\n\
+                 def load(name):\n    return importlib.import_module('cons' + name)\n"),
+            (
+                vec![],
+                vec!["`NAMES` stays a list: its module may be imported by a computed name (`import_module` in main, line 4)".to_string()]
+            )
+        );
+        // A computed name that cannot stand for `consts` leaves it to its uses.
+        assert_eq!(
+            run("import importlib\nm = importlib.import_module('plugins.' + name)\n"),
+            (vec![Safe], vec![])
         );
     }
 }

@@ -32,6 +32,7 @@
 //! lambda of a function's local are [`Escape::Closure`]; a scope that calls `locals()`,
 //! `vars()`, `eval`, `exec` or `globals()` tracks nothing.
 
+pub mod computed_imports;
 pub mod project;
 pub mod scope;
 pub mod uses;

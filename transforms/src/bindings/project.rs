@@ -3,9 +3,9 @@
 //! Each file contributes [`FileUses`]: for every `from M import NAME` and every
 //! `import M` followed by `M.NAME`, the class of each use. [`ProjectUses`] merges them so
 //! a transform asks: "how is `NAME` of module `M` used outside `M`?". An import that
-//! cannot be followed, a module object passed around, `from M import *`, and re-exports
-//! (a public import in a package `__init__`, or one listed in `__all__`) all count as
-//! escapes.
+//! cannot be followed, a module object passed around, `from M import *`, re-exports
+//! (a public import in a package `__init__`, or one listed in `__all__`) and a module
+//! that may be imported by a computed name ([`computed_imports`]) all count as escapes.
 
 use ruff_python_ast::name::Name;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -13,6 +13,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use ruff_python_ast::visitor::source_order::SourceOrderVisitor;
 use ruff_python_ast::{Expr, ModModule, Stmt};
 
+use super::computed_imports::{self, ComputedImport};
 use super::scope::body_locals;
 use super::uses::{NameSites, UseClass, UseWalker};
 use crate::{ModuleInfo, SourceModule};
@@ -32,6 +33,8 @@ pub struct FileUses {
     pub escaped_modules: Vec<Name>,
     /// Modules star-imported: their public names escape.
     pub star_imported: Vec<Name>,
+    /// Where the file reaches modules by a name it computes.
+    pub computed_imports: Vec<ComputedImport>,
 }
 
 /// Every module's names as used by the rest of the project.
@@ -40,6 +43,7 @@ pub struct ProjectUses {
     uses: HashMap<(Name, Name), Vec<UseClass>>,
     escaped_modules: HashSet<Name>,
     star_imported: HashSet<Name>,
+    computed_imports: Vec<ComputedImport>,
 }
 
 /// How a module-level name is used outside its module.
@@ -55,6 +59,9 @@ pub struct External {
     pub module_escapes: bool,
     /// `from module import *` appears somewhere: its public names escape.
     pub star_imported: bool,
+    /// Where the project may import the module by a computed name (the first such
+    /// place): its names may be used in ways no analysis sees.
+    pub computed_import: Option<String>,
 }
 
 impl ProjectUses {
@@ -71,6 +78,7 @@ impl ProjectUses {
             }
             out.escaped_modules.extend(file.escaped_modules);
             out.star_imported.extend(file.star_imported);
+            out.computed_imports.extend(file.computed_imports);
         }
         out
     }
@@ -86,6 +94,11 @@ impl ProjectUses {
                 .cloned()
                 .unwrap_or_default(),
             module_escapes,
+            computed_import: self
+                .computed_imports
+                .iter()
+                .find(|c| c.may_reach(module))
+                .map(|c| c.at.clone()),
         }
     }
 }
@@ -218,9 +231,18 @@ pub fn index_file(source: &SourceModule, info: &ModuleInfo) -> FileUses {
         .map(|(i, b)| (b.bound, i))
         .collect();
     let shadowed: HashSet<&str> = locals.keys().copied().collect();
+    // The token scan that finds the walk's sites also tells whether the file may have
+    // a computed import, so that only such a file is walked for one.
+    let may_compute = std::cell::Cell::new(false);
     let sites = NameSites::new(source.tokens(), source.source(), |name| {
+        if computed_imports::may_name_one(name) {
+            may_compute.set(true);
+        }
         targets.contains_key(name)
     });
+    if may_compute.get() {
+        out.computed_imports = computed_imports::find(source, info);
+    }
     let mut walker = UseWalker::new(&targets, true, &shadowed);
     walker.follow_attributes = true;
     walker.only_at(&sites);

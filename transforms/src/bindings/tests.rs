@@ -427,3 +427,83 @@ fn every_scope_in_one_walk_binds_what_each_binds_alone() {
         assert_eq!(at_once, one_by_one, "{source}");
     }
 }
+
+#[test]
+fn computed_imports_reach_what_their_name_may_stand_for() {
+    use super::computed_imports;
+    let info = crate::ModuleInfo {
+        name: "app.loader".into(),
+        is_package: false,
+        path: "app/loader.py".into(),
+    };
+    let prefixes = |src: &str| {
+        let module = parse(src).expect("parses");
+        computed_imports::find(&module, &info)
+            .into_iter()
+            .map(|c| c.prefix)
+            .collect::<Vec<_>>()
+    };
+    let some = |p: &str| vec![Some(p.to_string())];
+    assert_eq!(
+        prefixes("import importlib\nm = importlib.import_module('app.plugins.' + n)\n"),
+        some("app.plugins.")
+    );
+    assert_eq!(
+        prefixes("m = import_module(f'app.lang.{code}')\n"),
+        some("app.lang.")
+    );
+    assert_eq!(
+        prefixes("m = import_module('app.core')\n"),
+        some("app.core")
+    );
+    // Relative to the package given, as importlib resolves it.
+    assert_eq!(
+        prefixes("m = import_module('.x', __package__)\n"),
+        some("app.x")
+    );
+    assert_eq!(
+        prefixes("m = import_module('..' + n, __name__)\n"),
+        some("app.")
+    );
+    assert_eq!(
+        prefixes("m = import_module('.' + n, package='app.sub')\n"),
+        some("app.sub.")
+    );
+    assert_eq!(
+        prefixes("import sys\nm = sys.modules[__name__]\n"),
+        some("app.loader")
+    );
+    // A name that starts with no literal, a relative name with no package, a spec or
+    // a path may stand for any module.
+    assert_eq!(prefixes("m = __import__(name)\n"), vec![None]);
+    assert_eq!(prefixes("m = import_module(f'{base}.x')\n"), vec![None]);
+    assert_eq!(prefixes("m = import_module('.x')\n"), vec![None]);
+    assert_eq!(prefixes("m = __import__('x', level=1)\n"), vec![None]);
+    assert_eq!(
+        prefixes("m = sys.modules.get(cls.__module__)\n"),
+        vec![None]
+    );
+    assert_eq!(
+        prefixes("m = importlib.util.module_from_spec(spec)\n"),
+        vec![None]
+    );
+    assert_eq!(prefixes("m = runpy.run_path(path)\n"), vec![None]);
+    // `modules` alone, or `modules` of something else, is no import.
+    assert_eq!(prefixes("x = modules\ny = self.modules[k]\n"), vec![]);
+    assert_eq!(
+        prefixes("import sys\nsys.modules[k] = m\ndel sys.modules[k]\n"),
+        vec![]
+    );
+
+    // The project view: only modules the name may stand for, and the first place.
+    let src = "import importlib\n\ndef load(n):\n    return importlib.import_module('app.plugins.' + n)\n";
+    let module = parse(src).expect("parses");
+    let uses = project::ProjectUses::new([project::index_file(&module, &info)]);
+    assert_eq!(
+        uses.external("app.plugins.csv", "L")
+            .computed_import
+            .as_deref(),
+        Some("`import_module` in app.loader, line 4")
+    );
+    assert_eq!(uses.external("app.core", "L").computed_import, None);
+}
