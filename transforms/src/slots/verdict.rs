@@ -80,6 +80,10 @@ pub enum Reason {
     OutsideWrite(String),
     /// `setattr(Cls, name, v)` with a computed name may replace a slot descriptor.
     ComputedClassSetattr,
+    /// The class namespace is read or listed (`vars(Cls)`, `Cls.__dict__`,
+    /// `dir(Cls)`, `inspect.getmembers(Cls)`): slots would add `__slots__` and a
+    /// descriptor per slot to what it holds.
+    NamespaceRead,
     /// Something outside the class needs the instance dict (or its layout).
     NeedsDict(DictUse),
     /// A subclass needs its whole dict (its name).
@@ -170,6 +174,9 @@ impl fmt::Display for Reason {
             Reason::ComputedClassSetattr => {
                 f.write_str("setattr() with a computed name on the class")
             }
+            Reason::NamespaceRead => f.write_str(
+                "its class namespace is read (vars(), __dict__, dir() or getmembers() on the class)",
+            ),
             Reason::NeedsDict(DictUse::Dict) => {
                 f.write_str("instance __dict__ is used outside the class")
             }

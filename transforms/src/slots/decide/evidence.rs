@@ -83,6 +83,8 @@ pub(super) struct Evidence {
     pub(super) needs_dict: Vec<(usize, DictUse)>,
     /// Classes on which `setattr(Cls, name, ...)` sets a computed name.
     pub(super) class_setattr: Vec<usize>,
+    /// Classes whose namespace is read or listed (`vars(Cls)`, `dir(Cls)`).
+    pub(super) namespace_read: Vec<usize>,
     /// Reasons every rewrite is unproven.
     pub(super) global_unproven: Vec<Unproven>,
     /// Reasons per class.
@@ -101,6 +103,7 @@ impl Evidence {
             global_weak: false,
             needs_dict: Vec::new(),
             class_setattr: Vec::new(),
+            namespace_read: Vec::new(),
             global_unproven: Vec::new(),
             unproven: vec![ThinVec::new(); n],
         };
@@ -157,6 +160,18 @@ impl Evidence {
                 RecvKind::ClassObject | RecvKind::NotOurs => {}
                 RecvKind::Unknown => self.global_weak = true,
             },
+            (Fact::Namespace(recv), Some(RecvKind::ClassObject)) => {
+                let classes = class_objects(project, hierarchy, f, recv);
+                self.namespace_read.extend(classes);
+            }
+            (Fact::Members(recv), Some(RecvKind::ClassObject)) => {
+                // `dir()` lists what the class inherits too.
+                for id in class_objects(project, hierarchy, f, recv) {
+                    self.namespace_read.extend(hierarchy.with_ancestors(id));
+                }
+            }
+            // Only a class object's namespace changes.
+            (Fact::Namespace(_) | Fact::Members(_), Some(_)) => {}
             (Fact::DictAccess(_), Some(kind)) => {
                 self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
             }
@@ -258,6 +273,26 @@ impl Evidence {
     }
 }
 
+/// The project classes a class object `recv` (in file `f`) may be: the class a name
+/// resolves to, or the class whose `cls`/`type(self)` it is and its subclasses.
+fn class_objects(
+    project: &Project,
+    hierarchy: &Hierarchy,
+    f: usize,
+    recv: &Receiver,
+) -> Vec<usize> {
+    match recv {
+        Receiver::Global(d) => match project.resolve(d, 0) {
+            Resolved::Class(id) => vec![id],
+            _ => Vec::new(),
+        },
+        Receiver::ClassOf(c) => project
+            .id_of(f, *c)
+            .map_or_else(Vec::new, |id| hierarchy.with_descendants(id)),
+        _ => Vec::new(),
+    }
+}
+
 /// What the receiver of `fact` (in file `f`) may be, when the fact is about one and
 /// not proven harmless: an escape to a callee known to be harmless, or a call of an
 /// object whose `__call__` is project code, gives `None`.
@@ -273,6 +308,8 @@ fn resolve_fact(
         | Fact::AttrWrite(recv, _)
         | Fact::Weakref(recv)
         | Fact::DictAccess(recv)
+        | Fact::Namespace(recv)
+        | Fact::Members(recv)
         | Fact::DynamicSetattr(recv)
         | Fact::ClassAssign(recv) => Some(resolver.receiver(f, recv)),
         Fact::Escape(recv, callee) => (!proven_callee(project, hierarchy, callee.as_deref()))

@@ -343,6 +343,9 @@ impl<'p, 'a> Decider<'p, 'a> {
         for &id in &self.evidence.class_setattr {
             self.skip_candidate(id, Reason::ComputedClassSetattr);
         }
+        for &id in &self.evidence.namespace_read {
+            self.skip_candidate(id, Reason::NamespaceRead);
+        }
         let mut whole_dict: Vec<usize> = Vec::new();
         for &(id, why) in &self.evidence.needs_dict {
             self.skip_candidate(id, Reason::NeedsDict(why));

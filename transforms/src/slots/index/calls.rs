@@ -53,7 +53,18 @@ impl<'m> Indexer<'m, '_> {
             }
             Some("builtins.vars") if args.len() == 1 => {
                 let recv = self.receiver(&args[0]);
+                if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) {
+                    self.fact(Fact::Namespace(recv.clone()));
+                }
                 self.dict_access(recv, true);
+            }
+            Some("builtins.dir" | "inspect.getmembers" | "inspect.getmembers_static")
+                if !args.is_empty() =>
+            {
+                let recv = self.receiver(&args[0]);
+                if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) {
+                    self.fact(Fact::Members(recv));
+                }
             }
             Some(
                 "weakref.ref"

@@ -168,6 +168,12 @@ pub enum Fact {
     Weakref(Receiver),
     /// `vars(obj)` or `obj.__dict__`.
     DictAccess(Receiver),
+    /// `vars(Cls)` or `Cls.__dict__` on what may be a class object: its own namespace
+    /// is read, where slots would add a descriptor per slot and `__slots__`.
+    Namespace(Receiver),
+    /// `dir(Cls)` or `inspect.getmembers(Cls)` on what may be a class object: its
+    /// namespace and its bases' are listed.
+    Members(Receiver),
     /// `setattr(obj, name, ...)` / `delattr` with a computed name.
     DynamicSetattr(Receiver),
     /// `obj.__class__ = ...`.

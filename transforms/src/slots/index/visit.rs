@@ -124,9 +124,11 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
                 let recv = self.receiver(&attr.value);
                 // `Cls.__dict__` is the class namespace, not an instance dict.
-                let is_class_object = matches!(&recv, Receiver::Global(_));
-                if !is_class_object {
-                    self.dict_access(recv, false);
+                match recv {
+                    Receiver::Global(_) | Receiver::ClassOf(_) => {
+                        self.fact(Fact::Namespace(recv));
+                    }
+                    recv => self.dict_access(recv, false),
                 }
             }
             Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
