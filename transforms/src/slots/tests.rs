@@ -940,3 +940,38 @@ fn an_override_without_a_return_annotation_returns_what_its_base_declares() {
         [WRITE_A_ON_UNKNOWN]
     );
 }
+
+#[test]
+fn getattr_and_hasattr_of_dunder_dict_need_the_dict() {
+    // `getattr(p, "__dict__", {})` returns the default once `p` has no dict.
+    let src = "class A:\n    def __init__(self):\n        self.a = 1\n\
+               class B:\n    def __init__(self):\n        self.b = 1\n\
+               def f(p: A):\n    return getattr(p, '__dict__', {})\n";
+    let p = decide(&[("m", false, src)]);
+    assert_eq!(
+        skip(plan(&p, "m", "A")),
+        "instance __dict__ is used outside the class"
+    );
+    assert_eq!(slots(plan(&p, "m", "B")), ["b"]);
+    // On an object of unknown type, every class is unproven; on a class object it is
+    // the namespace, read only of that class.
+    let src = "class A:\n    def __init__(self):\n        self.a = 1\n\
+               class B:\n    def __init__(self):\n        self.b = 1\n\
+               def f(o):\n    return hasattr(o, '__dict__')\n\
+               N = getattr(B, '__dict__')\n";
+    let p = decide(&[("m", false, src)]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert_eq!(
+            s.unproven
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["vars() or __dict__ is used on an object of unknown type"]
+        ),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        skip(plan(&p, "m", "B")),
+        "its class namespace is read (vars(), __dict__, dir() or getmembers() on the class)"
+    );
+}

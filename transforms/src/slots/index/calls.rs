@@ -58,6 +58,12 @@ impl<'m> Indexer<'m, '_> {
                 }
                 self.dict_access(recv, true);
             }
+            // `getattr(obj, "__dict__", {})` answers differently once `obj` has no dict.
+            Some("builtins.getattr" | "builtins.hasattr") if matches!(args.get(1), Some(Expr::StringLiteral(s)) if s.value.to_str() == "__dict__") =>
+            {
+                let recv = self.receiver(&args[0]);
+                self.dunder_dict(recv);
+            }
             Some("builtins.dir" | "inspect.getmembers" | "inspect.getmembers_static")
                 if !args.is_empty() =>
             {

@@ -134,6 +134,15 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// `obj.__dict__`, `getattr(obj, "__dict__")` or `hasattr(obj, "__dict__")`: on a
+    /// class object (`Cls.__dict__`) the class namespace, else the instance dict.
+    pub(super) fn dunder_dict(&mut self, recv: Receiver) {
+        match recv {
+            Receiver::Global(_) | Receiver::ClassOf(_) => self.fact(Fact::Namespace(recv)),
+            recv => self.dict_access(recv, false),
+        }
+    }
+
     pub(super) fn dict_access(&mut self, recv: Receiver, vars: bool) {
         match recv {
             Receiver::SelfOf(c) => self.summary.classes[c].block(if vars {

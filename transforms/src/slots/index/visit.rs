@@ -123,13 +123,7 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             Expr::Call(call) => self.call(call),
             Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
                 let recv = self.receiver(&attr.value);
-                // `Cls.__dict__` is the class namespace, not an instance dict.
-                match recv {
-                    Receiver::Global(_) | Receiver::ClassOf(_) => {
-                        self.fact(Fact::Namespace(recv));
-                    }
-                    recv => self.dict_access(recv, false),
-                }
+                self.dunder_dict(recv);
             }
             Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
                 if let Some(c) = self.current_method_class() {
