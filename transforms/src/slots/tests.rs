@@ -975,3 +975,36 @@ fn getattr_and_hasattr_of_dunder_dict_need_the_dict() {
         "its class namespace is read (vars(), __dict__, dir() or getmembers() on the class)"
     );
 }
+
+#[test]
+fn code_run_from_a_string_reaches_the_objects_in_its_namespaces() {
+    let unproven = |p: &Plan| match p {
+        Plan::Slots(s) => s
+            .unproven
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    let class = "class P:\n    def __init__(self):\n        self.x = 1\n";
+    let exec = ["instance is passed to `exec` outside the project"];
+    // Given a namespace, the objects in it; given none, the names around the call.
+    for caller in [
+        "def f():\n    p = P()\n    exec('p.y = 2', {'p': p})\n",
+        "def f():\n    p = P()\n    exec('p.y = 2')\n",
+        "class Q(P):\n    def g(self):\n        exec('self.y = 2')\n",
+        "p = P()\ndef f():\n    exec('p.y = 2')\n",
+    ] {
+        let p = decide(&[("m", false, &format!("{class}{caller}"))]);
+        // `self` in a method of `Q` is a `Q`: only `Q` (and its subclasses) is reached.
+        let reached = if caller.contains("class Q") { "Q" } else { "P" };
+        assert_eq!(unproven(plan(&p, "m", reached)), exec, "{caller}");
+    }
+    // `eval` of data where no instance is in reach proves nothing against them.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!("{class}def parse(s):\n    return eval(s)\ndef f():\n    return P()\n"),
+    )]);
+    assert!(unproven(plan(&p, "m", "P")).is_empty());
+}

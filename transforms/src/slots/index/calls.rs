@@ -6,7 +6,7 @@ use ruff_python_ast::{self as ast, Expr};
 
 use crate::slots::types::TypeRef;
 
-use super::{Fact, Indexer, Receiver};
+use super::{Fact, Indexer, Receiver, Scope};
 
 impl<'m> Indexer<'m, '_> {
     /// Records what `call` does: to the object named by a library function it calls
@@ -58,6 +58,7 @@ impl<'m> Indexer<'m, '_> {
                 }
                 self.dict_access(recv, true);
             }
+            Some(code @ ("builtins.exec" | "builtins.eval")) => self.code_from_string(call, code),
             // `getattr(obj, "__dict__", {})` answers differently once `obj` has no dict.
             Some("builtins.getattr" | "builtins.hasattr") if matches!(args.get(1), Some(Expr::StringLiteral(s)) if s.value.to_str() == "__dict__") =>
             {
@@ -275,6 +276,59 @@ impl<'m> Indexer<'m, '_> {
             for (c, name) in methods {
                 let name = self.summary.classes[c].mangle(&name);
                 self.fact(Fact::MethodEscape(c, name, callee.clone()));
+            }
+        }
+    }
+
+    /// `exec(code, ...)` or `eval(code, ...)` (`callee`): code the analysis cannot read,
+    /// which reaches every object in the namespaces it is given (the values of a dict
+    /// display, or the object passed) or, given none, every name of the scopes around
+    /// the call. Each possible instance among them escapes to `callee`.
+    fn code_from_string(&mut self, call: &ast::ExprCall, callee: &str) {
+        let arguments = &call.arguments;
+        let namespaces: Vec<&Expr> = arguments
+            .args
+            .iter()
+            .skip(1)
+            .chain(
+                arguments
+                    .keywords
+                    .iter()
+                    .filter(|k| matches!(k.arg.as_deref(), Some("globals" | "locals")))
+                    .map(|k| &k.value),
+            )
+            .collect();
+        let mut reached = Vec::new();
+        if namespaces.is_empty() {
+            for scope in &self.scopes {
+                match scope {
+                    Scope::Module { calls } => {
+                        reached.extend(calls.values().map(|b| self.bound(b, false)));
+                    }
+                    Scope::Function {
+                        self_name, locals, ..
+                    } => {
+                        if let Some((_, c)) = self_name {
+                            reached.push(Receiver::SelfOf(*c));
+                        }
+                        reached.extend(locals.values().map(|b| self.bound(b, true)));
+                    }
+                    Scope::Class { .. } => {}
+                }
+            }
+        } else {
+            for namespace in namespaces {
+                match namespace {
+                    Expr::Dict(d) => {
+                        reached.extend(d.items.iter().map(|item| self.receiver(&item.value)));
+                    }
+                    other => reached.push(self.receiver(other)),
+                }
+            }
+        }
+        for recv in reached {
+            if !matches!(recv, Receiver::Unknown | Receiver::Definition) {
+                self.fact(Fact::Escape(recv, Some(Name::new(callee))));
             }
         }
     }

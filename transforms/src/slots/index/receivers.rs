@@ -194,7 +194,7 @@ impl<'m> Indexer<'m, '_> {
     /// What a name bound this way holds. `innermost`: the binding is in the scope
     /// being visited; an expression bound elsewhere is not read here, where its names
     /// may mean other objects.
-    fn bound(&self, binding: &Binding<'m>, innermost: bool) -> Receiver {
+    pub(super) fn bound(&self, binding: &Binding<'m>, innermost: bool) -> Receiver {
         match binding {
             Binding::Value(value) if innermost => self.guarded(|| self.receiver(value)),
             Binding::Value(_) => Receiver::Unknown,
