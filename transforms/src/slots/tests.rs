@@ -972,7 +972,7 @@ fn getattr_and_hasattr_of_dunder_dict_need_the_dict() {
     }
     assert_eq!(
         skip(plan(&p, "m", "B")),
-        "its class namespace is read (vars(), __dict__, dir() or getmembers() on the class)"
+        "its class namespace is read (vars(), __dict__, __slots__, dir() or getmembers() on the class)"
     );
 }
 
@@ -1007,4 +1007,55 @@ fn code_run_from_a_string_reaches_the_objects_in_its_namespaces() {
         &format!("{class}def parse(s):\n    return eval(s)\ndef f():\n    return P()\n"),
     )]);
     assert!(unproven(plan(&p, "m", "P")).is_empty());
+}
+
+#[test]
+fn asking_whether_there_are_slots_or_a_slot_named_so_needs_none_added() {
+    let class = |name: &str, attr: &str| {
+        format!("class {name}:\n    def __init__(self):\n        self.{attr} = 1\n")
+    };
+    let src = [
+        class("A", "a"),
+        class("B", "b"),
+        class("C", "c"),
+        class("D", "d"),
+        class("E", "e"),
+        "def f(a: A, d: D):\n    return hasattr(a, '__slots__'), dir(d)\n\
+         def g():\n    return hasattr(B, 'b'), getattr(C, 'other', None), E.__slots__\n"
+            .to_string(),
+    ]
+    .concat();
+    let p = decide(&[("m", false, &src)]);
+    assert_eq!(
+        skip(plan(&p, "m", "A")),
+        "whether an instance has __slots__ is looked up"
+    );
+    // `B.b` would be the slot's descriptor.
+    let namespace = "its class namespace is read (vars(), __dict__, __slots__, dir() or getmembers() on the class)";
+    assert_eq!(skip(plan(&p, "m", "B")), namespace);
+    assert_eq!(slots(plan(&p, "m", "C")), ["c"]);
+    assert_eq!(
+        skip(plan(&p, "m", "D")),
+        "instance __dict__ is used outside the class"
+    );
+    assert_eq!(skip(plan(&p, "m", "E")), namespace);
+    // On an object of unknown type, every class is unproven.
+    let p = decide(&[(
+        "m",
+        false,
+        &format!(
+            "{}def f(o):\n    return getattr(o, '__slots__', ())\n",
+            class("A", "a")
+        ),
+    )]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert_eq!(
+            s.unproven
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["__slots__ is looked up on an object of unknown type"]
+        ),
+        other => panic!("{other:?}"),
+    }
 }

@@ -103,6 +103,8 @@ pub enum DictUse {
     ComputedSetattr,
     /// `obj.__class__ = Other`.
     ClassAssign,
+    /// `obj.__slots__`, `hasattr(obj, "__slots__")`: whether it has slots is asked.
+    SlotsLookup,
 }
 
 impl Reason {
@@ -175,7 +177,7 @@ impl fmt::Display for Reason {
                 f.write_str("setattr() with a computed name on the class")
             }
             Reason::NamespaceRead => f.write_str(
-                "its class namespace is read (vars(), __dict__, dir() or getmembers() on the class)",
+                "its class namespace is read (vars(), __dict__, __slots__, dir() or getmembers() on the class)",
             ),
             Reason::NeedsDict(DictUse::Dict) => {
                 f.write_str("instance __dict__ is used outside the class")
@@ -185,6 +187,9 @@ impl fmt::Display for Reason {
             }
             Reason::NeedsDict(DictUse::ClassAssign) => {
                 f.write_str("instance __class__ is assigned")
+            }
+            Reason::NeedsDict(DictUse::SlotsLookup) => {
+                f.write_str("whether an instance has __slots__ is looked up")
             }
             Reason::SubclassNeedsDict(name) => write!(f, "subclass `{name}` needs __dict__"),
             Reason::BaseNotSlotted(name) => write!(f, "base `{name}` is not slotted"),
@@ -209,6 +214,9 @@ pub enum Unproven {
     UnknownSetattr,
     /// `obj.__class__ = ...` on an object whose type is unknown.
     UnknownClassAssign,
+    /// `obj.__slots__` or `hasattr(obj, "__slots__")` on an object whose type is
+    /// unknown.
+    UnknownSlotsLookup,
     /// An attribute the class does not have is written on an object of unknown type.
     UnknownWrite(String),
     /// Pickles are loaded somewhere (old pickles may hold dict state).
@@ -227,6 +235,9 @@ impl fmt::Display for Unproven {
             Unproven::Defines(name) => write!(f, "defines {name}"),
             Unproven::UnknownDict => {
                 f.write_str("vars() or __dict__ is used on an object of unknown type")
+            }
+            Unproven::UnknownSlotsLookup => {
+                f.write_str("__slots__ is looked up on an object of unknown type")
             }
             Unproven::UnknownSetattr => {
                 f.write_str("setattr() with a computed name on an object of unknown type")

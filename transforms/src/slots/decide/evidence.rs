@@ -170,8 +170,21 @@ impl Evidence {
                     self.namespace_read.extend(hierarchy.with_ancestors(id));
                 }
             }
+            (Fact::ClassProbe(recv, name), Some(RecvKind::ClassObject)) => {
+                // The descriptor is the class's that sets the attribute, found along
+                // the bases.
+                for id in class_objects(project, hierarchy, f, recv) {
+                    let owners = hierarchy
+                        .with_ancestors(id)
+                        .filter(|&a| project.class(a).attrs.iter().any(|x| x == name));
+                    self.namespace_read.extend(owners);
+                }
+            }
             // Only a class object's namespace changes.
-            (Fact::Namespace(_) | Fact::Members(_), Some(_)) => {}
+            (Fact::Namespace(_) | Fact::Members(_) | Fact::ClassProbe(..), Some(_)) => {}
+            (Fact::SlotsLookup(_), Some(kind)) => {
+                self.dict_use(kind, DictUse::SlotsLookup, Unproven::UnknownSlotsLookup);
+            }
             (Fact::DictAccess(_), Some(kind)) => {
                 self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
             }
@@ -310,6 +323,8 @@ fn resolve_fact(
         | Fact::DictAccess(recv)
         | Fact::Namespace(recv)
         | Fact::Members(recv)
+        | Fact::SlotsLookup(recv)
+        | Fact::ClassProbe(recv, _)
         | Fact::DynamicSetattr(recv)
         | Fact::ClassAssign(recv) => Some(resolver.receiver(f, recv)),
         Fact::Escape(recv, callee) => (!proven_callee(project, hierarchy, callee.as_deref()))

@@ -59,18 +59,33 @@ impl<'m> Indexer<'m, '_> {
                 self.dict_access(recv, true);
             }
             Some(code @ ("builtins.exec" | "builtins.eval")) => self.code_from_string(call, code),
-            // `getattr(obj, "__dict__", {})` answers differently once `obj` has no dict.
-            Some("builtins.getattr" | "builtins.hasattr") if matches!(args.get(1), Some(Expr::StringLiteral(s)) if s.value.to_str() == "__dict__") =>
-            {
-                let recv = self.receiver(&args[0]);
-                self.dunder_dict(recv);
+            // `getattr(obj, "__dict__", {})` answers differently once `obj` has no dict,
+            // `hasattr(obj, "__slots__")` once it has slots, `hasattr(Cls, "x")` once `x`
+            // is a slot.
+            Some("builtins.getattr" | "builtins.hasattr") if args.len() >= 2 => {
+                if let Some(name) = const_str(args.get(1)) {
+                    let recv = self.receiver(&args[0]);
+                    match name.as_str() {
+                        "__dict__" => self.dunder_dict(recv),
+                        "__slots__" => self.slots_lookup(recv),
+                        _ if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) => {
+                            self.fact(Fact::ClassProbe(recv, Name::new(name)));
+                        }
+                        _ => {}
+                    }
+                }
             }
+            // Listing a class lists its bases' namespaces too; listing an instance reads
+            // its dict.
             Some("builtins.dir" | "inspect.getmembers" | "inspect.getmembers_static")
                 if !args.is_empty() =>
             {
                 let recv = self.receiver(&args[0]);
-                if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) {
-                    self.fact(Fact::Members(recv));
+                match recv {
+                    Receiver::Global(_) | Receiver::ClassOf(_) => {
+                        self.fact(Fact::Members(recv));
+                    }
+                    recv => self.dict_access(recv, false),
                 }
             }
             Some(

@@ -143,6 +143,15 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
+    /// `obj.__slots__` or `hasattr(obj, "__slots__")`: on a class object its namespace
+    /// is read, else whether the instance has slots is asked.
+    pub(super) fn slots_lookup(&mut self, recv: Receiver) {
+        match recv {
+            Receiver::Global(_) | Receiver::ClassOf(_) => self.fact(Fact::Namespace(recv)),
+            recv => self.fact(Fact::SlotsLookup(recv)),
+        }
+    }
+
     pub(super) fn dict_access(&mut self, recv: Receiver, vars: bool) {
         match recv {
             Receiver::SelfOf(c) => self.summary.classes[c].block(if vars {

@@ -174,6 +174,12 @@ pub enum Fact {
     /// `dir(Cls)` or `inspect.getmembers(Cls)` on what may be a class object: its
     /// namespace and its bases' are listed.
     Members(Receiver),
+    /// `obj.__slots__`, `getattr(obj, "__slots__", ())`, `hasattr(obj, "__slots__")`:
+    /// whether the object (or class) has slots is asked.
+    SlotsLookup(Receiver),
+    /// `hasattr(Cls, "name")` or `getattr(Cls, "name", default)` on what may be a class
+    /// object: once `name` is a slot, the class has a descriptor of that name.
+    ClassProbe(Receiver, Name),
     /// `setattr(obj, name, ...)` / `delattr` with a computed name.
     DynamicSetattr(Receiver),
     /// `obj.__class__ = ...`.

@@ -125,6 +125,12 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 let recv = self.receiver(&attr.value);
                 self.dunder_dict(recv);
             }
+            Expr::Attribute(attr)
+                if attr.attr.as_str() == "__slots__" && attr.ctx == ExprContext::Load =>
+            {
+                let recv = self.receiver(&attr.value);
+                self.slots_lookup(recv);
+            }
             Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
                 if let Some(c) = self.current_method_class() {
                     self.summary.classes[c].zero_arg_super = true;
