@@ -259,6 +259,47 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     assert_eq!(report.attribution.len(), 1);
 }
 
+/// `base-dropped`: the tests drop `Animal`'s `__slots__`; `Dog`'s own slots break no
+/// test but would save nothing beside an `Animal` that keeps its dict, so they go too.
+#[test]
+fn a_subclass_whose_base_is_dropped_is_dropped_too() {
+    let dir = fixture("base-dropped");
+    let slots = pyslim_transforms::registry::get("slots").unwrap();
+    let mut files = load_with(dir.path(), &[slots]);
+    let facts = pyslim::engine::index(&mut files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let fates: Vec<_> = report
+        .fixes
+        .iter()
+        .map(|f| (f.fix.line, f.kept, f.dropped_because.clone()))
+        .collect();
+    assert_eq!(
+        fates,
+        [
+            (
+                5,
+                false,
+                Some(Blame::Tests {
+                    tests: vec!["tests/test_zoo.py::test_tag".into()]
+                })
+            ),
+            (
+                10,
+                false,
+                Some(Blame::BaseDropped {
+                    base: "zoo.animals.Animal".into()
+                })
+            ),
+        ]
+    );
+    assert!(report.kept.iter().all(|k| k.is_empty()));
+    let text = pyslim::report::markdown::render(&report, Written::Nothing);
+    assert!(
+        text.contains("because a base class it needs was dropped (no saving without it)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn savings_are_attributed_per_transform() {
     let dir = fixture("memory");

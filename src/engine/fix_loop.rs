@@ -345,9 +345,14 @@ fn report(
         }
     };
     let subject = match &finding.saving.subject {
-        Subject::Class { qualname, slots } => ReportedSubject::Class {
+        Subject::Class {
+            qualname,
+            slots,
+            needs,
+        } => ReportedSubject::Class {
             qualname: qualname.clone(),
             slots: slots.clone(),
+            needs: needs.clone(),
         },
         Subject::Lists { created, filled } => ReportedSubject::Lists {
             created: place(*created),

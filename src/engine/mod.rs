@@ -102,6 +102,10 @@ pub enum ReportedSubject {
         qualname: String,
         /// The attributes its own slots will hold.
         slots: Vec<String>,
+        /// The project bases (`module.Qualname`) whose rewrite it needs: without any
+        /// one of them its instances keep a dict, and it saves nothing.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        needs: Vec<String>,
     },
     /// The lists made at `created` and grown at `filled`.
     Lists {

@@ -173,9 +173,9 @@ fn planned_slots(proposed: &[Proposed]) -> BTreeMap<(String, String), Vec<String
     proposed
         .iter()
         .filter_map(|p| match &p.fix.saving.subject {
-            ReportedSubject::Class { qualname, slots } => {
-                Some(((p.path.clone(), qualname.clone()), slots.clone()))
-            }
+            ReportedSubject::Class {
+                qualname, slots, ..
+            } => Some(((p.path.clone(), qualname.clone()), slots.clone())),
             _ => None,
         })
         .collect()
@@ -203,7 +203,9 @@ fn one(
     };
     let per_unit = fix.saving.per_unit;
     match &fix.saving.subject {
-        ReportedSubject::Class { qualname, slots } => {
+        ReportedSubject::Class {
+            qualname, slots, ..
+        } => {
             class(&mut candidate, qualname, slots, per_unit, evidence, planned);
         }
         ReportedSubject::Lists { created, filled } => {

@@ -393,7 +393,7 @@ fn cell(text: &str) -> String {
 /// the test suite caught it, 1 not exercised by the tests and not proven safe)".
 fn dropped_summary<'a>(blames: impl Iterator<Item = &'a Blame>) -> String {
     // In the order the reasons are listed.
-    let mut counts = [0usize; 5];
+    let mut counts = [0usize; 6];
     for blame in blames {
         let slot = match blame {
             Blame::Tests { .. } | Blame::Collection { .. } => 0,
@@ -401,6 +401,7 @@ fn dropped_summary<'a>(blames: impl Iterator<Item = &'a Blame>) -> String {
             Blame::MemoryIncrease { .. } => 2,
             Blame::WorkloadOutput { .. } | Blame::WorkloadIncrease { .. } => 3,
             Blame::Inconclusive { .. } => 4,
+            Blame::BaseDropped { .. } => 5,
         };
         counts[slot] += 1;
     }
@@ -429,6 +430,10 @@ fn dropped_summary<'a>(blames: impl Iterator<Item = &'a Blame>) -> String {
         (
             "because its test runs were inconclusive",
             "because their test runs were inconclusive",
+        ),
+        (
+            "because a base class it needs was dropped (no saving without it)",
+            "because a base class they need was dropped (no saving without it)",
         ),
     ];
     let parts: Vec<String> = counts

@@ -52,7 +52,8 @@
 //!                | {"kind": "not-exercised"}
 //!                | {"kind": "memory-increase", "change": 8192}
 //!                | {"kind": "workload-output", "detail": "…"}
-//!                | {"kind": "workload-increase", "change": 8192}}],
+//!                | {"kind": "workload-increase", "change": 8192}
+//!                | {"kind": "base-dropped", "base": "pkg.mod.Base"}}],
 //!   "runs": 9, "bisection_runs": 3, "seconds": 12.5,
 //!   "phases": [{"phase": "baseline", "runs": 2, "seconds": 3.1, "tests": 240}, …],
 //!   "memory": null | {"runs_per_side": 3, "tests_measured": 12,
@@ -157,6 +158,12 @@ pub enum Blame {
         /// The change, bytes.
         change: i64,
     },
+    /// A `__slots__` rewrite whose project base's rewrite was dropped: the base keeps
+    /// a dict for every instance, so it would save nothing.
+    BaseDropped {
+        /// The base, `module.Qualname`.
+        base: String,
+    },
 }
 
 impl std::fmt::Display for Blame {
@@ -183,6 +190,10 @@ impl std::fmt::Display for Blame {
                 f,
                 "raised the workload's traced peak by {} (a real increase)",
                 crate::report::bytes(*change, false)
+            ),
+            Blame::BaseDropped { base } => write!(
+                f,
+                "its base `{base}` was dropped and keeps a __dict__, so it would save nothing"
             ),
         }
     }
@@ -335,9 +346,12 @@ pub fn run(
     let mut verifier = pipeline::Verifier::prepare(request, files, facts, candidates)?;
     verifier.phase("baseline", |v| v.baseline())?;
     verifier.phase("candidates", |v| v.candidates())?;
+    verifier.drop_orphans();
     verifier.phase("search", |v| v.search())?;
+    verifier.drop_orphans();
     verifier.phase("memory", |v| v.memory())?;
     verifier.phase("attribution", |v| v.attribution())?;
+    verifier.drop_orphans();
     if request.workload.is_some() {
         verifier.phase("workload", |v| workload::run(v))?;
     }

@@ -13,6 +13,7 @@ use super::judge::Judge;
 use super::memory::MemoryReport;
 use super::reach::{self, Coverage, FixScope};
 use super::{Attribution, Blame, FixOutcome, PhaseStat, SkippedRun, VerifyReport, VerifyRequest};
+use crate::engine::ReportedSubject;
 use crate::engine::{Facts, FixKey, ReportedFix};
 use crate::load::ProjectFile;
 use crate::profile::{both, derived_timeout};
@@ -392,6 +393,46 @@ impl<'a> Verifier<'a> {
     pub(super) fn drop_fix(&mut self, i: usize, blame: Blame) {
         self.fixes[i].kept = false;
         self.fixes[i].dropped_because = Some(blame);
+    }
+
+    /// Drops each kept `__slots__` rewrite one of whose project bases is not kept (a
+    /// base dropped by the tests keeps a dict for every instance of the subclass), to
+    /// a fixpoint. Taking the subclass's rewrite back leaves both classes as written,
+    /// so nothing needs to run again.
+    pub(crate) fn drop_orphans(&mut self) {
+        loop {
+            let kept: BTreeSet<String> = (0..self.fixes.len())
+                .filter(|&i| self.fixes[i].kept)
+                .filter_map(|i| self.class_of(i))
+                .collect();
+            let orphans: Vec<(usize, String)> = (0..self.fixes.len())
+                .filter(|&i| self.fixes[i].kept)
+                .filter_map(|i| match &self.fixes[i].fix.saving.subject {
+                    ReportedSubject::Class { needs, .. } => needs
+                        .iter()
+                        .find(|base| !kept.contains(*base))
+                        .map(|base| (i, base.clone())),
+                    _ => None,
+                })
+                .collect();
+            if orphans.is_empty() {
+                return;
+            }
+            for (i, base) in orphans {
+                self.drop_fix(i, Blame::BaseDropped { base });
+            }
+        }
+    }
+
+    /// `module.Qualname` of the class candidate `i` gives slots to.
+    fn class_of(&self, i: usize) -> Option<String> {
+        match &self.fixes[i].fix.saving.subject {
+            ReportedSubject::Class { qualname, .. } => {
+                let module = &self.files[self.candidates[i].0].info.name;
+                Some(format!("{module}.{qualname}"))
+            }
+            _ => None,
+        }
     }
 
     /// The tests that reach any of `indexes` (`All` when one is unknown).

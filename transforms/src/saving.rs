@@ -22,6 +22,9 @@ pub enum Subject {
         /// The attributes its own slots will hold (without `__weakref__`): an instance
         /// seen with another attribute (not slotted by a base) would break.
         slots: Vec<String>,
+        /// The project bases (`module.Qualname`) rewritten with it: without any one of
+        /// them its instances keep a dict, and it saves nothing.
+        needs: Vec<String>,
     },
     /// The lists made at `created` (a display, a comprehension, `[x] * n`, an empty
     /// list) and grown at `filled` (`append`, `extend`, `insert`, index stores).

@@ -341,6 +341,11 @@ impl Finisher<'_> {
                         .filter(|s| *s != "__weakref__")
                         .cloned()
                         .collect(),
+                    needs: plan
+                        .needs
+                        .iter()
+                        .map(|(module, qualname)| format!("{module}.{qualname}"))
+                        .collect(),
                 },
                 per_unit: PerUnit::Slots {
                     attributes: attributes_total,

@@ -1059,3 +1059,35 @@ fn asking_whether_there_are_slots_or_a_slot_named_so_needs_none_added() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_rewrite_names_the_bases_it_needs_and_goes_when_one_is_left_alone() {
+    let src = "import weakref\nfrom dataclasses import dataclass\n\
+               class A:\n    def __init__(self):\n        self.a = 1\n\
+               class B(A):\n    def __init__(self):\n        self.b = 1\n\
+               class C(B):\n    pass\n\
+               @dataclass\nclass D:\n    d: int = 0\n\
+               class E(D):\n    def __init__(self):\n        self.e = 1\n\
+               r = weakref.ref(D())\n";
+    let p = decide(&[("m", false, src)]);
+    let needs = |q: &str| match plan(&p, "m", q) {
+        Plan::Slots(s) => s.needs.clone(),
+        other => panic!("{other:?}"),
+    };
+    let named = |names: &[&str]| -> Vec<(String, String)> {
+        names
+            .iter()
+            .map(|n| ("m".to_string(), n.to_string()))
+            .collect()
+    };
+    assert_eq!(needs("A"), named(&[]));
+    assert_eq!(needs("B"), named(&["A"]));
+    assert_eq!(needs("C"), named(&["A", "B"]));
+    // A weakly referenced dataclass below 3.11 keeps its dict, so its subclass's own
+    // slots would save nothing.
+    assert_eq!(
+        skip(plan(&p, "m", "D")),
+        "weakly referenced dataclass needs Python 3.11"
+    );
+    assert_eq!(skip(plan(&p, "m", "E")), "base `D` is not slotted");
+}

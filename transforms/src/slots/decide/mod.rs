@@ -63,6 +63,9 @@ pub struct SlotPlan {
     pub unproven: Vec<Unproven>,
     /// The file's target version, for the saving figure.
     pub target: PythonVersion,
+    /// The project bases rewritten with it, as (module, qualname): its instances lose
+    /// their dict only if every one of them takes slots too.
+    pub needs: Vec<(String, String)>,
 }
 
 /// The project-wide decision, keyed by [`key`].

@@ -534,6 +534,32 @@ impl<'p, 'a> Decider<'p, 'a> {
             let class = self.project.class(id);
             plan.classes.insert(key(&file.module, &class.qualname), p);
         }
+        // A candidate base whose plan is no rewrite after all (a weakly referenced
+        // dataclass below 3.11, a base in a file only indexed) keeps the dict its
+        // subclasses would otherwise lose: they are left alone too, to a fixpoint.
+        loop {
+            let unmet: Vec<(String, String)> = plan
+                .classes
+                .iter()
+                .filter_map(|(k, p)| match p {
+                    Plan::Slots(s) => s
+                        .needs
+                        .iter()
+                        .find(|(m, q)| {
+                            !matches!(plan.classes.get(&key(m, q)), Some(Plan::Slots(_)))
+                        })
+                        .map(|(_, q)| (k.clone(), q.clone())),
+                    _ => None,
+                })
+                .collect();
+            if unmet.is_empty() {
+                break;
+            }
+            for (k, base) in unmet {
+                plan.classes
+                    .insert(k, Plan::Skip(Reason::BaseNotSlotted(base)));
+            }
+        }
         plan
     }
 
@@ -589,6 +615,16 @@ impl<'p, 'a> Decider<'p, 'a> {
             .flat_map(|a| self.own_slots[a].iter())
             .filter(|s| *s != "__weakref__")
             .collect();
+        let needs = self.hierarchy.ancestors[id]
+            .iter()
+            .filter(|&&a| self.state[a] == State::Candidate)
+            .map(|&a| {
+                (
+                    self.project.file_of(a).module.to_string(),
+                    self.project.name(a).to_string(),
+                )
+            })
+            .collect();
         Plan::Slots(SlotPlan {
             slots: self.own_slots[id].clone(),
             total: total.len(),
@@ -596,6 +632,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             dataclass: class.dataclass.map(|_| class.dataclass_decorator as usize),
             unproven: reasons,
             target,
+            needs,
         })
     }
 }
