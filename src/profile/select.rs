@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::schema::{Candidate, Impact, Measured, Profile};
 use super::{relative_path, sha256};
-use crate::engine::ReportedFix;
+use crate::engine::{ReportedFix, ReportedSubject};
 use crate::load::ProjectFile;
 
 /// What the profile says of one finding.
@@ -26,6 +26,16 @@ pub enum Verdict {
     Time {
         /// What the probes counted.
         estimate: String,
+    },
+    /// Below the threshold, but a `__slots__` rewrite that pays needs it (its base):
+    /// applied, since without it the other saves nothing.
+    Needed {
+        /// Estimated bytes saved at the peak by this rewrite itself.
+        saving: u64,
+        /// How the estimate was made.
+        estimate: String,
+        /// The class whose rewrite needs it (`module.Qualname`).
+        by: String,
     },
     /// Below the threshold: "no measurable payoff at the peak"; not applied.
     Below {
@@ -50,14 +60,16 @@ impl Verdict {
     pub fn applies(&self) -> bool {
         matches!(
             self,
-            Verdict::Pays { .. } | Verdict::Time { .. } | Verdict::Stale
+            Verdict::Pays { .. } | Verdict::Needed { .. } | Verdict::Time { .. } | Verdict::Stale
         )
     }
 
     /// Estimated bytes saved at the peak (0 when unknown).
     pub fn saving(&self) -> u64 {
         match self {
-            Verdict::Pays { saving, .. } | Verdict::Below { saving, .. } => *saving,
+            Verdict::Pays { saving, .. }
+            | Verdict::Needed { saving, .. }
+            | Verdict::Below { saving, .. } => *saving,
             _ => 0,
         }
     }
@@ -192,25 +204,27 @@ impl Selection<'_> {
     /// may stay.
     pub fn rank(&self, files: &[ProjectFile], outcomes: &[crate::load::FileOutcome]) -> Ranked {
         let mut fixes = Vec::new();
-        let mut kept = vec![BTreeSet::new(); files.len()];
-        let mut held_back = false;
         for outcome in outcomes {
             let Ok(rewrite) = &outcome.result else {
                 continue;
             };
             for fix in &rewrite.applied {
-                let verdict = self.verdict(outcome.index, fix);
-                if verdict.applies() {
-                    kept[outcome.index].insert(fix.key.clone());
-                } else {
-                    held_back = true;
-                }
                 fixes.push(RankedFix {
                     path: files[outcome.index].info.path.clone(),
                     fix: fix.clone(),
-                    profile: verdict,
+                    profile: self.verdict(outcome.index, fix),
                     index: outcome.index,
                 });
+            }
+        }
+        with_needed_bases(&mut fixes, |i| &files[i].info.name);
+        let mut kept = vec![BTreeSet::new(); files.len()];
+        let mut held_back = false;
+        for f in &fixes {
+            if f.profile.applies() {
+                kept[f.index].insert(f.fix.key.clone());
+            } else {
+                held_back = true;
             }
         }
         fixes.sort_by(|a, b| {
@@ -226,5 +240,162 @@ impl Selection<'_> {
             kept,
             held_back,
         }
+    }
+}
+
+/// A `__slots__` rewrite saves what its estimate says only when every project base it
+/// needs takes slots too (a base left with a dict gives every instance one): a base
+/// below the threshold is applied for it ([`Verdict::Needed`]); a base the profile
+/// holds back for another reason, or does not know, holds it back. To a fixpoint.
+/// `module(i)`: the module name of file `i`.
+fn with_needed_bases<'f>(fixes: &mut [RankedFix], module: impl Fn(usize) -> &'f str) {
+    let class_of = |f: &RankedFix| match &f.fix.saving.subject {
+        ReportedSubject::Class { qualname, .. } => Some(format!("{}.{qualname}", module(f.index))),
+        _ => None,
+    };
+    let by_class: HashMap<String, usize> = fixes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| class_of(f).map(|c| (c, i)))
+        .collect();
+    loop {
+        let mut changed = false;
+        for i in 0..fixes.len() {
+            let ReportedSubject::Class { needs, .. } = &fixes[i].fix.saving.subject else {
+                continue;
+            };
+            if !fixes[i].profile.applies() {
+                continue;
+            }
+            for need in needs.clone() {
+                let base = by_class.get(&need).copied();
+                match base.map(|j| &fixes[j].profile) {
+                    Some(v) if v.applies() => {}
+                    Some(Verdict::Below { saving, estimate }) => {
+                        let needed = Verdict::Needed {
+                            saving: *saving,
+                            estimate: estimate.clone(),
+                            by: class_of(&fixes[i]).unwrap_or_default(),
+                        };
+                        if let Some(j) = base {
+                            fixes[j].profile = needed;
+                        }
+                        changed = true;
+                    }
+                    _ => {
+                        fixes[i].profile = Verdict::Dropped {
+                            reason: format!(
+                                "its base `{need}` is not rewritten, so its instances keep a dict: no saving"
+                            ),
+                        };
+                        changed = true;
+                        break;
+                    }
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{FixKey, ReportedSaving};
+    use pyslim_transforms::{Applicability, Impact, PerUnit};
+
+    fn slots_fix(qualname: &str, needs: &[&str], profile: Verdict) -> RankedFix {
+        RankedFix {
+            path: "m.py".into(),
+            fix: ReportedFix {
+                key: FixKey {
+                    transform: "slots",
+                    offset: 0,
+                },
+                line: 1,
+                column: 1,
+                message: String::new(),
+                applicability: Applicability::Safe,
+                impact: Impact::Memory,
+                saving: ReportedSaving {
+                    subject: ReportedSubject::Class {
+                        qualname: qualname.into(),
+                        slots: Vec::new(),
+                        needs: needs.iter().map(|n| n.to_string()).collect(),
+                    },
+                    per_unit: PerUnit::Slots {
+                        attributes: 1,
+                        weakref: false,
+                    },
+                },
+            },
+            profile,
+            index: 0,
+        }
+    }
+
+    fn below(saving: u64) -> Verdict {
+        Verdict::Below {
+            saving,
+            estimate: "few".into(),
+        }
+    }
+
+    fn pays(saving: u64) -> Verdict {
+        Verdict::Pays {
+            saving,
+            estimate: "many".into(),
+        }
+    }
+
+    #[test]
+    fn a_paying_subclass_brings_its_bases_and_a_held_back_base_holds_it_back() {
+        // `C(B(A))` pays; `B` and `A` are below the threshold: both are applied for it.
+        let mut fixes = [
+            slots_fix("A", &[], below(10)),
+            slots_fix("B", &["m.A"], below(20)),
+            slots_fix("C", &["m.A", "m.B"], pays(5000)),
+        ];
+        with_needed_bases(&mut fixes, |_| "m");
+        assert_eq!(
+            fixes[0].profile,
+            Verdict::Needed {
+                saving: 10,
+                estimate: "few".into(),
+                by: "m.C".into()
+            }
+        );
+        assert!(fixes.iter().all(|f| f.profile.applies()));
+        // A base the run-time evidence drops holds its subclasses back, and so does one
+        // that is not a candidate at all.
+        let mut fixes = [
+            slots_fix(
+                "A",
+                &[],
+                Verdict::Dropped {
+                    reason: "observed".into(),
+                },
+            ),
+            slots_fix("B", &["m.A"], pays(5000)),
+            slots_fix("D", &["m.Gone"], pays(5000)),
+        ];
+        with_needed_bases(&mut fixes, |_| "m");
+        assert_eq!(
+            fixes[1].profile,
+            Verdict::Dropped {
+                reason: "its base `m.A` is not rewritten, so its instances keep a dict: no saving"
+                    .into()
+            }
+        );
+        assert!(!fixes[2].profile.applies());
+        // A subclass below the threshold brings nothing in.
+        let mut fixes = [
+            slots_fix("A", &[], below(10)),
+            slots_fix("B", &["m.A"], below(20)),
+        ];
+        with_needed_bases(&mut fixes, |_| "m");
+        assert!(fixes.iter().all(|f| !f.profile.applies()));
     }
 }

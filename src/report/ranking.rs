@@ -62,7 +62,9 @@ impl RankingReport {
                 )?;
             }
             let figure = match &f.profile {
-                Verdict::Pays { saving, .. } | Verdict::Below { saving, .. } => {
+                Verdict::Pays { saving, .. }
+                | Verdict::Needed { saving, .. }
+                | Verdict::Below { saving, .. } => {
                     format!("~{}", bytes(*saving as i64, false))
                 }
                 Verdict::Time { .. } => "time".to_string(),
@@ -74,6 +76,9 @@ impl RankingReport {
                 Verdict::Pays { estimate, .. }
                 | Verdict::Below { estimate, .. }
                 | Verdict::Time { estimate } => estimate.clone(),
+                Verdict::Needed { estimate, by, .. } => {
+                    format!("{estimate}; applied because `{by}` needs its base slotted too")
+                }
                 Verdict::Dropped { reason } => reason.clone(),
                 Verdict::Unknown => "the profile has no such candidate".to_string(),
                 Verdict::Stale => "the file changed since the profile".to_string(),

@@ -1091,3 +1091,30 @@ fn a_rewrite_names_the_bases_it_needs_and_goes_when_one_is_left_alone() {
     );
     assert_eq!(skip(plan(&p, "m", "E")), "base `D` is not slotted");
 }
+
+#[test]
+fn a_subclass_of_an_unsafe_base_is_unsafe_too() {
+    // An `A` is handed to code outside the project: `A`'s rewrite is unsafe, and `B`'s,
+    // proven on its own, would save nothing applied without it.
+    let src = "import lib\n\
+               class A:\n    def __init__(self):\n        self.a = 1\n\
+               class B(A):\n    def __init__(self):\n        self.b = 1\n\
+               def f():\n    lib.keep(A())\n";
+    let p = decide(&[("m", false, src)]);
+    let unproven = |q: &str| match plan(&p, "m", q) {
+        Plan::Slots(s) => s
+            .unproven
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        unproven("A"),
+        ["instance is passed to `keep` outside the project"]
+    );
+    assert_eq!(
+        unproven("B"),
+        ["base `A` is unsafe, and without its slots this saves nothing"]
+    );
+}

@@ -227,6 +227,8 @@ pub enum Unproven {
     EscapesTo(String),
     /// An instance is passed to a call pyslim cannot resolve.
     EscapesUnresolved,
+    /// A base whose rewrite it needs is unsafe (the base's name).
+    UnsafeBase(String),
 }
 
 impl fmt::Display for Unproven {
@@ -256,6 +258,10 @@ impl fmt::Display for Unproven {
             Unproven::EscapesUnresolved => {
                 f.write_str("instance is passed to a call pyslim cannot resolve")
             }
+            Unproven::UnsafeBase(base) => write!(
+                f,
+                "base `{base}` is unsafe, and without its slots this saves nothing"
+            ),
         }
     }
 }

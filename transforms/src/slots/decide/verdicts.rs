@@ -560,6 +560,27 @@ impl<'p, 'a> Decider<'p, 'a> {
                     .insert(k, Plan::Skip(Reason::BaseNotSlotted(base)));
             }
         }
+        // A rewrite whose needed base is unsafe is unsafe too: applied alone (the safe
+        // fixes only) it would save nothing.
+        let unsafe_bases: Vec<(String, String)> = plan
+            .classes
+            .iter()
+            .filter_map(|(k, p)| match p {
+                Plan::Slots(s) => s
+                    .needs
+                    .iter()
+                    .find(|(m, q)| {
+                        matches!(plan.classes.get(&key(m, q)), Some(Plan::Slots(b)) if !b.unproven.is_empty())
+                    })
+                    .map(|(_, q)| (k.clone(), q.clone())),
+                _ => None,
+            })
+            .collect();
+        for (k, base) in unsafe_bases {
+            if let Some(Plan::Slots(s)) = plan.classes.get_mut(&k) {
+                push_unique(&mut s.unproven, Unproven::UnsafeBase(base));
+            }
+        }
         plan
     }
 
