@@ -170,6 +170,9 @@ impl std::fmt::Display for Blame {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Blame::Tests { tests } => write!(f, "broke {}", tests.join(", ")),
+            Blame::Collection { modules, text } if text.is_empty() => {
+                write!(f, "broke the import of {}", modules.join(", "))
+            }
             Blame::Collection { modules, text } => {
                 write!(f, "broke the import of {} ({text})", modules.join(", "))
             }

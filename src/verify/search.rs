@@ -100,9 +100,9 @@ impl Verifier<'_> {
                 return Ok(());
             };
             match &current {
-                Blame::Collection { modules, .. } => {
+                Blame::Collection { modules, text } => {
                     for module in modules.clone() {
-                        self.search_collection(&module)?;
+                        self.search_collection(&module, text)?;
                     }
                 }
                 Blame::Tests { tests } => {
@@ -212,7 +212,7 @@ impl Verifier<'_> {
 
     /// A test module that no longer imports: the culprit is among the fixes in the
     /// modules it reaches; each step collects only that module.
-    fn search_collection(&mut self, module: &str) -> Result<()> {
+    fn search_collection(&mut self, module: &str, text: &str) -> Result<()> {
         let files = self.coverage.files_of_module(module).cloned();
         let suspects: Vec<usize> = self
             .kept()
@@ -227,9 +227,10 @@ impl Verifier<'_> {
                 }
             })
             .collect();
+        // The error the run that broke the import gave, for the culprit's reason.
         let blame = Blame::Collection {
             modules: vec![module.to_string()],
-            text: String::new(),
+            text: text.to_string(),
         };
         let hinted = self.hinted(&suspects, &BTreeSet::from([module.to_string()]));
         let probe = Probe::Collect(self.collect_spec(module));
