@@ -21,6 +21,9 @@ pub enum Blocker {
     CustomPickle(String),
     /// `if`/`for`/`try` at class level: names we would have to track per branch.
     ComplexBody,
+    /// A method (its name) takes its instance through `*args`: what it sets on the
+    /// instance is not seen.
+    SelfInVarargs(String),
 }
 
 impl Blocker {
@@ -37,6 +40,9 @@ impl Blocker {
             Blocker::ClassAssign => "assigns self.__class__".into(),
             Blocker::CustomPickle(name) => format!("defines {name}"),
             Blocker::ComplexBody => "class body has conditional or loop statements".into(),
+            Blocker::SelfInVarargs(method) => {
+                format!("`{method}` takes its instance through *args")
+            }
         }
     }
 
@@ -50,6 +56,7 @@ impl Blocker {
                 | Blocker::DynamicSetattr
                 | Blocker::DynamicClassSetattr
                 | Blocker::ComplexBody
+                | Blocker::SelfInVarargs(_)
         )
     }
 }

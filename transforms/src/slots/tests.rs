@@ -1118,3 +1118,19 @@ fn a_subclass_of_an_unsafe_base_is_unsafe_too() {
         ["base `A` is unsafe, and without its slots this saves nothing"]
     );
 }
+
+#[test]
+fn a_method_taking_its_instance_through_varargs_leaves_the_class_alone() {
+    // jinja2's `Namespace`: `def __init__(*args, **kwargs): self, args = args[0], ...`.
+    let src = "class Namespace:\n    def __init__(*args, **kwargs):\n        self, args = args[0], args[1:]\n        self.__attrs = dict(*args, **kwargs)\n\
+               class Sub(Namespace):\n    def __init__(self):\n        self.x = 1\n";
+    let p = decide(&[("m", false, src)]);
+    assert_eq!(
+        skip(plan(&p, "m", "Namespace")),
+        "`__init__` takes its instance through *args"
+    );
+    assert_eq!(
+        skip(plan(&p, "m", "Sub")),
+        "base `Namespace` is not slotted"
+    );
+}

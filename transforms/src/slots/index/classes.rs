@@ -269,6 +269,11 @@ impl<'m> Indexer<'m, '_> {
         } else if is_classmethod || implicit_classmethod {
             (None, first.map(|f| (f, idx)))
         } else {
+            // `def __init__(*args, **kwargs): self, args = args[0], args[1:]`: the
+            // writes on the instance are on a name the analysis cannot tie to it.
+            if first.is_none() && def.parameters.vararg.is_some() {
+                self.summary.classes[idx].block(Blocker::SelfInVarargs(name.to_string()));
+            }
             (first.map(|f| (f, idx)), None)
         };
         let class_dotted = self.class_dotted(idx);
