@@ -1134,3 +1134,20 @@ fn a_method_taking_its_instance_through_varargs_leaves_the_class_alone() {
         "base `Namespace` is not slotted"
     );
 }
+
+#[test]
+fn a_write_on_a_module_object_made_by_importlib_is_no_instance_write() {
+    // markdown: `htmlparser = importlib.util.module_from_spec(spec)`, then
+    // `htmlparser.HTMLParser = _HTMLParser`.
+    let src = "import importlib.util\n\
+               class A:\n    def __init__(self):\n        self.a = 1\n\
+               m = importlib.util.module_from_spec(spec)\n\
+               m.HTMLParser = A\n\
+               n = importlib.import_module(name)\n\
+               n.patched = True\n";
+    let p = decide(&[("m", false, src)]);
+    match plan(&p, "m", "A") {
+        Plan::Slots(s) => assert!(s.unproven.is_empty(), "{:?}", s.unproven),
+        other => panic!("{other:?}"),
+    }
+}

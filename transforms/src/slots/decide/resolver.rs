@@ -607,5 +607,9 @@ fn constructs_foreign_object(callee: &str) -> bool {
                 // A logger class must derive from `logging.Logger` (`setLoggerClass`
                 // checks), an outside base that keeps a dict: never slotted.
                 | "logging.getLogger"
+                // A module object (markdown patches its own copy of `html.parser`).
+                | "importlib.import_module"
+                | "importlib.reload"
+                | "importlib.util.module_from_spec"
         )
 }
