@@ -538,20 +538,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         // dataclass below 3.11, a base in a file only indexed) keeps the dict its
         // subclasses would otherwise lose: they are left alone too, to a fixpoint.
         loop {
-            let unmet: Vec<(String, String)> = plan
-                .classes
-                .iter()
-                .filter_map(|(k, p)| match p {
-                    Plan::Slots(s) => s
-                        .needs
-                        .iter()
-                        .find(|(m, q)| {
-                            !matches!(plan.classes.get(&key(m, q)), Some(Plan::Slots(_)))
-                        })
-                        .map(|(_, q)| (k.clone(), q.clone())),
-                    _ => None,
-                })
-                .collect();
+            let unmet = with_need(&plan, |base| !matches!(base, Some(Plan::Slots(_))));
             if unmet.is_empty() {
                 break;
             }
@@ -562,20 +549,10 @@ impl<'p, 'a> Decider<'p, 'a> {
         }
         // A rewrite whose needed base is unsafe is unsafe too: applied alone (the safe
         // fixes only) it would save nothing.
-        let unsafe_bases: Vec<(String, String)> = plan
-            .classes
-            .iter()
-            .filter_map(|(k, p)| match p {
-                Plan::Slots(s) => s
-                    .needs
-                    .iter()
-                    .find(|(m, q)| {
-                        matches!(plan.classes.get(&key(m, q)), Some(Plan::Slots(b)) if !b.unproven.is_empty())
-                    })
-                    .map(|(_, q)| (k.clone(), q.clone())),
-                _ => None,
-            })
-            .collect();
+        let unsafe_bases = with_need(
+            &plan,
+            |base| matches!(base, Some(Plan::Slots(b)) if !b.unproven.is_empty()),
+        );
         for (k, base) in unsafe_bases {
             if let Some(Plan::Slots(s)) = plan.classes.get_mut(&k) {
                 push_unique(&mut s.unproven, Unproven::UnsafeBase(base));
@@ -662,4 +639,20 @@ fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
         && chars.all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// Each rewrite of `plan` with a needed base whose plan `pred` holds for: the
+/// rewrite's key and the first such base's name.
+fn with_need(plan: &ProjectPlan, pred: impl Fn(Option<&Plan>) -> bool) -> Vec<(String, String)> {
+    plan.classes
+        .iter()
+        .filter_map(|(k, p)| match p {
+            Plan::Slots(s) => s
+                .needs
+                .iter()
+                .find(|(m, q)| pred(plan.classes.get(&key(m, q))))
+                .map(|(_, q)| (k.clone(), q.clone())),
+            _ => None,
+        })
+        .collect()
 }
