@@ -989,6 +989,36 @@ fn a_rewrite_that_raises_the_peak_is_dropped() {
     assert!(report.kept.iter().all(|k| k.is_empty()));
 }
 
+/// `collect` with two more test modules importing the broken module: once the culprit
+/// is found for the first, one collection of the other two shows they import again,
+/// instead of a search for each.
+#[test]
+fn modules_one_culprit_broke_are_collected_again_once() {
+    let dir = fixture("collect");
+    let bad = std::fs::read_to_string(dir.path().join("tests/test_bad.py")).unwrap();
+    for n in [2, 3] {
+        std::fs::write(
+            dir.path().join(format!("tests/test_bad{n}.py")),
+            bad.replace("def test_within", &format!("def test_within_{n}")),
+        )
+        .unwrap();
+    }
+    let mut files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
+    let facts = pyslim::engine::index(&mut files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let dropped: Vec<&pyslim::verify::FixOutcome> =
+        report.fixes.iter().filter(|f| !f.kept).collect();
+    assert_eq!(dropped.len(), 1, "{:?}", report.fixes);
+    assert_eq!(dropped[0].fix.key.transform, "breaker");
+    assert_eq!(report.kept_count(), 2);
+    assert!(report.baseline_failures.is_empty());
+    // The search of tests/test_bad.py as in the test below (four collections and the
+    // survivors' run), then one collection of the other two modules, which import
+    // again. A search for each of them too took 11 runs.
+    let search = report.phases.iter().find(|p| p.phase == "search").unwrap();
+    assert_eq!(search.runs, 6, "{search:?}");
+}
+
 #[test]
 fn a_broken_import_is_searched_in_its_own_module_only() {
     let dir = fixture("collect");

@@ -14,7 +14,8 @@
 //!    ([`bisect::drop_culprits`]) among the fixes that reach the broken tests, in
 //!    groups whose tests do not overlap, each running only its broken tests; a test
 //!    module that no longer imports is searched among the fixes in the modules it
-//!    imports, collecting only that module;
+//!    imports, collecting only that module, and after each such search one collection
+//!    of the other broken modules says which still need one;
 //! 4. **memory**: the tests that reach a kept memory fix,
 //!    before and after, interleaved, each test's peak measured by the allocation meter;
 //!    noisy tests (their peak varies between identical runs) stay out of the gate;

@@ -101,8 +101,16 @@ impl Verifier<'_> {
             };
             match &current {
                 Blame::Collection { modules, text } => {
-                    for module in modules.clone() {
+                    let mut broken = modules.clone();
+                    while let Some(module) = broken.first().cloned() {
                         self.search_collection(&module, text)?;
+                        broken.remove(0);
+                        // One culprit often breaks many modules (a class every test
+                        // module imports): one collection of the others says which
+                        // still fail, instead of a search for each.
+                        if !broken.is_empty() {
+                            broken = self.still_broken(&broken)?;
+                        }
                     }
                 }
                 Blame::Tests { tests } => {
@@ -233,12 +241,38 @@ impl Verifier<'_> {
             text: text.to_string(),
         };
         let hinted = self.hinted(&suspects, &BTreeSet::from([module.to_string()]));
-        let probe = Probe::Collect(self.collect_spec(module));
+        let probe = Probe::Collect(self.collect_spec(&[module]));
         self.search_groups(vec![(suspects, blame, probe, hinted)])
     }
 
-    /// A spec that only collects `module`: the user's options, no test paths.
-    fn collect_spec(&self, module: &str) -> RunSpec {
+    /// Which of `modules` still fail to import with the kept fixes: one collection of
+    /// them all. A run that gives no result keeps them all (the search decides).
+    fn still_broken(&mut self, modules: &[String]) -> Result<Vec<String>> {
+        let set = self.set(&self.kept());
+        let names: Vec<&str> = modules.iter().map(String::as_str).collect();
+        let mut spec = self.collect_spec(&names);
+        spec.label = format!("re-collect ({} modules)", modules.len());
+        self.count(&Tests::Only(modules.iter().cloned().collect()));
+        let session = &mut self.sessions[0];
+        session.apply(&set)?;
+        let run = session.launch(spec)?;
+        let Some(result) = &run.result else {
+            return Ok(modules.to_vec());
+        };
+        let failing: BTreeSet<&str> = result
+            .collection_errors
+            .iter()
+            .map(|e| e.nodeid.as_str())
+            .collect();
+        Ok(modules
+            .iter()
+            .filter(|m| failing.contains(m.as_str()))
+            .cloned()
+            .collect())
+    }
+
+    /// A spec that only collects `modules`: the user's options, no test paths.
+    fn collect_spec(&self, modules: &[&str]) -> RunSpec {
         let workdir = self.sessions[0].copy_root().to_path_buf();
         let mut args: Vec<String> = self.sessions[0]
             .runner
@@ -250,7 +284,7 @@ impl Verifier<'_> {
             .cloned()
             .collect();
         args.push("--collect-only".to_string());
-        args.push(module.to_string());
+        args.extend(modules.iter().map(|m| m.to_string()));
         let mut spec = RunSpec::new("collect", Target::Pytest { args, only: None });
         spec.timeout = Some(self.timeout);
         spec.limit_basis = Some(self.timeout_basis.clone());
