@@ -1003,14 +1003,7 @@ fn modules_one_culprit_broke_are_collected_again_once() {
         )
         .unwrap();
     }
-    let mut files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
-    let facts = pyslim::engine::index(&mut files);
-    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
-    let dropped: Vec<&pyslim::verify::FixOutcome> =
-        report.fixes.iter().filter(|f| !f.kept).collect();
-    assert_eq!(dropped.len(), 1, "{:?}", report.fixes);
-    assert_eq!(dropped[0].fix.key.transform, "breaker");
-    assert_eq!(report.kept_count(), 2);
+    let report = verify_breaking_import(dir.path());
     assert!(report.baseline_failures.is_empty());
     // The search of tests/test_bad.py as in the test below (four collections and the
     // survivors' run), then one collection of the other two modules, which import
@@ -1019,16 +1012,26 @@ fn modules_one_culprit_broke_are_collected_again_once() {
     assert_eq!(search.runs, 6, "{search:?}");
 }
 
-#[test]
-fn a_broken_import_is_searched_in_its_own_module_only() {
-    let dir = fixture("collect");
-    let mut files = load_with(dir.path(), &[&STAND_IN, &BREAK_IMPORT]);
+/// Verifies `root` (the `collect` fixture) with the stand-in and the import breaker:
+/// the breaker's rewrite alone is dropped.
+fn verify_breaking_import(root: &Path) -> pyslim::verify::VerifyReport {
+    let mut files = load_with(root, &[&STAND_IN, &BREAK_IMPORT]);
     let facts = pyslim::engine::index(&mut files);
-    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let report = run_verify(&request(root), &files, &facts).unwrap();
     let dropped: Vec<&pyslim::verify::FixOutcome> =
         report.fixes.iter().filter(|f| !f.kept).collect();
     assert_eq!(dropped.len(), 1, "{:?}", report.fixes);
     assert_eq!(dropped[0].fix.key.transform, "breaker");
+    assert_eq!(report.kept_count(), 2);
+    report
+}
+
+#[test]
+fn a_broken_import_is_searched_in_its_own_module_only() {
+    let dir = fixture("collect");
+    let report = verify_breaking_import(dir.path());
+    let dropped: Vec<&pyslim::verify::FixOutcome> =
+        report.fixes.iter().filter(|f| !f.kept).collect();
     assert_eq!(
         dropped[0].fix.message,
         "`LIMIT = 10` becomes `LIMIT = 1 / 0`"
@@ -1038,7 +1041,6 @@ fn a_broken_import_is_searched_in_its_own_module_only() {
     };
     assert_eq!(modules, &vec!["tests/test_bad.py".to_string()]);
     assert!(text.contains("ZeroDivisionError"), "{text}");
-    assert_eq!(report.kept_count(), 2);
     // The search collected only tests/test_bad.py (one test counted per collection):
     // its suspects are the fixes of the modules it reaches, pkg/bad.py and, through the
     // package `pkg`, pkg/good.py: a step over the two files, one over bad.py's two
