@@ -987,6 +987,10 @@ fn a_rewrite_that_raises_the_peak_is_dropped() {
     // 200,000 squares held at once: several MB more.
     assert!(change > 5_000_000, "{change}");
     assert!(report.kept.iter().all(|k| k.is_empty()));
+    // The per-test figures would be of a rewrite that is not written: none are shown
+    // (the change stays in the attribution and in the reason).
+    assert!(report.memory.is_none(), "{:?}", report.memory);
+    assert_eq!(report.attribution.len(), 1);
 }
 
 /// `collect` with two more test modules importing the broken module: once the culprit

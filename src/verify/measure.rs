@@ -1,7 +1,8 @@
 //! Phases 4 and 5: memory and attribution. The tests that reach a kept memory fix run
 //! before and after, side by side, each test's peak measured; per transform, a change
-//! that is a real increase drops the transform's fixes, and the survivors are checked
-//! again.
+//! that is a real increase drops the transform's fixes, the survivors are checked
+//! again, and their memory is measured again (the figures reported are of what is
+//! written).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,6 +122,9 @@ impl Verifier<'_> {
                 self.drop_fix(i, Blame::MemoryIncrease { change });
             }
         }
+        // The per-test figures were of a set that is not written any more: measured
+        // again with what is (none when no memory rewrite is left).
+        self.memory = None;
         // The survivors, checked again without them.
         let kept = self.kept();
         if kept.is_empty() {
@@ -137,7 +141,7 @@ impl Verifier<'_> {
             self.initial_blame = Some(blame);
             self.search()?;
         }
-        Ok(())
+        self.memory()
     }
 
     /// Runs only the tests whose change was real: without fixes, then with each
