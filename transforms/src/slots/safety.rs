@@ -24,6 +24,9 @@ pub enum Blocker {
     /// A method (its name) takes its instance through `*args`: what it sets on the
     /// instance is not seen.
     SelfInVarargs(String),
+    /// `dir(self)` or `inspect.getmembers(self)`: lists the instance dict, and with
+    /// slots would list unset slots and no `__dict__`.
+    ListsSelf,
 }
 
 impl Blocker {
@@ -43,6 +46,7 @@ impl Blocker {
             Blocker::SelfInVarargs(method) => {
                 format!("`{method}` takes its instance through *args")
             }
+            Blocker::ListsSelf => "lists itself with dir(self) or getmembers(self)".into(),
         }
     }
 

@@ -1120,3 +1120,16 @@ fn a_write_on_a_module_object_made_by_importlib_is_no_instance_write() {
     let p = decide(&[("m", false, src)]);
     assert!(unproven(plan(&p, "m", "A")).is_empty());
 }
+
+#[test]
+fn a_class_that_lists_itself_is_left_alone() {
+    let src = "class F:\n    def __init__(self):\n        self.f = 1\n    def names(self):\n        return [n for n in dir(self) if not n.startswith('_')]\n\
+               class G(F):\n    pass\n";
+    let p = decide(&[("m", false, src)]);
+    assert_eq!(
+        skip(plan(&p, "m", "F")),
+        "lists itself with dir(self) or getmembers(self)"
+    );
+    // A subclass's instance lists its bases' slots too.
+    assert_eq!(skip(plan(&p, "m", "G")), "base `F` is not slotted");
+}

@@ -4,6 +4,7 @@
 use ruff_python_ast::name::Name;
 use ruff_python_ast::{self as ast, Expr};
 
+use crate::slots::safety::Blocker;
 use crate::slots::types::TypeRef;
 
 use super::{Fact, Indexer, Receiver, Scope};
@@ -85,6 +86,7 @@ impl<'m> Indexer<'m, '_> {
                     Receiver::Global(_) | Receiver::ClassOf(_) => {
                         self.fact(Fact::Members(recv));
                     }
+                    Receiver::SelfOf(c) => self.summary.classes[c].block(Blocker::ListsSelf),
                     recv => self.dict_access(recv, false),
                 }
             }
