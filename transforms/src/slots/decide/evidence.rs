@@ -189,11 +189,8 @@ impl Evidence {
                 self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
             }
             (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
-                if let Receiver::Global(d) = recv
-                    && let Resolved::Class(id) = project.resolve(d, 0)
-                {
-                    self.class_setattr.push(id);
-                }
+                let classes = class_objects(project, hierarchy, f, recv);
+                self.class_setattr.extend(classes);
             }
             (Fact::DynamicSetattr(_), Some(kind)) => {
                 self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr);

@@ -54,7 +54,7 @@ impl<'m> Indexer<'m, '_> {
             }
             Some("builtins.vars") if args.len() == 1 => {
                 let recv = self.receiver(&args[0]);
-                if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) {
+                if recv.may_be_class_object() {
                     self.fact(Fact::Namespace(recv.clone()));
                 }
                 self.dict_access(recv, true);
@@ -69,7 +69,7 @@ impl<'m> Indexer<'m, '_> {
                     match name.as_str() {
                         "__dict__" => self.dunder_dict(recv),
                         "__slots__" => self.slots_lookup(recv),
-                        _ if matches!(recv, Receiver::Global(_) | Receiver::ClassOf(_)) => {
+                        _ if recv.may_be_class_object() => {
                             self.fact(Fact::ClassProbe(recv, Name::new(name)));
                         }
                         _ => {}
@@ -83,9 +83,7 @@ impl<'m> Indexer<'m, '_> {
             {
                 let recv = self.receiver(&args[0]);
                 match recv {
-                    Receiver::Global(_) | Receiver::ClassOf(_) => {
-                        self.fact(Fact::Members(recv));
-                    }
+                    recv if recv.may_be_class_object() => self.fact(Fact::Members(recv)),
                     Receiver::SelfOf(c) => self.summary.classes[c].block(Blocker::ListsSelf),
                     recv => self.dict_access(recv, false),
                 }

@@ -137,18 +137,20 @@ impl<'m> Indexer<'m, '_> {
     /// `obj.__dict__`, `getattr(obj, "__dict__")` or `hasattr(obj, "__dict__")`: on a
     /// class object (`Cls.__dict__`) the class namespace, else the instance dict.
     pub(super) fn dunder_dict(&mut self, recv: Receiver) {
-        match recv {
-            Receiver::Global(_) | Receiver::ClassOf(_) => self.fact(Fact::Namespace(recv)),
-            recv => self.dict_access(recv, false),
+        if recv.may_be_class_object() {
+            self.fact(Fact::Namespace(recv));
+        } else {
+            self.dict_access(recv, false);
         }
     }
 
     /// `obj.__slots__` or `hasattr(obj, "__slots__")`: on a class object its namespace
     /// is read, else whether the instance has slots is asked.
     pub(super) fn slots_lookup(&mut self, recv: Receiver) {
-        match recv {
-            Receiver::Global(_) | Receiver::ClassOf(_) => self.fact(Fact::Namespace(recv)),
-            recv => self.fact(Fact::SlotsLookup(recv)),
+        if recv.may_be_class_object() {
+            self.fact(Fact::Namespace(recv));
+        } else {
+            self.fact(Fact::SlotsLookup(recv));
         }
     }
 

@@ -143,6 +143,13 @@ impl Receiver {
             _ => false,
         }
     }
+
+    /// A module-level name (a class among others) or `cls`/`type(self)`: a class
+    /// object, whose namespace, not an instance dict, is what `vars()`, `__dict__` and
+    /// `dir()` read of it.
+    pub fn may_be_class_object(&self) -> bool {
+        matches!(self, Receiver::Global(_) | Receiver::ClassOf(_))
+    }
 }
 
 /// The object whose attribute a [`Receiver::AttrOf`] reads.
