@@ -128,6 +128,17 @@ pub enum ReportedSubject {
     },
 }
 
+impl ReportedSubject {
+    /// For a class of the module `module`: `module.Qualname`, the name other
+    /// rewrites' `needs` give it.
+    pub fn class_name(&self, module: &str) -> Option<String> {
+        match self {
+            ReportedSubject::Class { qualname, .. } => Some(format!("{module}.{qualname}")),
+            _ => None,
+        }
+    }
+}
+
 /// A fix's saving as reported: its subject and the saving per unit.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ReportedSaving {

@@ -249,10 +249,7 @@ impl Selection<'_> {
 /// holds back for another reason, or does not know, holds it back. To a fixpoint.
 /// `module(i)`: the module name of file `i`.
 fn with_needed_bases<'f>(fixes: &mut [RankedFix], module: impl Fn(usize) -> &'f str) {
-    let class_of = |f: &RankedFix| match &f.fix.saving.subject {
-        ReportedSubject::Class { qualname, .. } => Some(format!("{}.{qualname}", module(f.index))),
-        _ => None,
-    };
+    let class_of = |f: &RankedFix| f.fix.saving.subject.class_name(module(f.index));
     let by_class: HashMap<String, usize> = fixes
         .iter()
         .enumerate()

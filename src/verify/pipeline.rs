@@ -426,13 +426,8 @@ impl<'a> Verifier<'a> {
 
     /// `module.Qualname` of the class candidate `i` gives slots to.
     fn class_of(&self, i: usize) -> Option<String> {
-        match &self.fixes[i].fix.saving.subject {
-            ReportedSubject::Class { qualname, .. } => {
-                let module = &self.files[self.candidates[i].0].info.name;
-                Some(format!("{module}.{qualname}"))
-            }
-            _ => None,
-        }
+        let module = &self.files[self.candidates[i].0].info.name;
+        self.fixes[i].fix.saving.subject.class_name(module)
     }
 
     /// The tests that reach any of `indexes` (`All` when one is unknown).
