@@ -119,7 +119,8 @@ def check(project: Project, pyslim: Path, work: Path) -> str:
     if not python.exists():
         if run([sys.executable, "-m", "venv", str(venv)], work, log("venv")) != 0:
             raise Failed(f"cannot make a virtualenv (see {log('venv')})")
-    # Reinstalled every run: the editable install points at this run's unpacked tree.
+    # Reinstalled every run, at the cost of a package build: the tree is unpacked afresh,
+    # so what the last install built inside it (an egg-info, say) is gone.
     install = [str(python), "-m", "pip", "install", "-q", "-e", ".", "pytest==9.2.0"]
     if run([*install, *project.deps], tree, log("install")) != 0:
         raise Failed(f"cannot install {spec} and its test dependencies (see {log('install')})")
