@@ -512,7 +512,7 @@ fn the_first_pass_prepared_on_the_indexing_parse_reports_what_a_parse_of_its_own
             slots("__slots__ (3 attributes)"),
             slots("slots=True to @dataclass (2 fields)"),
             "slots note: uses vars(self)".to_string(),
-            format!("tuple `EXPORTED` is never mutated: {built}; unsafe: the name is exported, and code outside the project may expect a list"),
+            format!("tuple `EXPORTED` is never mutated: {built}; unsafe: the name is public, and code outside the project may expect a list (its users, or a tool that loads the module, as Sphinx loads conf.py)"),
             format!("tuple `WEEKEND` is never mutated: {built}"),
             "tuple `local` is never mutated: a tuple of constants is built once at compile time instead of a new list of about 72 B on every call".to_string(),
             "tuple note: `CHANGED` stays a list: another module changes it (a tuple may not support that)".to_string(),

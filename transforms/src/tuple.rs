@@ -26,7 +26,7 @@ impl Transform for TupleTransform {
     }
 
     fn applicability(&self) -> &'static str {
-        "safe when every use is proven; unsafe for exported module-level names"
+        "safe when every use is proven; unsafe for public module-level names"
     }
 
     fn documentation(&self) -> &'static str {
@@ -112,8 +112,8 @@ enum Candidate {
     ModuleLevel {
         /// The name.
         name: String,
-        /// Code outside the project may use it.
-        exported: bool,
+        /// Code outside the project may read it ([`project::Exports::visible_outside`]).
+        public: bool,
         /// The list display.
         list: TextRange,
         /// The rewrite, if it applies.
@@ -133,11 +133,11 @@ impl Candidate {
             Candidate::Decided(Err(note)) => Some(Err(note.clone())),
             Candidate::ModuleLevel {
                 name,
-                exported,
+                public,
                 list,
                 rewrite,
-            } => match elsewhere(name, *exported, project, info) {
-                Ok(exported) => rewrite.as_ref().map(|r| Ok(r.finding(exported))),
+            } => match elsewhere(name, *public, project, info) {
+                Ok(public) => rewrite.as_ref().map(|r| Ok(r.finding(public))),
                 Err(reason) => Some(Err(stays(name, *list, &reason))),
             },
         }
@@ -169,7 +169,7 @@ fn candidates(ctx: &FileContext) -> Vec<Candidate> {
             Err(reason) => Candidate::Decided(Err(stays(tracked.name, list.range, &reason))),
             Ok(ScopeKind::Module) => Candidate::ModuleLevel {
                 name: tracked.name.to_string(),
-                exported: exports.exposes(tracked.name, ctx.info.is_package),
+                public: exports.visible_outside(tracked.name),
                 list: list.range,
                 rewrite: rewrite(ctx, &tracked, list),
             },
@@ -211,12 +211,12 @@ fn verdict<'a>(tracked: &Tracked<'a>, ctx: &FileContext) -> Result<ScopeKind<'a>
     Ok(tracked.scope)
 }
 
-/// For a module-level `name` of the module `info`: `Ok(exported)` when no other module
-/// of the project may need a list, `exported` meaning code outside the project may use
+/// For a module-level `name` of the module `info`: `Ok(public)` when no other module
+/// of the project may need a list, `public` meaning code outside the project may read
 /// it.
 fn elsewhere(
     name: &str,
-    exported: bool,
+    public: bool,
     project: Option<&ProjectUses>,
     info: &ModuleInfo,
 ) -> Result<bool, String> {
@@ -240,10 +240,10 @@ fn elsewhere(
                     class.describe()
                 ));
             }
-            Ok(exported)
+            Ok(public)
         }
         // Without a project view, any public name may be imported elsewhere.
-        None => Ok(exported || !name.starts_with('_')),
+        None => Ok(public || !name.starts_with('_')),
     }
 }
 
@@ -269,13 +269,13 @@ struct Rewrite {
 }
 
 impl Rewrite {
-    /// The fix: unsafe when the name is `exported`.
-    fn finding(&self, exported: bool) -> Finding {
+    /// The fix: unsafe when the name is `public`.
+    fn finding(&self, public: bool) -> Finding {
         let mut message = self.message.clone();
         let (open, rest) = (self.open.clone(), self.rest.clone());
-        let fix = if exported {
+        let fix = if public {
             message.push_str(
-                "; unsafe: the name is exported, and code outside the project may expect a list",
+                "; unsafe: the name is public, and code outside the project may expect a list (its users, or a tool that loads the module, as Sphinx loads conf.py)",
             );
             Fix::unsafe_edits(open, rest)
         } else {
@@ -418,18 +418,20 @@ mod tests {
     }
 
     #[test]
-    fn an_exported_name_is_unsafe_and_an_unexported_one_safe() {
+    fn a_public_name_is_unsafe_and_a_private_or_unlisted_one_safe() {
+        let unsafe_x = "`X` is never mutated: a tuple saves the list's 16 B header plus spare capacity, and a tuple of constants is built at compile time; unsafe: the name is public, and code outside the project may expect a list (its users, or a tool that loads the module, as Sphinx loads conf.py)".to_string();
         let (text, findings, _) = decide("__all__ = ['X']\nX = [1, 2]\n");
         assert_eq!(text, "__all__ = ['X']\nX = (1, 2)\n");
-        assert_eq!(
-            findings,
-            [(
-                Unsafe,
-                "`X` is never mutated: a tuple saves the list's 16 B header plus spare capacity, and a tuple of constants is built at compile time; unsafe: the name is exported, and code outside the project may expect a list".to_string()
-            )]
-        );
-        // The project index sees every importer: a public name nobody mutates is safe.
+        assert_eq!(findings, [(Unsafe, unsafe_x.clone())]);
+        // Without `__all__`, in a module that is no package too: Sphinx reads
+        // `extensions` from conf.py, which nothing in the project imports.
         let (_, findings, _) = decide("X = [1, 2]\n");
+        assert_eq!(findings, [(Unsafe, unsafe_x)]);
+        // A private name, and a name a literal `__all__` leaves out, are the project's:
+        // the project index sees every importer, and nobody mutates them.
+        let (_, findings, _) = decide("_X = [1, 2]\n");
+        assert_eq!(findings[0].0, Safe);
+        let (_, findings, _) = decide("__all__ = ['X']\nX = 1\nY = [1, 2]\n");
         assert_eq!(findings[0].0, Safe);
     }
 
@@ -505,7 +507,7 @@ mod tests {
 
     #[test]
     fn other_modules_decide_for_a_module_level_name() {
-        let consts = "NAMES = ['a', 'b']\n";
+        let consts = "NAMES = ['a', 'b']\n_NAMES = ['a', 'b']\n";
         let run = |importer: &str| {
             let outputs = run_modules(
                 &TupleTransform,
@@ -525,14 +527,16 @@ mod tests {
                     .collect::<Vec<_>>(),
             )
         };
+        // Only read elsewhere: the private name is proven, the public one may also be
+        // read outside the project.
         assert_eq!(
-            run("from consts import NAMES\nfor n in NAMES:\n    print(n)\n"),
-            (vec![Safe], vec![])
+            run("from consts import NAMES, _NAMES\nfor n in NAMES:\n    print(n, _NAMES[0])\n"),
+            (vec![Unsafe, Safe], vec![])
         );
         assert_eq!(
             run("from consts import NAMES\nNAMES.append('c')\n"),
             (
-                vec![],
+                vec![Safe],
                 vec![
                     "`NAMES` stays a list: another module changes it (a tuple may not support that)"
                         .to_string()
@@ -542,7 +546,7 @@ mod tests {
         assert_eq!(
             run("from consts import *\nprint(NAMES)\n"),
             (
-                vec![],
+                vec![Safe],
                 vec!["`NAMES` stays a list: its module is star-imported elsewhere".to_string()]
             )
         );
@@ -553,13 +557,15 @@ mod tests {
                  def load(name):\n    return importlib.import_module('cons' + name)\n"),
             (
                 vec![],
-                vec!["`NAMES` stays a list: its module may be imported by a computed name (`import_module` in main, line 4)".to_string()]
+                ["NAMES", "_NAMES"]
+                    .map(|n| format!("`{n}` stays a list: its module may be imported by a computed name (`import_module` in main, line 4)"))
+                    .to_vec()
             )
         );
         // A computed name that cannot stand for `consts` leaves it to its uses.
         assert_eq!(
             run("import importlib\nm = importlib.import_module('plugins.' + name)\n"),
-            (vec![Safe], vec![])
+            (vec![Unsafe, Safe], vec![])
         );
     }
 }

@@ -124,6 +124,17 @@ impl Exports {
             Exports::Unspecified => is_package && !name.starts_with('_'),
         }
     }
+
+    /// Whether code outside the project may read the module-level value `name` of a
+    /// module with these exports: any public name, unless a literal `__all__` leaves it
+    /// out. Not only importers read it: a tool may load the module and read its names
+    /// (Sphinx's `conf.py`, Django's settings), which no analysis of the project sees.
+    pub fn visible_outside(&self, name: &str) -> bool {
+        match self {
+            Exports::Listed(names) => names.iter().any(|n| n == name),
+            Exports::Dynamic | Exports::Unspecified => !name.starts_with('_'),
+        }
+    }
 }
 
 /// Reads the module's `__all__`.
