@@ -6,7 +6,10 @@
 # (the machine may be shared: compare medians of one run, never numbers across runs);
 # prints wall time and peak RSS of every run and the medians, and the CPU time (user
 # plus system) each used: on a shared machine wall time moves with the neighbours'
-# load, CPU time much less.
+# load, CPU time much less. Beside them it measures the floor under `pyslim check`:
+# `tests/bench/parse_floor.rs` finds, reads and parses every file with pyslim's parser and
+# allocator and analyses nothing, so what the analyses cost is `pyslim-all` minus
+# `parse-floor`.
 #
 #   bash tests/bench/stdlib_vs_ruff.sh [RUNS]     (default 5; needs python3 and PyPI)
 #
@@ -28,7 +31,9 @@ if [ ! -x "$venv/bin/ruff" ]; then
     "$venv/bin/pip" install --quiet ruff==0.17.6
 fi
 cargo build --release --quiet
+cargo build --release --quiet --example parse_floor
 pyslim=${CARGO_TARGET_DIR:-target}/release/pyslim
+floor=${CARGO_TARGET_DIR:-target}/release/examples/parse_floor
 before=${PYSLIM_BEFORE:-}
 files=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' | wc -l)
 lines=$(find "$stdlib" -name '*.py' -not -path '*/site-packages/*' -print0 | xargs -0 cat | wc -l)
@@ -60,6 +65,7 @@ measure() { # label, command...: appends "label seconds peak_kib cpu_seconds"
 transforms=$($pyslim transforms | awk 'NF {print $1}' | grep -E '^[a-z]+$' || true)
 for _ in $(seq "$runs"); do
     measure pyslim-all "$pyslim" check "$stdlib"
+    measure parse-floor "$floor" "$stdlib"
     [ -n "$before" ] && measure before-all "$before" check "$stdlib"
     measure pyslim-generator "$pyslim" check --select generator "$stdlib"
     [ -n "$before" ] && measure before-generator "$before" check --select generator "$stdlib"
@@ -98,7 +104,7 @@ for line in open(sys.argv[1]):
 def median(label, i):
     return statistics.median(r[i] for r in rows[label])
 if "ruff-C419" in rows:
-    for label in ("pyslim-all", "before-all", "pyslim-generator"):
+    for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor"):
         if label in rows:
             print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
                   f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x, "
