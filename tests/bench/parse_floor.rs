@@ -12,24 +12,12 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-// The same allocator and configuration as the `pyslim` binary (src/main.rs): the
-// floor must not differ from the tool in what an AST costs to allocate and free.
+// The allocator of the `pyslim` binary (src/main.rs), so that an AST costs the same
+// to allocate and free. Its configuration there (one arena per core) lowers the peak
+// RSS at the same speed, and is left out here.
 #[cfg(jemalloc)]
-mod allocator {
-    #[global_allocator]
-    static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
-
-    #[repr(transparent)]
-    pub struct Conf(*const std::ffi::c_char);
-
-    // SAFETY: it points to a `'static` string that is never written.
-    unsafe impl Sync for Conf {}
-
-    // SAFETY: read once by jemalloc, as a NUL-terminated string, before the first
-    // allocation (see src/main.rs).
-    #[unsafe(export_name = "_rjem_malloc_conf")]
-    pub static MALLOC_CONF: Conf = Conf(c"percpu_arena:percpu".as_ptr());
-}
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     let Some(root) = std::env::args_os().nth(1) else {
