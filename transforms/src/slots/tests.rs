@@ -530,6 +530,44 @@ fn attributes_of_known_objects_hold_what_their_class_stores() {
 }
 
 #[test]
+fn a_guard_clause_narrows_the_rest_of_its_body() {
+    assert_typed_writes(
+        "",
+        &[
+            "def f(x):\n    if not isinstance(x, A):\n        raise TypeError(x)\n    x.a = 1\n",
+            "def f(x):\n    if not isinstance(x, (A,)):\n        return\n    if x:\n        x.a = 1\n",
+            "def f(xs):\n    for x in xs:\n        if not isinstance(x, A):\n            continue\n        x.a = 1\n",
+            "def f(xs):\n    while xs:\n        x = xs.pop()\n        if not isinstance(x, A):\n            break\n        x.a = 1\n",
+        ],
+        &[
+            // `python -O` drops an `assert`.
+            "def f(x):\n    assert isinstance(x, A)\n    x.a = 1\n",
+            // A clause that may fall through, or has an `else`, guards nothing here.
+            "def f(x):\n    if not isinstance(x, A):\n        print(x)\n    x.a = 1\n",
+            "def f(x):\n    if not isinstance(x, A):\n        return\n    else:\n        pass\n    x.a = 1\n",
+            // Rebound after the clause, or written before it.
+            "def f(x, y):\n    if not isinstance(x, A):\n        return\n    x = y\n    x.a = 1\n",
+            "def f(x):\n    x.a = 1\n    if not isinstance(x, A):\n        return\n",
+            // Another scope: the clause is the enclosing function's.
+            "def f(x):\n    if not isinstance(x, A):\n        return\n    def g():\n        x.a = 1\n    return g\n",
+        ],
+    );
+}
+
+#[test]
+fn a_name_declared_global_is_never_narrowed() {
+    // `g()` may rebind `G` between the check and the write, either way.
+    assert_typed_writes(
+        "G = None\n",
+        &[],
+        &[
+            "def f():\n    global G\n    if not isinstance(G, A):\n        return\n    g()\n    G.a = 1\n",
+            "def f():\n    global G\n    if isinstance(G, A):\n        g()\n        G.a = 1\n",
+        ],
+    );
+}
+
+#[test]
 fn a_bound_expression_is_read_only_in_its_own_scope() {
     // In `g`, `c` is another object than the `c` that `y` was read from.
     let code = "class D:\n    def __init__(self):\n        self.one = B()\ndef f(c: C):\n    y = c.one\n    def g(c: D):\n        y.a = 1\n    return g\n";

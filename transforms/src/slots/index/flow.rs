@@ -94,7 +94,7 @@ impl<'m> Indexer<'m, '_> {
             .into_iter()
             .filter(|(name, _)| !rebinds(body, name))
             .collect();
-        let pushed = narrowed.len();
+        let outer_narrowed = self.narrowed.len();
         for (name, members) in narrowed {
             self.narrowed.push((self.scopes.len(), name, members));
         }
@@ -102,7 +102,7 @@ impl<'m> Indexer<'m, '_> {
         // `name.attr` at the top of the body is on an object that has `attr`.
         let mut guards = read_attributes(test);
         let outer = self.enter_body();
-        for stmt in body {
+        for (i, stmt) in body.iter().enumerate() {
             self.before_stmt(stmt);
             match stmt {
                 Stmt::Assign(assign) if !guards.is_empty() => {
@@ -121,10 +121,39 @@ impl<'m> Indexer<'m, '_> {
                 _ => self.visit_stmt(stmt),
             }
             self.after_stmt(stmt);
+            self.narrow_after(stmt, &body[i + 1..]);
             guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
         }
         self.leave_body(outer);
-        self.narrowed.truncate(self.narrowed.len() - pushed);
+        self.narrowed.truncate(outer_narrowed);
+    }
+
+    /// After a guard clause, `if not isinstance(name, Cls): raise ...` (or `return`,
+    /// `continue`, `break`), the rest of its body (`rest`) runs only with a `name` that
+    /// is a `Cls`: narrowed there, until the body ends, when `rest` never rebinds it.
+    /// The clause must have no `elif`/`else` and end in the statement that leaves, so
+    /// that falling through it is impossible. An `assert isinstance(...)` is no guard:
+    /// `python -O` drops it.
+    pub(super) fn narrow_after(&mut self, stmt: &Stmt, rest: &[Stmt]) {
+        let Stmt::If(guard) = stmt else { return };
+        let Expr::UnaryOp(not) = guard.test.as_ref() else {
+            return;
+        };
+        if not.op != ast::UnaryOp::Not
+            || !guard.elif_else_clauses.is_empty()
+            || !matches!(
+                guard.body.last(),
+                Some(Stmt::Raise(_) | Stmt::Return(_) | Stmt::Continue(_) | Stmt::Break(_))
+            )
+        {
+            return;
+        }
+        if let Some((name, members)) = self.isinstance_test(&not.operand)
+            && !binds_in(&guard.test, &name)
+            && !rebinds(rest, &name)
+        {
+            self.narrowed.push((self.scopes.len(), name, members));
+        }
     }
 
     /// The `isinstance(name, Cls)` or `isinstance(name, (A, B))` checks a test makes

@@ -434,6 +434,11 @@ impl<'m> Indexer<'m, '_> {
         if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) || self.value_depth.get() > 0 {
             return found;
         }
+        // A name declared `global` or `nonlocal` (here, or by a function nested here)
+        // may be rebound by any call between the check and this use.
+        if matches!(self.binding_of(name), Some((Binding::Declared, _))) {
+            return found;
+        }
         let depth = self.scopes.len();
         let found = self
             .narrowed

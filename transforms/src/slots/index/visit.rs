@@ -105,11 +105,14 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
 
     fn visit_body(&mut self, body: &'m [Stmt]) {
         let outer = self.enter_body();
-        for stmt in body {
+        let narrowed = self.narrowed.len();
+        for (i, stmt) in body.iter().enumerate() {
             self.before_stmt(stmt);
             self.visit_stmt(stmt);
             self.after_stmt(stmt);
+            self.narrow_after(stmt, &body[i + 1..]);
         }
+        self.narrowed.truncate(narrowed);
         self.leave_body(outer);
     }
 
