@@ -538,6 +538,8 @@ fn a_guard_clause_narrows_the_rest_of_its_body() {
             "def f(x):\n    if not isinstance(x, (A,)):\n        return\n    if x:\n        x.a = 1\n",
             "def f(xs):\n    for x in xs:\n        if not isinstance(x, A):\n            continue\n        x.a = 1\n",
             "def f(xs):\n    while xs:\n        x = xs.pop()\n        if not isinstance(x, A):\n            break\n        x.a = 1\n",
+            // Any operand of an `or` chain: past the clause, each was false.
+            "def f(x, on):\n    if on is None or not isinstance(x, A):\n        return\n    x.a = on\n",
         ],
         &[
             // `python -O` drops an `assert`.
@@ -548,6 +550,9 @@ fn a_guard_clause_narrows_the_rest_of_its_body() {
             // Rebound after the clause, or written before it.
             "def f(x, y):\n    if not isinstance(x, A):\n        return\n    x = y\n    x.a = 1\n",
             "def f(x):\n    x.a = 1\n    if not isinstance(x, A):\n        return\n",
+            // An `and` chain may be false with `x` of any type; `:=` rebinds it.
+            "def f(x, on):\n    if on and not isinstance(x, A):\n        return\n    x.a = 1\n",
+            "def f(x, y):\n    if not isinstance(x, A) or (x := y):\n        return\n    x.a = 1\n",
             // Another scope: the clause is the enclosing function's.
             "def f(x):\n    if not isinstance(x, A):\n        return\n    def g():\n        x.a = 1\n    return g\n",
         ],

@@ -131,16 +131,13 @@ impl<'m> Indexer<'m, '_> {
     /// After a guard clause, `if not isinstance(name, Cls): raise ...` (or `return`,
     /// `continue`, `break`), the rest of its body (`rest`) runs only with a `name` that
     /// is a `Cls`: narrowed there, until the body ends, when `rest` never rebinds it.
-    /// The clause must have no `elif`/`else` and end in the statement that leaves, so
-    /// that falling through it is impossible. An `assert isinstance(...)` is no guard:
-    /// `python -O` drops it.
+    /// The check may be any operand of an `or` chain (`if not isinstance(x, A) or not
+    /// x.ready:`): past the clause every operand was false. The clause must have no
+    /// `elif`/`else` and end in the statement that leaves, so that falling through it
+    /// is impossible. An `assert isinstance(...)` is no guard: `python -O` drops it.
     pub(super) fn narrow_after(&mut self, stmt: &Stmt, rest: &[Stmt]) {
         let Stmt::If(guard) = stmt else { return };
-        let Expr::UnaryOp(not) = guard.test.as_ref() else {
-            return;
-        };
-        if not.op != ast::UnaryOp::Not
-            || !guard.elif_else_clauses.is_empty()
+        if !guard.elif_else_clauses.is_empty()
             || !matches!(
                 guard.body.last(),
                 Some(Stmt::Raise(_) | Stmt::Return(_) | Stmt::Continue(_) | Stmt::Break(_))
@@ -148,11 +145,21 @@ impl<'m> Indexer<'m, '_> {
         {
             return;
         }
-        if let Some((name, members)) = self.isinstance_test(&not.operand)
-            && !binds_in(&guard.test, &name)
-            && !rebinds(rest, &name)
-        {
-            self.narrowed.push((self.scopes.len(), name, members));
+        let operands: Vec<&Expr> = match guard.test.as_ref() {
+            Expr::BoolOp(b) if b.op == ast::BoolOp::Or => b.values.iter().collect(),
+            other => vec![other],
+        };
+        for operand in operands {
+            let Expr::UnaryOp(not) = operand else {
+                continue;
+            };
+            if not.op == ast::UnaryOp::Not
+                && let Some((name, members)) = self.isinstance_test(&not.operand)
+                && !binds_in(&guard.test, &name)
+                && !rebinds(rest, &name)
+            {
+                self.narrowed.push((self.scopes.len(), name, members));
+            }
         }
     }
 
