@@ -52,6 +52,12 @@ impl<'m> Indexer<'m, '_> {
                             }
                             if let Some(binding) = locals.get(id) {
                                 let found = self.bound(binding, innermost);
+                                // Declared `global` or `nonlocal` (here, or by a function
+                                // nested here): any call between an `isinstance` check
+                                // and this use may rebind it, so no check narrows it.
+                                if matches!(binding, Binding::Declared) {
+                                    return found;
+                                }
                                 return self.narrow(id, found);
                             }
                         }
@@ -432,11 +438,6 @@ impl<'m> Indexer<'m, '_> {
     /// nothing better is known.
     fn narrow(&self, name: &str, found: Receiver) -> Receiver {
         if !matches!(found, Receiver::Unknown | Receiver::Typed(_)) || self.value_depth.get() > 0 {
-            return found;
-        }
-        // A name declared `global` or `nonlocal` (here, or by a function nested here)
-        // may be rebound by any call between the check and this use.
-        if matches!(self.binding_of(name), Some((Binding::Declared, _))) {
             return found;
         }
         let depth = self.scopes.len();
