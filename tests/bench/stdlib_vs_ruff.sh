@@ -9,7 +9,9 @@
 # load, CPU time much less. Beside them it measures the floor under `pyslim check`:
 # `tests/bench/parse_floor.rs` finds, reads and parses every file with pyslim's parser and
 # allocator and analyses nothing, so what the analyses cost is `pyslim-all` minus
-# `parse-floor`.
+# `parse-floor`; `parse-and-bind` adds one walk per file that binds and looks up every
+# name in hash sets, the least any name analysis costs (what one semantic pass per file
+# could at best come down to).
 #
 #   bash tests/bench/stdlib_vs_ruff.sh [RUNS]     (default 5; needs python3 and PyPI)
 #
@@ -66,6 +68,7 @@ transforms=$($pyslim transforms | awk 'NF {print $1}' | grep -E '^[a-z]+$' || tr
 for _ in $(seq "$runs"); do
     measure pyslim-all "$pyslim" check "$stdlib"
     measure parse-floor "$floor" "$stdlib"
+    measure parse-and-bind "$floor" --bind "$stdlib"
     [ -n "$before" ] && measure before-all "$before" check "$stdlib"
     measure pyslim-generator "$pyslim" check --select generator "$stdlib"
     [ -n "$before" ] && measure before-generator "$before" check --select generator "$stdlib"
@@ -104,7 +107,7 @@ for line in open(sys.argv[1]):
 def median(label, i):
     return statistics.median(r[i] for r in rows[label])
 if "ruff-C419" in rows:
-    for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor"):
+    for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor", "parse-and-bind"):
         if label in rows:
             print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
                   f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x, "
