@@ -560,6 +560,26 @@ fn a_guard_clause_narrows_the_rest_of_its_body() {
 }
 
 #[test]
+fn a_nominal_library_class_holds_no_project_instance() {
+    assert_typed_writes(
+        "import argparse, logging, os, types\nfrom argparse import Namespace\n",
+        &[
+            "def f(args: argparse.Namespace):\n    args.a = 1\n",
+            "def f(args: Namespace | None):\n    if args:\n        args.a = 1\n",
+            "def f(record: logging.LogRecord):\n    record.a = 1\n",
+            "def f(x):\n    if isinstance(x, types.SimpleNamespace):\n        x.a = 1\n",
+        ],
+        &[
+            // A protocol or an ABC may be any class's: `isinstance` asks its hook.
+            "def f(p: os.PathLike):\n    p.a = 1\n",
+            "def f(x):\n    if isinstance(x, os.PathLike):\n        x.a = 1\n",
+            // An outside class pyslim does not know to be nominal says nothing either.
+            "def f(h: logging.handlers.QueueHandler):\n    h.a = 1\n",
+        ],
+    );
+}
+
+#[test]
 fn a_name_declared_global_is_never_narrowed() {
     // `g()` may rebind `G` between the check and the write, either way.
     assert_typed_writes(
