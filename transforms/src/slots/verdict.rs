@@ -3,6 +3,7 @@
 //! short, stable phrase `--explain` and the fix messages print.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::safety::Blocker;
 
@@ -208,17 +209,19 @@ impl fmt::Display for Reason {
 pub enum Unproven {
     /// The class defines `__setattr__` or `__delattr__` (the name).
     Defines(String),
-    /// `vars()` or `__dict__` on an object whose type is unknown.
-    UnknownDict,
+    /// `vars()` or `__dict__` on an object whose type is unknown (the first such use).
+    /// The sites are shared: every class's reasons hold the same few.
+    UnknownDict(Arc<Site>),
     /// `setattr()` with a computed name on an object whose type is unknown.
-    UnknownSetattr,
+    UnknownSetattr(Arc<Site>),
     /// `obj.__class__ = ...` on an object whose type is unknown.
-    UnknownClassAssign,
+    UnknownClassAssign(Arc<Site>),
     /// `obj.__slots__` or `hasattr(obj, "__slots__")` on an object whose type is
     /// unknown.
-    UnknownSlotsLookup,
-    /// An attribute the class does not have is written on an object of unknown type.
-    UnknownWrite(String),
+    UnknownSlotsLookup(Arc<Site>),
+    /// An attribute the class does not have is written on an object of unknown type,
+    /// and where (boxed: every class holds its reasons, and most are smaller).
+    UnknownWrite(Box<(String, Site)>),
     /// Pickles are loaded somewhere (old pickles may hold dict state).
     PickleLoad,
     /// Pickle protocol 0/1 or `copyreg` is used.
@@ -235,20 +238,34 @@ impl fmt::Display for Unproven {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unproven::Defines(name) => write!(f, "defines {name}"),
-            Unproven::UnknownDict => {
-                f.write_str("vars() or __dict__ is used on an object of unknown type")
+            Unproven::UnknownDict(site) => {
+                write!(
+                    f,
+                    "vars() or __dict__ is used on an object of unknown type at {site}"
+                )
             }
-            Unproven::UnknownSlotsLookup => {
-                f.write_str("__slots__ is looked up on an object of unknown type")
+            Unproven::UnknownSlotsLookup(site) => {
+                write!(
+                    f,
+                    "__slots__ is looked up on an object of unknown type at {site}"
+                )
             }
-            Unproven::UnknownSetattr => {
-                f.write_str("setattr() with a computed name on an object of unknown type")
+            Unproven::UnknownSetattr(site) => write!(
+                f,
+                "setattr() with a computed name on an object of unknown type at {site}"
+            ),
+            Unproven::UnknownClassAssign(site) => {
+                write!(
+                    f,
+                    "__class__ is assigned on an object of unknown type at {site}"
+                )
             }
-            Unproven::UnknownClassAssign => {
-                f.write_str("__class__ is assigned on an object of unknown type")
-            }
-            Unproven::UnknownWrite(a) => {
-                write!(f, "attribute `{a}` is written on an object of unknown type")
+            Unproven::UnknownWrite(write) => {
+                let (a, site) = write.as_ref();
+                write!(
+                    f,
+                    "attribute `{a}` is written on an object of unknown type at {site}"
+                )
             }
             Unproven::PickleLoad => f.write_str("the project loads pickles"),
             Unproven::OldPickle => f.write_str("the project uses pickle protocol 0/1 or copyreg"),
@@ -262,6 +279,25 @@ impl fmt::Display for Unproven {
                 f,
                 "base `{base}` is unsafe, and without its slots this saves nothing"
             ),
+        }
+    }
+}
+
+/// Where in the project a fact was found: the first use that leaves a rewrite
+/// unproven, so that its message says what to annotate, check or suppress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    /// The file, relative to the project root.
+    pub path: Arc<str>,
+    /// The 1-based line of the statement, when the fact kept it.
+    pub line: Option<u32>,
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.path),
+            None => f.write_str(&self.path),
         }
     }
 }

@@ -3,11 +3,12 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashSet as HashSet;
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use thin_vec::ThinVec;
 
 use crate::slots::index::{Fact, Receiver};
-use crate::slots::verdict::{DictUse, Unproven};
+use crate::slots::verdict::{DictUse, Site, Unproven};
 
 use super::hierarchy::Hierarchy;
 use super::project::{Project, Resolved};
@@ -71,10 +72,11 @@ pub(super) struct Evidence {
     pub(super) late_class_names: Vec<ThinVec<String>>,
     /// Attributes written on instances from outside the class.
     pub(super) outside_writes: Vec<ThinVec<String>>,
-    /// Attributes written on objects of unknown type.
-    pub(super) unknown_writes: BTreeSet<String>,
-    /// Attributes written on objects of unknown type that certainly have them.
-    pub(super) guarded_writes: BTreeSet<String>,
+    /// Attributes written on objects of unknown type, with the first write's site.
+    pub(super) unknown_writes: BTreeMap<String, Site>,
+    /// Attributes written on objects of unknown type that certainly have them, with
+    /// the first write's site.
+    pub(super) guarded_writes: BTreeMap<String, Site>,
     /// Classes whose instances are weakly referenced.
     pub(super) weak: HashSet<usize>,
     /// Something weakly referenced may be any instance.
@@ -97,8 +99,8 @@ impl Evidence {
         let mut evidence = Evidence {
             late_class_names: vec![ThinVec::new(); n],
             outside_writes: vec![ThinVec::new(); n],
-            unknown_writes: BTreeSet::new(),
-            guarded_writes: BTreeSet::new(),
+            unknown_writes: BTreeMap::new(),
+            guarded_writes: BTreeMap::new(),
             weak: HashSet::default(),
             global_weak: false,
             needs_dict: Vec::new(),
@@ -121,14 +123,19 @@ impl Evidence {
             })
             .collect();
         for (f, (file, kinds)) in project.files.iter().zip(kinds).enumerate() {
-            for (fact, kind) in file.facts.iter().zip(kinds) {
-                evidence.fact(project, hierarchy, f, fact, kind);
+            for (i, (fact, kind)) in file.facts.iter().zip(kinds).enumerate() {
+                let site = || Site {
+                    path: file.path.clone(),
+                    line: file.line_of(i),
+                };
+                evidence.fact(project, hierarchy, f, fact, kind, site);
             }
         }
         evidence
     }
 
-    /// Records `fact`, whose receiver may be what `kind` says ([`resolve_fact`]).
+    /// Records `fact`, found at `site`, whose receiver may be what `kind` says
+    /// ([`resolve_fact`]).
     fn fact(
         &mut self,
         project: &Project,
@@ -136,6 +143,7 @@ impl Evidence {
         f: usize,
         fact: &Fact,
         kind: Option<RecvKind>,
+        site: impl Fn() -> Site,
     ) {
         match (fact, kind) {
             (Fact::PickleLoad, _) => push_unique(&mut self.global_unproven, Unproven::PickleLoad),
@@ -146,10 +154,12 @@ impl Evidence {
             // Nothing to record, or an escape proven harmless.
             (Fact::Registered(_), _) | (_, None) => {}
             (Fact::GuardedWrite(_, attr), Some(RecvKind::Unknown)) => {
-                self.guarded_writes.insert(attr.to_string());
+                self.guarded_writes
+                    .entry(attr.to_string())
+                    .or_insert_with(site);
             }
             (Fact::GuardedWrite(recv, attr) | Fact::AttrWrite(recv, attr), Some(kind)) => {
-                self.attr_write(project, kind, recv, attr);
+                self.attr_write(project, kind, recv, attr, site);
             }
             (Fact::Weakref(_), Some(kind)) => match kind {
                 RecvKind::Exact(id) => {
@@ -183,20 +193,28 @@ impl Evidence {
             // Only a class object's namespace changes.
             (Fact::Namespace(_) | Fact::Members(_) | Fact::ClassProbe(..), Some(_)) => {}
             (Fact::SlotsLookup(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::SlotsLookup, Unproven::UnknownSlotsLookup);
+                self.dict_use(kind, DictUse::SlotsLookup, || {
+                    Unproven::UnknownSlotsLookup(Arc::new(site()))
+                });
             }
             (Fact::DictAccess(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::Dict, Unproven::UnknownDict);
+                self.dict_use(kind, DictUse::Dict, || {
+                    Unproven::UnknownDict(Arc::new(site()))
+                });
             }
             (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
                 let classes = class_objects(project, hierarchy, f, recv);
                 self.class_setattr.extend(classes);
             }
             (Fact::DynamicSetattr(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::ComputedSetattr, Unproven::UnknownSetattr);
+                self.dict_use(kind, DictUse::ComputedSetattr, || {
+                    Unproven::UnknownSetattr(Arc::new(site()))
+                });
             }
             (Fact::ClassAssign(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::ClassAssign, Unproven::UnknownClassAssign);
+                self.dict_use(kind, DictUse::ClassAssign, || {
+                    Unproven::UnknownClassAssign(Arc::new(site()))
+                });
             }
             (Fact::Escape(_, callee), Some(kind)) => {
                 let reason = match callee.as_deref() {
@@ -236,8 +254,15 @@ impl Evidence {
         }
     }
 
-    /// `attr` is written on `recv`, which may be what `kind` says.
-    fn attr_write(&mut self, project: &Project, kind: RecvKind, recv: &Receiver, attr: &str) {
+    /// `attr` is written on `recv` at `site`, which may be what `kind` says.
+    fn attr_write(
+        &mut self,
+        project: &Project,
+        kind: RecvKind,
+        recv: &Receiver,
+        attr: &str,
+        site: impl Fn() -> Site,
+    ) {
         match kind {
             RecvKind::Exact(id) => self.outside_writes[id].push(attr.to_string()),
             RecvKind::Classes(ids) => {
@@ -254,7 +279,9 @@ impl Evidence {
                 }
             }
             RecvKind::Unknown => {
-                self.unknown_writes.insert(attr.to_string());
+                self.unknown_writes
+                    .entry(attr.to_string())
+                    .or_insert_with(site);
             }
         }
     }
@@ -272,13 +299,24 @@ impl Evidence {
         }
     }
 
-    /// Outside code needs the dict of what `kind` may be.
-    fn dict_use(&mut self, kind: RecvKind, why: DictUse, unknown: Unproven) {
+    /// Outside code needs the dict of what `kind` may be; when that is unknown, every
+    /// rewrite is unproven by `unknown` (only the first use of each kind is named).
+    fn dict_use(&mut self, kind: RecvKind, why: DictUse, unknown: impl Fn() -> Unproven) {
         match kind {
             RecvKind::Exact(id) | RecvKind::SelfOf(id) => self.needs_dict.push((id, why)),
             RecvKind::Classes(ids) => self.needs_dict.extend(ids.into_iter().map(|id| (id, why))),
             RecvKind::ClassObject | RecvKind::NotOurs => {}
-            RecvKind::Unknown => push_unique(&mut self.global_unproven, unknown),
+            RecvKind::Unknown => {
+                let unknown = unknown();
+                let kind = std::mem::discriminant(&unknown);
+                if !self
+                    .global_unproven
+                    .iter()
+                    .any(|u| std::mem::discriminant(u) == kind)
+                {
+                    self.global_unproven.push(unknown);
+                }
+            }
         }
     }
 }

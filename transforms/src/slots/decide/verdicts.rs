@@ -578,13 +578,16 @@ impl<'p, 'a> Decider<'p, 'a> {
             push_unique(&mut reasons, r.clone());
         }
         let known = self.known_attrs(id);
-        if let Some(a) = self
+        if let Some((a, site)) = self
             .evidence
             .unknown_writes
             .iter()
-            .find(|a| !known.contains(*a))
+            .find(|(a, _)| !known.contains(*a))
         {
-            push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
+            push_unique(
+                &mut reasons,
+                Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))),
+            );
         }
         // A write on an object that certainly has the attribute: only a class that has
         // it as a class-level name (a method, a default), or computes attributes,
@@ -596,7 +599,7 @@ impl<'p, 'a> Decider<'p, 'a> {
                 .iter()
                 .any(|m| m == "__getattr__" || m == "__getattribute__")
         });
-        if let Some(a) = self.evidence.guarded_writes.iter().find(|a| {
+        if let Some((a, site)) = self.evidence.guarded_writes.iter().find(|(a, _)| {
             !known.contains(*a)
                 && (dynamic
                     || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
@@ -605,7 +608,10 @@ impl<'p, 'a> Decider<'p, 'a> {
                         .with_ancestors(id)
                         .any(|c| self.has_class_name(c, a)))
         }) {
-            push_unique(&mut reasons, Unproven::UnknownWrite(a.clone()));
+            push_unique(
+                &mut reasons,
+                Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))),
+            );
         }
         let total: HashSet<&String> = self
             .hierarchy

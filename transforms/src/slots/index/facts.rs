@@ -35,7 +35,14 @@ impl<'m> Indexer<'m, '_> {
         let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
         let same = self.fact_hashes.entry(hash).or_default();
         if !same.iter().any(|&i| self.summary.facts[i] == fact) {
-            same.push(self.summary.facts.len());
+            let index = self.summary.facts.len();
+            same.push(index);
+            if fact.may_name_its_site()
+                && let Ok(index) = u32::try_from(index)
+            {
+                let line = self.lines.line_of(self.source.source(), self.statement);
+                self.summary.fact_lines.push((index, line));
+            }
             self.summary.facts.push(fact);
         }
     }

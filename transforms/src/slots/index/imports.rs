@@ -3,6 +3,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
+use ruff_python_ast::name::Name;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{Expr, Stmt};
 
@@ -10,7 +11,7 @@ use crate::semantic;
 
 pub(super) struct ImportCollector<'p> {
     pub(super) info: &'p crate::ModuleInfo,
-    pub(super) imports: HashMap<String, String>,
+    pub(super) imports: HashMap<Name, Name>,
 }
 
 impl<'a> Visitor<'a> for ImportCollector<'_> {
@@ -18,14 +19,14 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
         match stmt {
             Stmt::Import(import) => {
                 for alias in &import.names {
-                    let full = alias.name.to_string();
                     match &alias.asname {
                         Some(asname) => {
-                            self.imports.insert(asname.to_string(), full);
+                            self.imports
+                                .insert(Name::new(asname), Name::new(&alias.name));
                         }
                         None => {
                             // `import a.b` binds `a`.
-                            let root = full.split('.').next().unwrap_or(&full).to_string();
+                            let root = Name::new(alias.name.split('.').next().unwrap_or(""));
                             self.imports.insert(root.clone(), root);
                         }
                     }
@@ -53,11 +54,11 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
                     if &alias.name == "*" {
                         continue;
                     }
-                    let local = alias.asname.as_ref().unwrap_or(&alias.name).to_string();
+                    let local = Name::new(alias.asname.as_ref().unwrap_or(&alias.name));
                     let target = if base.is_empty() {
-                        alias.name.to_string()
+                        Name::new(&alias.name)
                     } else {
-                        format!("{base}.{}", alias.name)
+                        Name::new(format!("{base}.{}", alias.name))
                     };
                     self.imports.insert(local, target);
                 }

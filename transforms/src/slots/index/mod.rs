@@ -7,6 +7,7 @@
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use ruff_python_ast::name::Name;
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{Expr, Stmt};
 
@@ -39,6 +40,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     let body = &module.ast().body;
     let mut summary = FileSummary {
         module: ctx.info.name.clone(),
+        path: ctx.info.path.as_str().into(),
         target: Some(ctx.settings.target_version),
         read_only: ctx.read_only,
         ..FileSummary::default()
@@ -62,7 +64,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     summary.module_functions = module_bindings
         .iter()
         .filter(|(_, b)| b.is_plain_definition())
-        .map(|(n, _)| n.to_string())
+        .map(|(n, _)| Name::new(n))
         .collect();
     let mut indexer = Indexer {
         summary,
@@ -86,6 +88,8 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         fact_hashes: HashMap::default(),
         binders,
         dotted: Vec::new(),
+        statement: ruff_text_size::TextSize::default(),
+        lines: LineCursor::default(),
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -244,4 +248,39 @@ struct Indexer<'m, 'src> {
     /// The absolute dotted name of each class of `summary.classes`, made once: a
     /// class's methods ask for it again and again.
     dotted: Vec<String>,
+    /// Where the statement being visited starts: a fact's line is its statement's.
+    statement: ruff_text_size::TextSize,
+    /// Lines counted so far, for the facts that keep theirs.
+    lines: LineCursor,
+}
+
+/// The line of an offset, counted on from the last one asked about: facts are found
+/// mostly in source order, and only a few keep their line, so this spares the file a
+/// line index of its own.
+#[derive(Default)]
+struct LineCursor {
+    /// The offset last asked about, and its 0-based line.
+    at: usize,
+    line: u32,
+}
+
+impl LineCursor {
+    /// The 1-based line of `offset` in `source`.
+    fn line_of(&mut self, source: &str, offset: ruff_text_size::TextSize) -> u32 {
+        let offset = usize::from(offset).min(source.len());
+        if offset < self.at {
+            *self = LineCursor::default();
+        }
+        // `\n`, `\r\n` and a lone `\r` each end a line, as in Python; a statement
+        // never starts between the two bytes of a `\r\n`.
+        let bytes = &source.as_bytes()[self.at..offset];
+        let ends = bytes
+            .iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+            .count();
+        self.line += u32::try_from(ends).unwrap_or(u32::MAX);
+        self.at = offset;
+        self.line + 1
+    }
 }

@@ -2,6 +2,8 @@
 //! the facts about objects, what its functions return), and how it is compacted while
 //! the rest of the project is indexed.
 
+use std::sync::Arc;
+
 use litemap::LiteMap;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -26,12 +28,13 @@ pub struct FileSummary {
     /// bases, subclasses and receiver types like any other, but get no plan.
     pub read_only: bool,
     /// Local name → absolute dotted target, for re-exports (`from .models import Base`).
-    pub imports: HashMap<String, String>,
+    /// Names are [`Name`]s, which hold a short name inline: a file imports dozens.
+    pub imports: HashMap<Name, Name>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
     pub module_instances: HashMap<String, String>,
     /// Module-level names bound only by an undecorated `def` or `class`: a function or
     /// class object, never an instance.
-    pub module_functions: HashSet<String>,
+    pub module_functions: HashSet<Name>,
     /// What the project's functions return, when every `return` (or the return
     /// annotation) says: `f` for module-level functions, `Cls.m` for methods of
     /// module-level classes.
@@ -51,6 +54,12 @@ pub struct FileSummary {
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
     pub facts: Vec<Fact>,
+    /// The file's path relative to the project root, for messages.
+    pub path: Arc<str>,
+    /// For each of [`Self::facts`] whose receiver may turn out unknown
+    /// ([`Fact::may_name_its_site`]), by its position there, the 1-based line of the
+    /// statement it was first found in: a rewrite left unproven by it says where it is.
+    pub fact_lines: Vec<(u32, u32)>,
 }
 
 /// A base-class, decorator or metaclass expression, resolved as far as this file can.
@@ -211,6 +220,34 @@ pub enum Fact {
     MethodEscape(usize, String, Option<String>),
 }
 
+impl Fact {
+    /// Whether an unknown receiver of this fact leaves every rewrite unproven by a
+    /// reason that names where the fact is (`vars(x)` at some line). Only these keep
+    /// their line: most facts are escapes, whose reasons name none.
+    pub fn may_name_its_site(&self) -> bool {
+        matches!(
+            self,
+            Fact::AttrWrite(..)
+                | Fact::GuardedWrite(..)
+                | Fact::DictAccess(_)
+                | Fact::DynamicSetattr(_)
+                | Fact::ClassAssign(_)
+                | Fact::SlotsLookup(_)
+        )
+    }
+}
+
+impl FileSummary {
+    /// The line of the fact at `index` of [`Self::facts`], when it kept one.
+    pub fn line_of(&self, index: usize) -> Option<u32> {
+        let index = u32::try_from(index).ok()?;
+        self.fact_lines
+            .binary_search_by_key(&index, |&(i, _)| i)
+            .ok()
+            .map(|at| self.fact_lines[at].1)
+    }
+}
+
 /// One class, summarised.
 #[derive(Debug, Default)]
 pub struct ClassSummary {
@@ -338,6 +375,7 @@ impl FileSummary {
         self.signatures.shrink_to_fit();
         self.classes.shrink_to_fit();
         self.facts.shrink_to_fit();
+        self.fact_lines.shrink_to_fit();
         for class in &mut self.classes {
             for list in [
                 &mut class.class_names,

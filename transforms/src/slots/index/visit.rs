@@ -14,6 +14,65 @@ use super::{Fact, Indexer, Receiver, Scope};
 
 impl<'m> Visitor<'m> for Indexer<'m, '_> {
     fn visit_stmt(&mut self, stmt: &'m Stmt) {
+        // A fact's line is its statement's; the rest of an enclosing statement (an
+        // `elif` test, a `with` item after a body) is the enclosing one's again.
+        let outer = std::mem::replace(&mut self.statement, stmt.start());
+        self.visit_stmt_here(stmt);
+        self.statement = outer;
+    }
+
+    fn visit_body(&mut self, body: &'m [Stmt]) {
+        let outer = self.enter_body();
+        let narrowed = self.narrowed.len();
+        for (i, stmt) in body.iter().enumerate() {
+            self.before_stmt(stmt);
+            self.visit_stmt(stmt);
+            self.after_stmt(stmt);
+            self.narrow_after(stmt, &body[i + 1..]);
+        }
+        self.narrowed.truncate(narrowed);
+        self.leave_body(outer);
+    }
+
+    fn visit_comprehension(&mut self, comprehension: &'m ast::Comprehension) {
+        self.store_target(&comprehension.target, None);
+        visitor::walk_comprehension(self, comprehension);
+    }
+
+    fn visit_expr(&mut self, expr: &'m Expr) {
+        match expr {
+            Expr::Call(call) => self.call(call),
+            Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
+                let recv = self.receiver(&attr.value);
+                self.dunder_dict(recv);
+            }
+            Expr::Attribute(attr)
+                if attr.attr.as_str() == "__slots__" && attr.ctx == ExprContext::Load =>
+            {
+                let recv = self.receiver(&attr.value);
+                self.slots_lookup(recv);
+            }
+            Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
+                if let Some(c) = self.current_method_class() {
+                    self.summary.classes[c].zero_arg_super = true;
+                }
+            }
+            // A generator returns a generator, whatever its `return`s say.
+            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
+                if let Some(f) = self.functions.last_mut() {
+                    f.types = None;
+                    f.declared = None;
+                }
+            }
+            _ => {}
+        }
+        visitor::walk_expr(self, expr);
+    }
+}
+
+impl<'m> Indexer<'m, '_> {
+    /// What [`Visitor::visit_stmt`] does with a statement.
+    fn visit_stmt_here(&mut self, stmt: &'m Stmt) {
         match stmt {
             Stmt::ClassDef(def) => {
                 self.visit_class(def);
@@ -101,54 +160,6 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
             }
             _ => visitor::walk_stmt(self, stmt),
         }
-    }
-
-    fn visit_body(&mut self, body: &'m [Stmt]) {
-        let outer = self.enter_body();
-        let narrowed = self.narrowed.len();
-        for (i, stmt) in body.iter().enumerate() {
-            self.before_stmt(stmt);
-            self.visit_stmt(stmt);
-            self.after_stmt(stmt);
-            self.narrow_after(stmt, &body[i + 1..]);
-        }
-        self.narrowed.truncate(narrowed);
-        self.leave_body(outer);
-    }
-
-    fn visit_comprehension(&mut self, comprehension: &'m ast::Comprehension) {
-        self.store_target(&comprehension.target, None);
-        visitor::walk_comprehension(self, comprehension);
-    }
-
-    fn visit_expr(&mut self, expr: &'m Expr) {
-        match expr {
-            Expr::Call(call) => self.call(call),
-            Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
-                let recv = self.receiver(&attr.value);
-                self.dunder_dict(recv);
-            }
-            Expr::Attribute(attr)
-                if attr.attr.as_str() == "__slots__" && attr.ctx == ExprContext::Load =>
-            {
-                let recv = self.receiver(&attr.value);
-                self.slots_lookup(recv);
-            }
-            Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
-                if let Some(c) = self.current_method_class() {
-                    self.summary.classes[c].zero_arg_super = true;
-                }
-            }
-            // A generator returns a generator, whatever its `return`s say.
-            Expr::Yield(_) | Expr::YieldFrom(_) | Expr::Await(_) => {
-                if let Some(f) = self.functions.last_mut() {
-                    f.types = None;
-                    f.declared = None;
-                }
-            }
-            _ => {}
-        }
-        visitor::walk_expr(self, expr);
     }
 }
 
