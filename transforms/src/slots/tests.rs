@@ -355,6 +355,42 @@ fn unproven(p: &Plan) -> Vec<String> {
 }
 
 #[test]
+fn an_attribute_written_guarded_and_unguarded_is_one_reason() {
+    // Both writes may be on an `A` (every class has `__doc__`): one reason, at the
+    // first site found (unguarded writes are looked at first).
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.a = 1\ndef g(x):\n    if x.__doc__:\n        x.__doc__ = 2\ndef f(x):\n    x.__doc__ = 1\n",
+    )]);
+    let Plan::Slots(s) = plan(&p, "m", "A") else {
+        panic!("not slotted");
+    };
+    let reasons: Vec<String> = s.unproven.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        reasons,
+        ["attribute `__doc__` is written on an object of unknown type at m.py:8"]
+    );
+    // Alone, the guarded write is named by its own line, inside the `if`.
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.a = 1\ndef g(x):\n    if x.__doc__:\n        x.__doc__ = 2\n",
+    )]);
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "A")),
+        ["attribute `__doc__` is written on an object of unknown type at m.py:6"]
+    );
+}
+
+fn unproven_with_sites(p: &Plan) -> Vec<String> {
+    match p {
+        Plan::Slots(s) => s.unproven.iter().map(ToString::to_string).collect(),
+        other => panic!("not slotted: {other:?}"),
+    }
+}
+
+#[test]
 fn an_unknown_use_is_named_by_its_first_site() {
     let p = decide(&[
         (

@@ -608,10 +608,14 @@ impl<'p, 'a> Decider<'p, 'a> {
                         .with_ancestors(id)
                         .any(|c| self.has_class_name(c, a)))
         }) {
-            push_unique(
-                &mut reasons,
-                Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))),
-            );
+            // The same attribute may be written unguarded elsewhere: one reason, the
+            // first site found.
+            let named = reasons
+                .iter()
+                .any(|r| matches!(r, Unproven::UnknownWrite(w) if w.0 == *a));
+            if !named {
+                reasons.push(Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))));
+            }
         }
         let total: HashSet<&String> = self
             .hierarchy

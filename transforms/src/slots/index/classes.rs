@@ -102,7 +102,10 @@ impl<'m> Indexer<'m, '_> {
     }
 
     fn class_body(&mut self, idx: usize, body: &'m [Stmt]) {
+        let outer_statement = self.statement;
         for stmt in body {
+            // Not every statement here goes through `visit_stmt`: a fact's line.
+            self.statement = stmt.start();
             match stmt {
                 Stmt::Assign(assign) => {
                     for target in &assign.targets {
@@ -198,6 +201,7 @@ impl<'m> Indexer<'m, '_> {
                 }
             }
         }
+        self.statement = outer_statement;
     }
 
     fn method(&mut self, idx: usize, def: &'m ast::StmtFunctionDef) {

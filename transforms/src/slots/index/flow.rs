@@ -4,6 +4,7 @@
 
 use ruff_python_ast::visitor::Visitor;
 use ruff_python_ast::{self as ast, Expr, Stmt};
+use ruff_text_size::Ranged;
 
 use crate::slots::types::TypeRef;
 
@@ -102,7 +103,10 @@ impl<'m> Indexer<'m, '_> {
         // `name.attr` at the top of the body is on an object that has `attr`.
         let mut guards = read_attributes(test);
         let outer = self.enter_body();
+        let outer_statement = self.statement;
         for (i, stmt) in body.iter().enumerate() {
+            // A guarded write is recorded here, not by `visit_stmt`: its line.
+            self.statement = stmt.start();
             self.before_stmt(stmt);
             match stmt {
                 Stmt::Assign(assign) if !guards.is_empty() => {
@@ -124,6 +128,7 @@ impl<'m> Indexer<'m, '_> {
             self.narrow_after(stmt, &body[i + 1..]);
             guards.retain(|(name, _)| !rebinds(std::slice::from_ref(stmt), name));
         }
+        self.statement = outer_statement;
         self.leave_body(outer);
         self.narrowed.truncate(outer_narrowed);
     }
