@@ -165,16 +165,10 @@ fn unknown_receiver_writes_make_other_classes_unsafe() {
         Plan::Slots(s) => assert!(s.unproven.is_empty(), "{:?}", s.unproven),
         other => panic!("{other:?}"),
     }
-    match plan(&p, "m", "B") {
-        Plan::Slots(s) => assert_eq!(
-            s.unproven
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-            ["attribute `a` is written on an object of unknown type at m.py:8"]
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "B")),
+        ["attribute `a` is written on an object of unknown type at m.py:8"]
+    );
 }
 
 #[test]
@@ -219,16 +213,10 @@ fn undecorated_definitions_are_not_instances() {
         false,
         "import click\nclass A:\n    def __init__(self):\n        self.a = 1\n@click.command()\ndef cli(): pass\ncli.__doc__ = 'z'\n",
     )]);
-    match plan(&p, "m", "A") {
-        Plan::Slots(s) => assert_eq!(
-            s.unproven
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>(),
-            ["attribute `__doc__` is written on an object of unknown type at m.py:7"]
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "A")),
+        ["attribute `__doc__` is written on an object of unknown type at m.py:7"]
+    );
 }
 
 #[test]
@@ -338,20 +326,13 @@ fn only_modules_with_a_fix_or_a_wanted_note_are_reported_in() {
 /// Why the slots of `p` are unproven, without the site a reason names (see
 /// [`an_unknown_use_is_named_by_its_first_site`] for those).
 fn unproven(p: &Plan) -> Vec<String> {
-    match p {
-        Plan::Slots(s) => s
-            .unproven
-            .iter()
-            .map(|u| {
-                let text = u.to_string();
-                match text.rsplit_once(" at ") {
-                    Some((reason, site)) if site.contains(".py:") => reason.to_string(),
-                    _ => text,
-                }
-            })
-            .collect(),
-        other => panic!("not slotted: {other:?}"),
-    }
+    unproven_with_sites(p)
+        .into_iter()
+        .map(|text| match text.rsplit_once(" at ") {
+            Some((reason, site)) if site.contains(".py:") => reason.to_string(),
+            _ => text,
+        })
+        .collect()
 }
 
 #[test]
@@ -363,12 +344,8 @@ fn an_attribute_written_guarded_and_unguarded_is_one_reason() {
         false,
         "class A:\n    def __init__(self):\n        self.a = 1\ndef g(x):\n    if x.__doc__:\n        x.__doc__ = 2\ndef f(x):\n    x.__doc__ = 1\n",
     )]);
-    let Plan::Slots(s) = plan(&p, "m", "A") else {
-        panic!("not slotted");
-    };
-    let reasons: Vec<String> = s.unproven.iter().map(ToString::to_string).collect();
     assert_eq!(
-        reasons,
+        unproven_with_sites(plan(&p, "m", "A")),
         ["attribute `__doc__` is written on an object of unknown type at m.py:8"]
     );
     // Alone, the guarded write is named by its own line, inside the `if`.
@@ -383,6 +360,7 @@ fn an_attribute_written_guarded_and_unguarded_is_one_reason() {
     );
 }
 
+/// Why the slots of `p` are unproven, as the messages say it.
 fn unproven_with_sites(p: &Plan) -> Vec<String> {
     match p {
         Plan::Slots(s) => s.unproven.iter().map(ToString::to_string).collect(),
@@ -405,12 +383,8 @@ fn an_unknown_use_is_named_by_its_first_site() {
         ),
         ("c", false, "def g(x):\n    x.b = 2\n    vars(x)\n"),
     ]);
-    let Plan::Slots(s) = plan(&p, "a", "A") else {
-        panic!("not slotted");
-    };
-    let reasons: Vec<String> = s.unproven.iter().map(ToString::to_string).collect();
     assert_eq!(
-        reasons,
+        unproven_with_sites(plan(&p, "a", "A")),
         [
             "vars() or __dict__ is used on an object of unknown type at b.py:2",
             "attribute `b` is written on an object of unknown type at b.py:4",
