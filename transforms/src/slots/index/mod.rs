@@ -284,3 +284,26 @@ impl LineCursor {
         self.line + 1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::LineCursor;
+    use ruff_text_size::TextSize;
+
+    /// The line of each statement start, asked in order, then out of order.
+    #[test]
+    fn lines_are_counted_as_python_counts_them() {
+        // `\n`, `\r\n` and a lone `\r` each end a line.
+        let source = "a = 1\r\nb = 2\rc = 3\n\nd = 4\r\n";
+        let starts = [0, 7, 13, 20];
+        let mut cursor = LineCursor::default();
+        let lines: Vec<u32> = starts
+            .iter()
+            .map(|&s| cursor.line_of(source, TextSize::new(s)))
+            .collect();
+        assert_eq!(lines, [1, 2, 3, 5]);
+        // Back to an earlier offset: counted again from the start.
+        assert_eq!(cursor.line_of(source, TextSize::new(7)), 2);
+        assert_eq!(cursor.line_of(source, TextSize::new(20)), 5);
+    }
+}
