@@ -630,6 +630,26 @@ fn a_nominal_library_class_holds_no_project_instance() {
 }
 
 #[test]
+fn a_class_s_own_new_makes_one_of_its_instances() {
+    assert_typed_writes(
+        "class C(A):\n    pass\n",
+        &[
+            "    @classmethod\n    def make(cls):\n        x = cls.__new__(cls)\n        x.a = 1\n",
+            "    @classmethod\n    def make(cls):\n        object.__new__(cls).a = 1\n",
+            "    @classmethod\n    def make(cls):\n        x = super().__new__(cls)\n        x.a = 1\n",
+            "    def copy(self):\n        t = type(self)\n        x = t.__new__(t)\n        x.a = 1\n",
+            "    def copy(self):\n        t = type(self)\n        t().a = 1\n",
+        ],
+        &[
+            // Another object's `__new__` may make anything of what it is given.
+            "    @classmethod\n    def make(cls, other):\n        x = other.__new__(cls)\n        x.a = 1\n",
+            // In `__new__` itself, `cls` is whatever class the caller passes.
+            "    def __new__(cls):\n        x = super().__new__(cls)\n        x.a = 1\n        return x\n",
+        ],
+    );
+}
+
+#[test]
 fn a_name_declared_global_is_never_narrowed() {
     // `g()` may rebind `G` between the check and the write, either way.
     assert_typed_writes(

@@ -128,6 +128,17 @@ impl<'m> Indexer<'m, '_> {
         if let Receiver::ClassOf(c) = self.receiver(&call.func) {
             return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
         }
+        // `cls.__new__(cls)`, `super().__new__(cls)`, `object.__new__(cls)`: the same,
+        // without `__init__` run (copies, unpickling, `__new__` itself). As for
+        // `cls(...)`, a `__new__` is taken to make an instance of the class it is given.
+        if let Expr::Attribute(a) = call.func.as_ref()
+            && a.attr.as_str() == "__new__"
+            && let Some(first) = call.arguments.args.first()
+            && let Receiver::ClassOf(c) = self.receiver(first)
+            && self.allocates(&a.value)
+        {
+            return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
+        }
         if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
             return produced;
         }
@@ -146,6 +157,21 @@ impl<'m> Indexer<'m, '_> {
                 Expr::Attribute(a) => self.method_result(&a.value, a.attr.as_str()),
                 _ => Receiver::Unknown,
             },
+        }
+    }
+
+    /// Whether `owner.__new__` is one that makes an instance of the class it is given:
+    /// the class's own (`cls`, `type(self)`), the next one along its bases (`super()`),
+    /// or `object`'s.
+    fn allocates(&self, owner: &Expr) -> bool {
+        // Certainly the builtins: a star import may bind either name.
+        let builtin = |n: &ast::ExprName, name: &str| {
+            n.id.as_str() == name && self.names.is_builtin(name, n.start())
+        };
+        match owner {
+            Expr::Call(call) => matches!(call.func.as_ref(), Expr::Name(n) if builtin(n, "super")),
+            Expr::Name(n) if builtin(n, "object") => true,
+            _ => matches!(self.receiver(owner), Receiver::ClassOf(_)),
         }
     }
 
@@ -222,6 +248,10 @@ impl<'m> Indexer<'m, '_> {
                     None => match self.instance_of(segments) {
                         // `x = state.copy()` with `state` local: read where it is bound.
                         Receiver::Unknown if innermost => {
+                            self.guarded(|| self.call_receiver(call.0))
+                        }
+                        // `cls = type(self)`: the class object, as `type(self)` is read.
+                        Receiver::Instance(d) if innermost && d.as_str() == "builtins.type" => {
                             self.guarded(|| self.call_receiver(call.0))
                         }
                         found => found,
