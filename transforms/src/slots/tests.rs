@@ -336,6 +336,20 @@ fn unproven(p: &Plan) -> Vec<String> {
 }
 
 #[test]
+fn a_site_s_line_counts_crlf_and_lone_cr_line_ends() {
+    // `\r\n` and a lone `\r` each end a line, as in Python.
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\r\n    def __init__(self):\r\n        self.a = 1\rdef f(x):\n\n    vars(x)\r\n",
+    )]);
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "A")),
+        ["vars() or __dict__ is used on an object of unknown type at m.py:6"]
+    );
+}
+
+#[test]
 fn an_attribute_written_guarded_and_unguarded_is_one_reason() {
     // Both writes may be on an `A` (every class has `__doc__`): one reason, at the
     // first site found (unguarded writes are looked at first).

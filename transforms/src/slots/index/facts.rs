@@ -40,8 +40,12 @@ impl<'m> Indexer<'m, '_> {
             if fact.may_name_its_site()
                 && let Ok(index) = u32::try_from(index)
             {
-                let line = self.lines.line_of(self.source.source(), self.statement);
-                self.summary.fact_lines.push((index, line));
+                // The file's own line index, which its first pass and suppression
+                // comments read too.
+                let line = self.source.line_index().line_index(self.statement).get();
+                self.summary
+                    .fact_lines
+                    .push((index, u32::try_from(line).unwrap_or(u32::MAX)));
             }
             self.summary.facts.push(fact);
         }

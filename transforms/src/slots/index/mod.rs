@@ -89,7 +89,6 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         binders,
         dotted: Vec::new(),
         statement: ruff_text_size::TextSize::default(),
-        lines: LineCursor::default(),
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -250,60 +249,4 @@ struct Indexer<'m, 'src> {
     dotted: Vec<String>,
     /// Where the statement being visited starts: a fact's line is its statement's.
     statement: ruff_text_size::TextSize,
-    /// Lines counted so far, for the facts that keep theirs.
-    lines: LineCursor,
-}
-
-/// The line of an offset, counted on from the last one asked about: facts are found
-/// mostly in source order, and only a few keep their line, so this spares the file a
-/// line index of its own.
-#[derive(Default)]
-struct LineCursor {
-    /// The offset last asked about, and its 0-based line.
-    at: usize,
-    line: u32,
-}
-
-impl LineCursor {
-    /// The 1-based line of `offset` in `source`.
-    fn line_of(&mut self, source: &str, offset: ruff_text_size::TextSize) -> u32 {
-        let offset = usize::from(offset).min(source.len());
-        if offset < self.at {
-            *self = LineCursor::default();
-        }
-        // `\n`, `\r\n` and a lone `\r` each end a line, as in Python; a statement
-        // never starts between the two bytes of a `\r\n`.
-        let bytes = &source.as_bytes()[self.at..offset];
-        let ends = bytes
-            .iter()
-            .enumerate()
-            .filter(|&(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
-            .count();
-        self.line += u32::try_from(ends).unwrap_or(u32::MAX);
-        self.at = offset;
-        self.line + 1
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::LineCursor;
-    use ruff_text_size::TextSize;
-
-    /// The line of each statement start, asked in order, then out of order.
-    #[test]
-    fn lines_are_counted_as_python_counts_them() {
-        // `\n`, `\r\n` and a lone `\r` each end a line.
-        let source = "a = 1\r\nb = 2\rc = 3\n\nd = 4\r\n";
-        let starts = [0, 7, 13, 20];
-        let mut cursor = LineCursor::default();
-        let lines: Vec<u32> = starts
-            .iter()
-            .map(|&s| cursor.line_of(source, TextSize::new(s)))
-            .collect();
-        assert_eq!(lines, [1, 2, 3, 5]);
-        // Back to an earlier offset: counted again from the start.
-        assert_eq!(cursor.line_of(source, TextSize::new(7)), 2);
-        assert_eq!(cursor.line_of(source, TextSize::new(20)), 5);
-    }
 }
