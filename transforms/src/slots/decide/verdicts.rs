@@ -8,7 +8,7 @@ use ruff_python_ast::name::Name;
 
 use crate::slots::index::{ClassSummary, Ref};
 use crate::slots::safety::Blocker;
-use crate::slots::verdict::{Reason, Unproven};
+use crate::slots::verdict::{Reason, Site, Unproven};
 
 use super::evidence::Evidence;
 use super::hierarchy::{Hierarchy, external_base};
@@ -584,10 +584,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             .iter()
             .find(|(a, _)| !known.contains(*a))
         {
-            push_unique(
-                &mut reasons,
-                Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))),
-            );
+            push_write(&mut reasons, a, site);
         }
         // A write on an object that certainly has the attribute: only a class that has
         // it as a class-level name (a method, a default), or computes attributes,
@@ -610,12 +607,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         }) {
             // The same attribute may be written unguarded elsewhere: one reason, the
             // first site found.
-            let named = reasons
-                .iter()
-                .any(|r| matches!(r, Unproven::UnknownWrite(w) if w.0 == *a));
-            if !named {
-                reasons.push(Unproven::UnknownWrite(Box::new((a.clone(), site.clone()))));
-            }
+            push_write(&mut reasons, a, site);
         }
         let total: HashSet<&String> = self
             .hierarchy
@@ -665,4 +657,18 @@ fn with_need(plan: &ProjectPlan, pred: impl Fn(Option<&Plan>) -> bool) -> Vec<(S
             _ => None,
         })
         .collect()
+}
+
+/// Adds that `attr` is written on an object of unknown type at `site`, unless a reason
+/// says so of `attr` already: one reason per attribute, at the first site found.
+fn push_write(reasons: &mut Vec<Unproven>, attr: &str, site: &Site) {
+    let named = reasons
+        .iter()
+        .any(|r| matches!(r, Unproven::UnknownWrite(w) if w.0 == attr));
+    if !named {
+        reasons.push(Unproven::UnknownWrite(Box::new((
+            attr.to_string(),
+            site.clone(),
+        ))));
+    }
 }
