@@ -16,9 +16,9 @@
 //! per file (the redesign the wall-time target of issue 11 would need) could reach.
 
 use std::path::Path;
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use pyslim_transforms::semantic::is_builtin_name;
 use ruff_python_ast::visitor::{Visitor, walk_expr, walk_parameter, walk_stmt};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
 use rustc_hash::FxHashSet;
@@ -107,7 +107,7 @@ impl<'a> Binder<'a> {
     }
 
     fn read(&mut self, name: &str) {
-        if self.scopes.iter().rev().any(|s| s.contains(name)) || BUILTIN_SET.contains(name) {
+        if self.scopes.iter().rev().any(|s| s.contains(name)) || is_builtin_name(name) {
             self.resolved += 1;
         }
     }
@@ -158,37 +158,3 @@ impl<'a> Visitor<'a> for Binder<'a> {
         walk_parameter(self, parameter);
     }
 }
-
-/// The builtins as a hash set, as a name model would hold them.
-static BUILTIN_SET: LazyLock<FxHashSet<&str>> =
-    LazyLock::new(|| BUILTINS.iter().copied().collect());
-
-/// Python's most read builtins, for the lookup a name not bound in the file ends in.
-const BUILTINS: &[&str] = &[
-    "len",
-    "isinstance",
-    "str",
-    "int",
-    "list",
-    "dict",
-    "range",
-    "print",
-    "None",
-    "True",
-    "False",
-    "tuple",
-    "set",
-    "type",
-    "getattr",
-    "hasattr",
-    "super",
-    "object",
-    "ValueError",
-    "TypeError",
-    "KeyError",
-    "Exception",
-    "open",
-    "iter",
-    "next",
-    "repr",
-];
