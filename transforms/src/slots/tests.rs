@@ -594,6 +594,34 @@ fn attributes_of_known_objects_hold_what_their_class_stores() {
 }
 
 #[test]
+fn only_a_write_that_may_reach_the_class_hides_what_its_attribute_holds() {
+    assert_typed_writes(
+        HOLDER,
+        // The same attribute name written on an unrelated class's instance, or on an
+        // object that is no project instance.
+        &[
+            "class D:\n    pass\ndef g(d: D, v):\n    d.one = v\ndef f(c: C):\n    c.one.a = 1\n",
+            "import argparse\ndef g(ns: argparse.Namespace, v):\n    ns.one = v\ndef f(c: C):\n    c.one.a = 1\n",
+        ],
+        // On an object that may be a `C`: one of unknown type, a subclass's instance,
+        // a base's (a `C` is one), or the class object (an instance without its own
+        // value reads it).
+        &[
+            "def g(x, v):\n    x.one = v\ndef f(c: C):\n    c.one.a = 1\n",
+            "class E(C):\n    pass\ndef g(e: E, v):\n    e.one = v\ndef f(c: C):\n    c.one.a = 1\n",
+            "def g(v):\n    C.one = v\ndef f(c: C):\n    c.one.a = 1\n",
+        ],
+    );
+    // A base's instance may be a `C`.
+    let base = "class P:\n    pass\nclass C(P):\n    def __init__(self):\n        self.one = A()\n";
+    assert_typed_writes(
+        base,
+        &["def f(c: C):\n    c.one.a = 1\n"],
+        &["def g(p: P, v):\n    p.one = v\ndef f(c: C):\n    c.one.a = 1\n"],
+    );
+}
+
+#[test]
 fn a_guard_clause_narrows_the_rest_of_its_body() {
     assert_typed_writes(
         "",

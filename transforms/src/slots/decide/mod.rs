@@ -8,7 +8,9 @@
 //! 2. [`Hierarchy::new`]: project bases, the bases outside, ancestors, descendants.
 //! 3. [`Evidence::collect`]: what every file's facts say about which classes (writes
 //!    from outside, weak references, dict use, escapes), with each receiver resolved
-//!    to the classes its type allows ([`Resolver`]).
+//!    to the classes its type allows ([`Resolver`], refined once: an attribute written
+//!    outside a class's methods hides what the class stores only when the coarse
+//!    resolver says the write may reach the class, see [`Resolver::refined`]).
 //! 4. [`Decider::own_verdict`]: each class on its own, in small checks, to a
 //!    [`State`](verdicts::State).
 //! 5. [`Decider::needs_dict`] and [`Decider::settle`]: what classes need of their
@@ -84,7 +86,7 @@ pub fn key(module: &str, qualname: &str) -> String {
 pub fn decide(files: &[FileSummary]) -> ProjectPlan {
     let project = Project::new(files);
     let hierarchy = Hierarchy::new(&project);
-    let resolver = Resolver::new(&project, &hierarchy);
+    let resolver = Resolver::new(&project, &hierarchy).refined();
     let evidence = Evidence::collect(&project, &hierarchy, &resolver);
     let mut decider = Decider::new(&project, &hierarchy, &evidence);
     // Each class's own verdict reads no other's: on every core.

@@ -1,7 +1,7 @@
 //! Stage 3's resolver: what the receivers of every file's facts may be, as project
 //! classes, from the types the index gave and what the classes store and return.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use ruff_python_ast::name::Name;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -98,6 +98,9 @@ pub(super) struct Resolver<'p, 'a> {
     /// Attribute names written anywhere on something other than `self`: what such an
     /// attribute holds is not known from the class's own assignments.
     written: HashSet<&'a str>,
+    /// The same writes by attribute, each told apart by what its object may be
+    /// ([`Self::refined`]). `None`: every write of the name counts, as in `written`.
+    writes: Option<Box<Writes<'p, 'a>>>,
     /// Classes named in `Cls.register(...)`: their `isinstance` is open.
     registered: HashSet<usize>,
     /// Dotted names the project assigns attributes of (`mod.Cls.method = ...`,
@@ -109,6 +112,14 @@ pub(super) struct Resolver<'p, 'a> {
     /// all, and the same calls recur in every file (the facts are resolved on every
     /// core at once, hence the lock).
     method_returns: Mutex<HashMap<MethodKey, Option<Vec<TypeRef>>>>,
+}
+
+/// The attribute writes outside the classes' own methods, for [`Resolver::refined`].
+struct Writes<'p, 'a> {
+    /// The resolver that tells what each write's object may be.
+    coarse: Resolver<'p, 'a>,
+    /// Where each attribute name is written, with what those objects may be once asked.
+    by_attr: HashMap<&'a str, (Vec<(usize, &'a Receiver)>, OnceLock<Vec<RecvKind>>)>,
 }
 
 /// A question to [`Resolver::method_returns`]: class, tuple item, method.
@@ -145,10 +156,76 @@ impl<'p, 'a> Resolver<'p, 'a> {
             project,
             hierarchy,
             written,
+            writes: None,
             registered,
             patched,
             method_returns: Mutex::default(),
         }
+    }
+
+    /// This resolver, but with the attribute writes outside the classes' own methods
+    /// told apart by their objects: `proc.md = md` on a `Proc` says nothing of what
+    /// `self.md` holds in an unrelated class. What each write's object may be is this
+    /// (coarser) resolver's answer, so the refined one stays sound: a write it counts
+    /// as elsewhere is one the coarse resolver proved to be elsewhere.
+    pub(super) fn refined(self) -> Self {
+        let project = self.project;
+        let mut by_attr: HashMap<&'a str, (Vec<(usize, &'a Receiver)>, OnceLock<Vec<RecvKind>>)> =
+            HashMap::default();
+        for (f, file) in project.files.iter().enumerate() {
+            for fact in &file.facts {
+                if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact {
+                    by_attr.entry(attr.as_str()).or_default().0.push((f, recv));
+                }
+            }
+        }
+        Resolver {
+            project,
+            hierarchy: self.hierarchy,
+            written: self.written.clone(),
+            registered: self.registered.clone(),
+            patched: self.patched.clone(),
+            // The coarse answers may be less precise than the refined ones.
+            method_returns: Mutex::default(),
+            writes: Some(Box::new(Writes {
+                coarse: self,
+                by_attr,
+            })),
+        }
+    }
+
+    /// Whether an outside write of `attr` may reach an instance of a class among
+    /// `family`, so that the class's own assignments do not say what it holds.
+    fn written_in(&self, attr: &str, family: &[usize]) -> bool {
+        let Some(writes) = &self.writes else {
+            return self.written.contains(attr);
+        };
+        let Some((sites, kinds)) = writes.by_attr.get(attr) else {
+            return false;
+        };
+        // Resolved on first need: most written names are never asked about.
+        let kinds = kinds.get_or_init(|| {
+            let mut kinds: Vec<RecvKind> = Vec::new();
+            for (f, recv) in sites {
+                let kind = writes.coarse.receiver(*f, recv);
+                if !kinds.contains(&kind) {
+                    kinds.push(kind);
+                }
+            }
+            kinds
+        });
+        kinds.iter().any(|kind| match kind {
+            RecvKind::Exact(id) => family.contains(id),
+            RecvKind::SelfOf(id) => self
+                .hierarchy
+                .with_descendants(*id)
+                .iter()
+                .any(|d| family.contains(d)),
+            RecvKind::Classes(ids) => ids.iter().any(|id| family.contains(id)),
+            // A class-level value is what an instance without its own reads.
+            RecvKind::ClassObject | RecvKind::Unknown => true,
+            RecvKind::NotOurs => false,
+        })
     }
 
     pub(super) fn receiver(&self, file: usize, recv: &Receiver) -> RecvKind {
@@ -582,11 +659,11 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// What `self.attr` holds in instances of `id` (or its subclasses), when every
     /// assignment in the family says and nothing else writes it.
     fn attr_type(&self, id: usize, attr: &str) -> Option<Shape> {
-        if self.written.contains(attr) {
-            return None;
-        }
         let project = self.project;
         let family: Vec<usize> = self.hierarchy.family(id).collect();
+        if self.written_in(attr, &family) {
+            return None;
+        }
         let mut shape: Option<Shape> = None;
         for &a in &family {
             let class = project.class(a);
