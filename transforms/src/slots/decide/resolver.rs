@@ -119,7 +119,15 @@ struct Writes<'p, 'a> {
     /// The resolver that tells what each write's object may be.
     coarse: Resolver<'p, 'a>,
     /// Where each attribute name is written, with what those objects may be once asked.
-    by_attr: HashMap<&'a str, (Vec<(usize, &'a Receiver)>, OnceLock<Vec<RecvKind>>)>,
+    by_attr: HashMap<&'a str, AttrWrites<'a>>,
+}
+
+/// Where one attribute name is written outside the classes' methods (file, object),
+/// and what those objects may be, once asked.
+#[derive(Default)]
+struct AttrWrites<'a> {
+    sites: Vec<(usize, &'a Receiver)>,
+    kinds: OnceLock<Vec<RecvKind>>,
 }
 
 /// A question to [`Resolver::method_returns`]: class, tuple item, method.
@@ -170,12 +178,15 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// as elsewhere is one the coarse resolver proved to be elsewhere.
     pub(super) fn refined(self) -> Self {
         let project = self.project;
-        let mut by_attr: HashMap<&'a str, (Vec<(usize, &'a Receiver)>, OnceLock<Vec<RecvKind>>)> =
-            HashMap::default();
+        let mut by_attr: HashMap<&'a str, AttrWrites<'a>> = HashMap::default();
         for (f, file) in project.files.iter().enumerate() {
             for fact in &file.facts {
                 if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact {
-                    by_attr.entry(attr.as_str()).or_default().0.push((f, recv));
+                    by_attr
+                        .entry(attr.as_str())
+                        .or_default()
+                        .sites
+                        .push((f, recv));
                 }
             }
         }
@@ -200,13 +211,13 @@ impl<'p, 'a> Resolver<'p, 'a> {
         let Some(writes) = &self.writes else {
             return self.written.contains(attr);
         };
-        let Some((sites, kinds)) = writes.by_attr.get(attr) else {
+        let Some(written) = writes.by_attr.get(attr) else {
             return false;
         };
         // Resolved on first need: most written names are never asked about.
-        let kinds = kinds.get_or_init(|| {
+        let kinds = written.kinds.get_or_init(|| {
             let mut kinds: Vec<RecvKind> = Vec::new();
-            for (f, recv) in sites {
+            for (f, recv) in &written.sites {
                 let kind = writes.coarse.receiver(*f, recv);
                 if !kinds.contains(&kind) {
                     kinds.push(kind);
