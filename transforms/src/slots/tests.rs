@@ -444,9 +444,16 @@ fn what_argparse_and_optparse_parse_is_never_a_project_instance() {
         "import argparse\ndef f():\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args())\n",
         "from argparse import ArgumentParser\ndef f(argv):\n    parser = ArgumentParser()\n    ns, rest = parser.parse_known_args(argv)\n    return vars(ns)\n",
         "import optparse\ndef f(argv):\n    parser = optparse.OptionParser()\n    def g():\n        opts, args = parser.parse_args(argv)\n        return vars(opts)\n    return g\n",
+        // A function that builds the parser itself, in this module or another.
+        "import argparse\ndef make():\n    parser = argparse.ArgumentParser()\n    parser.add_argument('x')\n    return parser\ndef f(argv=None):\n    parser = make()\n    argv = parser.parse_args(argv)\n    return vars(argv)\n",
+        "from cli import make\ndef f():\n    ns, rest = make().parse_known_args()\n    return vars(ns)\n",
     ];
+    let cli = "import argparse\ndef make():\n    return argparse.ArgumentParser(prog='x')\n";
     for source in sources {
-        let p = decide(&[("m", false, &format!("{TWO_CLASSES}{source}"))]);
+        let p = decide(&[
+            ("m", false, &format!("{TWO_CLASSES}{source}")),
+            ("cli", false, cli),
+        ]);
         assert!(unproven(plan(&p, "m", "A")).is_empty(), "{source}");
     }
     // The object to fill may be given, the method replaced, the parser a subclass, or
@@ -458,6 +465,10 @@ fn what_argparse_and_optparse_parse_is_never_a_project_instance() {
         "import argparse\nfrom unittest import mock\n@mock.patch('argparse.ArgumentParser.parse_args')\ndef f(p):\n    parser = argparse.ArgumentParser()\n    return vars(parser.parse_args())\n",
         "import argparse\nclass P(argparse.ArgumentParser):\n    pass\ndef f():\n    parser = P()\n    return vars(parser.parse_args())\n",
         "import argparse\ndef f():\n    parser = argparse.ArgumentParser()\n    ns, rest = parser.parse_known_args()\n    return vars(rest)\n",
+        // A function that may return a subclass's parser, or something else.
+        "import argparse\nclass P(argparse.ArgumentParser):\n    pass\ndef make():\n    return P()\ndef f():\n    return vars(make().parse_args())\n",
+        "import argparse\ndef make(p):\n    if p:\n        return p\n    return argparse.ArgumentParser()\ndef f(p):\n    return vars(make(p).parse_args())\n",
+        "import argparse\ndef f(make):\n    return vars(make().parse_args())\n",
     ];
     for source in strict {
         let p = decide(&[("m", false, &format!("{TWO_CLASSES}{source}"))]);

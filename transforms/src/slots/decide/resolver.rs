@@ -6,7 +6,7 @@ use std::sync::{Mutex, OnceLock};
 use ruff_python_ast::name::Name;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::slots::index::{Fact, Owner, Receiver};
+use crate::slots::index::{Fact, Owner, PRODUCERS, Receiver};
 use crate::slots::safety::Blocker;
 use crate::slots::signature;
 use crate::slots::types::{self, InheritedParam, Shape, TypeRef};
@@ -265,6 +265,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 }
             }
             Receiver::Produced { api, class } => self.produced(api, class),
+            Receiver::ProducedBy { factory, producer } => self.produced_by(factory, *producer),
             Receiver::Stored { owner, attr, value } => {
                 let owners = match owner.as_ref() {
                     Receiver::SelfOf(c) => project
@@ -302,6 +303,30 @@ impl<'p, 'a> Resolver<'p, 'a> {
             RecvKind::NotOurs
         } else {
             RecvKind::Unknown
+        }
+    }
+
+    /// What the library method of [`PRODUCERS`] at `producer` returns when called on
+    /// what the project function `factory` returns: as [`Self::produced`] when every
+    /// object the function returns is built by the library class itself (`return
+    /// argparse.ArgumentParser(...)`, not a subclass's instance).
+    fn produced_by(&self, factory: &str, producer: u8) -> RecvKind {
+        let Some(p) = PRODUCERS.get(usize::from(producer)) else {
+            return RecvKind::Unknown;
+        };
+        if !matches!(self.project.resolve(factory, 0), Resolved::Function) {
+            return RecvKind::Unknown;
+        }
+        match self.returns(factory, 0) {
+            Some(members)
+                if !members.is_empty()
+                    && members
+                        .iter()
+                        .all(|m| matches!(m, TypeRef::Call(d) if d == p.owner)) =>
+            {
+                self.produced(&format!("{}.{}", p.owner, p.method), p.class)
+            }
+            _ => RecvKind::Unknown,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::slots::types::{Shape, TypeRef};
 
 use super::bindings::{Binding, SameExpr};
 use super::exprs::is_pure;
-use super::{Indexer, Owner, PRODUCERS, Receiver, Scope};
+use super::{Indexer, Owner, PRODUCERS, Producer, Receiver, Scope};
 
 impl<'m> Indexer<'m, '_> {
     /// What an object expression may be.
@@ -139,7 +139,9 @@ impl<'m> Indexer<'m, '_> {
         {
             return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
         }
-        if let produced @ Receiver::Produced { .. } = self.produced(call, None) {
+        if let produced @ (Receiver::Produced { .. } | Receiver::ProducedBy { .. }) =
+            self.produced(call, None)
+        {
             return produced;
         }
         if let Some(Some(Shape::Instances(members))) = self.cast_to(call)
@@ -530,7 +532,9 @@ impl<'m> Indexer<'m, '_> {
 
     /// What `obj.method(...)` gives (`item`: the item at that position of it) when
     /// `obj` is an instance of exactly a library class of [`PRODUCERS`] and the call
-    /// passes nothing the method would return instead of a new object.
+    /// passes nothing the method would return instead of a new object; when `obj` is
+    /// what a function returns, the same once the project decision knows that the
+    /// function returns such an instance ([`Receiver::ProducedBy`]).
     fn produced(&self, call: &ast::ExprCall, item: Option<usize>) -> Receiver {
         let Expr::Attribute(a) = call.func.as_ref() else {
             return Receiver::Unknown;
@@ -539,9 +543,8 @@ impl<'m> Indexer<'m, '_> {
             return Receiver::Unknown;
         };
         let arguments = &call.arguments;
-        let found = PRODUCERS.iter().find(|p| {
-            p.owner == owner
-                && p.method == a.attr.as_str()
+        let fits = |p: &Producer| {
+            p.method == a.attr.as_str()
                 && p.item == item
                 // `*args` or `**kwargs` may pass the object through; so may the
                 // parameter itself, by position or by name.
@@ -551,13 +554,20 @@ impl<'m> Indexer<'m, '_> {
                     .keywords
                     .iter()
                     .all(|k| k.arg.as_ref().is_some_and(|n| n.as_str() != p.passed_as))
-        });
-        match found {
-            Some(p) => Receiver::Produced {
+        };
+        if let Some(p) = PRODUCERS.iter().find(|p| p.owner == owner && fits(p)) {
+            return Receiver::Produced {
                 api: Name::new(format!("{}.{}", p.owner, p.method)),
                 class: Name::new_static(p.class),
+            };
+        }
+        // A method name and item fit one producer at most; a builtin builds none.
+        match PRODUCERS.iter().position(fits) {
+            Some(i) if !owner.starts_with("builtins.") => Receiver::ProducedBy {
+                factory: owner,
+                producer: u8::try_from(i).unwrap_or(u8::MAX),
             },
-            None => Receiver::Unknown,
+            _ => Receiver::Unknown,
         }
     }
 

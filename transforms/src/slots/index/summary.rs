@@ -128,6 +128,17 @@ pub enum Receiver {
         /// The class of the new object it returns.
         class: Name,
     },
+    /// What a library method of [`PRODUCERS`](super::PRODUCERS) returns when it is
+    /// called on what a function returns (`parser = create_parser()`, then
+    /// `parser.parse_args()`): what [`Receiver::Produced`] is, when the project
+    /// decision finds that the function returns only objects the library class itself
+    /// builds; unknown otherwise.
+    ProducedBy {
+        /// The function, as called (a dotted name).
+        factory: Name,
+        /// The method's position in [`PRODUCERS`](super::PRODUCERS).
+        producer: u8,
+    },
     /// `owner.attr` right after `owner.attr = value` with nothing run in between: what
     /// `value` is, when the owner's classes keep a plain attribute of that name.
     Stored {
@@ -147,7 +158,7 @@ impl Receiver {
     /// or decorator-given parameter type), which may turn out unknown there.
     pub fn may_be_unknown(&self) -> bool {
         match self {
-            Receiver::Unknown => true,
+            Receiver::Unknown | Receiver::ProducedBy { .. } => true,
             Receiver::Typed(members) => members.iter().any(TypeRef::is_deferred),
             _ => false,
         }
