@@ -633,6 +633,58 @@ fn only_a_write_that_may_reach_the_class_hides_what_its_attribute_holds() {
 }
 
 #[test]
+fn a_private_function_s_parameter_holds_what_its_module_passes() {
+    assert_typed_writes(
+        "",
+        &[
+            "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
+            // By keyword, or left to a `None` default.
+            "def _f(y, x=None):\n    if x:\n        x.a = 1\ndef g():\n    _f(1, x=A())\n    _f(2)\n",
+            // What the caller knows where it calls, a parsed namespace too.
+            "import argparse\ndef _f(x, ns):\n    x.a = vars(ns)\ndef g(argv=None):\n    parser = argparse.ArgumentParser()\n    argv = parser.parse_args(argv)\n    for x in [1, 2]:\n        _f(A(), argv)\n",
+        ],
+        &[
+            // A public function may be called from anywhere.
+            "def f(x):\n    x.a = 1\ndef g():\n    f(A())\n",
+            // A caller passes something unknown, or what the parameters cannot be
+            // matched to.
+            "def _f(x):\n    x.a = 1\ndef g(y):\n    _f(A())\n    _f(y)\n",
+            "def _f(x):\n    x.a = 1\ndef g(args):\n    _f(A())\n    _f(*args)\n",
+            "def _f(x):\n    x.a = 1\ndef g(kw):\n    _f(A())\n    _f(**kw)\n",
+            // The function is passed on, or named in a string: other callers.
+            "def _f(x):\n    x.a = 1\ndef g(h):\n    _f(A())\n    h(_f)\n",
+            "def _f(x):\n    x.a = 1\ndef g(v):\n    _f(A())\n    globals()['_f'](v)\n",
+            // A local of the same name is another function; decorated, rebound or
+            // star-imported over, the name may be anything.
+            "def _f(x):\n    x.a = 1\ndef g(_f):\n    _f(A())\n",
+            "def d(f):\n    return f\n@d\ndef _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
+            "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n_f = print\n",
+            "from os import *\ndef _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
+            // A function passing its parameter on to itself is not followed (and ends).
+            "def _f(x, n):\n    x.a = n\n    if n:\n        _f(x, n - 1)\ndef g():\n    _f(A(), 3)\n",
+        ],
+    );
+    // Another module that reads the function through an import may call it with
+    // anything.
+    let own = format!("{TWO_CLASSES}def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n");
+    let p = decide(&[("m", false, &own), ("t", false, "import os\n")]);
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    for other in [
+        "from m import _f\n",
+        "import m\ndef t(v):\n    m._f(v)\n",
+        "import m as mm\ny = mm._f\n",
+        "import importlib\ndef t(v):\n    getattr(importlib.import_module('m'), '_f')(v)\n",
+    ] {
+        let p = decide(&[("m", false, &own), ("t", false, other)]);
+        assert_eq!(
+            unproven(plan(&p, "m", "B")),
+            [WRITE_A_ON_UNKNOWN],
+            "{other}"
+        );
+    }
+}
+
+#[test]
 fn a_guard_clause_narrows_the_rest_of_its_body() {
     assert_typed_writes(
         "",

@@ -47,6 +47,10 @@ pub enum TypeRef {
     Item(String, usize),
     /// What calling this method on an object of that type returns.
     MethodOf(Box<TypeRef>, String),
+    /// An unannotated parameter, at this position, of the dotted private module-level
+    /// function: what its module's direct calls of it pass there, when nothing else
+    /// can call it (`Callers::call_sites` in its file's summary).
+    CallSites(Box<(String, usize)>),
 }
 
 /// Which parameter a [`TypeRef::Inherited`] is (boxed there: the rarer, larger
@@ -75,7 +79,8 @@ impl TypeRef {
             | TypeRef::PassedBy(_)
             | TypeRef::Applied(_)
             | TypeRef::Item(..)
-            | TypeRef::MethodOf(..) => false,
+            | TypeRef::MethodOf(..)
+            | TypeRef::CallSites(_) => false,
         }
     }
 
@@ -90,6 +95,7 @@ impl TypeRef {
                 | TypeRef::Applied(_)
                 | TypeRef::Item(..)
                 | TypeRef::MethodOf(..)
+                | TypeRef::CallSites(_)
         )
     }
 }

@@ -1,7 +1,7 @@
 //! Stage 3's resolver: what the receivers of every file's facts may be, as project
 //! classes, from the types the index gave and what the classes store and return.
 
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use ruff_python_ast::name::Name;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -95,23 +95,35 @@ const CONCRETE_CLASSES: &[&str] = &[
 pub(super) struct Resolver<'p, 'a> {
     project: &'p Project<'a>,
     hierarchy: &'p Hierarchy<'a>,
+    /// What the facts say once for the whole project (shared with the coarse
+    /// resolver a refined one keeps, see [`Self::refined`]).
+    known: Arc<Known<'a>>,
+    /// The writes of [`Known::written`] by attribute, each told apart by what its
+    /// object may be ([`Self::refined`]). `None`: every write of the name counts.
+    writes: Option<Box<Writes<'p, 'a>>>,
+    /// What [`Self::method_returns`] answered, by class, item and method: a method
+    /// called on a base with thousands of subclasses (a test case class) walks them
+    /// all, and the same calls recur in every file (the facts are resolved on every
+    /// core at once, hence the lock).
+    method_returns: Mutex<HashMap<MethodKey, Option<Vec<TypeRef>>>>,
+}
+
+/// What the facts of every file say once for the whole project.
+struct Known<'a> {
     /// Attribute names written anywhere on something other than `self`: what such an
     /// attribute holds is not known from the class's own assignments.
     written: HashSet<&'a str>,
-    /// The same writes by attribute, each told apart by what its object may be
-    /// ([`Self::refined`]). `None`: every write of the name counts, as in `written`.
-    writes: Option<Box<Writes<'p, 'a>>>,
+    /// Private names of modules that some file reads through an import (`from cli
+    /// import _process`, `cli._process`): such a function may be called from there.
+    read_private: HashSet<&'a str>,
+    /// Private names some file spells in a string: code may look them up by it.
+    spelled_private: HashSet<&'a str>,
     /// Classes named in `Cls.register(...)`: their `isinstance` is open.
     registered: HashSet<usize>,
     /// Dotted names the project assigns attributes of (`mod.Cls.method = ...`,
     /// `mock.patch.object(mod.Cls, "method")`), and those it sets computed attributes
     /// on: a library method written this way may return anything.
     patched: HashSet<String>,
-    /// What [`Self::method_returns`] answered, by class, item and method: a method
-    /// called on a base with thousands of subclasses (a test case class) walks them
-    /// all, and the same calls recur in every file (the facts are resolved on every
-    /// core at once, hence the lock).
-    method_returns: Mutex<HashMap<MethodKey, Option<Vec<TypeRef>>>>,
 }
 
 /// The attribute writes outside the classes' own methods, for [`Resolver::refined`].
@@ -160,13 +172,39 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 }
             }
         }
+        let read_private = project
+            .files
+            .iter()
+            .flat_map(|file| {
+                file.callers
+                    .iter()
+                    .flat_map(|c| c.private_refs.iter())
+                    .chain(file.imports.values())
+                    .map(|dotted| dotted.as_str())
+            })
+            .filter(|dotted| {
+                dotted
+                    .rsplit('.')
+                    .next()
+                    .is_some_and(|n| n.starts_with('_'))
+            })
+            .collect();
         Resolver {
             project,
             hierarchy,
-            written,
+            known: Arc::new(Known {
+                written,
+                read_private,
+                spelled_private: project
+                    .files
+                    .iter()
+                    .filter_map(|file| file.callers.as_ref())
+                    .flat_map(|c| c.private_strings.iter().map(|s| s.as_str()))
+                    .collect(),
+                registered,
+                patched,
+            }),
             writes: None,
-            registered,
-            patched,
             method_returns: Mutex::default(),
         }
     }
@@ -178,10 +216,19 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// as elsewhere is one the coarse resolver proved to be elsewhere.
     pub(super) fn refined(self) -> Self {
         let project = self.project;
+        // Only what a class stores is ever asked about.
+        let stored: HashSet<&str> = project
+            .files
+            .iter()
+            .flat_map(|file| &file.classes)
+            .flat_map(|class| class.attr_types.iter().map(|(attr, _)| attr.as_str()))
+            .collect();
         let mut by_attr: HashMap<&'a str, AttrWrites<'a>> = HashMap::default();
         for (f, file) in project.files.iter().enumerate() {
             for fact in &file.facts {
-                if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact {
+                if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact
+                    && stored.contains(attr.as_str())
+                {
                     by_attr
                         .entry(attr.as_str())
                         .or_default()
@@ -193,9 +240,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
         Resolver {
             project,
             hierarchy: self.hierarchy,
-            written: self.written.clone(),
-            registered: self.registered.clone(),
-            patched: self.patched.clone(),
+            known: Arc::clone(&self.known),
             // The coarse answers may be less precise than the refined ones.
             method_returns: Mutex::default(),
             writes: Some(Box::new(Writes {
@@ -209,7 +254,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// `family`, so that the class's own assignments do not say what it holds.
     fn written_in(&self, attr: &str, family: &[usize]) -> bool {
         let Some(writes) = &self.writes else {
-            return self.written.contains(attr);
+            return self.known.written.contains(attr);
         };
         let Some(written) = writes.by_attr.get(attr) else {
             return false;
@@ -299,7 +344,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
         };
         let library = matches!(self.project.resolve(owner, 0), Resolved::External)
             && matches!(self.project.resolve(class, 0), Resolved::External);
-        if library && !self.patched.contains(api) && !self.patched.contains(owner) {
+        if library && !self.known.patched.contains(api) && !self.known.patched.contains(owner) {
             RecvKind::NotOurs
         } else {
             RecvKind::Unknown
@@ -339,6 +384,38 @@ impl<'p, 'a> Resolver<'p, 'a> {
                 RecvKind::Classes(ids)
             }
             None => RecvKind::Unknown,
+        }
+    }
+
+    /// The project classes an argument of a call in file `f` may be an instance of
+    /// (see [`Self::classes_of`]), for a parameter typed by its callers: read at the
+    /// depth of the types around it, so that a function passing its own parameter on
+    /// to itself ends.
+    fn passed_classes(
+        &self,
+        f: usize,
+        passed: &Receiver,
+        depth: u8,
+        only_project: bool,
+    ) -> Option<Vec<usize>> {
+        match passed {
+            Receiver::Typed(members) => self.classes_of(members, depth, only_project),
+            Receiver::Instance(d) => {
+                self.classes_of(&[TypeRef::Call(d.to_string())], depth, only_project)
+            }
+            Receiver::SelfOf(c) => self
+                .project
+                .id_of(f, *c)
+                .map(|id| self.hierarchy.with_descendants(id)),
+            Receiver::Definition => (!only_project).then(Vec::new),
+            Receiver::Global(_) | Receiver::Produced { .. } | Receiver::ProducedBy { .. } => {
+                match self.receiver(f, passed) {
+                    RecvKind::Exact(id) => Some(vec![id]),
+                    RecvKind::NotOurs => (!only_project).then(Vec::new),
+                    _ => None,
+                }
+            }
+            _ => None,
         }
     }
 
@@ -402,6 +479,23 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     for id in owners {
                         let members = self.method_returns(id, method, None)?;
                         out.extend(self.classes_of(&members, depth + 1, only_project)?);
+                    }
+                }
+                TypeRef::CallSites(site) => {
+                    let (function, position) = site.as_ref();
+                    // Another file reads it through an import: it may pass anything.
+                    let name = function.rsplit('.').next().unwrap_or(function);
+                    if self.known.read_private.contains(function.as_str())
+                        || self.known.spelled_private.contains(name)
+                    {
+                        return None;
+                    }
+                    let (f, name) = project.locate(function, 0)?;
+                    let callers = project.files[f].callers.as_ref()?;
+                    let (_, passed) = callers.call_sites.iter().find(|(n, _)| *n == name)?;
+                    let passed = passed.get(*position)?;
+                    for receiver in passed {
+                        out.extend(self.passed_classes(f, receiver, depth + 1, only_project)?);
                     }
                 }
                 TypeRef::PassedBy(decorator) => {
@@ -483,7 +577,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// `__call__`, or has a base outside the project that may.
     fn callable(&self, id: usize) -> bool {
         // `Cls.__call__ = f` somewhere.
-        self.written.contains("__call__")
+        self.known.written.contains("__call__")
             || self.hierarchy.with_ancestors(id).any(|a| {
                 self.project
                     .class(a)
@@ -500,7 +594,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
     fn is_open(&self, id: usize) -> bool {
         self.hierarchy.with_ancestors(id).any(|a| {
             let class = self.project.class(a);
-            self.registered.contains(&a)
+            self.known.registered.contains(&a)
                 || class.methods.iter().any(|m| m == "__subclasshook__")
                 || class
                     .metaclass
@@ -587,7 +681,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
         item: Option<usize>,
     ) -> Option<Vec<TypeRef>> {
         let project = self.project;
-        if self.written.contains(method) {
+        if self.known.written.contains(method) {
             return None;
         }
         let mut out = Vec::new();

@@ -19,6 +19,7 @@ use super::types::TypeRef;
 
 mod annotations;
 mod bindings;
+mod call_sites;
 mod calls;
 mod classes;
 mod exprs;
@@ -60,6 +61,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
             *binding = Binding::Unknown;
         }
     }
+    let private_functions = call_sites::candidates(body, &module_bindings);
     let module_names = module_bindings.keys().copied().collect();
     summary.module_functions = module_bindings
         .iter()
@@ -89,6 +91,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
         binders,
         dotted: Vec::new(),
         statement: ruff_text_size::TextSize::default(),
+        private_functions,
     };
     for (name, binding) in &module_bindings {
         if let Binding::Call(callee, _) = binding
@@ -103,6 +106,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     }
     indexer.typevars = indexer.typevars_in(body, &module_bindings);
     indexer.visit_body(body);
+    indexer.record_call_sites();
     let mut summary = indexer.summary;
     summary.compact();
     summary
@@ -249,4 +253,7 @@ struct Indexer<'m, 'src> {
     dotted: Vec<String>,
     /// Where the statement being visited starts: a fact's line is its statement's.
     statement: ruff_text_size::TextSize,
+    /// The private module-level functions whose callers may type their parameters,
+    /// with the calls met so far ([`call_sites`]).
+    private_functions: HashMap<&'m str, call_sites::PrivateFunction<'m>>,
 }

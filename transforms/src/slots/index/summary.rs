@@ -50,6 +50,9 @@ pub struct FileSummary {
     /// The signatures of module-level functions (their `@overload`s and definition),
     /// for decorator factories.
     pub signatures: HashMap<String, Vec<Signature>>,
+    /// What the file says of the callers of private module-level functions; `None`
+    /// when it says nothing, as most files do.
+    pub callers: Option<Box<Callers>>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
     /// Facts about objects that may be instances of any project class.
@@ -60,6 +63,24 @@ pub struct FileSummary {
     /// ([`Fact::may_name_its_site`]), by its position there, the 1-based line of the
     /// statement it was first found in: a rewrite left unproven by it says where it is.
     pub fact_lines: Vec<(u32, u32)>,
+}
+
+/// What one file says of the callers of private module-level functions (see
+/// [`TypeRef::CallSites`]).
+#[derive(Debug, Default, Clone)]
+pub struct Callers {
+    /// The private module-level functions (`def _process(args)`) that only this
+    /// module calls, each by direct calls: per parameter position, what those calls
+    /// pass there (each distinct receiver once; a missing argument's `None` default
+    /// is [`Receiver::Definition`]).
+    pub call_sites: Vec<(String, Vec<Vec<Receiver>>)>,
+    /// Dotted names of other modules' private names this file reads through an
+    /// import (`cli._process(...)` after `from pkg import cli`): such a function may
+    /// be called from here with anything.
+    pub private_refs: Vec<Name>,
+    /// Private names this file spells out in a string (`getattr(cli, "_process")`,
+    /// `"pkg.cli._process"`): the last part of each, a name some code may look up.
+    pub private_strings: Vec<Name>,
 }
 
 /// A base-class, decorator or metaclass expression, resolved as far as this file can.
@@ -232,6 +253,27 @@ pub enum Fact {
 }
 
 impl Fact {
+    /// The object the fact is about (the first, for a call of a known object).
+    pub(super) fn receiver_mut(&mut self) -> Option<&mut Receiver> {
+        match self {
+            Fact::AttrWrite(recv, _)
+            | Fact::GuardedWrite(recv, _)
+            | Fact::Weakref(recv)
+            | Fact::DictAccess(recv)
+            | Fact::Namespace(recv)
+            | Fact::Members(recv)
+            | Fact::SlotsLookup(recv)
+            | Fact::ClassProbe(recv, _)
+            | Fact::DynamicSetattr(recv)
+            | Fact::ClassAssign(recv)
+            | Fact::Escape(recv, _)
+            | Fact::CalledEscape(recv, _) => Some(recv),
+            Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => {
+                None
+            }
+        }
+    }
+
     /// Whether an unknown receiver of this fact leaves every rewrite unproven by a
     /// reason that names where the fact is (`vars(x)` at some line). Only these keep
     /// their line: most facts are escapes, whose reasons name none.

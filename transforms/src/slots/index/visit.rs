@@ -41,7 +41,10 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
 
     fn visit_expr(&mut self, expr: &'m Expr) {
         match expr {
-            Expr::Call(call) => self.call(call),
+            Expr::Call(call) => {
+                self.private_call(call);
+                self.call(call);
+            }
             Expr::Attribute(attr) if attr.attr.as_str() == "__dict__" => {
                 let recv = self.receiver(&attr.value);
                 self.dunder_dict(recv);
@@ -52,6 +55,8 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 let recv = self.receiver(&attr.value);
                 self.slots_lookup(recv);
             }
+            Expr::Attribute(attr) if attr.attr.starts_with('_') => self.private_ref(expr),
+            Expr::StringLiteral(literal) => self.private_string(literal),
             Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
                 if let Some(c) = self.current_method_class() {
                     self.summary.classes[c].zero_arg_super = true;
@@ -178,10 +183,19 @@ impl<'m> Indexer<'m, '_> {
             }
             _ => None,
         };
+        // Or, for a private module-level function, what its module's calls pass.
+        let by_callers: Vec<Option<TypeRef>> = if self.private_functions.is_empty() {
+            Vec::new()
+        } else {
+            (0..def.parameters.len())
+                .map(|position| self.typed_by_callers(def, position))
+                .collect()
+        };
         let inferred = |position: usize, _: &str| {
             (position == 0)
                 .then(|| passed_by.clone().map(TypeRef::PassedBy))
                 .flatten()
+                .or_else(|| by_callers.get(position).cloned().flatten())
         };
         let locals = self.function_locals(def, &inferred);
         if self.scopes.len() == 1 {

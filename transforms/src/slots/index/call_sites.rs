@@ -1,0 +1,342 @@
+//! Parameters typed by their callers: a private module-level function
+//! (`def _process(filename, args)`) that only its own module calls, each time by a
+//! direct call, gets in each unannotated parameter what those calls pass there
+//! ([`TypeRef::CallSites`]). The module is the only caller when the name appears in
+//! the file nowhere but in its `def` and those calls (no other reference, string or
+//! comment that names it), the file has no star import, and no other file reads it
+//! through an import (`Callers::private_refs` in its summary) or spells the name in
+//! a string (`getattr(cli, "_process")`), both checked by the project decision. The leading underscore is the convention that
+//! code outside the project does not call it, as for the module-level values the
+//! container transforms leave alone.
+
+use std::hash::BuildHasher;
+
+use rustc_hash::FxHashMap as HashMap;
+
+use ruff_python_ast::{self as ast, Expr, Stmt};
+
+use super::bindings::Binding;
+use super::{Indexer, Receiver};
+use crate::slots::types::TypeRef;
+
+/// A private module-level function whose callers are being collected.
+pub(super) struct PrivateFunction<'m> {
+    def: &'m ast::StmtFunctionDef,
+    /// Its direct calls met so far.
+    calls: usize,
+    /// A call passed what the parameters cannot be matched to (`*args`, `**kwargs`,
+    /// an unknown keyword).
+    unmatched: bool,
+    /// Per positional parameter, what the calls passed there, each once.
+    passed: Vec<Vec<Receiver>>,
+}
+
+/// Whether `name` is private by convention (one leading underscore, not a dunder).
+fn is_private(name: &str) -> bool {
+    name.starts_with('_') && !(name.starts_with("__") && name.ends_with("__"))
+}
+
+/// The positional parameters of `def` (those a call may fill by position).
+fn positional(def: &ast::StmtFunctionDef) -> impl Iterator<Item = &ast::ParameterWithDefault> {
+    def.parameters
+        .posonlyargs
+        .iter()
+        .chain(def.parameters.args.iter())
+}
+
+/// The private module-level functions of `body` whose parameters callers may type:
+/// plain `def`s bound once (`bindings`), with an unannotated positional parameter.
+pub(super) fn candidates<'m>(
+    body: &'m [Stmt],
+    bindings: &HashMap<&'m str, Binding<'m>>,
+) -> HashMap<&'m str, PrivateFunction<'m>> {
+    let star_import = body.iter().any(|stmt| {
+        matches!(stmt, Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*"))
+    });
+    if star_import {
+        return HashMap::default();
+    }
+    body.iter()
+        .filter_map(|stmt| match stmt {
+            Stmt::FunctionDef(def)
+                if is_private(&def.name)
+                    && def.decorator_list.is_empty()
+                    && matches!(bindings.get(def.name.as_str()), Some(Binding::Function))
+                    && positional(def).any(|p| p.parameter.annotation.is_none()) =>
+            {
+                Some((
+                    def.name.as_str(),
+                    PrivateFunction {
+                        def,
+                        calls: 0,
+                        unmatched: false,
+                        passed: vec![Vec::new(); positional(def).count()],
+                    },
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+impl<'m> Indexer<'m, '_> {
+    /// The type of the unannotated positional parameter at `position` of the
+    /// module-level function `def`, when its callers may say it.
+    pub(super) fn typed_by_callers(
+        &self,
+        def: &ast::StmtFunctionDef,
+        position: usize,
+    ) -> Option<TypeRef> {
+        (self.scopes.len() == 1
+            && self.private_functions.contains_key(def.name.as_str())
+            && position < positional(def).count())
+        .then(|| {
+            let dotted = format!("{}.{}", self.summary.module, def.name);
+            TypeRef::CallSites(Box::new((dotted, position)))
+        })
+    }
+
+    /// `call` may be a direct call of a private module-level function being followed:
+    /// records what it passes to each positional parameter.
+    pub(super) fn private_call(&mut self, call: &'m ast::ExprCall) {
+        let Expr::Name(name) = call.func.as_ref() else {
+            return;
+        };
+        let name = name.id.as_str();
+        if !self.private_functions.contains_key(name) || !self.is_global(name) {
+            return;
+        }
+        let receivers: Vec<Option<Receiver>> = {
+            let Some(f) = self.private_functions.get(name) else {
+                return;
+            };
+            let params: Vec<&ast::ParameterWithDefault> = positional(f.def).collect();
+            let mut passed: Vec<Option<&Expr>> = vec![None; params.len()];
+            let mut unmatched = call.arguments.args.len() > params.len();
+            for (slot, arg) in passed.iter_mut().zip(&call.arguments.args) {
+                if arg.is_starred_expr() {
+                    unmatched = true;
+                }
+                *slot = Some(arg);
+            }
+            for keyword in &call.arguments.keywords {
+                match keyword.arg.as_ref().and_then(|k| {
+                    params
+                        .iter()
+                        .position(|p| p.parameter.name.as_str() == k.as_str())
+                }) {
+                    Some(i) if passed[i].is_none() => passed[i] = Some(&keyword.value),
+                    // `**kwargs`, a keyword-only or unknown parameter, or one given twice.
+                    _ => unmatched = true,
+                }
+            }
+            if unmatched {
+                if let Some(f) = self.private_functions.get_mut(name) {
+                    f.unmatched = true;
+                }
+                return;
+            }
+            passed
+                .iter()
+                .zip(&params)
+                .map(|(arg, param)| match (arg, param.default.as_deref()) {
+                    (Some(arg), _) => Some(self.receiver(arg)),
+                    // A `None` default is no instance of a class that can take slots.
+                    (None, Some(Expr::NoneLiteral(_))) => Some(Receiver::Definition),
+                    (None, Some(_)) => Some(Receiver::Unknown),
+                    // The call fails: it passes nothing.
+                    (None, None) => None,
+                })
+                .collect()
+        };
+        let Some(f) = self.private_functions.get_mut(name) else {
+            return;
+        };
+        f.calls += 1;
+        for (list, receiver) in f.passed.iter_mut().zip(receivers) {
+            if let Some(receiver) = receiver
+                && !list.contains(&receiver)
+            {
+                list.push(receiver);
+            }
+        }
+    }
+
+    /// Once the file is visited: the functions whose every reference in the file is
+    /// its `def` or a direct call met, with what those calls passed. A parameter whose
+    /// callers are not all known, or pass something unknown, is unknown: the facts
+    /// about it say so again, and count once ([`Indexer::fact`]'s rule).
+    pub(super) fn record_call_sites(&mut self) {
+        let source = self.source.source();
+        let functions = std::mem::take(&mut self.private_functions);
+        let mut unknown: Vec<(String, usize)> = Vec::new();
+        for (name, f) in functions {
+            let dotted = || format!("{}.{}", self.summary.module, name);
+            if f.unmatched || f.calls == 0 || occurrences(source, name) != f.calls + 1 {
+                unknown.extend((0..f.passed.len()).map(|p| (dotted(), p)));
+                continue;
+            }
+            unknown.extend(
+                f.passed
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, passed)| passed.contains(&Receiver::Unknown))
+                    .map(|(p, _)| (dotted(), p)),
+            );
+            if f.passed
+                .iter()
+                .any(|passed| !passed.contains(&Receiver::Unknown))
+            {
+                self.summary
+                    .callers
+                    .get_or_insert_default()
+                    .call_sites
+                    .push((name.to_string(), f.passed));
+            }
+        }
+        if !unknown.is_empty() {
+            self.forget_call_sites(&unknown);
+        }
+    }
+
+    /// The facts about the parameters `unknown` (function, position), as about an
+    /// object of unknown type: each such fact kept once, with its first line.
+    fn forget_call_sites(&mut self, unknown: &[(String, usize)]) {
+        let is_unknown = |recv: &Receiver| {
+            matches!(recv, Receiver::Typed(members) if matches!(
+                members.as_slice(),
+                [TypeRef::CallSites(site)] if unknown.iter().any(|u| u.0 == site.0 && u.1 == site.1)
+            ))
+        };
+        let mut facts = std::mem::take(&mut self.summary.facts);
+        let mut changed = false;
+        for fact in &mut facts {
+            if let Some(recv) = fact.receiver_mut()
+                && is_unknown(recv)
+            {
+                *recv = Receiver::Unknown;
+                changed = true;
+            }
+        }
+        if !changed {
+            self.summary.facts = facts;
+            return;
+        }
+        let lines = std::mem::take(&mut self.summary.fact_lines);
+        let line_of = |index: usize| {
+            u32::try_from(index).ok().and_then(|index| {
+                lines
+                    .binary_search_by_key(&index, |&(i, _)| i)
+                    .ok()
+                    .map(|at| lines[at].1)
+            })
+        };
+        self.fact_hashes.clear();
+        for (index, fact) in facts.into_iter().enumerate() {
+            let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
+            let same = self.fact_hashes.entry(hash).or_default();
+            if same.iter().any(|&i| self.summary.facts[i] == fact) {
+                continue;
+            }
+            let kept = self.summary.facts.len();
+            same.push(kept);
+            if let (Some(line), Ok(kept)) = (line_of(index), u32::try_from(kept)) {
+                self.summary.fact_lines.push((kept, line));
+            }
+            self.summary.facts.push(fact);
+        }
+    }
+
+    /// `expr` (`cli._process`) reads a private name of another module through an
+    /// import: recorded for the project decision.
+    pub(super) fn private_ref(&mut self, expr: &Expr) {
+        let Expr::Attribute(attr) = expr else {
+            return;
+        };
+        if !is_private(attr.attr.as_str()) {
+            return;
+        }
+        // Only through an import: `self._x`, the usual private read, is not one.
+        let mut root = attr.value.as_ref();
+        while let Expr::Attribute(a) = root {
+            root = a.value.as_ref();
+        }
+        let Expr::Name(root) = root else {
+            return;
+        };
+        if !self.summary.imports.contains_key(root.id.as_str()) {
+            return;
+        }
+        if let Some(dotted) = self.resolve(expr) {
+            let refs = &mut self.summary.callers.get_or_insert_default().private_refs;
+            if !refs.iter().any(|r| r.as_str() == dotted) {
+                refs.push(ruff_python_ast::name::Name::new(dotted));
+            }
+        }
+    }
+}
+
+impl Indexer<'_, '_> {
+    /// A string literal that spells a private name, alone or as the last part of a
+    /// dotted one: some code may look the name up by it (`getattr(cli, "_process")`).
+    pub(super) fn private_string(&mut self, literal: &ast::ExprStringLiteral) {
+        // A name is short and holds no space; most strings are neither.
+        let value = literal.value.to_str();
+        if value.len() > 200 {
+            return;
+        }
+        let last = value.rsplit('.').next().unwrap_or(value);
+        if !is_private(last) || !value.split('.').all(is_identifier) {
+            return;
+        }
+        let strings = &mut self.summary.callers.get_or_insert_default().private_strings;
+        if !strings.iter().any(|s| s.as_str() == last) {
+            strings.push(ast::name::Name::new(last));
+        }
+    }
+}
+
+/// Whether `word` is a Python identifier (ASCII letters, digits and `_`, or any
+/// non-ASCII character, which only ever makes the answer more often yes).
+fn is_identifier(word: &str) -> bool {
+    !word.is_empty()
+        && !word.starts_with(|c: char| c.is_ascii_digit())
+        && word.chars().all(|c| c == '_' || c.is_alphanumeric())
+}
+
+/// How many times `name` occurs in `source` as a whole identifier (in code, strings
+/// and comments alike).
+fn occurrences(source: &str, name: &str) -> usize {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    source
+        .match_indices(name)
+        .filter(|&(at, _)| {
+            !source[..at].chars().next_back().is_some_and(is_ident)
+                && !source[at + name.len()..]
+                    .chars()
+                    .next()
+                    .is_some_and(is_ident)
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_identifier, occurrences};
+
+    #[test]
+    fn identifiers_are_told_from_other_words() {
+        for word in ["_process", "x1", "é_f"] {
+            assert!(is_identifier(word), "{word}");
+        }
+        for word in ["", "1x", "a b", "a-b"] {
+            assert!(!is_identifier(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn only_whole_identifiers_count() {
+        let source = "def _f(x):\n    pass\n_f(1)\nx_f = '_f'  # _f\n_fa = a._f\né_f = 1\n";
+        assert_eq!(occurrences(source, "_f"), 5);
+    }
+}
