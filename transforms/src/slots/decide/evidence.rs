@@ -351,25 +351,15 @@ fn resolve_fact(
     f: usize,
     fact: &Fact,
 ) -> Option<RecvKind> {
-    match fact {
-        Fact::GuardedWrite(recv, _)
-        | Fact::AttrWrite(recv, _)
-        | Fact::Weakref(recv)
-        | Fact::DictAccess(recv)
-        | Fact::Namespace(recv)
-        | Fact::Members(recv)
-        | Fact::SlotsLookup(recv)
-        | Fact::ClassProbe(recv, _)
-        | Fact::DynamicSetattr(recv)
-        | Fact::ClassAssign(recv) => Some(resolver.receiver(f, recv)),
-        Fact::Escape(recv, callee) => (!proven_callee(project, hierarchy, callee.as_deref()))
-            .then(|| resolver.receiver(f, recv)),
-        Fact::CalledEscape(recv, called) => {
-            (!calls_project_code(hierarchy, resolver.called_classes(f, called)))
-                .then(|| resolver.receiver(f, recv))
+    let recv = fact.receiver()?;
+    let harmless = match fact {
+        Fact::Escape(_, callee) => proven_callee(project, hierarchy, callee.as_deref()),
+        Fact::CalledEscape(_, called) => {
+            calls_project_code(hierarchy, resolver.called_classes(f, called))
         }
-        Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => None,
-    }
+        _ => false,
+    };
+    (!harmless).then(|| resolver.receiver(f, recv))
 }
 
 /// Calling an object of this kind runs project code: it is an instance of project

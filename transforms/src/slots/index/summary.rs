@@ -254,6 +254,27 @@ pub enum Fact {
 
 impl Fact {
     /// The object the fact is about (the first, for a call of a known object).
+    pub fn receiver(&self) -> Option<&Receiver> {
+        match self {
+            Fact::AttrWrite(recv, _)
+            | Fact::GuardedWrite(recv, _)
+            | Fact::ClassProbe(recv, _)
+            | Fact::Escape(recv, _)
+            | Fact::CalledEscape(recv, _) => Some(recv),
+            Fact::Weakref(recv)
+            | Fact::DictAccess(recv)
+            | Fact::Namespace(recv)
+            | Fact::Members(recv)
+            | Fact::SlotsLookup(recv)
+            | Fact::DynamicSetattr(recv)
+            | Fact::ClassAssign(recv) => Some(recv),
+            Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => {
+                None
+            }
+        }
+    }
+
+    /// [`Self::receiver`], to change.
     pub(super) fn receiver_mut(&mut self) -> Option<&mut Receiver> {
         match self {
             Fact::AttrWrite(recv, _)
