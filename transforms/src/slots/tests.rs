@@ -660,6 +660,7 @@ fn a_private_function_s_parameter_holds_what_its_module_passes() {
             "def d(f):\n    return f\n@d\ndef _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
             "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n_f = print\n",
             "from os import *\ndef _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
+            "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\ntry:\n    from _m import *\nexcept ImportError:\n    pass\n",
             // A function passing its parameter on to itself is not followed (and ends).
             "def _f(x, n):\n    x.a = n\n    if n:\n        _f(x, n - 1)\ndef g():\n    _f(A(), 3)\n",
         ],

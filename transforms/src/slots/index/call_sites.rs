@@ -5,9 +5,10 @@
 //! the file nowhere but in its `def` and those calls (no other reference, string or
 //! comment that names it), the file has no star import, and no other file reads it
 //! through an import (`Callers::private_refs` in its summary) or spells the name in
-//! a string (`getattr(cli, "_process")`), both checked by the project decision. The leading underscore is the convention that
-//! code outside the project does not call it, as for the module-level values the
-//! container transforms leave alone.
+//! a string (`getattr(cli, "_process")`, in one piece), both checked by the project
+//! decision. The leading underscore is the convention that code outside the project
+//! does not call it, as for the module-level values the container transforms leave
+//! alone.
 
 use std::hash::BuildHasher;
 
@@ -44,16 +45,36 @@ fn positional(def: &ast::StmtFunctionDef) -> impl Iterator<Item = &ast::Paramete
         .chain(def.parameters.args.iter())
 }
 
+/// Whether module-level code imports `*` (in an `if`, `try` or other block too): a
+/// module's `__all__` may list a private name, which the import then rebinds.
+fn star_import(body: &[Stmt]) -> bool {
+    body.iter().any(|stmt| match stmt {
+        Stmt::ImportFrom(i) => i.names.iter().any(|a| a.name.as_str() == "*"),
+        Stmt::If(s) => {
+            star_import(&s.body) || s.elif_else_clauses.iter().any(|c| star_import(&c.body))
+        }
+        Stmt::Try(s) => {
+            star_import(&s.body)
+                || star_import(&s.orelse)
+                || star_import(&s.finalbody)
+                || s.handlers.iter().any(|h| match h {
+                    ast::ExceptHandler::ExceptHandler(h) => star_import(&h.body),
+                })
+        }
+        Stmt::With(s) => star_import(&s.body),
+        Stmt::For(s) => star_import(&s.body) || star_import(&s.orelse),
+        Stmt::While(s) => star_import(&s.body) || star_import(&s.orelse),
+        _ => false,
+    })
+}
+
 /// The private module-level functions of `body` whose parameters callers may type:
 /// plain `def`s bound once (`bindings`), with an unannotated positional parameter.
 pub(super) fn candidates<'m>(
     body: &'m [Stmt],
     bindings: &HashMap<&'m str, Binding<'m>>,
 ) -> HashMap<&'m str, PrivateFunction<'m>> {
-    let star_import = body.iter().any(|stmt| {
-        matches!(stmt, Stmt::ImportFrom(i) if i.names.iter().any(|a| a.name.as_str() == "*"))
-    });
-    if star_import {
+    if star_import(body) {
         return HashMap::default();
     }
     body.iter()
@@ -167,12 +188,17 @@ impl<'m> Indexer<'m, '_> {
     /// callers are not all known, or pass something unknown, is unknown: the facts
     /// about it say so again, and count once ([`Indexer::fact`]'s rule).
     pub(super) fn record_call_sites(&mut self) {
-        let source = self.source.source();
         let functions = std::mem::take(&mut self.private_functions);
+        let mut named: HashMap<&str, usize> = functions
+            .iter()
+            .filter(|(_, f)| !f.unmatched && f.calls > 0)
+            .map(|(name, _)| (*name, 0))
+            .collect();
+        count_names(self.source.source(), &mut named);
         let mut unknown: Vec<(String, usize)> = Vec::new();
         for (name, f) in functions {
             let dotted = || format!("{}.{}", self.summary.module, name);
-            if f.unmatched || f.calls == 0 || occurrences(source, name) != f.calls + 1 {
+            if named.get(name) != Some(&(f.calls + 1)) {
                 unknown.extend((0..f.passed.len()).map(|p| (dotted(), p)));
                 continue;
             }
@@ -280,7 +306,11 @@ impl Indexer<'_, '_> {
     /// A string literal that spells a private name, alone or as the last part of a
     /// dotted one: some code may look the name up by it (`getattr(cli, "_process")`).
     pub(super) fn private_string(&mut self, literal: &ast::ExprStringLiteral) {
-        // A name is short and holds no space; most strings are neither.
+        // A name is short and holds no space; most strings are neither. (One spelled
+        // in pieces, `"_pro" "cess"`, is computed, as far as this reading goes.)
+        if literal.value.is_implicit_concatenated() {
+            return;
+        }
         let value = literal.value.to_str();
         if value.len() > 200 {
             return;
@@ -304,25 +334,34 @@ fn is_identifier(word: &str) -> bool {
         && word.chars().all(|c| c == '_' || c.is_alphanumeric())
 }
 
-/// How many times `name` occurs in `source` as a whole identifier (in code, strings
-/// and comments alike).
-fn occurrences(source: &str, name: &str) -> usize {
-    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    source
-        .match_indices(name)
-        .filter(|&(at, _)| {
-            !source[..at].chars().next_back().is_some_and(is_ident)
-                && !source[at + name.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(is_ident)
-        })
-        .count()
+/// Counts in `counts` how many times each of its names occurs in `source` as a whole
+/// word (in code, strings and comments alike), in one pass. A word is read as far as
+/// ASCII letters, digits and `_` go, and one preceded by another character counts: a
+/// name next to a non-ASCII letter (`é_f`, `_fé`) may be counted where Python reads
+/// another identifier, never missed.
+fn count_names(source: &str, counts: &mut HashMap<&str, usize>) {
+    if counts.is_empty() {
+        return;
+    }
+    let bytes = source.as_bytes();
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut from = 0;
+    while let Some(found) = memchr::memchr(b'_', &bytes[from..]) {
+        let start = from + found;
+        let end = start + bytes[start..].iter().take_while(|&&b| is_word(b)).count();
+        from = end;
+        if start > 0 && is_word(bytes[start - 1]) {
+            continue;
+        }
+        if let Some(count) = source.get(start..end).and_then(|w| counts.get_mut(w)) {
+            *count += 1;
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{is_identifier, occurrences};
+    use super::{count_names, is_identifier};
 
     #[test]
     fn identifiers_are_told_from_other_words() {
@@ -335,8 +374,13 @@ mod tests {
     }
 
     #[test]
-    fn only_whole_identifiers_count() {
-        let source = "def _f(x):\n    pass\n_f(1)\nx_f = '_f'  # _f\n_fa = a._f\né_f = 1\n";
-        assert_eq!(occurrences(source, "_f"), 5);
+    fn only_whole_words_count() {
+        let source = "def _f(x):\n    pass\n_f(1)\nx_f = '_f'  # _f\n_fa = a._f\n\u{e9}_f = 1\n";
+        let mut counts = [("_f", 0), ("_fa", 0), ("_g", 0)].into_iter().collect();
+        count_names(source, &mut counts);
+        // `é_f` is another identifier, counted all the same: never fewer.
+        assert_eq!(counts["_f"], 6);
+        assert_eq!(counts["_fa"], 1);
+        assert_eq!(counts["_g"], 0);
     }
 }
