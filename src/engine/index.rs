@@ -158,10 +158,14 @@ pub fn combine(per_file: Vec<FileIndex>, used: &[&'static dyn Transform]) -> Fac
         .iter()
         .map(|t| (*t, grouped.remove(t.name()).unwrap_or_default()))
         .collect();
-    // Side by side: the slots decision is most of this stage and runs largely on one
-    // core; the other transforms' views are built on the other meanwhile.
+    // One after another, in the registry's order (the slots decision, most of this
+    // stage, last; it uses every core where it can): each view frees its files'
+    // facts before the next allocates, on the same thread, which reuses their pages.
+    // Built side by side, the slots decision allocated in another core's arena while
+    // the tuple view's freed pages stayed resident: peak RSS of a whole-stdlib check
+    // 0.5 MiB higher, for a wall time the same within the noise.
     views
-        .into_par_iter()
+        .into_iter()
         .filter_map(|(t, facts)| t.index_project(facts).map(|project| (t.name(), project)))
         .collect()
 }
