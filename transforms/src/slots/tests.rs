@@ -638,6 +638,8 @@ fn a_private_function_s_parameter_holds_what_its_module_passes() {
         "",
         &[
             "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
+            // Passed on to itself, it is what the other callers pass.
+            "def _f(x, n):\n    x.a = n\n    if n:\n        _f(x, n - 1)\ndef g():\n    _f(A(), 3)\n",
             // By keyword, or left to a `None` default.
             "def _f(y, x=None):\n    if x:\n        x.a = 1\ndef g():\n    _f(1, x=A())\n    _f(2)\n",
             // What the caller knows where it calls, a parsed namespace too.
@@ -661,8 +663,9 @@ fn a_private_function_s_parameter_holds_what_its_module_passes() {
             "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n_f = print\n",
             "from os import *\ndef _f(x):\n    x.a = 1\ndef g():\n    _f(A())\n",
             "def _f(x):\n    x.a = 1\ndef g():\n    _f(A())\ntry:\n    from _m import *\nexcept ImportError:\n    pass\n",
-            // A function passing its parameter on to itself is not followed (and ends).
-            "def _f(x, n):\n    x.a = n\n    if n:\n        _f(x, n - 1)\ndef g():\n    _f(A(), 3)\n",
+            // What a function passes on to itself in another position, or changed.
+            "def _f(x, n):\n    x.a = n\n    if n:\n        _f(n, x)\ndef g():\n    _f(A(), 3)\n",
+            "def _f(x, n):\n    x.a = n\n    if n:\n        _f(x.a, n - 1)\ndef g():\n    _f(A(), 3)\n",
         ],
     );
     // Another module that reads the function through an import may call it with

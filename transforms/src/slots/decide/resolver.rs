@@ -495,6 +495,13 @@ impl<'p, 'a> Resolver<'p, 'a> {
                     let (_, passed) = callers.call_sites.iter().find(|(n, _)| *n == name)?;
                     let passed = passed.get(*position)?;
                     for receiver in passed {
+                        // The function passing the parameter on to itself (`_walk(node,
+                        // depth - 1)`) passes what its other callers did.
+                        if matches!(receiver, Receiver::Typed(members)
+                            if members.as_slice() == std::slice::from_ref(member))
+                        {
+                            continue;
+                        }
                         out.extend(self.passed_classes(f, receiver, depth + 1, only_project)?);
                     }
                 }
