@@ -10,13 +10,12 @@
 //! does not call it, as for the module-level values the container transforms leave
 //! alone.
 
-use std::hash::BuildHasher;
-
 use rustc_hash::FxHashMap as HashMap;
 
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::bindings::Binding;
+use super::summary::line_in;
 use super::{Indexer, Receiver};
 use crate::slots::types::TypeRef;
 
@@ -111,10 +110,12 @@ impl<'m> Indexer<'m, '_> {
         (self.scopes.len() == 1
             && self.private_functions.contains_key(def.name.as_str())
             && position < positional(def).count())
-        .then(|| {
-            let dotted = format!("{}.{}", self.summary.module, def.name);
-            TypeRef::CallSites(Box::new((dotted, position)))
-        })
+        .then(|| TypeRef::CallSites(Box::new((self.function_dotted(&def.name), position))))
+    }
+
+    /// The dotted name of the module-level function `name` of this file.
+    fn function_dotted(&self, name: &str) -> String {
+        format!("{}.{}", self.summary.module, name)
     }
 
     /// `call` may be a direct call of a private module-level function being followed:
@@ -197,7 +198,7 @@ impl<'m> Indexer<'m, '_> {
         count_names(self.source.source(), &mut named);
         let mut unknown: Vec<(String, usize)> = Vec::new();
         for (name, f) in functions {
-            let dotted = || format!("{}.{}", self.summary.module, name);
+            let dotted = || self.function_dotted(name);
             if named.get(name) != Some(&(f.calls + 1)) {
                 unknown.extend((0..f.passed.len()).map(|p| (dotted(), p)));
                 continue;
@@ -249,27 +250,9 @@ impl<'m> Indexer<'m, '_> {
             return;
         }
         let lines = std::mem::take(&mut self.summary.fact_lines);
-        let line_of = |index: usize| {
-            u32::try_from(index).ok().and_then(|index| {
-                lines
-                    .binary_search_by_key(&index, |&(i, _)| i)
-                    .ok()
-                    .map(|at| lines[at].1)
-            })
-        };
         self.fact_hashes.clear();
         for (index, fact) in facts.into_iter().enumerate() {
-            let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
-            let same = self.fact_hashes.entry(hash).or_default();
-            if same.iter().any(|&i| self.summary.facts[i] == fact) {
-                continue;
-            }
-            let kept = self.summary.facts.len();
-            same.push(kept);
-            if let (Some(line), Ok(kept)) = (line_of(index), u32::try_from(kept)) {
-                self.summary.fact_lines.push((kept, line));
-            }
-            self.summary.facts.push(fact);
+            self.keep_fact(fact, |_| line_in(&lines, index));
         }
     }
 

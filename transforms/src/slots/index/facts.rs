@@ -32,23 +32,33 @@ impl<'m> Indexer<'m, '_> {
     }
 
     pub(super) fn fact(&mut self, fact: Fact) {
-        let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
-        let same = self.fact_hashes.entry(hash).or_default();
-        if !same.iter().any(|&i| self.summary.facts[i] == fact) {
-            let index = self.summary.facts.len();
-            same.push(index);
-            if fact.may_name_its_site()
-                && let Ok(index) = u32::try_from(index)
-            {
+        let named = fact.may_name_its_site();
+        self.keep_fact(fact, |me| {
+            named.then(|| {
                 // The file's own line index, which its first pass and suppression
                 // comments read too.
-                let line = self.source.line_index().line_index(self.statement).get();
-                self.summary
-                    .fact_lines
-                    .push((index, u32::try_from(line).unwrap_or(u32::MAX)));
-            }
-            self.summary.facts.push(fact);
+                let line = me.source.line_index().line_index(me.statement).get();
+                u32::try_from(line).unwrap_or(u32::MAX)
+            })
+        });
+    }
+
+    /// Records `fact` unless the file has it already; a new one keeps the line `line`
+    /// gives, if any (asked only then: most facts recur).
+    pub(super) fn keep_fact(&mut self, fact: Fact, line: impl FnOnce(&Self) -> Option<u32>) {
+        let hash = rustc_hash::FxBuildHasher.hash_one(&fact);
+        let same = self.fact_hashes.entry(hash).or_default();
+        if same.iter().any(|&i| self.summary.facts[i] == fact) {
+            return;
         }
+        let index = self.summary.facts.len();
+        same.push(index);
+        if let Ok(index) = u32::try_from(index)
+            && let Some(line) = line(self)
+        {
+            self.summary.fact_lines.push((index, line));
+        }
+        self.summary.facts.push(fact);
     }
 
     /// An attribute of `recv` is written.

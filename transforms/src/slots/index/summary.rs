@@ -314,12 +314,17 @@ impl Fact {
 impl FileSummary {
     /// The line of the fact at `index` of [`Self::facts`], when it kept one.
     pub fn line_of(&self, index: usize) -> Option<u32> {
-        let index = u32::try_from(index).ok()?;
-        self.fact_lines
-            .binary_search_by_key(&index, |&(i, _)| i)
-            .ok()
-            .map(|at| self.fact_lines[at].1)
+        line_in(&self.fact_lines, index)
     }
+}
+
+/// The line `lines` (a [`FileSummary::fact_lines`]) keeps for the fact at `index`.
+pub(super) fn line_in(lines: &[(u32, u32)], index: usize) -> Option<u32> {
+    let index = u32::try_from(index).ok()?;
+    lines
+        .binary_search_by_key(&index, |&(i, _)| i)
+        .ok()
+        .map(|at| lines[at].1)
 }
 
 /// One class, summarised.
