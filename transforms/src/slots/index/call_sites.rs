@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use ruff_python_ast::{self as ast, Expr, Stmt};
 
 use super::bindings::Binding;
+use super::exprs::root_name;
 use super::summary::line_in;
 use super::{Indexer, Receiver};
 use crate::slots::types::TypeRef;
@@ -266,14 +267,7 @@ impl<'m> Indexer<'m, '_> {
             return;
         }
         // Only through an import: `self._x`, the usual private read, is not one.
-        let mut root = attr.value.as_ref();
-        while let Expr::Attribute(a) = root {
-            root = a.value.as_ref();
-        }
-        let Expr::Name(root) = root else {
-            return;
-        };
-        if !self.summary.imports.contains_key(root.id.as_str()) {
+        if !root_name(&attr.value).is_some_and(|root| self.summary.imports.contains_key(root)) {
             return;
         }
         if let Some(dotted) = self.resolve(expr) {

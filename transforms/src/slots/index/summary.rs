@@ -258,16 +258,16 @@ impl Fact {
         match self {
             Fact::AttrWrite(recv, _)
             | Fact::GuardedWrite(recv, _)
-            | Fact::ClassProbe(recv, _)
-            | Fact::Escape(recv, _)
-            | Fact::CalledEscape(recv, _) => Some(recv),
-            Fact::Weakref(recv)
+            | Fact::Weakref(recv)
             | Fact::DictAccess(recv)
             | Fact::Namespace(recv)
             | Fact::Members(recv)
             | Fact::SlotsLookup(recv)
+            | Fact::ClassProbe(recv, _)
             | Fact::DynamicSetattr(recv)
-            | Fact::ClassAssign(recv) => Some(recv),
+            | Fact::ClassAssign(recv)
+            | Fact::Escape(recv, _)
+            | Fact::CalledEscape(recv, _) => Some(recv),
             Fact::PickleLoad | Fact::OldPickle | Fact::Registered(_) | Fact::MethodEscape(..) => {
                 None
             }
