@@ -7,64 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use thin_vec::ThinVec;
 
-use crate::slots::index::{Fact, Receiver};
+use crate::slots::index::{Fact, Receiver, is_harmless_library_call};
 use crate::slots::verdict::{DictUse, Site, Unproven};
 
 use super::hierarchy::Hierarchy;
 use super::project::{Project, Resolved};
 use super::push_unique;
 use super::resolver::{RecvKind, Resolver};
-
-/// Builtins through which `self` may be passed without anything being able to add
-/// attributes to it or need its `__dict__`.
-const HARMLESS_CALLS: &[&str] = &[
-    "builtins.isinstance",
-    "builtins.issubclass",
-    "builtins.id",
-    "builtins.hash",
-    "builtins.repr",
-    "builtins.str",
-    "builtins.len",
-    "builtins.print",
-    "builtins.type",
-    "builtins.iter",
-    "builtins.next",
-    "builtins.format",
-    "builtins.bool",
-    "builtins.hasattr",
-    "builtins.getattr",
-    "builtins.callable",
-    "builtins.super",
-    "builtins.sorted",
-    "builtins.list",
-    "builtins.tuple",
-    "builtins.enumerate",
-    "builtins.zip",
-    "builtins.reversed",
-    "builtins.min",
-    "builtins.max",
-    "builtins.sum",
-    "builtins.any",
-    "builtins.all",
-    "builtins.dir",
-    "copy.copy",
-    "copy.deepcopy",
-    "weakref.ref",
-    "weakref.proxy",
-    "weakref.finalize",
-    "weakref.WeakMethod",
-    "builtins.setattr",
-    "builtins.delattr",
-    "builtins.vars",
-    "builtins.object",
-    "builtins.set",
-    "builtins.frozenset",
-    "builtins.dict",
-    "typing.cast",
-    "typing_extensions.cast",
-    "pickle.dumps",
-    "pickle.dump",
-];
 
 /// Stage 3: what the facts of every file say about the classes.
 pub(super) struct Evidence {
@@ -391,8 +340,7 @@ fn proven_callee(project: &Project, hierarchy: &Hierarchy, callee: Option<&str>)
                     .with_ancestors(id)
                     .any(|a| project.class(a).methods.iter().any(|m| m == name));
         }
-        HARMLESS_CALLS.contains(&d)
-            || d.starts_with("builtins.object.")
+        is_harmless_library_call(d)
             || matches!(
                 project.resolve(d, 0),
                 Resolved::Class(_) | Resolved::Other | Resolved::Instance(_) | Resolved::Function

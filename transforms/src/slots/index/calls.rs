@@ -9,6 +9,63 @@ use crate::slots::types::TypeRef;
 
 use super::{Fact, Indexer, Receiver, Scope};
 
+/// Builtins through which `self` may be passed without anything being able to add
+/// attributes to it or need its `__dict__`.
+const HARMLESS_CALLS: &[&str] = &[
+    "builtins.isinstance",
+    "builtins.issubclass",
+    "builtins.id",
+    "builtins.hash",
+    "builtins.repr",
+    "builtins.str",
+    "builtins.len",
+    "builtins.print",
+    "builtins.type",
+    "builtins.iter",
+    "builtins.next",
+    "builtins.format",
+    "builtins.bool",
+    "builtins.hasattr",
+    "builtins.getattr",
+    "builtins.callable",
+    "builtins.super",
+    "builtins.sorted",
+    "builtins.list",
+    "builtins.tuple",
+    "builtins.enumerate",
+    "builtins.zip",
+    "builtins.reversed",
+    "builtins.min",
+    "builtins.max",
+    "builtins.sum",
+    "builtins.any",
+    "builtins.all",
+    "builtins.dir",
+    "copy.copy",
+    "copy.deepcopy",
+    "weakref.ref",
+    "weakref.proxy",
+    "weakref.finalize",
+    "weakref.WeakMethod",
+    "builtins.setattr",
+    "builtins.delattr",
+    "builtins.vars",
+    "builtins.object",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.dict",
+    "typing.cast",
+    "typing_extensions.cast",
+    "pickle.dumps",
+    "pickle.dump",
+];
+
+/// A call of `callee` (resolved) is a library function that neither keeps nor changes
+/// what it is given, whatever the project is: an object passed to it does not escape.
+pub fn is_harmless_library_call(callee: &str) -> bool {
+    HARMLESS_CALLS.contains(&callee) || callee.starts_with("builtins.object.")
+}
+
 impl<'m> Indexer<'m, '_> {
     /// Records what `call` does: to the object named by a library function it calls
     /// ([`Self::library_call`]), through a method of the object it is called on
@@ -35,7 +92,10 @@ impl<'m> Indexer<'m, '_> {
         }
         // A call that passes nothing hands no object on (most calls of a method on
         // `self` or of a library function with no arguments): what follows is spared.
-        if !call.arguments.is_empty() {
+        // Nor does a call of a library function known to keep nothing it is given
+        // (`len(x)`, `isinstance(x, C)`): the project decision would set aside all it
+        // recorded, and working out what each argument is costs most of this visit.
+        if !call.arguments.is_empty() && !callee.as_deref().is_some_and(is_harmless_library_call) {
             self.passed_on(call, callee);
         }
     }

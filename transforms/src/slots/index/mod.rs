@@ -32,6 +32,7 @@ mod summary;
 mod visit;
 
 use bindings::{Binding, InnerBinders, call_bindings, declarations};
+pub use calls::is_harmless_library_call;
 use imports::ImportCollector;
 pub use summary::{ClassSummary, Fact, FileSummary, Owner, Receiver, Ref};
 
