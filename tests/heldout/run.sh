@@ -7,7 +7,7 @@
 #   bash tests/heldout/run.sh [NAME ...]     (default: every project; needs PyPI)
 #
 # Sdists and virtualenvs are kept under target/heldout between runs; pyslim is built
-# in release mode (set PYSLIM to use another binary). About 13 minutes on 2 cores the
+# in release mode (set PYSLIM to use another binary). About 15 minutes on 2 cores the
 # first time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
