@@ -172,6 +172,29 @@ fn unknown_receiver_writes_make_other_classes_unsafe() {
 }
 
 #[test]
+fn an_unknown_write_names_one_attribute_and_counts_the_others() {
+    // `B` lacks `a`, `b` and `c`: `a` and `b` are written on an unknown `o`, and `a` and
+    // `c` again after a read of them, which counts against a class with such a
+    // class-level name. One reason names the first; the others are counted, `a` once.
+    let p = decide(&[(
+        "m",
+        false,
+        "class A:\n    def __init__(self):\n        self.a = 1\nclass B:\n    a = 0\n    c = 0\n    def __init__(self):\n        self.z = 1\ndef f(o):\n    o.a = 2\n    o.b = 3\ndef g(o):\n    if o.a and o.c:\n        o.a = 0\n        o.c = 0\nclass C:\n    def __init__(self):\n        self.y = 1\n",
+    )]);
+    // `A` has `a`, and no class-level `c`: only `b` blocks it.
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "A")),
+        ["attribute `b` is written on an object of unknown type at m.py:11"]
+    );
+    assert_eq!(
+        unproven_with_sites(plan(&p, "m", "B")),
+        [
+            "attribute `a` is written on an object of unknown type at m.py:10, as are 2 other attributes"
+        ]
+    );
+}
+
+#[test]
 fn mixins_with_slots_would_conflict() {
     let p = decide(&[(
         "m",

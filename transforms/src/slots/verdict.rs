@@ -221,7 +221,7 @@ pub enum Unproven {
     UnknownSlotsLookup(Arc<Site>),
     /// An attribute the class does not have is written on an object of unknown type,
     /// and where (boxed: every class holds its reasons, and most are smaller).
-    UnknownWrite(Box<(String, Site)>),
+    UnknownWrite(Box<UnknownWrite>),
     /// Pickles are loaded somewhere (old pickles may hold dict state).
     PickleLoad,
     /// Pickle protocol 0/1 or `copyreg` is used.
@@ -232,6 +232,20 @@ pub enum Unproven {
     EscapesUnresolved,
     /// A base whose rewrite it needs is unsafe (the base's name).
     UnsafeBase(String),
+}
+
+/// The attribute of an [`Unproven::UnknownWrite`], where it is first written, and how
+/// many other attributes the class lacks are written on objects of unknown type too:
+/// each blocks the rewrite the same way, and the message names one, so that a user
+/// who makes that object's type known learns that the rewrite still waits on others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownWrite {
+    /// The attribute named.
+    pub attr: String,
+    /// Its first write on an object of unknown type.
+    pub site: Site,
+    /// The other attributes written that way that the class lacks.
+    pub others: usize,
 }
 
 impl fmt::Display for Unproven {
@@ -261,11 +275,16 @@ impl fmt::Display for Unproven {
                 )
             }
             Unproven::UnknownWrite(write) => {
-                let (a, site) = write.as_ref();
+                let UnknownWrite { attr, site, others } = write.as_ref();
                 write!(
                     f,
-                    "attribute `{a}` is written on an object of unknown type at {site}"
-                )
+                    "attribute `{attr}` is written on an object of unknown type at {site}"
+                )?;
+                match others {
+                    0 => Ok(()),
+                    1 => f.write_str(", as is 1 other attribute"),
+                    n => write!(f, ", as are {n} other attributes"),
+                }
             }
             Unproven::PickleLoad => f.write_str("the project loads pickles"),
             Unproven::OldPickle => f.write_str("the project uses pickle protocol 0/1 or copyreg"),

@@ -8,7 +8,7 @@ use ruff_python_ast::name::Name;
 
 use crate::slots::index::{ClassSummary, Ref};
 use crate::slots::safety::Blocker;
-use crate::slots::verdict::{Reason, Site, Unproven};
+use crate::slots::verdict::{Reason, Site, UnknownWrite, Unproven};
 
 use super::evidence::Evidence;
 use super::hierarchy::{Hierarchy, external_base};
@@ -578,14 +578,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             push_unique(&mut reasons, r.clone());
         }
         let known = self.known_attrs(id);
-        if let Some((a, site)) = self
-            .evidence
-            .unknown_writes
-            .iter()
-            .find(|(a, _)| !known.contains(*a))
-        {
-            push_write(&mut reasons, a, site);
-        }
+        let writes = &self.evidence.unknown_writes;
         // A write on an object that certainly has the attribute: only a class that has
         // it as a class-level name (a method, a default), or computes attributes,
         // could be written this way without a slot for it.
@@ -596,18 +589,40 @@ impl<'p, 'a> Decider<'p, 'a> {
                 .iter()
                 .any(|m| m == "__getattr__" || m == "__getattribute__")
         });
-        if let Some((a, site)) = self.evidence.guarded_writes.iter().find(|(a, _)| {
-            !known.contains(*a)
-                && (dynamic
-                    || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
-                    || self
-                        .hierarchy
-                        .with_ancestors(id)
-                        .any(|c| self.has_class_name(c, a)))
-        }) {
-            // The same attribute may be written unguarded elsewhere: one reason, the
-            // first site found.
-            push_write(&mut reasons, a, site);
+        let guarded: Vec<(&String, &Site)> = self
+            .evidence
+            .guarded_writes
+            .iter()
+            .filter(|(a, _)| {
+                !known.contains(*a)
+                    && (dynamic
+                        || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
+                        || self
+                            .hierarchy
+                            .with_ancestors(id)
+                            .any(|c| self.has_class_name(c, a)))
+            })
+            .collect();
+        // Named: the first unguarded write of an attribute the class lacks (the first
+        // by name), else the first such guarded one.
+        let named = writes
+            .iter()
+            .find(|(a, _)| !known.contains(*a))
+            .or_else(|| guarded.first().copied());
+        if let Some((attr, site)) = named {
+            // Counted without a pass over every attribute written on unknown objects
+            // (thousands in a large tree) for each class: those it lacks are all of
+            // them but the few it has, and a guarded one counts unless also unguarded.
+            let lacked = writes.len() - known.iter().filter(|a| writes.contains_key(*a)).count();
+            let guarded_only = guarded
+                .iter()
+                .filter(|(a, _)| !writes.contains_key(*a))
+                .count();
+            reasons.push(Unproven::UnknownWrite(Box::new(UnknownWrite {
+                attr: attr.clone(),
+                site: site.clone(),
+                others: lacked + guarded_only - 1,
+            })));
         }
         let total: HashSet<&String> = self
             .hierarchy
@@ -657,18 +672,4 @@ fn with_need(plan: &ProjectPlan, pred: impl Fn(Option<&Plan>) -> bool) -> Vec<(S
             _ => None,
         })
         .collect()
-}
-
-/// Adds that `attr` is written on an object of unknown type at `site`, unless a reason
-/// says so of `attr` already: one reason per attribute, at the first site found.
-fn push_write(reasons: &mut Vec<Unproven>, attr: &str, site: &Site) {
-    let named = reasons
-        .iter()
-        .any(|r| matches!(r, Unproven::UnknownWrite(w) if w.0 == attr));
-    if !named {
-        reasons.push(Unproven::UnknownWrite(Box::new((
-            attr.to_string(),
-            site.clone(),
-        ))));
-    }
 }
