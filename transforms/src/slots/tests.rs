@@ -420,12 +420,28 @@ fn an_unknown_use_is_named_by_its_first_site() {
         ),
         ("c", false, "def g(x):\n    x.b = 2\n    vars(x)\n"),
     ]);
+    // The other `vars()` of b.py is not counted, c.py's is; `b` is one attribute,
+    // written twice.
     assert_eq!(
         unproven_with_sites(plan(&p, "a", "A")),
         [
-            "vars() or __dict__ is used on an object of unknown type at b.py:2",
+            "vars() or __dict__ is used on an object of unknown type at b.py:2, and in 1 other file",
             "attribute `b` is written on an object of unknown type at b.py:4",
         ]
+    );
+    let p = decide(&[
+        (
+            "a",
+            false,
+            "class A:\n    def __init__(self):\n        self.a = 1\n",
+        ),
+        ("b", false, "def f(x):\n    x.__class__ = int\n"),
+        ("c", false, "def g(x):\n    x.__class__ = str\n"),
+        ("d", false, "def h(x):\n    x.__class__ = bytes\n"),
+    ]);
+    assert_eq!(
+        unproven_with_sites(plan(&p, "a", "A")),
+        ["__class__ is assigned on an object of unknown type at b.py:2, and in 2 other files"]
     );
 }
 

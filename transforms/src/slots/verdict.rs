@@ -210,15 +210,15 @@ pub enum Unproven {
     /// The class defines `__setattr__` or `__delattr__` (the name).
     Defines(String),
     /// `vars()` or `__dict__` on an object whose type is unknown (the first such use).
-    /// The sites are shared: every class's reasons hold the same few.
-    UnknownDict(Arc<Site>),
+    /// The uses are shared: every class's reasons hold the same few.
+    UnknownDict(Arc<UnknownUse>),
     /// `setattr()` with a computed name on an object whose type is unknown.
-    UnknownSetattr(Arc<Site>),
+    UnknownSetattr(Arc<UnknownUse>),
     /// `obj.__class__ = ...` on an object whose type is unknown.
-    UnknownClassAssign(Arc<Site>),
+    UnknownClassAssign(Arc<UnknownUse>),
     /// `obj.__slots__` or `hasattr(obj, "__slots__")` on an object whose type is
     /// unknown.
-    UnknownSlotsLookup(Arc<Site>),
+    UnknownSlotsLookup(Arc<UnknownUse>),
     /// An attribute the class does not have is written on an object of unknown type,
     /// and where (boxed: every class holds its reasons, and most are smaller).
     UnknownWrite(Box<UnknownWrite>),
@@ -232,6 +232,40 @@ pub enum Unproven {
     EscapesUnresolved,
     /// A base whose rewrite it needs is unsafe (the base's name).
     UnsafeBase(String),
+}
+
+/// Where an object of unknown type is first used in a way that needs an instance's
+/// dict ([`Unproven::UnknownDict`] and its kin), and in how many other files it is used
+/// that way: every such use blocks every rewrite, and the message names one, so that a
+/// user who makes that object's type known learns whether others remain. Shown as the
+/// site, then the count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownUse {
+    /// The first use.
+    pub site: Site,
+    /// Other files with such a use (another in the same file is not counted).
+    pub other_files: usize,
+}
+
+impl UnknownUse {
+    /// The first use, at `site`, before any other is counted.
+    pub fn at(site: Site) -> Self {
+        UnknownUse {
+            site,
+            other_files: 0,
+        }
+    }
+}
+
+impl fmt::Display for UnknownUse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.site)?;
+        match self.other_files {
+            0 => Ok(()),
+            1 => f.write_str(", and in 1 other file"),
+            n => write!(f, ", and in {n} other files"),
+        }
+    }
 }
 
 /// The attribute of an [`Unproven::UnknownWrite`], where it is first written, and how

@@ -8,12 +8,20 @@ use std::sync::Arc;
 use thin_vec::ThinVec;
 
 use crate::slots::index::{Fact, Receiver, is_harmless_library_call};
-use crate::slots::verdict::{DictUse, Site, Unproven};
+use crate::slots::verdict::{DictUse, Site, UnknownUse, Unproven};
 
 use super::hierarchy::Hierarchy;
 use super::project::{Project, Resolved};
 use super::push_unique;
 use super::resolver::{RecvKind, Resolver};
+
+/// How many files other than the first use an unknown object the way one reason of
+/// [`Evidence::global_unproven`] (at `at`) names.
+struct FilesCount {
+    at: usize,
+    last_file: usize,
+    other_files: usize,
+}
 
 /// Stage 3: what the facts of every file say about the classes.
 pub(super) struct Evidence {
@@ -38,6 +46,8 @@ pub(super) struct Evidence {
     pub(super) namespace_read: Vec<usize>,
     /// Reasons every rewrite is unproven.
     pub(super) global_unproven: Vec<Unproven>,
+    /// For each unknown use of [`Self::global_unproven`], the files with one so far.
+    unknown_files: Vec<FilesCount>,
     /// Reasons per class.
     pub(super) unproven: Vec<ThinVec<Unproven>>,
 }
@@ -56,6 +66,7 @@ impl Evidence {
             class_setattr: Vec::new(),
             namespace_read: Vec::new(),
             global_unproven: Vec::new(),
+            unknown_files: Vec::new(),
             unproven: vec![ThinVec::new(); n],
         };
         // What each fact's receiver may be, for every file at once: resolving is most
@@ -80,6 +91,7 @@ impl Evidence {
                 evidence.fact(project, hierarchy, f, fact, kind, site);
             }
         }
+        evidence.count_unknown_files();
         evidence
     }
 
@@ -142,13 +154,13 @@ impl Evidence {
             // Only a class object's namespace changes.
             (Fact::Namespace(_) | Fact::Members(_) | Fact::ClassProbe(..), Some(_)) => {}
             (Fact::SlotsLookup(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::SlotsLookup, || {
-                    Unproven::UnknownSlotsLookup(Arc::new(site()))
+                self.dict_use(f, kind, DictUse::SlotsLookup, || {
+                    Unproven::UnknownSlotsLookup(Arc::new(UnknownUse::at(site())))
                 });
             }
             (Fact::DictAccess(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::Dict, || {
-                    Unproven::UnknownDict(Arc::new(site()))
+                self.dict_use(f, kind, DictUse::Dict, || {
+                    Unproven::UnknownDict(Arc::new(UnknownUse::at(site())))
                 });
             }
             (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
@@ -156,13 +168,13 @@ impl Evidence {
                 self.class_setattr.extend(classes);
             }
             (Fact::DynamicSetattr(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::ComputedSetattr, || {
-                    Unproven::UnknownSetattr(Arc::new(site()))
+                self.dict_use(f, kind, DictUse::ComputedSetattr, || {
+                    Unproven::UnknownSetattr(Arc::new(UnknownUse::at(site())))
                 });
             }
             (Fact::ClassAssign(_), Some(kind)) => {
-                self.dict_use(kind, DictUse::ClassAssign, || {
-                    Unproven::UnknownClassAssign(Arc::new(site()))
+                self.dict_use(f, kind, DictUse::ClassAssign, || {
+                    Unproven::UnknownClassAssign(Arc::new(UnknownUse::at(site())))
                 });
             }
             (Fact::Escape(_, callee), Some(kind)) => {
@@ -248,9 +260,10 @@ impl Evidence {
         }
     }
 
-    /// Outside code needs the dict of what `kind` may be; when that is unknown, every
-    /// rewrite is unproven by `unknown` (only the first use of each kind is named).
-    fn dict_use(&mut self, kind: RecvKind, why: DictUse, unknown: impl Fn() -> Unproven) {
+    /// Outside code, in file `f`, needs the dict of what `kind` may be; when that is
+    /// unknown, every rewrite is unproven by `unknown` (only the first use of each kind
+    /// is named; the files with others are counted, see [`UnknownUse`]).
+    fn dict_use(&mut self, f: usize, kind: RecvKind, why: DictUse, unknown: impl Fn() -> Unproven) {
         match kind {
             RecvKind::Exact(id) | RecvKind::SelfOf(id) => self.needs_dict.push((id, why)),
             RecvKind::Classes(ids) => self.needs_dict.extend(ids.into_iter().map(|id| (id, why))),
@@ -258,14 +271,44 @@ impl Evidence {
             RecvKind::Unknown => {
                 let unknown = unknown();
                 let kind = std::mem::discriminant(&unknown);
-                if !self
+                match self
                     .global_unproven
                     .iter()
-                    .any(|u| std::mem::discriminant(u) == kind)
+                    .position(|u| std::mem::discriminant(u) == kind)
                 {
-                    self.global_unproven.push(unknown);
+                    // Facts come file by file: a file not seen last is a new one.
+                    Some(at) => {
+                        if let Some(count) = self.unknown_files.iter_mut().find(|c| c.at == at)
+                            && count.last_file != f
+                        {
+                            count.last_file = f;
+                            count.other_files += 1;
+                        }
+                    }
+                    None => {
+                        self.unknown_files.push(FilesCount {
+                            at: self.global_unproven.len(),
+                            last_file: f,
+                            other_files: 0,
+                        });
+                        self.global_unproven.push(unknown);
+                    }
                 }
             }
+        }
+    }
+
+    /// Gives each named unknown use the count of other files with one.
+    fn count_unknown_files(&mut self) {
+        for count in std::mem::take(&mut self.unknown_files) {
+            let uses = match &mut self.global_unproven[count.at] {
+                Unproven::UnknownDict(uses)
+                | Unproven::UnknownSetattr(uses)
+                | Unproven::UnknownClassAssign(uses)
+                | Unproven::UnknownSlotsLookup(uses) => uses,
+                _ => continue,
+            };
+            Arc::make_mut(uses).other_files = count.other_files;
         }
     }
 }
