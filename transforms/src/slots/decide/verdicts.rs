@@ -316,6 +316,57 @@ impl<'p, 'a> Decider<'p, 'a> {
         None
     }
 
+    /// Attributes the class lacks written on objects of unknown type: one reason that
+    /// names the first and counts the others ([`UnknownWrite`]).
+    fn unknown_writes(&self, id: usize) -> Option<Unproven> {
+        let known = self.known_attrs(id);
+        let writes = &self.evidence.unknown_writes;
+        // A write on an object that certainly has the attribute: only a class that has
+        // it as a class-level name (a method, a default), or computes attributes,
+        // could be written this way without a slot for it.
+        let dynamic = self.hierarchy.with_ancestors(id).any(|a| {
+            self.project
+                .class(a)
+                .methods
+                .iter()
+                .any(|m| m == "__getattr__" || m == "__getattribute__")
+        });
+        let guarded: Vec<(&String, &Site)> = self
+            .evidence
+            .guarded_writes
+            .iter()
+            .filter(|(a, _)| {
+                !known.contains(*a)
+                    && (dynamic
+                        || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
+                        || self
+                            .hierarchy
+                            .with_ancestors(id)
+                            .any(|c| self.has_class_name(c, a)))
+            })
+            .collect();
+        // Named: the first unguarded write of an attribute the class lacks (the first
+        // by name), else the first such guarded one.
+        let named = writes
+            .iter()
+            .find(|(a, _)| !known.contains(*a))
+            .or_else(|| guarded.first().copied());
+        let (attr, site) = named?;
+        // Counted without a pass over every attribute written on unknown objects
+        // (thousands in a large tree) for each class: those it lacks are all of them
+        // but the few it has, and a guarded one counts unless also unguarded.
+        let lacked = writes.len() - known.iter().filter(|a| writes.contains_key(*a)).count();
+        let guarded_only = guarded
+            .iter()
+            .filter(|(a, _)| !writes.contains_key(*a))
+            .count();
+        Some(Unproven::UnknownWrite(Box::new(UnknownWrite {
+            attr: attr.clone(),
+            site: site.clone(),
+            others: lacked + guarded_only - 1,
+        })))
+    }
+
     /// An attribute written from outside on an instance known to be of this class.
     fn outside_writes(&self, id: usize) -> Option<Reason> {
         let known = self.known_attrs(id);
@@ -577,52 +628,8 @@ impl<'p, 'a> Decider<'p, 'a> {
         for r in &self.evidence.unproven[id] {
             push_unique(&mut reasons, r.clone());
         }
-        let known = self.known_attrs(id);
-        let writes = &self.evidence.unknown_writes;
-        // A write on an object that certainly has the attribute: only a class that has
-        // it as a class-level name (a method, a default), or computes attributes,
-        // could be written this way without a slot for it.
-        let dynamic = self.hierarchy.with_ancestors(id).any(|a| {
-            self.project
-                .class(a)
-                .methods
-                .iter()
-                .any(|m| m == "__getattr__" || m == "__getattribute__")
-        });
-        let guarded: Vec<(&String, &Site)> = self
-            .evidence
-            .guarded_writes
-            .iter()
-            .filter(|(a, _)| {
-                !known.contains(*a)
-                    && (dynamic
-                        || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
-                        || self
-                            .hierarchy
-                            .with_ancestors(id)
-                            .any(|c| self.has_class_name(c, a)))
-            })
-            .collect();
-        // Named: the first unguarded write of an attribute the class lacks (the first
-        // by name), else the first such guarded one.
-        let named = writes
-            .iter()
-            .find(|(a, _)| !known.contains(*a))
-            .or_else(|| guarded.first().copied());
-        if let Some((attr, site)) = named {
-            // Counted without a pass over every attribute written on unknown objects
-            // (thousands in a large tree) for each class: those it lacks are all of
-            // them but the few it has, and a guarded one counts unless also unguarded.
-            let lacked = writes.len() - known.iter().filter(|a| writes.contains_key(*a)).count();
-            let guarded_only = guarded
-                .iter()
-                .filter(|(a, _)| !writes.contains_key(*a))
-                .count();
-            reasons.push(Unproven::UnknownWrite(Box::new(UnknownWrite {
-                attr: attr.clone(),
-                site: site.clone(),
-                others: lacked + guarded_only - 1,
-            })));
+        if let Some(writes) = self.unknown_writes(id) {
+            reasons.push(writes);
         }
         let total: HashSet<&String> = self
             .hierarchy
