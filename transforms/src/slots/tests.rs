@@ -445,6 +445,29 @@ fn an_unknown_use_is_named_by_its_first_site() {
     );
 }
 
+#[test]
+fn a_call_pyslim_cannot_resolve_is_named_by_its_first_site() {
+    // `A` is passed to unknown callables in three files; `B` to none.
+    let p = decide(&[
+        (
+            "a",
+            false,
+            "class A:\n    def run(self, cb):\n        cb(self)\nclass B:\n    def __init__(self):\n        self.b = 1\n",
+        ),
+        (
+            "b",
+            false,
+            "from a import A\ndef f(g):\n    g(A())\n    g(A())\n",
+        ),
+        ("c", false, "from a import A\ndef h(g):\n    g(A())\n"),
+    ]);
+    assert_eq!(
+        unproven_with_sites(plan(&p, "a", "A")),
+        ["instance is passed to a call pyslim cannot resolve at a.py:3, and in 2 other files"]
+    );
+    assert!(unproven(plan(&p, "a", "B")).is_empty());
+}
+
 const TWO_CLASSES: &str = "class A:\n    def __init__(self):\n        self.a = 1\nclass B:\n    def __init__(self):\n        self.b = 1\n";
 
 #[test]

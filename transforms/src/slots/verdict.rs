@@ -211,14 +211,14 @@ pub enum Unproven {
     Defines(String),
     /// `vars()` or `__dict__` on an object whose type is unknown (the first such use).
     /// The uses are shared: every class's reasons hold the same few.
-    UnknownDict(Arc<UnknownUse>),
+    UnknownDict(Arc<FirstSite>),
     /// `setattr()` with a computed name on an object whose type is unknown.
-    UnknownSetattr(Arc<UnknownUse>),
+    UnknownSetattr(Arc<FirstSite>),
     /// `obj.__class__ = ...` on an object whose type is unknown.
-    UnknownClassAssign(Arc<UnknownUse>),
+    UnknownClassAssign(Arc<FirstSite>),
     /// `obj.__slots__` or `hasattr(obj, "__slots__")` on an object whose type is
     /// unknown.
-    UnknownSlotsLookup(Arc<UnknownUse>),
+    UnknownSlotsLookup(Arc<FirstSite>),
     /// An attribute the class does not have is written on an object of unknown type,
     /// and where (boxed: every class holds its reasons, and most are smaller).
     UnknownWrite(Box<UnknownWrite>),
@@ -228,36 +228,37 @@ pub enum Unproven {
     OldPickle,
     /// An instance is passed to a callee outside the project (its last name).
     EscapesTo(String),
-    /// An instance is passed to a call pyslim cannot resolve.
-    EscapesUnresolved,
+    /// An instance is passed to a call pyslim cannot resolve (the first such call
+    /// found for the class).
+    EscapesUnresolved(Arc<FirstSite>),
     /// A base whose rewrite it needs is unsafe (the base's name).
     UnsafeBase(String),
 }
 
-/// Where an object of unknown type is first used in a way that needs an instance's
-/// dict ([`Unproven::UnknownDict`] and its kin), and in how many other files it is used
-/// that way: every such use blocks every rewrite, and the message names one, so that a
-/// user who makes that object's type known learns whether others remain. Shown as the
-/// site, then the count.
+/// Where a reason that many places may give is first found, and in how many other
+/// files it is found too: an object of unknown type used in a way that needs an
+/// instance's dict ([`Unproven::UnknownDict`] and its kin), or an instance passed to a
+/// call pyslim cannot resolve. The message names one place, so that a user who fixes
+/// it learns whether others remain. Shown as the site, then the count.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownUse {
+pub struct FirstSite {
     /// The first use.
     pub site: Site,
     /// Other files with such a use (another in the same file is not counted).
     pub other_files: usize,
 }
 
-impl UnknownUse {
+impl FirstSite {
     /// The first use, at `site`, before any other is counted.
     pub fn at(site: Site) -> Self {
-        UnknownUse {
+        FirstSite {
             site,
             other_files: 0,
         }
     }
 }
 
-impl fmt::Display for UnknownUse {
+impl fmt::Display for FirstSite {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.site)?;
         match self.other_files {
@@ -325,8 +326,11 @@ impl fmt::Display for Unproven {
             Unproven::EscapesTo(callee) => {
                 write!(f, "instance is passed to `{callee}` outside the project")
             }
-            Unproven::EscapesUnresolved => {
-                f.write_str("instance is passed to a call pyslim cannot resolve")
+            Unproven::EscapesUnresolved(call) => {
+                write!(
+                    f,
+                    "instance is passed to a call pyslim cannot resolve at {call}"
+                )
             }
             Unproven::UnsafeBase(base) => write!(
                 f,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use thin_vec::ThinVec;
 
 use crate::slots::index::{Fact, Receiver, is_harmless_library_call};
-use crate::slots::verdict::{DictUse, Site, UnknownUse, Unproven};
+use crate::slots::verdict::{DictUse, FirstSite, Site, Unproven};
 
 use super::hierarchy::Hierarchy;
 use super::project::{Project, Resolved};
@@ -48,6 +48,8 @@ pub(super) struct Evidence {
     pub(super) global_unproven: Vec<Unproven>,
     /// For each unknown use of [`Self::global_unproven`], the files with one so far.
     unknown_files: Vec<FilesCount>,
+    /// Per class, the last file with a call pyslim cannot resolve that reaches it.
+    unresolved_file: Vec<usize>,
     /// Reasons per class.
     pub(super) unproven: Vec<ThinVec<Unproven>>,
 }
@@ -67,6 +69,7 @@ impl Evidence {
             namespace_read: Vec::new(),
             global_unproven: Vec::new(),
             unknown_files: Vec::new(),
+            unresolved_file: vec![usize::MAX; n],
             unproven: vec![ThinVec::new(); n],
         };
         // What each fact's receiver may be, for every file at once: resolving is most
@@ -155,12 +158,12 @@ impl Evidence {
             (Fact::Namespace(_) | Fact::Members(_) | Fact::ClassProbe(..), Some(_)) => {}
             (Fact::SlotsLookup(_), Some(kind)) => {
                 self.dict_use(f, kind, DictUse::SlotsLookup, || {
-                    Unproven::UnknownSlotsLookup(Arc::new(UnknownUse::at(site())))
+                    Unproven::UnknownSlotsLookup(Arc::new(FirstSite::at(site())))
                 });
             }
             (Fact::DictAccess(_), Some(kind)) => {
                 self.dict_use(f, kind, DictUse::Dict, || {
-                    Unproven::UnknownDict(Arc::new(UnknownUse::at(site())))
+                    Unproven::UnknownDict(Arc::new(FirstSite::at(site())))
                 });
             }
             (Fact::DynamicSetattr(recv), Some(RecvKind::ClassObject)) => {
@@ -169,23 +172,20 @@ impl Evidence {
             }
             (Fact::DynamicSetattr(_), Some(kind)) => {
                 self.dict_use(f, kind, DictUse::ComputedSetattr, || {
-                    Unproven::UnknownSetattr(Arc::new(UnknownUse::at(site())))
+                    Unproven::UnknownSetattr(Arc::new(FirstSite::at(site())))
                 });
             }
             (Fact::ClassAssign(_), Some(kind)) => {
                 self.dict_use(f, kind, DictUse::ClassAssign, || {
-                    Unproven::UnknownClassAssign(Arc::new(UnknownUse::at(site())))
+                    Unproven::UnknownClassAssign(Arc::new(FirstSite::at(site())))
                 });
             }
-            (Fact::Escape(_, callee), Some(kind)) => {
-                let reason = match callee.as_deref() {
-                    Some(d) => Unproven::EscapesTo(d.rsplit('.').next().unwrap_or(d).to_string()),
-                    None => Unproven::EscapesUnresolved,
-                };
-                self.escape(kind, hierarchy, reason);
+            (Fact::Escape(_, Some(callee)), Some(kind)) => {
+                let name = callee.rsplit('.').next().unwrap_or(callee);
+                self.escape(kind, hierarchy, Unproven::EscapesTo(name.to_string()));
             }
-            (Fact::CalledEscape(..), Some(kind)) => {
-                self.escape(kind, hierarchy, Unproven::EscapesUnresolved);
+            (Fact::Escape(_, None) | Fact::CalledEscape(..), Some(kind)) => {
+                self.unresolved_escape(kind, hierarchy, f, site);
             }
         }
     }
@@ -260,9 +260,49 @@ impl Evidence {
         }
     }
 
+    /// What `kind` may be is passed, in file `f`, to a call pyslim cannot resolve: each
+    /// class reached gets one reason, naming the first such call found for it and
+    /// counting the other files with one.
+    fn unresolved_escape(
+        &mut self,
+        kind: RecvKind,
+        hierarchy: &Hierarchy,
+        f: usize,
+        site: impl Fn() -> Site,
+    ) {
+        let reached: Vec<usize> = match kind {
+            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+            RecvKind::Exact(id) => vec![id],
+            RecvKind::Classes(ids) => ids,
+            _ => return,
+        };
+        // One site for every class this call reaches (copied only when a count of
+        // one of them changes).
+        let mut first: Option<Arc<FirstSite>> = None;
+        for id in reached {
+            let seen = self.unproven[id].iter_mut().find_map(|r| match r {
+                Unproven::EscapesUnresolved(call) => Some(call),
+                _ => None,
+            });
+            match seen {
+                // Facts come file by file: a file not seen last is a new one.
+                Some(call) => {
+                    if self.unresolved_file[id] != f {
+                        Arc::make_mut(call).other_files += 1;
+                    }
+                }
+                None => {
+                    let call = first.get_or_insert_with(|| Arc::new(FirstSite::at(site())));
+                    self.unproven[id].push(Unproven::EscapesUnresolved(call.clone()));
+                }
+            }
+            self.unresolved_file[id] = f;
+        }
+    }
+
     /// Outside code, in file `f`, needs the dict of what `kind` may be; when that is
     /// unknown, every rewrite is unproven by `unknown` (only the first use of each kind
-    /// is named; the files with others are counted, see [`UnknownUse`]).
+    /// is named; the files with others are counted, see [`FirstSite`]).
     fn dict_use(&mut self, f: usize, kind: RecvKind, why: DictUse, unknown: impl Fn() -> Unproven) {
         match kind {
             RecvKind::Exact(id) | RecvKind::SelfOf(id) => self.needs_dict.push((id, why)),

@@ -295,9 +295,9 @@ impl Fact {
         }
     }
 
-    /// Whether an unknown receiver of this fact leaves every rewrite unproven by a
-    /// reason that names where the fact is (`vars(x)` at some line). Only these keep
-    /// their line: most facts are escapes, whose reasons name none.
+    /// Whether this fact may leave a rewrite unproven by a reason that names where the
+    /// fact is (`vars(x)` at some line, a call pyslim cannot resolve). Only these keep
+    /// their line: most facts are escapes to a named callee, whose reasons name it.
     pub fn may_name_its_site(&self) -> bool {
         matches!(
             self,
@@ -307,6 +307,8 @@ impl Fact {
                 | Fact::DynamicSetattr(_)
                 | Fact::ClassAssign(_)
                 | Fact::SlotsLookup(_)
+                | Fact::Escape(_, None)
+                | Fact::CalledEscape(..)
         )
     }
 }
