@@ -234,12 +234,23 @@ fn status_message(status: &ffi::PyStatus) -> String {
 /// The version of the libpython this binary is linked against, e.g. `3.11.7`.
 #[cfg(feature = "embedded")]
 pub fn linked_version() -> String {
-    // SAFETY: Py_GetVersion returns a static string and may be called before start-up.
-    let full = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_string_lossy();
-    full.split_whitespace()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    // Read once per process: up to CPython 3.12, `Py_GetVersion` formats the version
+    // into one static buffer on every call (Python/getversion.c), so two threads asking
+    // at once may read it half written. Tests that verify in parallel did ("embeds
+    // Python \0.11.7").
+    static LINKED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINKED
+        .get_or_init(|| {
+            // SAFETY: Py_GetVersion may be called before start-up and returns a
+            // NUL-terminated string; no other thread calls it while this one reads,
+            // as every caller goes through this `OnceLock`.
+            let full = unsafe { CStr::from_ptr(ffi::Py_GetVersion()) }.to_string_lossy();
+            full.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .clone()
 }
 
 /// Entry point of the hidden subcommand in a build without an embedded Python: the
@@ -250,4 +261,38 @@ pub fn main(_entry: &Path, _spec_path: &Path) -> Result<i32> {
         "this pyslim was built without an embedded Python: its runs use the venv's own \
          interpreter"
     )
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    /// Threads that ask at once all read the whole version (each call used to format
+    /// it again into CPython's one buffer while others read it).
+    #[test]
+    fn the_linked_version_reads_whole_from_many_threads() {
+        let versions: Vec<String> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        (0..10_000)
+                            .map(|_| super::linked_version())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|w| w.join().expect("a reader panicked"))
+                .collect()
+        });
+        let first = &versions[0];
+        let parts: Vec<&str> = first.split('.').collect();
+        assert_eq!(parts.len(), 3, "{first:?}");
+        assert!(
+            parts
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())),
+            "{first:?}"
+        );
+        assert!(versions.iter().all(|v| v == first));
+    }
 }
