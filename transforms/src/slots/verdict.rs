@@ -283,6 +283,20 @@ pub struct UnknownWrite {
     pub others: usize,
 }
 
+impl Unproven {
+    /// The first site of a reason that names one place of many ([`FirstSite`]).
+    pub(crate) fn first_site_mut(&mut self) -> Option<&mut Arc<FirstSite>> {
+        match self {
+            Unproven::UnknownDict(first)
+            | Unproven::UnknownSetattr(first)
+            | Unproven::UnknownClassAssign(first)
+            | Unproven::UnknownSlotsLookup(first)
+            | Unproven::EscapesUnresolved(first) => Some(first),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Unproven {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -15,12 +15,10 @@ use super::project::{Project, Resolved};
 use super::push_unique;
 use super::resolver::{RecvKind, Resolver};
 
-/// How many files other than the first use an unknown object the way one reason of
-/// [`Evidence::global_unproven`] (at `at`) names.
-struct FilesCount {
+/// The last file counted for the reason of [`Evidence::global_unproven`] at `at`.
+struct LastFile {
     at: usize,
-    last_file: usize,
-    other_files: usize,
+    file: usize,
 }
 
 /// Stage 3: what the facts of every file say about the classes.
@@ -46,8 +44,8 @@ pub(super) struct Evidence {
     pub(super) namespace_read: Vec<usize>,
     /// Reasons every rewrite is unproven.
     pub(super) global_unproven: Vec<Unproven>,
-    /// For each unknown use of [`Self::global_unproven`], the files with one so far.
-    unknown_files: Vec<FilesCount>,
+    /// For each unknown use of [`Self::global_unproven`], the last file counted.
+    unknown_files: Vec<LastFile>,
     /// Per class, the last file with a call pyslim cannot resolve that reaches it.
     unresolved_file: Vec<usize>,
     /// Reasons per class.
@@ -94,7 +92,6 @@ impl Evidence {
                 evidence.fact(project, hierarchy, f, fact, kind, site);
             }
         }
-        evidence.count_unknown_files();
         evidence
     }
 
@@ -249,13 +246,7 @@ impl Evidence {
 
     /// What `kind` may be is passed to code that is not proven harmless.
     fn escape(&mut self, kind: RecvKind, hierarchy: &Hierarchy, reason: Unproven) {
-        let reached: Vec<usize> = match kind {
-            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
-            RecvKind::Exact(id) => vec![id],
-            RecvKind::Classes(ids) => ids,
-            _ => return,
-        };
-        for id in reached {
+        for id in reached(kind, hierarchy) {
             push_unique(&mut self.unproven[id], reason.clone());
         }
     }
@@ -270,33 +261,22 @@ impl Evidence {
         f: usize,
         site: impl Fn() -> Site,
     ) {
-        let reached: Vec<usize> = match kind {
-            RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
-            RecvKind::Exact(id) => vec![id],
-            RecvKind::Classes(ids) => ids,
-            _ => return,
-        };
         // One site for every class this call reaches (copied only when a count of
         // one of them changes).
         let mut first: Option<Arc<FirstSite>> = None;
-        for id in reached {
+        for id in reached(kind, hierarchy) {
             let seen = self.unproven[id].iter_mut().find_map(|r| match r {
                 Unproven::EscapesUnresolved(call) => Some(call),
                 _ => None,
             });
             match seen {
-                // Facts come file by file: a file not seen last is a new one.
-                Some(call) => {
-                    if self.unresolved_file[id] != f {
-                        Arc::make_mut(call).other_files += 1;
-                    }
-                }
+                Some(call) => count_file(call, &mut self.unresolved_file[id], f),
                 None => {
                     let call = first.get_or_insert_with(|| Arc::new(FirstSite::at(site())));
                     self.unproven[id].push(Unproven::EscapesUnresolved(call.clone()));
+                    self.unresolved_file[id] = f;
                 }
             }
-            self.unresolved_file[id] = f;
         }
     }
 
@@ -316,20 +296,17 @@ impl Evidence {
                     .iter()
                     .position(|u| std::mem::discriminant(u) == kind)
                 {
-                    // Facts come file by file: a file not seen last is a new one.
                     Some(at) => {
-                        if let Some(count) = self.unknown_files.iter_mut().find(|c| c.at == at)
-                            && count.last_file != f
+                        if let Some(last) = self.unknown_files.iter_mut().find(|l| l.at == at)
+                            && let Some(first) = self.global_unproven[at].first_site_mut()
                         {
-                            count.last_file = f;
-                            count.other_files += 1;
+                            count_file(first, &mut last.file, f);
                         }
                     }
                     None => {
-                        self.unknown_files.push(FilesCount {
+                        self.unknown_files.push(LastFile {
                             at: self.global_unproven.len(),
-                            last_file: f,
-                            other_files: 0,
+                            file: f,
                         });
                         self.global_unproven.push(unknown);
                     }
@@ -337,19 +314,25 @@ impl Evidence {
             }
         }
     }
+}
 
-    /// Gives each named unknown use the count of other files with one.
-    fn count_unknown_files(&mut self) {
-        for count in std::mem::take(&mut self.unknown_files) {
-            let uses = match &mut self.global_unproven[count.at] {
-                Unproven::UnknownDict(uses)
-                | Unproven::UnknownSetattr(uses)
-                | Unproven::UnknownClassAssign(uses)
-                | Unproven::UnknownSlotsLookup(uses) => uses,
-                _ => continue,
-            };
-            Arc::make_mut(uses).other_files = count.other_files;
-        }
+/// The classes an escape of what `kind` may be reaches (`self` of a class: it and its
+/// subclasses); none for what is no project instance.
+fn reached(kind: RecvKind, hierarchy: &Hierarchy) -> Vec<usize> {
+    match kind {
+        RecvKind::SelfOf(id) => hierarchy.with_descendants(id),
+        RecvKind::Exact(id) => vec![id],
+        RecvKind::Classes(ids) => ids,
+        _ => Vec::new(),
+    }
+}
+
+/// Counts file `f` against a reason's first site unless it is the file counted last
+/// (`last`): facts come file by file, so a file not seen last is a new one.
+fn count_file(first: &mut Arc<FirstSite>, last: &mut usize, f: usize) {
+    if *last != f {
+        *last = f;
+        Arc::make_mut(first).other_files += 1;
     }
 }
 
