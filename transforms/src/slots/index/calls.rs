@@ -9,8 +9,9 @@ use crate::slots::types::TypeRef;
 
 use super::{Fact, Indexer, Receiver, Scope};
 
-/// Builtins through which `self` may be passed without anything being able to add
-/// attributes to it or need its `__dict__`.
+/// Library functions (builtins and a few of the standard library) through which
+/// `self` may be passed without anything being able to add attributes to it or need
+/// its `__dict__`.
 const HARMLESS_CALLS: &[&str] = &[
     "builtins.isinstance",
     "builtins.issubclass",
@@ -94,7 +95,7 @@ impl<'m> Indexer<'m, '_> {
         // `self` or of a library function with no arguments): what follows is spared.
         // Nor does a call of a library function known to keep nothing it is given
         // (`len(x)`, `isinstance(x, C)`): the project decision would set aside all it
-        // recorded, and working out what each argument is costs most of this visit.
+        // recorded, so working out what each argument is would be wasted.
         if !call.arguments.is_empty() && !callee.as_deref().is_some_and(is_harmless_library_call) {
             self.passed_on(call, callee);
         }
