@@ -284,6 +284,18 @@ pub struct UnknownWrite {
 }
 
 impl Unproven {
+    /// A use of an object of unknown type (`vars()`, a computed `setattr`, a
+    /// `__class__` assignment, a `__slots__` lookup), which may be any instance.
+    pub(crate) fn is_unknown_object(&self) -> bool {
+        matches!(
+            self,
+            Unproven::UnknownDict(_)
+                | Unproven::UnknownSetattr(_)
+                | Unproven::UnknownClassAssign(_)
+                | Unproven::UnknownSlotsLookup(_)
+        )
+    }
+
     /// The first site of a reason that names one place of many ([`FirstSite`]).
     pub(crate) fn first_site_mut(&mut self) -> Option<&mut Arc<FirstSite>> {
         match self {

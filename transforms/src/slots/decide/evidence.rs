@@ -50,6 +50,9 @@ pub(super) struct Evidence {
     unresolved_file: Vec<usize>,
     /// Reasons per class.
     pub(super) unproven: Vec<ThinVec<Unproven>>,
+    /// Classes whose instances never leave the functions that make them: no object of
+    /// unknown type is one of them ([`confined`]).
+    pub(super) confined: Vec<bool>,
 }
 
 impl Evidence {
@@ -69,6 +72,7 @@ impl Evidence {
             unknown_files: Vec::new(),
             unresolved_file: vec![usize::MAX; n],
             unproven: vec![ThinVec::new(); n],
+            confined: confined(project, resolver),
         };
         // What each fact's receiver may be, for every file at once: resolving is most
         // of this stage's work, only reads, and would otherwise run on one core.
@@ -314,6 +318,29 @@ impl Evidence {
             }
         }
     }
+}
+
+/// Per class, whether its instances never leave the functions of its module that make
+/// them: its file says so ([`ClassSummary::confined`](crate::slots::index::ClassSummary)),
+/// it has no bases, metaclass or decorator but `dataclass`, no other file may reach
+/// it by name, and no file reaches objects through frames or the garbage collector.
+fn confined(project: &Project, resolver: &Resolver) -> Vec<bool> {
+    let reflects = project.files.iter().any(|file| file.reflects);
+    (0..project.len())
+        .map(|id| {
+            let class = project.class(id);
+            !reflects
+                && class.confined
+                && class.bases.is_empty()
+                && class.metaclass.is_none()
+                && !class.other_keywords
+                && class
+                    .decorators
+                    .iter()
+                    .all(|d| d.dotted() == Some("dataclasses.dataclass"))
+                && !resolver.private_reached(&project.dotted(id))
+        })
+        .collect()
 }
 
 /// The classes an escape of what `kind` may be reaches (`self` of a class: it and its

@@ -209,6 +209,14 @@ impl<'p, 'a> Resolver<'p, 'a> {
         }
     }
 
+    /// Whether some file other than its own may reach the private module-level name
+    /// `dotted` (`pkg.m._Acc`): it imports or reads it (`from pkg.m import _Acc`,
+    /// `m._Acc`), or spells it in a string (`getattr(m, "_Acc")`, its own file too).
+    pub(super) fn private_reached(&self, dotted: &str) -> bool {
+        let name = dotted.rsplit('.').next().unwrap_or(dotted);
+        self.known.read_private.contains(dotted) || self.known.spelled_private.contains(name)
+    }
+
     /// This resolver, but with the attribute writes outside the classes' own methods
     /// told apart by their objects: `proc.md = md` on a `Proc` says nothing of what
     /// `self.md` holds in an unrelated class. What each write's object may be is this

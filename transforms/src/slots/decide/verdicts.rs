@@ -619,7 +619,15 @@ impl<'p, 'a> Decider<'p, 'a> {
         if class.dataclass.is_some() && weakref && target < PythonVersion::PY311 {
             return Plan::Skip(Reason::DataclassWeakrefNeedsPy311);
         }
-        let mut reasons = self.evidence.global_unproven.clone();
+        // No object of unknown type is an instance of a confined class.
+        let confined = self.evidence.confined[id];
+        let mut reasons: Vec<Unproven> = self
+            .evidence
+            .global_unproven
+            .iter()
+            .filter(|r| !(confined && r.is_unknown_object()))
+            .cloned()
+            .collect();
         for a in self.hierarchy.with_ancestors(id) {
             for r in &self.project.class(a).unproven {
                 push_unique(&mut reasons, r.clone());
@@ -628,7 +636,7 @@ impl<'p, 'a> Decider<'p, 'a> {
         for r in &self.evidence.unproven[id] {
             push_unique(&mut reasons, r.clone());
         }
-        if let Some(writes) = self.unknown_writes(id) {
+        if !confined && let Some(writes) = self.unknown_writes(id) {
             reasons.push(writes);
         }
         let total: HashSet<&String> = self

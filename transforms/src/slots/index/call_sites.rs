@@ -33,7 +33,7 @@ pub(super) struct PrivateFunction<'m> {
 }
 
 /// Whether `name` is private by convention (one leading underscore, not a dunder).
-fn is_private(name: &str) -> bool {
+pub(super) fn is_private(name: &str) -> bool {
     name.starts_with('_') && !(name.starts_with("__") && name.ends_with("__"))
 }
 
@@ -47,7 +47,7 @@ fn positional(def: &ast::StmtFunctionDef) -> impl Iterator<Item = &ast::Paramete
 
 /// Whether module-level code imports `*` (in an `if`, `try` or other block too): a
 /// module's `__all__` may list a private name, which the import then rebinds.
-fn star_import(body: &[Stmt]) -> bool {
+pub(super) fn star_import(body: &[Stmt]) -> bool {
     body.iter().any(|stmt| match stmt {
         Stmt::ImportFrom(i) => i.names.iter().any(|a| a.name.as_str() == "*"),
         Stmt::If(s) => {
@@ -316,7 +316,7 @@ fn is_identifier(word: &str) -> bool {
 /// ASCII letters, digits and `_` go, and one preceded by another character counts: a
 /// name next to a non-ASCII letter (`é_f`, `_fé`) may be counted where Python reads
 /// another identifier, never missed.
-fn count_names(source: &str, counts: &mut HashMap<&str, usize>) {
+pub(super) fn count_names(source: &str, counts: &mut HashMap<&str, usize>) {
     if counts.is_empty() {
         return;
     }

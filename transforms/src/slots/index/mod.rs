@@ -22,6 +22,7 @@ mod bindings;
 mod call_sites;
 mod calls;
 mod classes;
+mod confined;
 mod exprs;
 mod facts;
 mod flow;
@@ -53,6 +54,11 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     };
     imports.visit_body(body);
     summary.imports = imports.imports;
+    // `from gc import get_objects`: any object may be reached through the name.
+    summary.reflects = summary
+        .imports
+        .values()
+        .any(|d| confined::is_reflection(d.rsplit('.').next().unwrap_or(d)));
     // Every name bound at module level, in `if`/`try` blocks too.
     let binders = InnerBinders::new(module.tokens());
     let mut module_bindings = call_bindings(body, &binders);
@@ -108,6 +114,7 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     indexer.typevars = indexer.typevars_in(body, &module_bindings);
     indexer.visit_body(body);
     indexer.record_call_sites();
+    indexer.confine(body);
     let mut summary = indexer.summary;
     summary.compact();
     summary

@@ -55,6 +55,9 @@ pub struct FileSummary {
     pub callers: Option<Box<Callers>>,
     /// The classes, in source order.
     pub classes: Vec<ClassSummary>,
+    /// The file reaches frames' local names or the garbage collector's lists of objects
+    /// (`frame.f_locals`, `gc.get_referrers`): any object may be reached from here.
+    pub reflects: bool,
     /// Facts about objects that may be instances of any project class.
     pub facts: Vec<Fact>,
     /// The file's path relative to the project root, for messages.
@@ -391,6 +394,9 @@ pub struct ClassSummary {
     pub unproven: ThinVec<Unproven>,
     /// A method calls zero-argument `super()` (or reads `__class__`).
     pub zero_arg_super: bool,
+    /// A private module-level class whose instances, as far as its file tells, never
+    /// leave the functions that make them (see `index/confined.rs`).
+    pub confined: bool,
 }
 
 impl ClassSummary {

@@ -9,6 +9,7 @@ use ruff_text_size::Ranged;
 use crate::slots::types::{self, TypeRef};
 
 use super::bindings::{binds_in, rebinds};
+use super::confined::is_reflection;
 use super::exprs::is_pure;
 use super::{Fact, Indexer, Receiver, Scope};
 
@@ -56,7 +57,17 @@ impl<'m> Visitor<'m> for Indexer<'m, '_> {
                 self.slots_lookup(recv);
             }
             Expr::Attribute(attr) if attr.attr.starts_with('_') => self.private_ref(expr),
-            Expr::StringLiteral(literal) => self.private_string(literal),
+            Expr::Attribute(a) if is_reflection(a.attr.as_str()) => self.summary.reflects = true,
+            Expr::Name(n) if is_reflection(n.id.as_str()) => self.summary.reflects = true,
+            Expr::StringLiteral(literal) => {
+                self.private_string(literal);
+                // `getattr(frame, "f_locals")`.
+                if !literal.value.is_implicit_concatenated()
+                    && is_reflection(literal.value.to_str())
+                {
+                    self.summary.reflects = true;
+                }
+            }
             Expr::Name(n) if n.id.as_str() == "__class__" && n.ctx == ExprContext::Load => {
                 if let Some(c) = self.current_method_class() {
                     self.summary.classes[c].zero_arg_super = true;

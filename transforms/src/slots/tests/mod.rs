@@ -1437,3 +1437,5 @@ fn a_class_that_lists_itself_is_left_alone() {
     // A subclass's instance lists its bases' slots too.
     assert_eq!(skip(plan(&p, "m", "G")), "base `F` is not slotted");
 }
+
+mod confined;
