@@ -373,26 +373,15 @@ impl<'m> Scan<'_, 'm> {
                 .is_some_and(|c| !c.methods.contains(&attr))
     }
 
-    /// Any mention, in `stmt` (a nested function or class), of a name holding an
-    /// instance hands the instance on: the nested code may keep it.
-    fn mentions_in_stmt(&mut self, stmt: &'m Stmt) {
+    /// Any mention, in a nested function, class, lambda or comprehension (which `walk`
+    /// walks), of a name holding an instance hands the instance on: the nested code
+    /// may keep it.
+    fn nested(&mut self, walk: impl FnOnce(&mut Mentions<'_, 'm>)) {
         let mut found = Mentions {
             locals: &self.locals,
             classes: Vec::new(),
         };
-        found.visit_stmt(stmt);
-        for class in found.classes {
-            self.escape(class);
-        }
-    }
-
-    /// [`Self::mentions_in_stmt`] for a lambda or comprehension.
-    fn mentions_in_expr(&mut self, expr: &'m Expr) {
-        let mut found = Mentions {
-            locals: &self.locals,
-            classes: Vec::new(),
-        };
-        found.visit_expr(expr);
+        walk(&mut found);
         for class in found.classes {
             self.escape(class);
         }
@@ -404,7 +393,7 @@ impl<'m> Visitor<'m> for Scan<'_, 'm> {
         match stmt {
             // Their own walks are separate ([`FunctionFinder`]); here only what they
             // take from this scope counts.
-            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => self.mentions_in_stmt(stmt),
+            Stmt::FunctionDef(_) | Stmt::ClassDef(_) => self.nested(|m| m.visit_stmt(stmt)),
             Stmt::Global(ast::StmtGlobal { names, .. })
             | Stmt::Nonlocal(ast::StmtNonlocal { names, .. }) => {
                 for name in names {
@@ -488,7 +477,7 @@ impl<'m> Visitor<'m> for Scan<'_, 'm> {
             | Expr::SetComp(_)
             | Expr::DictComp(_)
             | Expr::Generator(_) => {
-                self.mentions_in_expr(expr);
+                self.nested(|m| m.visit_expr(expr));
                 // What they read of the frame is this scope's too.
                 visitor::walk_expr(&mut FrameReaders { scan: self }, expr);
             }
