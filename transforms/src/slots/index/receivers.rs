@@ -78,9 +78,11 @@ impl<'m> Indexer<'m, '_> {
                 }
             }
             Expr::Attribute(attr) => {
-                if attr.attr.as_str() == "__class__"
-                    && let Receiver::SelfOf(c) = self.receiver(&attr.value)
-                {
+                // The object is read once: a chain (`a.b.c`, `x.__class__().__class__`)
+                // would otherwise be read again at each link.
+                let object =
+                    (attr.attr.as_str() == "__class__").then(|| self.receiver(&attr.value));
+                if let Some(Receiver::SelfOf(c)) = object {
                     return Receiver::ClassOf(c);
                 }
                 match UnqualifiedName::from_expr(expr) {
@@ -90,14 +92,17 @@ impl<'m> Indexer<'m, '_> {
                             None => Receiver::Unknown,
                         }
                     }
-                    _ => match self.attr_owner(&attr.value, attr.attr.as_str()) {
-                        Some((owner, attr)) => Receiver::AttrOf {
-                            owner,
-                            attr,
-                            item: false,
-                        },
-                        None => Receiver::Unknown,
-                    },
+                    _ => {
+                        let object = object.unwrap_or_else(|| self.receiver(&attr.value));
+                        match self.attr_owner(object, attr.attr.as_str()) {
+                            Some((owner, attr)) => Receiver::AttrOf {
+                                owner,
+                                attr,
+                                item: false,
+                            },
+                            None => Receiver::Unknown,
+                        }
+                    }
                 }
             }
             Expr::Call(call) => self.call_receiver(call),
@@ -124,8 +129,27 @@ impl<'m> Indexer<'m, '_> {
         {
             return Receiver::Definition;
         }
-        // `cls(...)`, `type(self)(...)`: an instance of the class or a subclass.
-        if let Receiver::ClassOf(c) = self.receiver(&call.func) {
+        // What the called method's object is, read once: a chain of method calls
+        // (`s.replace(...).replace(...)`) would otherwise be read again at each link.
+        // `cls(...)`, `type(self)(...)`, `self.__class__(...)`: an instance of the class
+        // or a subclass (an attribute is a class object only as `__class__`).
+        let object = match call.func.as_ref() {
+            Expr::Attribute(a) => Some((a, self.receiver(&a.value))),
+            _ => None,
+        };
+        let class_object = match (call.func.as_ref(), &object) {
+            (Expr::Attribute(a), Some((_, Receiver::SelfOf(c))))
+                if a.attr.as_str() == "__class__" =>
+            {
+                Some(*c)
+            }
+            (Expr::Attribute(_), _) => None,
+            (func, _) => match self.receiver(func) {
+                Receiver::ClassOf(c) => Some(c),
+                _ => None,
+            },
+        };
+        if let Some(c) = class_object {
             return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
         }
         // `cls.__new__(cls)`, `super().__new__(cls)`, `object.__new__(cls)`: the same,
@@ -139,8 +163,9 @@ impl<'m> Indexer<'m, '_> {
         {
             return Receiver::Typed(vec![TypeRef::Of(self.class_dotted(c))]);
         }
-        if let produced @ (Receiver::Produced { .. } | Receiver::ProducedBy { .. }) =
-            self.produced(call, None)
+        if let Some((_, object)) = &object
+            && let produced @ (Receiver::Produced { .. } | Receiver::ProducedBy { .. }) =
+                self.produced(call, None, object)
         {
             return produced;
         }
@@ -155,9 +180,9 @@ impl<'m> Indexer<'m, '_> {
         match self.resolve(&call.func) {
             Some(d) if !d.starts_with("builtins.") => Receiver::Instance(d.into()),
             Some(_) => Receiver::Unknown,
-            None => match call.func.as_ref() {
-                Expr::Attribute(a) => self.method_result(&a.value, a.attr.as_str()),
-                _ => Receiver::Unknown,
+            None => match object {
+                Some((a, object)) => self.method_result(object, a.attr.as_str()),
+                None => Receiver::Unknown,
             },
         }
     }
@@ -177,13 +202,14 @@ impl<'m> Indexer<'m, '_> {
         }
     }
 
-    /// What `value.method(...)` returns when `value` is of known type: what the
-    /// project decision finds the class's `method` (and every override) returns.
-    fn method_result(&self, value: &Expr, method: &str) -> Receiver {
+    /// What `value.method(...)` returns when `value` (whose receiver is `object`) is
+    /// of known type: what the project decision finds the class's `method` (and every
+    /// override) returns.
+    fn method_result(&self, object: Receiver, method: &str) -> Receiver {
         if method.starts_with("__") {
             return Receiver::Unknown;
         }
-        let Some(owners) = self.types_of(self.receiver(value)) else {
+        let Some(owners) = self.types_of(object) else {
             return Receiver::Unknown;
         };
         owners
@@ -212,9 +238,9 @@ impl<'m> Indexer<'m, '_> {
     /// type: `self` (the name mangled in its class), or an object of known type
     /// (private `__x` names are left out: they are mangled by the class whose code
     /// reads them, not the object's).
-    fn attr_owner(&self, value: &Expr, attr: &str) -> Option<(Owner, Name)> {
+    fn attr_owner(&self, object: Receiver, attr: &str) -> Option<(Owner, Name)> {
         let private = attr.starts_with("__") && !attr.ends_with("__");
-        match self.receiver(value) {
+        match object {
             Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangled(attr))),
             Receiver::Typed(members) if !private => Some((Owner::Typed(members), Name::new(attr))),
             Receiver::Instance(d) if !private => Some((
@@ -288,10 +314,16 @@ impl<'m> Indexer<'m, '_> {
             Binding::Decorated(decorator) => self.decorated(decorator),
             Binding::ElementOf(iter) => self.guarded(|| self.elements_of(iter)),
             Binding::Item(SameExpr(value), i) => match value {
-                Expr::Call(call) => match self.produced(call, Some(*i)) {
-                    Receiver::Unknown if innermost => self.returned_item(call, *i),
-                    found => found,
-                },
+                Expr::Call(call) => {
+                    let object = match call.func.as_ref() {
+                        Expr::Attribute(a) => self.receiver(&a.value),
+                        _ => Receiver::Unknown,
+                    };
+                    match self.produced(call, Some(*i), &object) {
+                        Receiver::Unknown if innermost => self.returned_item(call, *i, object),
+                        found => found,
+                    }
+                }
                 _ => Receiver::Unknown,
             },
             Binding::Unknown | Binding::Declared => Receiver::Unknown,
@@ -380,7 +412,7 @@ impl<'m> Indexer<'m, '_> {
     fn elements_of(&self, iter: &Expr) -> Receiver {
         match iter {
             Expr::Name(name) => self.elements_of_name(name.id.as_str()),
-            Expr::Attribute(a) => match self.attr_owner(&a.value, a.attr.as_str()) {
+            Expr::Attribute(a) => match self.attr_owner(self.receiver(&a.value), a.attr.as_str()) {
                 Some((owner, attr)) => Receiver::AttrOf {
                     owner,
                     attr,
@@ -530,16 +562,17 @@ impl<'m> Indexer<'m, '_> {
         self.value_type(expr).map(Shape::Instances)
     }
 
-    /// What `obj.method(...)` gives (`item`: the item at that position of it) when
-    /// `obj` is an instance of exactly a library class of [`PRODUCERS`] and the call
+    /// What `obj.method(...)` gives (`item`: the item at that position of it; `object`:
+    /// what `obj` is) when `obj` is an instance of exactly a library class of
+    /// [`PRODUCERS`] and the call
     /// passes nothing the method would return instead of a new object; when `obj` is
     /// what a function returns, the same once the project decision knows that the
     /// function returns such an instance ([`Receiver::ProducedBy`]).
-    fn produced(&self, call: &ast::ExprCall, item: Option<usize>) -> Receiver {
+    fn produced(&self, call: &ast::ExprCall, item: Option<usize>, object: &Receiver) -> Receiver {
         let Expr::Attribute(a) = call.func.as_ref() else {
             return Receiver::Unknown;
         };
-        let Receiver::Instance(owner) = self.receiver(&a.value) else {
+        let Receiver::Instance(owner) = object else {
             return Receiver::Unknown;
         };
         let arguments = &call.arguments;
@@ -564,7 +597,7 @@ impl<'m> Indexer<'m, '_> {
         // A method name and item fit one producer at most; a builtin builds none.
         match PRODUCERS.iter().position(fits) {
             Some(i) if !owner.starts_with("builtins.") => Receiver::ProducedBy {
-                factory: owner,
+                factory: owner.clone(),
                 producer: u8::try_from(i).unwrap_or(u8::MAX),
             },
             _ => Receiver::Unknown,
@@ -573,12 +606,12 @@ impl<'m> Indexer<'m, '_> {
 
     /// The item at position `i` of what a project function or method call returns,
     /// read by the project decision from the callee's declared `tuple[...]`.
-    fn returned_item(&self, call: &ast::ExprCall, i: usize) -> Receiver {
+    fn returned_item(&self, call: &ast::ExprCall, i: usize, object: Receiver) -> Receiver {
         let callees = match self.resolve(&call.func) {
             Some(d) if !d.starts_with("builtins.") => vec![TypeRef::Call(d)],
             Some(_) => return Receiver::Unknown,
             None => match call.func.as_ref() {
-                Expr::Attribute(a) => match self.method_result(&a.value, a.attr.as_str()) {
+                Expr::Attribute(a) => match self.method_result(object, a.attr.as_str()) {
                     Receiver::Typed(members) => members,
                     _ => return Receiver::Unknown,
                 },
