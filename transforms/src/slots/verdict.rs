@@ -65,6 +65,9 @@ pub enum Reason {
     OneLine,
     /// `@dataclass(slots=False)` is explicit.
     DataclassSlotsFalse,
+    /// `@dataclass(**options)` or `@dataclass(slots=flag)`: `slots=` may be given
+    /// already, and a second one is a `TypeError`.
+    DataclassSlotsUnknown,
     /// `dataclass(slots=True)` needs Python 3.10.
     DataclassNeedsPy310,
     /// `dataclass(slots=True)` breaks zero-argument `super()` before Python 3.14.
@@ -155,6 +158,9 @@ impl fmt::Display for Reason {
             Reason::NotIdentifier(a) => write!(f, "attribute `{a}` is not an identifier"),
             Reason::OneLine => f.write_str("class body is on one line"),
             Reason::DataclassSlotsFalse => f.write_str("dataclass(slots=False) is explicit"),
+            Reason::DataclassSlotsUnknown => {
+                f.write_str("dataclass arguments are computed (`**options`, `slots=flag`)")
+            }
             Reason::DataclassNeedsPy310 => f.write_str("dataclass(slots=True) needs Python 3.10"),
             Reason::DataclassZeroArgSuper => f.write_str("dataclass uses zero-argument super()"),
             Reason::DataclassNonField(a) => {

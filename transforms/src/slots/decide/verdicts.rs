@@ -263,6 +263,9 @@ impl<'p, 'a> Decider<'p, 'a> {
     fn dataclass(&self, id: usize, slots: Option<bool>) -> Option<Reason> {
         let class = self.project.class(id);
         let target = self.target(id);
+        if class.dataclass_slots_unknown {
+            return Some(Reason::DataclassSlotsUnknown);
+        }
         if slots == Some(false) {
             return Some(Reason::DataclassSlotsFalse);
         }

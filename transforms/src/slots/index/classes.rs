@@ -59,11 +59,11 @@ impl<'m> Indexer<'m, '_> {
                 let mut slots = None;
                 if let Expr::Call(call) = &dec.expression {
                     for kw in &call.arguments.keywords {
-                        if kw.arg.as_ref().is_some_and(|a| a.as_str() == "slots") {
-                            slots = Some(matches!(
-                                kw.value,
-                                Expr::BooleanLiteral(ast::ExprBooleanLiteral { value: true, .. })
-                            ));
+                        match (kw.arg.as_ref().map(|a| a.as_str()), &kw.value) {
+                            (Some("slots"), Expr::BooleanLiteral(b)) => slots = Some(b.value),
+                            // `slots=flag`, or `**options` that may hold it.
+                            (Some("slots") | None, _) => class.dataclass_slots_unknown = true,
+                            _ => {}
                         }
                     }
                 }

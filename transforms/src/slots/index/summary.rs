@@ -354,6 +354,9 @@ pub struct ClassSummary {
     /// `Some(value of slots=)` when decorated with `dataclasses.dataclass`; the value is
     /// `None` when `slots=` is not given, `Some(true)` for `slots=True`.
     pub dataclass: Option<Option<bool>>,
+    /// The `dataclass` decorator's `slots=` is not known: computed (`slots=flag`), or
+    /// maybe among keywords passed with `**`.
+    pub dataclass_slots_unknown: bool,
     /// Position of the `dataclass` decorator in the decorator list.
     pub dataclass_decorator: u32,
     /// `__slots__` in the body: `Some(Some(names))` for a literal, `Some(None)` otherwise.
