@@ -18,7 +18,10 @@ use super::{Plan, ProjectPlan, SlotPlan, key, push_unique};
 /// Names every class body holds without writing them (`__doc__` is `None` without a
 /// docstring): every instance can read them, so a write guarded by a read of one may
 /// be on any instance, and a slotted instance refuses it ("attribute '__doc__' is
-/// read-only"), as click's `cmd.__doc__ = f.__doc__` on a `Command` showed.
+/// read-only"), as click's `cmd.__doc__ = f.__doc__` on a `Command` showed. Nor can
+/// a class whose methods set one on `self` take a slot of it (stack_data's
+/// `self.__doc__ = func.__doc__`: "'__doc__' in __slots__ conflicts with class
+/// variable").
 const IMPLICIT_CLASS_NAMES: &[&str] = &[
     "__doc__",
     "__module__",
@@ -75,7 +78,10 @@ impl<'p, 'a> Decider<'p, 'a> {
     /// summary and the evidence rather than copied per class, which held a second list
     /// of names for every class of the project until the decision was done.
     fn has_class_name(&self, id: usize, name: &str) -> bool {
-        self.project.class(id).class_names.iter().any(|n| n == name)
+        // Every class body holds these: a slot of the name is refused ("'__module__' in
+        // __slots__ conflicts with class variable") or hides the class's own.
+        IMPLICIT_CLASS_NAMES.contains(&name)
+            || self.project.class(id).class_names.iter().any(|n| n == name)
             || self.evidence.late_class_names[id].iter().any(|n| n == name)
     }
 
@@ -341,7 +347,6 @@ impl<'p, 'a> Decider<'p, 'a> {
             .filter(|(a, _)| {
                 !known.contains(*a)
                     && (dynamic
-                        || IMPLICIT_CLASS_NAMES.contains(&a.as_str())
                         || self
                             .hierarchy
                             .with_ancestors(id)
