@@ -258,12 +258,16 @@ impl<'m> Indexer<'m, '_> {
         }
         // A base that reads or sets its subclasses' `__slots__` when they are created
         // (in `__init_subclass__`, or as a metaclass), or a metaclass that does it for
-        // its classes: another `__slots__` may clash with what it does.
+        // its classes: another `__slots__` may clash with what it does. So does one
+        // that makes a slotted class of them (networkx's `Config.__new__` calls
+        // `dataclass(slots=cls._strict, ...)(cls)`: "already specifies __slots__").
         if matches!(
             name,
             "__init_subclass__" | "__new__" | "__init__" | "__call__" | "__prepare__"
-        ) && self.source.source()[def.range()].contains("__slots__")
-        {
+        ) && {
+            let text = &self.source.source()[def.range()];
+            text.contains("__slots__") || text.contains("slots=")
+        } {
             class.manages_slots = true;
         }
         // `__init_subclass__` and `__class_getitem__` are implicit classmethods.
