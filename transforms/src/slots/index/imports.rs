@@ -12,6 +12,8 @@ use crate::semantic;
 pub(super) struct ImportCollector<'p> {
     pub(super) info: &'p crate::ModuleInfo,
     pub(super) imports: HashMap<Name, Name>,
+    /// The modules imported with `*`, in order.
+    pub(super) stars: Vec<Name>,
 }
 
 impl<'a> Visitor<'a> for ImportCollector<'_> {
@@ -52,6 +54,9 @@ impl<'a> Visitor<'a> for ImportCollector<'_> {
                 let Some(base) = base else { return };
                 for alias in &import.names {
                     if &alias.name == "*" {
+                        if !base.is_empty() {
+                            self.stars.push(Name::new(&base));
+                        }
                         continue;
                     }
                     let local = Name::new(alias.asname.as_ref().unwrap_or(&alias.name));

@@ -51,9 +51,11 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     let mut imports = ImportCollector {
         info: ctx.info,
         imports: HashMap::default(),
+        stars: Vec::new(),
     };
     imports.visit_body(body);
     summary.imports = imports.imports;
+    summary.star_imports = imports.stars;
     // `from gc import get_objects`: any object may be reached through the name.
     summary.reflects = summary
         .imports

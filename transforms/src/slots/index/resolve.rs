@@ -72,6 +72,15 @@ impl<'m> Indexer<'m, '_> {
         let expr = map_subscript(expr);
         match self.resolve(expr) {
             Some(d) => Ref::Dotted(d),
+            // A module-level name the file does not bind, after `from .reader import *`:
+            // the module's own name for it, which the project decision looks up in
+            // the star-imported modules (a base that is a project class is one).
+            None if !self.summary.star_imports.is_empty()
+                && let Expr::Name(n) = expr
+                && self.is_global(n.id.as_str()) =>
+            {
+                Ref::Dotted(format!("{}.{}", self.summary.module, n.id))
+            }
             None => Ref::Unresolved(self.source.source()[expr.range()].to_string()),
         }
     }

@@ -30,6 +30,9 @@ pub struct FileSummary {
     /// Local name → absolute dotted target, for re-exports (`from .models import Base`).
     /// Names are [`Name`]s, which hold a short name inline: a file imports dozens.
     pub imports: HashMap<Name, Name>,
+    /// The modules the file imports with `*`, in order (absolute dotted names): a name
+    /// it neither binds nor imports otherwise may come from one of them.
+    pub star_imports: Vec<Name>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
     pub module_instances: HashMap<String, String>,
     /// Module-level names bound only by an undecorated `def` or `class`: a function or
