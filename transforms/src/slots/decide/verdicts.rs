@@ -421,12 +421,41 @@ impl<'p, 'a> Decider<'p, 'a> {
                 whole_dict.push(id);
             }
         }
+        whole_dict.extend((0..self.project.len()).filter(|&id| self.outgrows_own_slots(id)));
         for id in whole_dict {
             let name = self.project.name(id).to_string();
             for &a in &self.hierarchy.ancestors[id] {
                 self.skip_candidate(a, Reason::SubclassNeedsDict(name.clone()));
             }
         }
+    }
+
+    /// A class slotted in the source that sets attributes on `self` which neither its
+    /// `__slots__` nor a base's (nor a property) hold: it keeps them in the dict an
+    /// unslotted base gives it, which slotting every base would take away (textual's
+    /// `Content(Visual)` declares 3 slots and sets 8 attributes). Unknown slot names
+    /// (`__slots__ = NAMES`) count as not holding them; `__dict__` among them holds all.
+    fn outgrows_own_slots(&self, id: usize) -> bool {
+        let class = self.project.class(id);
+        // Only project bases are slotted here.
+        if class.slots.is_none() || class.attrs.is_empty() || self.hierarchy.bases[id].is_empty() {
+            return false;
+        }
+        let mut held: HashSet<String> = HashSet::default();
+        for a in self.hierarchy.with_ancestors(id) {
+            let c = self.project.class(a);
+            if let Some(Some(names)) = &c.slots {
+                if names.iter().any(|n| n == "__dict__") {
+                    return false;
+                }
+                held.extend(names.iter().map(|n| c.mangle(n)));
+            }
+        }
+        let props = self.props_in_mro(id);
+        class
+            .attrs
+            .iter()
+            .any(|a| !held.contains(a.as_str()) && !props.contains(a.as_str()))
     }
 
     /// Stage 5b: hierarchies, to a fixpoint: bases first, then layouts.
