@@ -27,6 +27,9 @@ pub enum Blocker {
     /// `dir(self)` or `inspect.getmembers(self)`: lists the instance dict, and with
     /// slots would list unset slots and no `__dict__`.
     ListsSelf,
+    /// `functools.update_wrapper(self, f)`: sets `__module__`, `__doc__`, ... on the
+    /// instance (class-level names, read-only with slots) and updates its `__dict__`.
+    UpdateWrapper,
 }
 
 impl Blocker {
@@ -47,6 +50,10 @@ impl Blocker {
                 format!("`{method}` takes its instance through *args")
             }
             Blocker::ListsSelf => "lists itself with dir(self) or getmembers(self)".into(),
+            Blocker::UpdateWrapper => {
+                "passes itself to functools.update_wrapper (sets __module__, __doc__, __dict__)"
+                    .into()
+            }
         }
     }
 

@@ -121,6 +121,15 @@ impl<'m> Indexer<'m, '_> {
                 self.dict_access(recv, true);
             }
             Some(code @ ("builtins.exec" | "builtins.eval")) => self.code_from_string(call, code),
+            // Sets `__module__`, `__name__`, `__qualname__`, `__doc__` on the wrapper and
+            // updates its `__dict__` (pytest's `FixtureFunctionDefinition` wraps itself):
+            // certain to fail on `self` once slotted. Any other object given is an escape
+            // to a library function, as for every call (`passed_on`).
+            Some("functools.update_wrapper") => {
+                if let Some(Receiver::SelfOf(c)) = args.first().map(|a| self.receiver(a)) {
+                    self.summary.classes[c].block(Blocker::UpdateWrapper);
+                }
+            }
             // `getattr(obj, "__dict__", {})` answers differently once `obj` has no dict,
             // `hasattr(obj, "__slots__")` once it has slots, `hasattr(Cls, "x")` once `x`
             // is a slot.
