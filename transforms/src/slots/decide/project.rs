@@ -163,9 +163,10 @@ impl<'a> Project<'a> {
                     _ => Resolved::Other,
                 };
             }
-            // `from .reader import *`: the last such module that has the name binds it
-            // (a private name is not exported without an `__all__`, not read here).
-            if !name.starts_with('_') {
+            // `from .reader import *`: the last such module that has the name binds it,
+            // unless the module binds it itself (a private name is not exported without
+            // an `__all__`, not read here).
+            if !name.starts_with('_') && !file.module_bound.contains(name) {
                 for star in file.star_imports.iter().rev() {
                     match self.resolve(&joined(star, after), depth + 1) {
                         Resolved::Other | Resolved::External => {}

@@ -72,6 +72,10 @@ pub fn index_file(ctx: &FileContext) -> FileSummary {
     }
     let private_functions = call_sites::candidates(body, &module_bindings);
     let module_names = module_bindings.keys().copied().collect();
+    // With a star import, what the module binds itself hides the star-imported name.
+    if !summary.star_imports.is_empty() {
+        summary.module_bound = module_bindings.keys().copied().map(Name::new).collect();
+    }
     summary.module_functions = module_bindings
         .iter()
         .filter(|(_, b)| b.is_plain_definition())

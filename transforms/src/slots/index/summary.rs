@@ -33,6 +33,9 @@ pub struct FileSummary {
     /// The modules the file imports with `*`, in order (absolute dotted names): a name
     /// it neither binds nor imports otherwise may come from one of them.
     pub star_imports: Vec<Name>,
+    /// When the file has a star import: every name its module level binds (by
+    /// assignment, `def`, `class`, ...), which a star-imported name does not replace.
+    pub module_bound: HashSet<Name>,
     /// Module-level names bound to a call (`default = Config()`): name → callee.
     pub module_instances: HashMap<String, String>,
     /// Module-level names bound only by an undecorated `def` or `class`: a function or
