@@ -321,9 +321,10 @@ impl Evidence {
 }
 
 /// Per class, whether its instances never leave the functions of its module that make
-/// them: its file says so ([`ClassSummary::confined`](crate::slots::index::ClassSummary)),
-/// it has no bases, metaclass or decorator but `dataclass`, no other file may reach
-/// it by name, and no file reaches objects through frames or the garbage collector.
+/// them: its file says so ([`ClassSummary::confined`](crate::slots::index::ClassSummary),
+/// which also rules out bases and class keywords), it has no decorator but `dataclass`
+/// (which the summary keeps apart from the others), no other file may reach it by
+/// name, and no file reaches objects through frames or the garbage collector.
 fn confined(project: &Project, resolver: &Resolver) -> Vec<bool> {
     let reflects = project.files.iter().any(|file| file.reflects);
     (0..project.len())
@@ -331,13 +332,7 @@ fn confined(project: &Project, resolver: &Resolver) -> Vec<bool> {
             let class = project.class(id);
             !reflects
                 && class.confined
-                && class.bases.is_empty()
-                && class.metaclass.is_none()
-                && !class.other_keywords
-                && class
-                    .decorators
-                    .iter()
-                    .all(|d| d.dotted() == Some("dataclasses.dataclass"))
+                && class.decorators.is_empty()
                 && !resolver.private_reached(&project.dotted(id))
         })
         .collect()

@@ -323,24 +323,22 @@ impl<'m> Scan<'_, 'm> {
         }
     }
 
-    /// `_Name(...)`, a direct call of a candidate: its class.
-    fn construction(&self, expr: &'m Expr) -> Option<(&'m str, &'m ast::ExprCall)> {
+    /// `_Name(...)`, a direct call of a candidate, met where it is allowed: its class,
+    /// with the use counted (the count is checked against the file's text once the
+    /// walk is done) and the call's arguments walked.
+    fn construct(&mut self, expr: &'m Expr) -> Option<&'m str> {
         let Expr::Call(call) = expr else {
             return None;
         };
         let Expr::Name(n) = call.func.as_ref() else {
             return None;
         };
-        let (name, _) = self.candidates.get_key_value(n.id.as_str())?;
-        Some((name, call))
-    }
-
-    /// An allowed use of the class `class` by name (its count is checked against the
-    /// file's text once the walk is done).
-    fn used(&mut self, class: &str) {
-        if let Some(c) = self.candidates.get_mut(class) {
-            c.uses += 1;
+        let (&class, _) = self.candidates.get_key_value(n.id.as_str())?;
+        if let Some(candidate) = self.candidates.get_mut(class) {
+            candidate.uses += 1;
         }
+        self.visit_arguments(&call.arguments);
+        Some(class)
     }
 
     /// The class of the instance `expr` is, when it is a local holding one or a
@@ -348,12 +346,7 @@ impl<'m> Scan<'_, 'm> {
     fn instance(&mut self, expr: &'m Expr) -> Option<&'m str> {
         match expr {
             Expr::Name(n) => self.locals.get(n.id.as_str()).copied(),
-            _ => {
-                let (class, call) = self.construction(expr)?;
-                self.used(class);
-                self.visit_arguments(&call.arguments);
-                Some(class)
-            }
+            _ => self.construct(expr),
         }
     }
 
@@ -403,12 +396,8 @@ impl<'m> Visitor<'m> for Scan<'_, 'm> {
                 }
             }
             Stmt::Assign(a) if matches!(a.targets.as_slice(), [Expr::Name(_)]) => {
-                match self.construction(&a.value) {
-                    Some((class, call)) => {
-                        self.used(class);
-                        self.visit_arguments(&call.arguments);
-                    }
-                    None => self.visit_expr(&a.value),
+                if self.construct(&a.value).is_none() {
+                    self.visit_expr(&a.value);
                 }
             }
             // `acc += x` may run the other operand's `__radd__` with `acc`.
@@ -418,13 +407,11 @@ impl<'m> Visitor<'m> for Scan<'_, 'm> {
                 }
                 self.visit_expr(&a.value);
             }
-            Stmt::Expr(e) => match self.construction(&e.value) {
-                Some((class, call)) => {
-                    self.used(class);
-                    self.visit_arguments(&call.arguments);
+            Stmt::Expr(e) => {
+                if self.construct(&e.value).is_none() {
+                    self.visit_expr(&e.value);
                 }
-                None => self.visit_expr(&e.value),
-            },
+            }
             _ => visitor::walk_stmt(self, stmt),
         }
     }
