@@ -52,7 +52,10 @@ fn main() -> std::process::ExitCode {
     let root = Path::new(root);
     // The slots decision runs parts of itself on every core (rayon): here on one, so
     // that every figure is one thread's.
-    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(1).build_global() {
+    if let Err(e) = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build_global()
+    {
         eprintln!("stage_costs: {e}");
         return std::process::ExitCode::FAILURE;
     }

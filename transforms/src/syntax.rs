@@ -4,6 +4,18 @@ use ruff_python_ast::Expr;
 use ruff_python_ast::token::{Token, Tokens};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+/// Whether `name` is a dunder (`__init__`, `__all__`): Python's own names, which
+/// several analyses treat apart.
+pub(crate) fn is_dunder(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
+}
+
+/// Whether a class mangles `name` (`__x` becomes `_Cls__x` inside it): two leading
+/// underscores and not two trailing ones, as CPython's `_Py_Mangle` decides.
+pub(crate) fn is_mangled(name: &str) -> bool {
+    name.starts_with("__") && !name.ends_with("__")
+}
+
 /// Names an assignment or loop target binds (`x`, `(a, b)`, `[a, *rest]`), in order.
 /// Attribute and subscript targets bind no name.
 pub(crate) fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a str>) {

@@ -154,7 +154,7 @@ fn candidates(ctx: &FileContext) -> Vec<Candidate> {
             continue;
         };
         // `__all__` and other dunders are read by tools that may expect a list.
-        if tracked.name.starts_with("__") && tracked.name.ends_with("__") {
+        if crate::syntax::is_dunder(tracked.name) {
             continue;
         }
         // A list that is mutated here is plainly a list: no note.

@@ -423,7 +423,7 @@ fn proven_callee(project: &Project, hierarchy: &Hierarchy, callee: Option<&str>)
             && let Resolved::Class(id) = project.resolve(prefix, 0)
         {
             // Dunder names are the class's or `object`'s (`Base.__init__(self)`).
-            return (name.starts_with("__") && name.ends_with("__"))
+            return crate::syntax::is_dunder(name)
                 || hierarchy
                     .with_ancestors(id)
                     .any(|a| project.class(a).methods.iter().any(|m| m == name));

@@ -34,7 +34,7 @@ pub(super) struct PrivateFunction<'m> {
 
 /// Whether `name` is private by convention (one leading underscore, not a dunder).
 pub(super) fn is_private(name: &str) -> bool {
-    name.starts_with('_') && !(name.starts_with("__") && name.ends_with("__"))
+    name.starts_with('_') && !crate::syntax::is_dunder(name)
 }
 
 /// The positional parameters of `def` (those a call may fill by position).

@@ -39,6 +39,7 @@ use ruff_python_ast::{self as ast, CmpOp, Expr, ExprContext, Stmt};
 use ruff_text_size::Ranged;
 
 use crate::semantic::Names;
+use crate::syntax::is_dunder;
 
 use super::Indexer;
 use super::bindings::{Binding, InnerBinders, call_bindings, declarations};
@@ -644,8 +645,4 @@ impl<'m> Visitor<'m> for FrameReaders<'_, '_, 'm> {
         }
         visitor::walk_expr(self, expr);
     }
-}
-
-fn is_dunder(name: &str) -> bool {
-    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
 }

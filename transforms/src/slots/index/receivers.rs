@@ -239,7 +239,7 @@ impl<'m> Indexer<'m, '_> {
     /// (private `__x` names are left out: they are mangled by the class whose code
     /// reads them, not the object's).
     fn attr_owner(&self, object: Receiver, attr: &str) -> Option<(Owner, Name)> {
-        let private = attr.starts_with("__") && !attr.ends_with("__");
+        let private = crate::syntax::is_mangled(attr);
         match object {
             Receiver::SelfOf(c) => Some((Owner::SelfOf(c), self.summary.classes[c].mangled(attr))),
             Receiver::Typed(members) if !private => Some((Owner::Typed(members), Name::new(attr))),

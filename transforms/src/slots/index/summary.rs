@@ -439,7 +439,7 @@ impl ClassSummary {
     /// `_Cls__x` for a private `__x`; `None` for a name that is not mangled.
     fn private_name(&self, name: &str) -> Option<String> {
         // Asked of every attribute written or read: most are not private.
-        if !name.starts_with("__") || name.ends_with("__") {
+        if !crate::syntax::is_mangled(name) {
             return None;
         }
         let simple = self.qualname.rsplit('.').next().unwrap_or(&self.qualname);
