@@ -356,6 +356,38 @@ fn watching_attribute_writes_keeps_a_mixins_setattr() {
     assert!(!stderr.contains("the run with probes failed"), "{stderr}");
 }
 
+/// `@dataclass(slots=True)` builds a new class from the watched one's namespace, the
+/// wrapper included: its instances are no instances of the class the probes watched,
+/// and the wrapper still hands each write on along their own MRO.
+#[test]
+fn watching_attribute_writes_survives_a_decorator_that_rebuilds_the_class() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("shapes/rebuilt.py"),
+        "from dataclasses import dataclass\n\
+         \n\
+         \n\
+         @dataclass(slots=True)\n\
+         class Token:\n\
+         \x20   kind: str\n\
+         \x20   value: int\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tokens.py"),
+        "from shapes.rebuilt import Token\n\
+         \n\
+         tokens = [Token('n', i) for i in range(100)]\n\
+         tokens[0].value = 5\n\
+         print(sum(t.value for t in tokens))\n",
+    )
+    .unwrap();
+    let out = run_profile(dir.path(), "tokens.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("the run with probes failed"), "{stderr}");
+}
+
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();
@@ -498,6 +530,7 @@ fn the_native_meter_agrees_with_tracemalloc() {
             timeout: std::time::Duration::from_secs(120),
             scratch: scratch.path().to_path_buf(),
             progress: false,
+            modules: Default::default(),
         };
         let mut spec = RunSpec::new(
             "peak",

@@ -403,6 +403,7 @@ fn runner(workdir: &Path, args: &[&str], timeout: Duration, scratch: &Path) -> R
         timeout,
         scratch: scratch.to_path_buf(),
         progress: false,
+        modules: Default::default(),
     }
 }
 
@@ -693,6 +694,38 @@ fn an_editable_install_runs_the_working_copy() {
     assert_eq!(report.python.venv, inner);
     assert_eq!(report.fixes.len(), 1);
     assert_eq!(report.dropped_count(), 1, "{:?}", report.fixes);
+}
+
+/// The venv holds the project installed from another folder (a `.pth` naming another
+/// copy's `src/`): the tests would import that copy and prove nothing of the rewrites,
+/// so pyslim stops and names the module and where it came from.
+#[test]
+fn an_install_from_another_folder_stops_the_verification() {
+    let dir = fixture("editable");
+    let other = fixture("editable");
+    let inner = dir.path().join(".venv");
+    bare_venv(&inner);
+    std::fs::write(
+        site_packages(&inner).join("elsewhere.pth"),
+        format!(
+            "{}\n{}\n",
+            site_packages(&venv()).display(),
+            other.path().join("src").display()
+        ),
+    )
+    .unwrap();
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
+    let mut req = request(dir.path());
+    req.venv = Some(inner.clone());
+    let err = run_verify(&req, &files, &facts).unwrap_err();
+    let text = format!("{err:#}");
+    let expected = format!(
+        "the tests imported the project's module `audit` from {}: another copy of the \
+         project, installed in the venv from another folder",
+        other.path().join("src/audit/__init__.py").display()
+    );
+    assert!(text.contains(&expected), "{text}");
 }
 
 #[test]

@@ -232,7 +232,15 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .prefix("pyslim-runs-")
         .tempdir()
         .context("cannot create a scratch folder")?;
-    let runner = runner(request, &python, &root, copy.root.clone(), scratch.path())?;
+    let modules = Arc::new(crate::python::runner::project_modules(files, &root));
+    let runner = runner(
+        request,
+        &python,
+        &root,
+        copy.root.clone(),
+        scratch.path(),
+        modules,
+    )?;
     let second_scratch = scratch.path().join("second");
     std::fs::create_dir_all(&second_scratch)?;
     let second_runner = Runner {
@@ -265,6 +273,17 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         lanes.sequential()?
     };
     let plain_result = plain.result.clone().unwrap_or_default();
+    let what = match &target {
+        Target::Workload { .. } => "the workload",
+        Target::Pytest { .. } => "the tests",
+    };
+    if let Some(warning) = plain_result
+        .modules
+        .check(what)
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?
+    {
+        crate::report::findings::warn(&warning)?;
+    }
     let peak_result = peak.result.clone().unwrap_or_default();
     let traced = peak_result
         .traced
@@ -577,6 +596,7 @@ pub fn runner(
     root: &Path,
     workdir: PathBuf,
     scratch: &Path,
+    modules: Arc<BTreeMap<String, String>>,
 ) -> Result<Runner> {
     Ok(Runner {
         worker_exe: match &request.worker_exe {
@@ -591,6 +611,7 @@ pub fn runner(
         timeout: request.timeout.unwrap_or(Duration::from_secs(600)),
         scratch: scratch.to_path_buf(),
         progress: request.progress && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        modules,
     })
 }
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -51,6 +52,68 @@ pub struct Runner {
     pub scratch: PathBuf,
     /// Show a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// The project's modules pyslim may rewrite, by dotted name, with their paths in
+    /// the project ([`project_modules`]).
+    pub modules: Arc<BTreeMap<String, String>>,
+}
+
+/// The dotted name and project path of each file a transform may rewrite: what a run
+/// checks its target imported from the working copy ([`ModulesSeen`]).
+pub fn project_modules(
+    files: &[crate::load::ProjectFile],
+    root: &Path,
+) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .filter(|f| !f.transforms.is_empty() && !f.info.name.is_empty())
+        .filter_map(|f| {
+            let relative = crate::profile::relative_path(&f.path, root)?;
+            Some((f.info.name.clone(), relative))
+        })
+        .collect()
+}
+
+/// Which of the project's modules the target imported, and from where.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct ModulesSeen {
+    /// How many it imported from the working copy (the code pyslim rewrites).
+    pub local: usize,
+    /// `[name, file]` of each it imported from another copy of the project (a file
+    /// elsewhere whose path ends as the module's, as when the venv holds the project
+    /// installed from another folder).
+    #[serde(default)]
+    pub foreign: Vec<(String, String)>,
+}
+
+impl ModulesSeen {
+    /// Nothing to say when the target ran the project's own code. An error when
+    /// `what` (`the workload`, `the tests`) imported the project only from elsewhere:
+    /// every figure would be about that code, and no rewrite would be exercised. A
+    /// warning, returned, when it imported some modules from elsewhere and some from
+    /// the project.
+    pub fn check(&self, what: &str) -> Result<Option<String>> {
+        let Some((name, file)) = self.foreign.first() else {
+            return Ok(None);
+        };
+        let more = match self.foreign.len() - 1 {
+            0 => String::new(),
+            n => format!(" (and {n} more of its modules)"),
+        };
+        let cause = format!(
+            "{what} imported the project's module `{name}` from {file}{more}: another \
+             copy of the project, installed in the venv from another folder"
+        );
+        if self.local == 0 {
+            anyhow::bail!(
+                "{cause}, so pyslim would measure and test that code instead of this \
+                 project's; install the project from here (`pip install -e .` with the \
+                 venv's pip) or run pyslim in the folder it is installed from"
+            );
+        }
+        Ok(Some(format!(
+            "{cause}: what runs there is not the code pyslim rewrites and measures"
+        )))
+    }
 }
 
 /// One test's record from the plugin.
@@ -156,6 +219,9 @@ pub struct RunResult {
     /// The probes' records (read by the profile).
     #[serde(default)]
     pub probes: Option<serde_json::Value>,
+    /// Which of the project's modules the target imported, and from where.
+    #[serde(default)]
+    pub modules: ModulesSeen,
 }
 
 /// One run's request.
@@ -426,6 +492,7 @@ impl Runner {
             probes: spec.probes,
             hits: spec.hits,
             lead: spec.lead.clone(),
+            modules: (*self.modules).clone(),
         };
         std::fs::write(&spec_path, serde_json::to_vec(&worker_spec)?)
             .with_context(|| format!("cannot write {}", spec_path.display()))?;
@@ -617,4 +684,54 @@ fn log_tail(log: &Path) -> String {
     }
     let start = lines.len().saturating_sub(8);
     format!("; last output:\n    {}", lines[start..].join("\n    "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ModulesSeen;
+
+    fn seen(local: usize, foreign: &[(&str, &str)]) -> ModulesSeen {
+        ModulesSeen {
+            local,
+            foreign: foreign
+                .iter()
+                .map(|(n, f)| (n.to_string(), f.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn the_project_s_own_code_says_nothing() {
+        assert_eq!(seen(3, &[]).check("the tests").unwrap(), None);
+        // Nothing of the project imported at all: nothing to say either.
+        assert_eq!(seen(0, &[]).check("the tests").unwrap(), None);
+    }
+
+    #[test]
+    fn another_copy_alone_stops_and_beside_the_project_warns() {
+        let foreign = [
+            ("pkg", "/elsewhere/pkg/__init__.py"),
+            ("pkg.core", "/elsewhere/pkg/core.py"),
+        ];
+        let err = seen(0, &foreign).check("the workload").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the workload imported the project's module `pkg` from \
+             /elsewhere/pkg/__init__.py (and 1 more of its modules): another copy of the \
+             project, installed in the venv from another folder, so pyslim would measure \
+             and test that code instead of this project's; install the project from here \
+             (`pip install -e .` with the venv's pip) or run pyslim in the folder it is \
+             installed from"
+        );
+        let warning = seen(2, &foreign[1..]).check("the tests").unwrap();
+        assert_eq!(
+            warning.as_deref(),
+            Some(
+                "the tests imported the project's module `pkg.core` from \
+                 /elsewhere/pkg/core.py: another copy of the project, installed in the venv \
+                 from another folder: what runs there is not the code pyslim rewrites and \
+                 measures"
+            )
+        );
+    }
 }

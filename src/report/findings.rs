@@ -242,14 +242,20 @@ impl RunReport {
 /// JSON), about each test file named on the command line: the user asked for it, and
 /// it is only read.
 pub fn warn_named_test_files(workspace: &Workspace) -> std::io::Result<()> {
-    let mut err = anstream::stderr().lock();
-    let yellow = AnsiColor::Yellow.on_default().bold();
     for path in &workspace.named_test_files {
-        writeln!(
-            err,
-            "{yellow}warning{yellow:#}: {path} is a test file: read for the analysis, not \
-             rewritten (set `rewrite-tests = true` to rewrite test files)"
-        )?;
+        warn(&format!(
+            "{path} is a test file: read for the analysis, not rewritten (set \
+             `rewrite-tests = true` to rewrite test files)"
+        ))?;
     }
     Ok(())
+}
+
+/// Prints `warning: {text}` on stderr, in every output format (stdout may be JSON).
+pub fn warn(text: &str) -> std::io::Result<()> {
+    let yellow = AnsiColor::Yellow.on_default().bold();
+    writeln!(
+        anstream::stderr().lock(),
+        "{yellow}warning{yellow:#}: {text}"
+    )
 }

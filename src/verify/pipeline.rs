@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -127,6 +128,7 @@ impl<'a> Verifier<'a> {
         args.extend(request.args.iter().cloned());
         let mut copies = Vec::new();
         let mut sessions = Vec::new();
+        let modules = Arc::new(crate::python::runner::project_modules(files, &root));
         for n in 0..2 {
             let copy = workcopy::WorkingCopy::new(&root, &python.venv)?;
             let dir = scratch.path().join(format!("copy-{n}"));
@@ -148,6 +150,7 @@ impl<'a> Verifier<'a> {
                 progress: n == 0
                     && request.progress
                     && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                modules: modules.clone(),
             };
             sessions.push(Session::new(
                 runner,
@@ -319,6 +322,9 @@ impl<'a> Verifier<'a> {
             ),
         };
         let result = baseline.result.clone().unwrap_or_default();
+        if let Some(warning) = result.modules.check("the tests")? {
+            crate::report::findings::warn(&warning)?;
+        }
         let copy_roots: Vec<PathBuf> = self
             .sessions
             .iter()

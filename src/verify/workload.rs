@@ -156,6 +156,16 @@ pub fn run(v: &mut Verifier) -> Result<()> {
                 cause(&before)
             );
         }
+        if reference.is_none()
+            && let Some(warning) = before
+                .result
+                .as_ref()
+                .map(|r| r.modules.check("the workload"))
+                .transpose()?
+                .flatten()
+        {
+            crate::report::findings::warn(&warning)?;
+        }
         let stdout = before.stdout.clone().unwrap_or_default();
         match &reference {
             None => reference = Some(stdout),

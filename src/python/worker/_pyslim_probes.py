@@ -83,11 +83,26 @@ class Probes:
 
     def _watch(self, cls):
         own = cls.__dict__.get("__setattr__")
+        # Per instance type, the class in its MRO that holds the wrapper: `cls`, or a
+        # copy of it that a class decorator built from the same namespace
+        # (`@dataclass(slots=True)`, attrs' `@define`), whose instances are no `cls`.
+        holders = {}
+
+        def holder(kind):
+            found = holders.get(kind)
+            if found is None:
+                found = next(
+                    (k for k in kind.__mro__ if k.__dict__.get("__setattr__") is __setattr__),
+                    cls,
+                )
+                holders[kind] = found
+            return found
+
         if own is None:
             # What the instance's own MRO gives after this class, as without the
             # wrapper: a mixin after `cls` in a subclass's bases may define it.
             def original(obj, name, value, _super=super):
-                _super(cls, obj).__setattr__(name, value)
+                _super(holder(type(obj)), obj).__setattr__(name, value)
 
         else:
             original = own
@@ -106,18 +121,21 @@ class Probes:
                 quiet[0] = 0
                 return
             quiet[0] += 1
-            if quiet[0] == QUIET_WRITES and cls.__dict__.get("__setattr__") is __setattr__:
+            if quiet[0] == QUIET_WRITES:
                 # Names come early (in __init__); a wrapper on every write of a
                 # million instances costs more than the workload. The instances
                 # still alive at the end are read instead (`report`).
-                retired.add(cls)
-                try:
-                    if own is None:
-                        del cls.__setattr__
-                    else:
-                        cls.__setattr__ = own
-                except (TypeError, AttributeError):
-                    pass
+                for watched in {cls, *holders.values()}:
+                    if watched.__dict__.get("__setattr__") is not __setattr__:
+                        continue
+                    retired.add(watched)
+                    try:
+                        if own is None:
+                            del watched.__setattr__
+                        else:
+                            watched.__setattr__ = own
+                    except (TypeError, AttributeError):
+                        pass
 
         try:
             cls.__setattr__ = __setattr__

@@ -198,6 +198,7 @@ def main(spec_path):
         result["census"] = census.result
     if probes is not None:
         result["probes"] = probes.report()
+    result["modules"] = _modules_seen(spec.get("modules") or {}, workdir)
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -215,6 +216,30 @@ def main(spec_path):
         json.dump(result, f)
     os.replace(tmp, spec["result"])
     _exit_without_teardown(code)
+
+
+def _modules_seen(modules, workdir):
+    """Which of the project's modules (`modules`: dotted name -> path in the project)
+    the target imported from the working copy, and which from another copy of the
+    project: a file elsewhere whose path ends as the module's does (`.../pkg/mod.py`),
+    as when the venv holds the project installed from another folder. Code run from
+    there is not the code pyslim rewrote and measures."""
+    local = 0
+    foreign = []
+    for name, relative in modules.items():
+        module = sys.modules.get(name)
+        file = getattr(module, "__file__", None)
+        if not isinstance(file, str):
+            continue
+        real = os.path.realpath(file)
+        if real == os.path.realpath(os.path.join(workdir, relative)):
+            local += 1
+            continue
+        leaf = "__init__.py" if relative.endswith("__init__.py") else ""
+        tail = os.path.join(*name.split("."), leaf) if leaf else os.path.join(*name.split(".")) + ".py"
+        if real.endswith(os.sep + tail):
+            foreign.append([name, file])
+    return {"local": local, "foreign": foreign}
 
 
 def _exit_without_teardown(code):

@@ -14,6 +14,7 @@
 //! starts `<venv>/bin/python _pyslim_worker.py SPEC.json` (see
 //! [`crate::python::runner::Mode`]).
 
+use std::collections::BTreeMap;
 #[cfg(feature = "embedded")]
 use std::ffi::{CStr, CString};
 use std::path::{Path, PathBuf};
@@ -116,6 +117,10 @@ pub struct WorkerSpec {
     /// Publish this run's peak in this pace record (a lead run; native meter only).
     #[serde(default)]
     pub lead: Option<PathBuf>,
+    /// The project's modules pyslim may rewrite: dotted name -> path in the project,
+    /// to tell which the target imported from the working copy ([`ModulesSeen`]).
+    #[serde(default)]
+    pub modules: BTreeMap<String, String>,
 }
 
 /// Writes the Python side into `dir`; returns the entry point's path.
