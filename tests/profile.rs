@@ -512,6 +512,59 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
 
 /// The native meter counts what tracemalloc counts (bytes requested from Python's
 /// allocators), at a fraction of its cost: the same workload's traced peak agrees.
+/// When the ranking sends no rewrite to the tests, the tests do not run, and the output
+/// says how many were found and left out, not that none were found.
+#[test]
+fn a_ranking_that_keeps_nothing_runs_no_tests_and_says_what_it_left_out() {
+    let dir = project();
+    let out = pyslim(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--workload",
+            "bench.py --n 2000",
+            "--min-saving",
+            "1GiB",
+            // The queue's rewrite is for time, not memory: the ranking keeps it.
+            "--ignore",
+            "deque",
+            "--dry-run",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let found = stderr
+        .split(": 0 of ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("no ranking line: {stderr}"));
+    assert!(found > 0, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{found} save less than 1024.00 MiB at the peak or were not profiled, and are not \
+             applied (`--min-saving 0` keeps them)."
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("Verification: no rewrite to verify; the tests were not run."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("None of the {found} rewrites found is applied")),
+        "{stderr}"
+    );
+}
+
 #[test]
 #[cfg(feature = "embedded")]
 fn the_native_meter_agrees_with_tracemalloc() {

@@ -728,6 +728,18 @@ fn an_install_from_another_folder_stops_the_verification() {
     assert!(text.contains(&expected), "{text}");
 }
 
+/// No candidate, no verdict to reach: the suite is not run at all.
+#[test]
+fn nothing_to_verify_runs_nothing() {
+    let dir = fixture("baseline-fail");
+    let files = load(dir.path());
+    let facts = pyslim::engine::Facts::default();
+    let report = pyslim::verify::run(&request(dir.path()), &files, &facts, &[]).unwrap();
+    assert_eq!(report.runs, 0);
+    assert!(report.phases.is_empty(), "{:?}", report.phases);
+    assert!(report.fixes.is_empty());
+}
+
 #[test]
 fn a_test_that_fails_once_is_flaky_and_drops_nothing() {
     let dir = fixture("flaky");

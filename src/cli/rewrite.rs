@@ -106,7 +106,11 @@ pub fn run(args: RewriteArgs) -> Result<ExitCode> {
         if ranked.held_back {
             outcomes = workspace.rewrite_kept(unsafe_fixes, &ranked.kept);
         }
-        ranking = Some(RankingReport::new(&selection, &ranked));
+        let report = RankingReport::new(&selection, &ranked);
+        if args.verify && args.format == Format::Text && !crate::report::level::quiet() {
+            report.print_selected()?;
+        }
+        ranking = Some(report);
     }
 
     let verification = if args.verify {

@@ -204,7 +204,15 @@ impl RunReport {
                 plural(n, "file", "files")
             ),
         };
-        if self.fixes == 0 {
+        let ranked = self.profile.as_ref().map_or(0, |r| r.fixes.len());
+        if self.fixes == 0 && ranked > 0 {
+            // Found, then left out by the ranking (or the tests): not "none found".
+            writeln!(
+                err,
+                "None of the {ranked} {} found is applied{tests}.",
+                plural(ranked, "rewrite", "rewrites")
+            )?;
+        } else if self.fixes == 0 {
             writeln!(err, "No rewrites found{tests}.")?;
         } else {
             let per: Vec<String> = self

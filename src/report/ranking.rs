@@ -44,6 +44,37 @@ impl RankingReport {
         }
     }
 
+    /// One line for `rewrite --verify`, whose output is the verification's: how many
+    /// rewrites the ranking sends to the tests, and how many it leaves out and why.
+    pub fn print_selected(&self) -> std::io::Result<()> {
+        let selected = self.fixes.iter().filter(|f| f.profile.applies()).count();
+        let left = self.fixes.len() - selected;
+        let mut err = anstream::stderr().lock();
+        write!(
+            err,
+            "Ranked by a profile of `python {}` (traced peak {}): {selected} of {} {} \
+             to the tests (about {} at the peak, an estimate)",
+            self.workload.join(" "),
+            bytes(self.traced_peak as i64, false),
+            self.fixes.len(),
+            if self.fixes.len() == 1 {
+                "rewrite goes"
+            } else {
+                "rewrites go"
+            },
+            bytes(self.applied_saving as i64, false),
+        )?;
+        if left > 0 {
+            write!(
+                err,
+                "; {left} save less than {} at the peak or were not profiled, and are \
+                 not applied (`--min-saving 0` keeps them)",
+                bytes(self.min_saving as i64, false)
+            )?;
+        }
+        writeln!(err, ".")
+    }
+
     /// Prints the ranked findings on stdout and the notes on stderr.
     pub fn print(&self) -> std::io::Result<()> {
         let mut out = anstream::stdout().lock();

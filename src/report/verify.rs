@@ -15,6 +15,13 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
     if let Some(workload) = &report.workload {
         print_workload(workload, out)?;
     }
+    if report.fixes.is_empty() {
+        writeln!(
+            out,
+            "Verification: no rewrite to verify; the tests were not run."
+        )?;
+        return Ok(());
+    }
     writeln!(
         out,
         "Verification: {} of {} rewrites kept, {} dropped; {} runs ({} to find culprits), {:.1}s.",

@@ -348,6 +348,10 @@ pub fn run(
     candidates: &[(usize, ReportedFix)],
 ) -> Result<VerifyReport> {
     let mut verifier = pipeline::Verifier::prepare(request, files, facts, candidates)?;
+    // Nothing to verify: the suite (and the workload) would run for no verdict.
+    if candidates.is_empty() {
+        return Ok(verifier.report());
+    }
     verifier.phase("baseline", |v| v.baseline())?;
     verifier.phase("candidates", |v| v.candidates())?;
     verifier.drop_orphans();
