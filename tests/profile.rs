@@ -388,6 +388,28 @@ fn watching_attribute_writes_survives_a_decorator_that_rebuilds_the_class() {
     assert!(!stderr.contains("the run with probes failed"), "{stderr}");
 }
 
+/// The workload runs part of its work in a child process, which imports the probed
+/// working copy without the worker's hooks: the copy's stand-ins let it run as the
+/// original would.
+#[test]
+fn a_process_the_workload_starts_runs_the_probed_copy() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("child.py"),
+        "import subprocess, sys\n\
+         \n\
+         code = 'from shapes.geometry import Point, drain, total_area; \\\n\
+         print(total_area([Point(2, 3)]), drain(5))'\n\
+         out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)\n\
+         assert out.stdout == '6 5\\n', out.stderr\n",
+    )
+    .unwrap();
+    let out = run_profile(dir.path(), "child.py");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("the run with probes failed"), "{stderr}");
+}
+
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();

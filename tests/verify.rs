@@ -728,6 +728,26 @@ fn an_install_from_another_folder_stops_the_verification() {
     assert!(text.contains(&expected), "{text}");
 }
 
+/// A test starts `python -m calc`, a process the worker did not start, which imports
+/// the instrumented working copy: the copy binds its own stand-in hooks, so the
+/// baseline passes and the rewrite is judged (it used to stop on a `NameError` and
+/// count as failing before any rewrite).
+#[test]
+fn a_process_the_tests_start_runs_the_instrumented_copy() {
+    let dir = fixture("subprocess");
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    assert!(
+        report.baseline_failures.is_empty(),
+        "{:?}",
+        report.baseline_failures
+    );
+    assert_eq!(report.baseline_tests, 2);
+    assert_eq!(report.kept_count(), 1);
+    assert_eq!(report.dropped_count(), 0);
+}
+
 /// No candidate, no verdict to reach: the suite is not run at all.
 #[test]
 fn nothing_to_verify_runs_nothing() {

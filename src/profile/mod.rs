@@ -40,7 +40,7 @@ use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 
 use pyslim_transforms::PythonVersion;
-use pyslim_transforms::instrument::{ProbeAt, probe_edits};
+use pyslim_transforms::instrument::{Hook, ProbeAt, hooks_edit, probe_edits};
 use pyslim_transforms::observed::{Observed, ObservedElements, ObservedList};
 use ruff_text_size::{TextRange, TextSize};
 
@@ -731,7 +731,13 @@ fn instrument(
         let Ok(module) = pyslim_transforms::parse(text) else {
             continue;
         };
-        let (edits, missing) = probe_edits(&module, &probes);
+        let (mut edits, missing) = probe_edits(&module, &probes);
+        // First, so that it comes before an edit at the same place.
+        if !edits.is_empty()
+            && let Some(hooks) = hooks_edit(&module, &[Hook::Probe])
+        {
+            edits.insert(0, hooks);
+        }
         let instrumented = engine::apply_edits(text, edits.iter());
         if pyslim_transforms::parse(&instrumented).is_err() {
             // Never run a copy that does not parse: this file goes unprobed.

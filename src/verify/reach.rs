@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use pyslim_transforms::instrument::{Scope, hit_edit, scope_of};
+use pyslim_transforms::instrument::{Hook, Scope, hit_edit, hooks_edit, scope_of};
 use ruff_text_size::TextSize;
 
 use crate::engine::apply_edits;
@@ -74,7 +74,7 @@ pub fn instrument(
             next_unit += 1;
             Some(next_unit - 1)
         };
-        for i in members {
+        for &i in &members {
             let offset = TextSize::new(candidates[i].1.offset);
             scopes[i] = match scope_of(&module, offset) {
                 Scope::Function(start) => match unit_of(start, &mut edits) {
@@ -96,12 +96,16 @@ pub fn instrument(
         if edits.is_empty() {
             continue;
         }
+        // First, so that it comes before an edit at the same place.
+        if let Some(hooks) = hooks_edit(&module, &[Hook::Hit]) {
+            edits.insert(0, hooks);
+        }
         let instrumented = apply_edits(text, edits.iter());
         if pyslim_transforms::parse(&instrumented).is_err() {
-            // Never run a copy that does not parse: these fixes reach every test.
-            for scope in &mut scopes {
-                if let FixScope::Units(_) = scope {
-                    *scope = FixScope::Unknown;
+            // Never run a copy that does not parse: this file's fixes reach every test.
+            for &i in &members {
+                if let FixScope::Units(_) = scopes[i] {
+                    scopes[i] = FixScope::Unknown;
                 }
             }
             continue;

@@ -2,9 +2,9 @@
 //! probes around the constructs a profile measures, and a call at the start of the
 //! code units whose tests verification wants to know.
 //!
-//! Every edit keeps line numbers: text is only inserted within existing lines, so
-//! tracebacks, `inspect` and line-based allocation sites still point at the user's
-//! lines.
+//! Every edit keeps line numbers: text is only inserted within existing lines (or, at
+//! worst, on a line appended at the module's end), so tracebacks, `inspect` and
+//! line-based allocation sites still point at the user's lines.
 //!
 //! - A transient list `[... for ...]` or `f.readlines()` becomes
 //!   `__pyslim_probe__.t(ID, [... for ...])`: the probe records its length and returns
@@ -16,7 +16,8 @@
 //!   leading `for`, ...), so the unit is recorded whenever the function runs.
 //!
 //! The names are dunders so that no class body mangles them; the worker puts them in
-//! `builtins`.
+//! `builtins`, and each instrumented module binds them from there ([`hooks_edit`]),
+//! falling back to stand-ins in a process the worker did not start.
 
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
@@ -123,6 +124,83 @@ impl<'a> Visitor<'a> for Finder<'a> {
         }
         visitor::walk_expr(self, expr);
     }
+}
+
+/// A hook the instrumented code calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hook {
+    /// `__pyslim_hit__(ID)` ([`hit_edit`]).
+    Hit,
+    /// `__pyslim_probe__.t(...)`, `.pop0(...)`, `.ins0(...)`, `.del0(...)`
+    /// ([`probe_edits`]).
+    Probe,
+}
+
+impl Hook {
+    /// The module-level binding of the hook: the worker's, from `builtins`, or a
+    /// stand-in that does what the code did before instrumenting, and records nothing.
+    fn binding(self) -> &'static str {
+        match self {
+            Hook::Hit => {
+                "__pyslim_hit__ = getattr(__import__(\"builtins\"), \"__pyslim_hit__\", None) \
+                 or (lambda unit: None)"
+            }
+            Hook::Probe => {
+                "__pyslim_probe__ = getattr(__import__(\"builtins\"), \"__pyslim_probe__\", None) \
+                 or __import__(\"types\").SimpleNamespace(t=lambda site, value: value, \
+                 pop0=lambda site, q: q.pop(0), ins0=lambda site, q, value: q.insert(0, value), \
+                 del0=lambda site, q: q.__delitem__(0))"
+            }
+        }
+    }
+}
+
+/// The edit that binds `hooks` in the module's namespace before any of its code runs,
+/// so that the instrumented copy also runs where the worker did not install them: a
+/// process the tests or the workload start (`subprocess`, `multiprocessing` with
+/// `spawn`), which imports the same files, would otherwise stop on a `NameError`.
+///
+/// Placed after the docstring and the `from __future__` imports (which must come
+/// first), else on the line of the first statement that is simple, in front of it,
+/// once only undecorated `def`s (which call nothing) come before it. Where a compound
+/// statement comes first (a class body, an `if`, a decorated function), no place on
+/// an existing line runs before it, and the binding goes on a line of its own at the
+/// module's end: it moves none of the user's lines, and only a call made while the
+/// module is still being imported can miss it.
+pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
+    if hooks.is_empty() {
+        return None;
+    }
+    let bindings: Vec<&str> = hooks.iter().map(|h| h.binding()).collect();
+    let bindings = bindings.join("; ");
+    let body = &module.ast().body;
+    let mut after = None;
+    for (i, stmt) in body.iter().enumerate() {
+        match stmt {
+            Stmt::Expr(e) if i == 0 && e.value.is_string_literal_expr() => after = Some(stmt.end()),
+            Stmt::ImportFrom(f) if f.module.as_deref() == Some("__future__") => {
+                after = Some(stmt.end());
+            }
+            _ => break,
+        }
+    }
+    if let Some(end) = after {
+        return Some(Edit::insertion(format!("; {bindings}"), end));
+    }
+    let first = body
+        .iter()
+        .find(|s| !matches!(s, Stmt::FunctionDef(f) if f.decorator_list.is_empty()))?;
+    if !ruff_python_ast::helpers::is_compound_statement(first) {
+        return Some(Edit::insertion(format!("{bindings}; "), first.start()));
+    }
+    let source = module.source();
+    let newline = if source.ends_with('\n') || source.ends_with('\r') {
+        ""
+    } else {
+        "\n"
+    };
+    let end = TextSize::try_from(source.len()).ok()?;
+    Some(Edit::insertion(format!("{newline}{bindings}\n"), end))
 }
 
 /// The edit that records unit `id` whenever the function defined at `def_range`
@@ -292,6 +370,66 @@ mod tests {
             ),
             "def f():\n    def g():\n        pass\n    __pyslim_hit__(7); return g\n"
         );
+    }
+
+    /// The module with its hooks bound, checked to parse; the binding's text is shown
+    /// as `B`.
+    fn hooked(source: &str) -> String {
+        let module = parse(source).unwrap();
+        let edit = hooks_edit(&module, &[Hook::Hit]).expect("an edit");
+        let out = apply(source, vec![edit]);
+        assert!(parse(&out).is_ok(), "{out}");
+        assert!(out.lines().count() <= source.lines().count() + 1, "{out}");
+        out.replace(Hook::Hit.binding(), "B")
+    }
+
+    #[test]
+    fn hooks_come_after_what_must_be_first_and_before_what_runs() {
+        assert_eq!(
+            hooked(
+                "import os
+x = 1
+"
+            ),
+            "B; import os
+x = 1
+"
+        );
+        assert_eq!(
+            hooked("\"\"\"Doc.\"\"\"\nimport os\n"),
+            "\"\"\"Doc.\"\"\"; B\nimport os\n"
+        );
+        assert_eq!(
+            hooked("\"\"\"Doc.\"\"\"\nfrom __future__ import annotations  # why\nimport os\n"),
+            "\"\"\"Doc.\"\"\"\nfrom __future__ import annotations; B  # why\nimport os\n"
+        );
+        // An undecorated def runs nothing: the first statement after it still runs first.
+        assert_eq!(
+            hooked("def f():\n    return 1\nX = f()\n"),
+            "def f():\n    return 1\nB; X = f()\n"
+        );
+        // Nothing simple runs first: a line of its own at the end, with or without a
+        // final newline (LF or CRLF).
+        assert_eq!(
+            hooked("class C:\n    pass\nX = 1\n"),
+            "class C:\n    pass\nX = 1\nB\n"
+        );
+        assert_eq!(
+            hooked("@d\ndef f():\n    pass"),
+            "@d\ndef f():\n    pass\nB\n"
+        );
+        assert_eq!(hooked("if X:\r\n    pass\r\n"), "if X:\r\n    pass\r\nB\n");
+        assert!(hooks_edit(&parse("").unwrap(), &[Hook::Hit]).is_none());
+        assert!(hooks_edit(&parse("x = 1\n").unwrap(), &[]).is_none());
+    }
+
+    #[test]
+    fn hook_bindings_stand_in_for_the_worker() {
+        let source = format!(
+            "{}\n",
+            [Hook::Hit, Hook::Probe].map(Hook::binding).join("; ")
+        );
+        assert!(parse(&source).is_ok(), "{source}");
     }
 
     #[test]
