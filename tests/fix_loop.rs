@@ -507,7 +507,9 @@ fn the_first_pass_prepared_on_the_indexing_parse_reports_what_a_parse_of_its_own
         seen,
         [
             "generator list comprehension → generator: peak memory O(n) → O(1): sum() consumes the items one at a time (measured on 1M ints: 35-39 MiB → under 0.5 KiB)".to_string(),
-            slots("__slots__ (0 attributes)"),
+            // Nothing moves out of a dict: only the room for one and for weak
+            // references goes.
+            "slots add __slots__ (0 attributes): saves ~16 B per instance on 3.10".to_string(),
             slots("__slots__ (2 attributes)"),
             slots("__slots__ (3 attributes)"),
             slots("slots=True to @dataclass (2 fields)"),

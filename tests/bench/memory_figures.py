@@ -53,7 +53,19 @@ def make_class(style, attributes):
         "slots": f"    __slots__ = {tuple(names)!r}\n",
         "slots+weakref": f"    __slots__ = {tuple(names + ['__weakref__'])!r}\n",
     }.get(style)
-    if slots is not None:
+    subclass = {
+        # A subclass whose slotted base holds every attribute: without `__slots__`
+        # of its own, an instance still gets room for a dict and weak references.
+        "subclass": "",
+        "subclass-slots": "    __slots__ = ()\n",
+        "subclass-slots+weakref": "    __slots__ = ('__weakref__',)\n",
+    }.get(style)
+    if subclass is not None:
+        source = (
+            f"class B:\n    __slots__ = {tuple(names)!r}\n    def __init__(self):\n{body}"
+            f"class C(B):\n{subclass}    pass\n"
+        )
+    elif slots is not None:
         source = f"class C:\n{slots}    def __init__(self):\n{body}"
     else:
         decorator = "@dataclass" if style == "dataclass" else "@dataclass(slots=True)"
@@ -268,6 +280,17 @@ def main():
         ]
         rows.append((f"**{attributes} attributes, saved by `__slots__`**", saved))
         rows.append((f"{attributes} attributes, `__dict__` made by `vars()`", each("dict", str(attributes), ".0f")))
+    per_style = {}
+    for style in ("subclass", "subclass-slots", "subclass-slots+weakref"):
+        per_style[style] = [measure(p, "instance", f"{style}:2") for p in interpreters]
+        rows.append((f"2 attributes in the base's slots, {style}", [fmt(v, ".0f") for v in per_style[style]]))
+    for kept_weakref in ("subclass-slots", "subclass-slots+weakref"):
+        saved = [
+            fmt(None if a is None or b is None else a - b, ".0f")
+            for a, b in zip(per_style["subclass"], per_style[kept_weakref])
+        ]
+        weak = " (keeping `__weakref__`)" if kept_weakref.endswith("weakref") else ""
+        rows.append((f"**0 attributes in a dict, saved by `__slots__`{weak}**", saved))
     table("Bytes per instance (traced)", "class", rows, versions)
 
     rows = [

@@ -12,29 +12,38 @@ use ruff_python_ast::PythonVersion;
 
 use crate::saving::{Avoided, Element, PerUnit};
 
-/// Traced bytes `__slots__` saves per instance of a class whose instances hold
-/// `attributes` slots, on `version`, and the version the figure was measured on.
+/// Traced bytes `__slots__` saves per instance of a class whose instances, without
+/// it, hold `attributes` attributes in their dict (the others already live in a base's
+/// slots), on `version`, and the version the figure was measured on.
 ///
 /// Measured at 2 and 6 attributes (plain class → slots: 3.9 and 3.10 152 → 48 and
 /// 192 → 80 B, 3.11 88 → 48 and 128 → 80, 3.12 80 → 48 and 120 → 80, 3.13 88 → 48
 /// and 120 → 80); between the two the smaller saving is used, so the estimate never
-/// exceeds the measurements. A `__weakref__` slot costs 8 B per instance up to 3.11
-/// and 16 B from 3.12 (56 and 64 B for 2 attributes).
+/// exceeds the measurements. With no attribute in the dict (a subclass whose slotted
+/// bases hold them all, or an empty class) only the room for the dict and weak
+/// references goes: 16, 16, 40, 32 and 16 B on 3.9 to 3.13 (64 → 48 B on 3.10 for a
+/// subclass of a base with 2 slots; an empty class saves as much or more). A
+/// `__weakref__` slot costs 8 B per instance up to 3.11 and 16 B from 3.12 (56 and
+/// 64 B for 2 attributes).
 pub fn slots_per_instance(
     version: PythonVersion,
     attributes: u32,
     weakref: bool,
 ) -> (u32, &'static str) {
-    let (two, six, weakref_slot, on) = match (version.major, version.minor) {
-        (3, ..=9) => (152 - 48, 192 - 80, 8, "3.9"),
-        (3, 10) => (152 - 48, 192 - 80, 8, "3.10"),
-        (3, 11) => (88 - 48, 128 - 80, 8, "3.11"),
-        (3, 12) => (80 - 48, 120 - 80, 16, "3.12"),
-        _ => (88 - 48, 120 - 80, 16, "3.13"),
+    let (none, two, six, weakref_slot, on) = match (version.major, version.minor) {
+        (3, ..=9) => (64 - 48, 152 - 48, 192 - 80, 8, "3.9"),
+        (3, 10) => (64 - 48, 152 - 48, 192 - 80, 8, "3.10"),
+        (3, 11) => (88 - 48, 88 - 48, 128 - 80, 8, "3.11"),
+        (3, 12) => (80 - 48, 80 - 48, 120 - 80, 16, "3.12"),
+        _ => (64 - 48, 88 - 48, 120 - 80, 16, "3.13"),
     };
-    let figure = if attributes >= 6 { six } else { two.min(six) };
+    let figure: u32 = match attributes {
+        0 => none,
+        1..=5 => two.min(six),
+        _ => six,
+    };
     let figure = if weakref {
-        figure - weakref_slot
+        figure.saturating_sub(weakref_slot)
     } else {
         figure
     };
@@ -154,6 +163,29 @@ mod tests {
             slots_per_instance(PythonVersion::PY39, 2, false),
             (104, "3.9")
         );
+    }
+
+    #[test]
+    fn with_nothing_in_a_dict_only_its_room_goes() {
+        // A subclass of a base with 2 slots, plain → `__slots__ = ()` (and
+        // `('__weakref__',)`): 64 → 48 (56) B on 3.10, 88 → 48 (56) on 3.11, 80 → 48
+        // (64) on 3.12, 64 → 48 (64) on 3.13.
+        let figures: Vec<_> = [
+            PythonVersion::PY39,
+            PythonVersion::PY310,
+            PythonVersion::PY311,
+            PythonVersion::PY312,
+            PythonVersion::PY313,
+        ]
+        .into_iter()
+        .map(|v| {
+            (
+                slots_per_instance(v, 0, false).0,
+                slots_per_instance(v, 0, true).0,
+            )
+        })
+        .collect();
+        assert_eq!(figures, [(16, 8), (16, 8), (40, 32), (32, 16), (16, 0)]);
     }
 
     #[test]

@@ -80,10 +80,12 @@ pub enum Avoided {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum PerUnit {
-    /// `__slots__` or `slots=True`: bytes per instance of a class with `attributes`
-    /// slots (one more pointer when it keeps `__weakref__`).
+    /// `__slots__` or `slots=True`: bytes per instance of a class whose instances
+    /// held `attributes` attributes in their dict (one more pointer when it keeps
+    /// `__weakref__`).
     Slots {
-        /// Attributes the slots hold (without `__weakref__`).
+        /// Attributes the rewrite moves from the dict into slots (without
+        /// `__weakref__`).
         attributes: u32,
         /// Whether `__weakref__` is kept.
         weakref: bool,

@@ -274,10 +274,10 @@ impl Finisher<'_> {
 
     fn slot(&mut self, class: &ClassSite, plan: &SlotPlan) {
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
-        let attributes_total = u32::try_from(plan.total).unwrap_or(u32::MAX);
+        let from_dict = u32::try_from(plan.from_dict).unwrap_or(u32::MAX);
         let (saving, on) = crate::figures::slots_per_instance(
             self.settings.figures_version.unwrap_or(plan.target),
-            attributes_total,
+            from_dict,
             plan.weakref,
         );
         let (edit, what) = if let Some(position) = plan.dataclass {
@@ -348,7 +348,7 @@ impl Finisher<'_> {
                         .collect(),
                 },
                 per_unit: PerUnit::Slots {
-                    attributes: attributes_total,
+                    attributes: from_dict,
                     weakref: plan.weakref,
                 },
             },

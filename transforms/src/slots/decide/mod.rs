@@ -54,8 +54,10 @@ pub enum Plan {
 pub struct SlotPlan {
     /// The class's own slot names, in first-assignment order, `__weakref__` last.
     pub slots: Vec<String>,
-    /// Every attribute an instance holds in slots (its own and its bases').
-    pub total: usize,
+    /// The attributes an instance holds in its dict without the rewrite: its own new
+    /// slots and those of the bases rewritten with it, not those already in a base's
+    /// `__slots__` (what the saving figure counts).
+    pub from_dict: usize,
     /// `__weakref__` is among `slots` (or `weakref_slot=True` for a dataclass).
     pub weakref: bool,
     /// A dataclass: the fix adds `slots=True` to the decorator at this position in the

@@ -676,9 +676,11 @@ impl<'p, 'a> Decider<'p, 'a> {
         if !confined && let Some(writes) = self.unknown_writes(id) {
             reasons.push(writes);
         }
-        let total: HashSet<&String> = self
+        // A base that already has `__slots__` keeps its attributes out of the dict.
+        let from_dict: HashSet<&String> = self
             .hierarchy
             .with_ancestors(id)
+            .filter(|&a| a == id || self.state[a] == State::Candidate)
             .flat_map(|a| self.own_slots[a].iter())
             .filter(|s| *s != "__weakref__")
             .collect();
@@ -694,7 +696,7 @@ impl<'p, 'a> Decider<'p, 'a> {
             .collect();
         Plan::Slots(SlotPlan {
             slots: self.own_slots[id].clone(),
-            total: total.len(),
+            from_dict: from_dict.len(),
             weakref,
             dataclass: class.dataclass.map(|_| class.dataclass_decorator as usize),
             unproven: reasons,

@@ -290,3 +290,23 @@ fn a_subclass_of_an_unsafe_base_is_unsafe_too() {
         ["base `A` is unsafe, and without its slots this saves nothing"]
     );
 }
+
+/// The saving figure counts the attributes the rewrite moves out of the dict: a base
+/// rewritten with the class moves its own, a base slotted already moved them before.
+#[test]
+fn the_figure_counts_what_leaves_the_dict() {
+    let source = "class Slotted:\n    __slots__ = ('a', 'b')\n    def __init__(self):\n        self.a = self.b = 1\n\
+                  class Bare(Slotted):\n    pass\n\
+                  class Extra(Slotted):\n    def __init__(self):\n        super().__init__()\n        self.c = 1\n\
+                  class Plain:\n    def __init__(self):\n        self.x = self.y = 1\n\
+                  class Sub(Plain):\n    pass\n";
+    let p = decide(&[("m", false, source)]);
+    let from_dict = |qualname: &str| match plan(&p, "m", qualname) {
+        Plan::Slots(s) => s.from_dict,
+        other => panic!("not slotted: {other:?}"),
+    };
+    assert_eq!(from_dict("Bare"), 0);
+    assert_eq!(from_dict("Extra"), 1);
+    assert_eq!(from_dict("Plain"), 2);
+    assert_eq!(from_dict("Sub"), 2);
+}
