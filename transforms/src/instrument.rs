@@ -161,12 +161,13 @@ impl Hook {
 /// `spawn`), which imports the same files, would otherwise stop on a `NameError`.
 ///
 /// Placed after the docstring and the `from __future__` imports (which must come
-/// first), else on the line of the first statement that is simple, in front of it,
-/// once only undecorated `def`s (which call nothing) come before it. Where a compound
-/// statement comes first (a class body, an `if`, a decorated function), no place on
-/// an existing line runs before it, and the binding goes on a line of its own at the
-/// module's end: it moves none of the user's lines, and only a call made while the
-/// module is still being imported can miss it.
+/// first), else in front of the first statement that is simple, on its line, once
+/// only undecorated `def`s (which call nothing) come before it; a leading `try` is
+/// entered, as its body runs first. Where another compound statement comes first (a
+/// class body, an `if`, a decorated function), no place on an existing line runs
+/// before it, and the binding goes on a line of its own at the module's end: it moves
+/// none of the user's lines, and only a call made while the module is still being
+/// imported can miss it.
 pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
     if hooks.is_empty() {
         return None;
@@ -187,9 +188,14 @@ pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
     if let Some(end) = after {
         return Some(Edit::insertion(format!("; {bindings}"), end));
     }
-    let first = body
+    let mut first = body
         .iter()
         .find(|s| !matches!(s, Stmt::FunctionDef(f) if f.decorator_list.is_empty()))?;
+    // A `try` body runs first, in the module's namespace (`try: import x` heads many
+    // modules).
+    while let Stmt::Try(t) = first {
+        first = t.body.first()?;
+    }
     if !ruff_python_ast::helpers::is_compound_statement(first) {
         return Some(Edit::insertion(format!("{bindings}; "), first.start()));
     }
@@ -410,6 +416,16 @@ x = 1
         );
         // Nothing simple runs first: a line of its own at the end, with or without a
         // final newline (LF or CRLF).
+        assert_eq!(
+            hooked(
+                "try:\n    try:\n        import a\n    except ImportError:\n        a = None\nfinally:\n    pass\nX = 1\n"
+            ),
+            "try:\n    try:\n        B; import a\n    except ImportError:\n        a = None\nfinally:\n    pass\nX = 1\n"
+        );
+        assert_eq!(
+            hooked("try:\n    if a:\n        pass\nexcept E:\n    pass\n"),
+            "try:\n    if a:\n        pass\nexcept E:\n    pass\nB\n"
+        );
         assert_eq!(
             hooked("class C:\n    pass\nX = 1\n"),
             "class C:\n    pass\nX = 1\nB\n"
