@@ -80,6 +80,7 @@ fn the_profile_counts_the_heap_at_the_peak_and_ranks_what_pays() {
     assert_eq!(p["version"], 1);
     assert_eq!(p["workload"]["kind"], "script");
     assert_eq!(p["meter"], "native");
+    assert_eq!(p["children_rss_peak"], 0);
     // The census is taken on the way to the peak, near its top.
     let of_peak = p["census"]["of_peak"].as_f64().unwrap();
     assert!((0.97..=1.0).contains(&of_peak), "{of_peak}");
@@ -388,14 +389,10 @@ fn watching_attribute_writes_survives_a_decorator_that_rebuilds_the_class() {
     assert!(!stderr.contains("the run with probes failed"), "{stderr}");
 }
 
-/// The workload runs part of its work in a child process, which imports the probed
-/// working copy without the worker's hooks: the copy's stand-ins let it run as the
-/// original would.
-#[test]
-fn a_process_the_workload_starts_runs_the_probed_copy() {
-    let dir = project();
+/// `child.py`: a workload that runs the library in a process of its own.
+fn write_child_workload(dir: &Path) {
     std::fs::write(
-        dir.path().join("child.py"),
+        dir.join("child.py"),
         "import subprocess, sys\n\
          \n\
          code = 'from shapes.geometry import Point, drain, total_area; \\\n\
@@ -404,10 +401,64 @@ fn a_process_the_workload_starts_runs_the_probed_copy() {
          assert out.stdout == '6 5\\n', out.stderr\n",
     )
     .unwrap();
+}
+
+/// The workload runs part of its work in a child process, which imports the probed
+/// working copy without the worker's hooks: the copy's stand-ins let it run as the
+/// original would. The report says that process is in none of its figures.
+#[test]
+fn a_process_the_workload_starts_runs_the_probed_copy() {
+    let dir = project();
+    write_child_workload(dir.path());
     let out = run_profile(dir.path(), "child.py");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(!stderr.contains("the run with probes failed"), "{stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("it started other processes (the largest reached ")
+            && stdout.contains("of RSS): their memory is in none of these figures"),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(dir.path().join(".pyslim/profile.json")).unwrap();
+    let profile: Value = serde_json::from_str(&text).unwrap();
+    // A Python process holds several MiB.
+    assert!(
+        profile["children_rss_peak"].as_u64().unwrap() > 4 << 20,
+        "{}",
+        profile["children_rss_peak"]
+    );
+}
+
+/// Under `--verify`, the before/after figures are the workload's own process's too,
+/// and it says so.
+#[test]
+fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
+    let dir = project();
+    write_child_workload(dir.path());
+    let out = pyslim(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--workload",
+            "child.py",
+            "--min-saving",
+            "0",
+            "--dry-run",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "warning: the workload `python child.py` started other processes (the largest \
+             reached "
+        ) && stderr.contains("the figures before and after are its own process's only"),
+        "{stderr}"
+    );
 }
 
 #[test]

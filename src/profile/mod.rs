@@ -404,6 +404,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         profile_seconds: started.elapsed().as_secs_f64(),
         traced_peak: peak_bytes,
         rss_peak: plain_result.maxrss_kib * 1024,
+        children_rss_peak: plain_result.children_maxrss_kib * 1024,
         census: evidence.census,
         sites,
         sites_estimated: native,

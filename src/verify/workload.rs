@@ -166,6 +166,17 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         {
             crate::report::findings::warn(&warning)?;
         }
+        if reference.is_none()
+            && let Some(children) = before.result.as_ref().map(|r| r.children_maxrss_kib)
+            && children > 0
+        {
+            crate::report::findings::warn(&format!(
+                "the workload `python {}` started other processes (the largest reached {} \
+                 of RSS): the figures before and after are its own process's only",
+                argv.join(" "),
+                crate::report::bytes((children * 1024) as i64, false)
+            ))?;
+        }
         let stdout = before.stdout.clone().unwrap_or_default();
         match &reference {
             None => reference = Some(stdout),

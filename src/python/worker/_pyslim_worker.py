@@ -202,6 +202,9 @@ def main(spec_path):
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
+    # The processes the target started and waited for (`subprocess`,
+    # `multiprocessing`): the largest one's peak; 0 when it started none.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     result.update(
         {
             "exit_code": code,
@@ -209,6 +212,7 @@ def main(spec_path):
             "python": sys.version.split()[0],
             "executable": sys.executable,
             "maxrss_kib": usage.ru_maxrss,
+            "children_maxrss_kib": children.ru_maxrss,
         }
     )
     tmp = spec["result"] + ".tmp"
