@@ -428,6 +428,12 @@ fn a_process_the_workload_starts_runs_the_probed_copy() {
         "{}",
         profile["children_rss_peak"]
     );
+    // `total_area` ran in the child only, where nothing is probed.
+    assert_eq!(
+        candidate(&profile, "generator", 56)["estimate"],
+        "the workload's own process never ran it (the processes it started may have; \
+         they are not probed)"
+    );
 }
 
 /// Under `--verify`, the before/after figures are the workload's own process's too,

@@ -141,6 +141,21 @@ pub struct Evidence {
     pub queues: BTreeMap<usize, RawQueue>,
     /// Candidates that were probed (the others were not instrumented).
     pub probed: BTreeSet<usize>,
+    /// The workload started processes of its own, which nothing probes.
+    pub children: bool,
+}
+
+/// Why a probed candidate has no record: `never` (what the workload never did), said
+/// of its own process when it started others, where it may have done it unseen.
+fn unseen(never: &str, evidence: &Evidence) -> String {
+    if evidence.children {
+        format!(
+            "the workload's own process {never} (the processes it started may have; they \
+             are not probed)"
+        )
+    } else {
+        format!("the workload {never}")
+    }
 }
 
 /// One candidate fix with its file's relative path.
@@ -446,7 +461,7 @@ fn transient(c: &mut Candidate, index: usize, line: usize, per_unit: PerUnit, ev
         return;
     }
     let Some(probe) = evidence.transient.get(&index) else {
-        c.estimate = "the workload never ran it".into();
+        c.estimate = unseen("never ran it", evidence);
         return;
     };
     let at_peak = evidence
@@ -489,7 +504,7 @@ fn queue(c: &mut Candidate, index: usize, evidence: &Evidence) {
         return;
     }
     let Some(probe) = evidence.queues.get(&index) else {
-        c.estimate = "the workload never popped or inserted at its front".into();
+        c.estimate = unseen("never popped or inserted at its front", evidence);
         return;
     };
     c.measured = Measured::Queue {
@@ -601,6 +616,29 @@ pub fn census(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_was_not_seen_is_said_of_the_process_that_was_probed() {
+        let mut evidence = Evidence {
+            version: PythonVersion::PY311,
+            census: None,
+            attributes: BTreeMap::new(),
+            transient: BTreeMap::new(),
+            queues: BTreeMap::new(),
+            probed: BTreeSet::new(),
+            children: false,
+        };
+        assert_eq!(
+            unseen("never ran it", &evidence),
+            "the workload never ran it"
+        );
+        evidence.children = true;
+        assert_eq!(
+            unseen("never ran it", &evidence),
+            "the workload's own process never ran it (the processes it started may have; \
+             they are not probed)"
+        );
+    }
 
     #[test]
     fn thousands_groups_digits() {

@@ -360,6 +360,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         transient: probe_ids(&raw_probes.transient),
         queues: probe_ids(&raw_probes.queues),
         probed,
+        children: plain_result.children_maxrss_kib > 0,
     };
     let candidates = estimate::estimate(&proposed, &evidence);
     let sites_source: Vec<(String, u32, u64, u64)> = if native {
