@@ -467,6 +467,69 @@ fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
     );
 }
 
+/// An unsafe rewrite the tests accept but that changes what the workload prints
+/// (`any([...])` stops calling at the first true item as a generator) is searched
+/// out and dropped, with the line that changed; the figures are those of the others.
+#[test]
+fn a_rewrite_that_changes_the_workload_output_is_dropped() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("shapes/audit.py"),
+        "def _check(x):\n    print('checked', x)\n    return x > 1\n\n\n\
+         def any_big(xs):\n    return any([_check(x) for x in xs])\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("tests/test_audit.py"),
+        "from shapes.audit import any_big\n\n\ndef test_any_big():\n    assert any_big([1, 2, 3])\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("audit.py"),
+        "from shapes.audit import any_big\nfrom shapes.geometry import make_points\n\n\
+         points = make_points(20000)\nprint(any_big([1, 5, 7]), len(points))\n",
+    )
+    .unwrap();
+    let out = pyslim(dir.path())
+        .args([
+            "rewrite",
+            "--verify",
+            "--unsafe",
+            "--workload",
+            "audit.py",
+            "--min-saving",
+            "0",
+            "--dry-run",
+            "--format",
+            "json",
+            "--venv",
+        ])
+        .arg(venv())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixes = report["verify"]["fixes"].as_array().unwrap();
+    let generator = fixes
+        .iter()
+        .find(|f| f["path"] == "shapes/audit.py")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(generator["kept"], false, "{generator:#}");
+    assert_eq!(
+        generator["dropped_because"]["detail"],
+        "line 3 was \"checked 7\" and is now \"True 20000\"",
+        "{generator:#}"
+    );
+    assert!(
+        fixes
+            .iter()
+            .any(|f| f["kept"] == true && f["key"]["transform"] == "slots"),
+        "{report:#}"
+    );
+    assert_eq!(report["verify"]["workload"]["output"], "identical");
+}
+
 #[test]
 fn a_missing_workload_script_is_named() {
     let dir = project();

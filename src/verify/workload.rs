@@ -129,158 +129,27 @@ fn pair(
     crate::profile::both(|| s0.launch(before_spec), || s1.launch(after_spec))
 }
 
-/// Phase 6.
+/// Phase 6: plain runs (output, RSS, time), then metered runs (traced peak and sites),
+/// then, when several transforms were kept, each alone; a transform whose rewrites
+/// raise the peak is dropped.
 pub fn run(v: &mut Verifier) -> Result<()> {
     let Some(request) = v.request.workload.clone() else {
         return Ok(());
     };
     let argv = request.argv.clone();
     let repeat = v.request.repeat.max(1);
-    let mut kept = v.kept();
-    if kept.is_empty() {
+    let Some(plain) = plain_runs(v, &argv, repeat)? else {
         return Ok(());
-    }
-    // Plain runs: output and RSS.
-    let mut reference: Option<Vec<u8>> = None;
-    let mut output = OutputCheck::Identical;
-    let mut plain_before = Vec::new();
-    let mut plain_after = Vec::new();
-    let mut n = 0;
-    while n < repeat.max(2) {
-        let after = v.set(&kept);
-        let (before, after_run) = pair(v, &after, &format!("#{}", n + 1), MeterMode::Off, &argv)?;
-        if !matches!(before.workload_verdict(), WorkloadOutcome::Completed) {
-            bail!(
-                "the workload `python {}` failed without any rewrite: {}",
-                argv.join(" "),
-                cause(&before)
-            );
-        }
-        if reference.is_none()
-            && let Some(warning) = before
-                .result
-                .as_ref()
-                .map(|r| r.modules.check("the workload"))
-                .transpose()?
-                .flatten()
-        {
-            crate::report::findings::warn(&warning)?;
-        }
-        if reference.is_none()
-            && let Some(children) = before.result.as_ref().map(|r| r.children_maxrss_kib)
-            && children > 0
-        {
-            crate::report::findings::warn(&format!(
-                "the workload `python {}` started other processes (the largest reached {} \
-                 of RSS): the figures before and after are its own process's only",
-                argv.join(" "),
-                crate::report::bytes((children * 1024) as i64, false)
-            ))?;
-        }
-        let stdout = before.stdout.clone().unwrap_or_default();
-        match &reference {
-            None => reference = Some(stdout),
-            Some(first) if *first != stdout => output = OutputCheck::Nondeterministic,
-            Some(_) => {}
-        }
-        let broke = match after_run.workload_verdict() {
-            WorkloadOutcome::Completed => {
-                output == OutputCheck::Identical && reference.as_ref() != after_run.stdout.as_ref()
-            }
-            _ => true,
-        };
-        if broke {
-            let blame = blame_of(&after_run, reference.as_deref(), output.clone());
-            search(
-                v,
-                &kept,
-                blame.unwrap_or(Blame::WorkloadOutput {
-                    detail: "it changed".into(),
-                }),
-                &argv,
-                reference.clone(),
-                output.clone(),
-            )?;
-            kept = v.kept();
-            plain_before.clear();
-            plain_after.clear();
-            n = 0;
-            if kept.is_empty() {
-                return Ok(());
-            }
-            continue;
-        }
-        plain_before.push(before);
-        plain_after.push(after_run);
-        n += 1;
-    }
-    // Metered runs: the traced peak and its sites.
+    };
+    let kept = v.kept();
     let after = v.set(&kept);
-    let mut traced_before = Vec::new();
-    let mut traced_after = Vec::new();
-    for n in 0..repeat {
-        let (before, after_run) = pair(
-            v,
-            &after,
-            &format!("metered #{}", n + 1),
-            MeterMode::Peak,
-            &argv,
-        )?;
-        for (run, side) in [(before, &mut traced_before), (after_run, &mut traced_after)] {
-            if matches!(run.workload_verdict(), WorkloadOutcome::Completed)
-                && run.result.as_ref().is_some_and(|r| r.traced.is_some())
-            {
-                side.push(run);
-            } else {
-                v.skipped.push(SkippedRun {
-                    run: run.spec.label.clone(),
-                    cause: cause(&run),
-                });
-            }
-        }
-    }
+    let (traced_before, traced_after) = metered_runs(v, &after, repeat, &argv)?;
     // Sites as `path:line` of the original files: the "after" copy's lines moved where
     // a rewrite added one (an import). Named now, while each copy holds what its
     // metered runs ran: the runs of each transform alone below rewrite the copies.
-    let site_name = |n: usize, file: &str, line: usize| -> String {
-        let session = &v.sessions[n];
-        match super::reach::relative_to(std::path::Path::new(file), session.copy_root()) {
-            Some(rel) => {
-                let line = session
-                    .file_at(&rel)
-                    .map_or(line, |index| session.original_line(index, line));
-                format!("{rel}:{line}")
-            }
-            None => format!("{file}:{line}"),
-        }
-    };
-    let sites_before = sites(traced_before.first(), &|f, l| site_name(0, f, l));
-    let sites_after = sites(traced_after.first(), &|f, l| site_name(1, f, l));
-    let peak = |runs: &[Finished]| -> Vec<u64> {
-        runs.iter()
-            .filter_map(|r| {
-                r.result
-                    .as_ref()?
-                    .traced
-                    .as_ref()
-                    .map(|t| t.peak_above_start())
-            })
-            .collect()
-    };
-    let rss = |runs: &[Finished]| -> Vec<u64> {
-        runs.iter()
-            .filter_map(|r| Some(r.result.as_ref()?.maxrss_kib * 1024))
-            .collect()
-    };
-    let wall = |runs: &[Finished]| -> Vec<u64> {
-        runs.iter()
-            .filter_map(|r| Some((r.result.as_ref()?.seconds * 1000.0) as u64))
-            .collect()
-    };
-    let change =
-        |b: Vec<u64>, a: Vec<u64>| (!b.is_empty() && !a.is_empty()).then(|| Change::new(&b, &a));
-    let traced = change(peak(&traced_before), peak(&traced_after));
-    // Per transform, when several: which one moved the peak.
+    let sites_before = sites(traced_before.first(), &|f, l| site_name(v, 0, f, l));
+    let sites_after = sites(traced_after.first(), &|f, l| site_name(v, 1, f, l));
+    let traced = change(peaks(&traced_before), peaks(&traced_after));
     let mut by_transform: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for i in &kept {
         by_transform
@@ -288,26 +157,14 @@ pub fn run(v: &mut Verifier) -> Result<()> {
             .or_default()
             .push(*i);
     }
-    let mut transforms = BTreeMap::new();
-    if by_transform.len() > 1 {
-        // Each transform alone against the same "before" runs: the workload's peak
-        // depends only on its own code, not on what ran before (unlike a test's).
-        let names: Vec<(String, Vec<usize>)> = by_transform.clone().into_iter().collect();
-        let mut alone: BTreeMap<String, Vec<Finished>> = BTreeMap::new();
-        for chunk in names.chunks(2) {
-            for n in 0..repeat {
-                for (name, run) in alone_runs(v, chunk, n, &argv)? {
-                    alone.entry(name).or_default().push(run);
-                }
-            }
-        }
-        let before = peak(&traced_before);
-        for (name, runs) in alone {
-            transforms.insert(name, change(before.clone(), peak(&runs)));
-        }
-    } else if let Some((name, _)) = by_transform.iter().next() {
-        transforms.insert(name.clone(), traced.clone());
-    }
+    let transforms = if by_transform.len() > 1 {
+        each_alone(v, &by_transform, &peaks(&traced_before), repeat, &argv)?
+    } else {
+        by_transform
+            .keys()
+            .map(|name| (name.clone(), traced.clone()))
+            .collect()
+    };
     // The gate: a real increase drops the transform's rewrites.
     for (name, figure) in &transforms {
         if let Some(c) = figure
@@ -334,9 +191,9 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         argv,
         runs_per_side: repeat,
         traced,
-        rss: change(rss(&plain_before), rss(&plain_after)),
-        wall_ms: change(wall(&plain_before), wall(&plain_after)),
-        output,
+        rss: change(rss(&plain.before), rss(&plain.after)),
+        wall_ms: change(wall(&plain.before), wall(&plain.after)),
+        output: plain.output,
         sites_before,
         sites_after,
         sites_estimated: estimated,
@@ -344,6 +201,202 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         transforms,
     });
     Ok(())
+}
+
+/// The plain runs of each side, kept once their rewrites pass the workload.
+struct PlainRuns {
+    before: Vec<Finished>,
+    after: Vec<Finished>,
+    output: OutputCheck,
+}
+
+/// At least two plain runs per side (`repeat` when more), the output compared with the
+/// first "before" run's: a run with rewrites that fails or changes it starts a search
+/// for the culprits, which are dropped, and the runs start over with the others.
+/// `None` when no rewrite is left.
+fn plain_runs(v: &mut Verifier, argv: &[String], repeat: usize) -> Result<Option<PlainRuns>> {
+    let mut kept = v.kept();
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    let mut reference: Option<Vec<u8>> = None;
+    let mut output = OutputCheck::Identical;
+    let mut plain_before = Vec::new();
+    let mut plain_after = Vec::new();
+    while plain_before.len() < repeat.max(2) {
+        let after = v.set(&kept);
+        let label = format!("#{}", plain_before.len() + 1);
+        let (before, after_run) = pair(v, &after, &label, MeterMode::Off, argv)?;
+        if !matches!(before.workload_verdict(), WorkloadOutcome::Completed) {
+            bail!(
+                "the workload `python {}` failed without any rewrite: {}",
+                argv.join(" "),
+                cause(&before)
+            );
+        }
+        if reference.is_none() {
+            warn_about_first_run(&before, argv)?;
+        }
+        let stdout = before.stdout.clone().unwrap_or_default();
+        match &reference {
+            None => reference = Some(stdout),
+            Some(first) if *first != stdout => output = OutputCheck::Nondeterministic,
+            Some(_) => {}
+        }
+        let broke = match after_run.workload_verdict() {
+            WorkloadOutcome::Completed => {
+                output == OutputCheck::Identical && reference.as_ref() != after_run.stdout.as_ref()
+            }
+            _ => true,
+        };
+        if broke {
+            let blame = blame_of(&after_run, reference.as_deref(), output.clone());
+            search(
+                v,
+                &kept,
+                blame.unwrap_or(Blame::WorkloadOutput {
+                    detail: "it changed".into(),
+                }),
+                argv,
+                reference.clone(),
+                output.clone(),
+            )?;
+            kept = v.kept();
+            plain_before.clear();
+            plain_after.clear();
+            if kept.is_empty() {
+                return Ok(None);
+            }
+            continue;
+        }
+        plain_before.push(before);
+        plain_after.push(after_run);
+    }
+    Ok(Some(PlainRuns {
+        before: plain_before,
+        after: plain_after,
+        output,
+    }))
+}
+
+/// What the first run without rewrites says about every figure: the project imported
+/// from another folder, processes of its own that nothing measures.
+fn warn_about_first_run(before: &Finished, argv: &[String]) -> Result<()> {
+    let Some(result) = before.result.as_ref() else {
+        return Ok(());
+    };
+    if let Some(warning) = result.modules.check("the workload")? {
+        crate::report::findings::warn(&warning)?;
+    }
+    if result.children_maxrss_kib > 0 {
+        crate::report::findings::warn(&format!(
+            "the workload `python {}` started other processes (the largest reached {} of \
+             RSS): the figures before and after are its own process's only",
+            argv.join(" "),
+            crate::report::bytes((result.children_maxrss_kib * 1024) as i64, false)
+        ))?;
+    }
+    Ok(())
+}
+
+/// `repeat` metered runs per side, `after` applied on the second; a run that did not
+/// complete with a traced peak is set aside as skipped.
+fn metered_runs(
+    v: &mut Verifier,
+    after: &[Candidate],
+    repeat: usize,
+    argv: &[String],
+) -> Result<(Vec<Finished>, Vec<Finished>)> {
+    let mut traced_before = Vec::new();
+    let mut traced_after = Vec::new();
+    for n in 0..repeat {
+        let label = format!("metered #{}", n + 1);
+        let (before, after_run) = pair(v, after, &label, MeterMode::Peak, argv)?;
+        for (run, side) in [(before, &mut traced_before), (after_run, &mut traced_after)] {
+            if matches!(run.workload_verdict(), WorkloadOutcome::Completed)
+                && run.result.as_ref().is_some_and(|r| r.traced.is_some())
+            {
+                side.push(run);
+            } else {
+                v.skipped.push(SkippedRun {
+                    run: run.spec.label.clone(),
+                    cause: cause(&run),
+                });
+            }
+        }
+    }
+    Ok((traced_before, traced_after))
+}
+
+/// Each transform's rewrites alone against the same "before" peaks (`before`): the
+/// workload's peak depends only on its own code, not on what ran before (unlike a
+/// test's).
+fn each_alone(
+    v: &mut Verifier,
+    by_transform: &BTreeMap<String, Vec<usize>>,
+    before: &[u64],
+    repeat: usize,
+    argv: &[String],
+) -> Result<BTreeMap<String, Option<Change>>> {
+    let names: Vec<(String, Vec<usize>)> = by_transform.clone().into_iter().collect();
+    let mut alone: BTreeMap<String, Vec<Finished>> = BTreeMap::new();
+    for chunk in names.chunks(2) {
+        for n in 0..repeat {
+            for (name, run) in alone_runs(v, chunk, n, argv)? {
+                alone.entry(name).or_default().push(run);
+            }
+        }
+    }
+    Ok(alone
+        .into_iter()
+        .map(|(name, runs)| (name, change(before.to_vec(), peaks(&runs))))
+        .collect())
+}
+
+/// `file:line` of a site in session `n`'s copy, as the line of the original file.
+fn site_name(v: &Verifier, n: usize, file: &str, line: usize) -> String {
+    let session = &v.sessions[n];
+    match super::reach::relative_to(std::path::Path::new(file), session.copy_root()) {
+        Some(rel) => {
+            let line = session
+                .file_at(&rel)
+                .map_or(line, |index| session.original_line(index, line));
+            format!("{rel}:{line}")
+        }
+        None => format!("{file}:{line}"),
+    }
+}
+
+/// The traced peaks of `runs`, bytes above the start.
+fn peaks(runs: &[Finished]) -> Vec<u64> {
+    runs.iter()
+        .filter_map(|r| {
+            r.result
+                .as_ref()?
+                .traced
+                .as_ref()
+                .map(|t| t.peak_above_start())
+        })
+        .collect()
+}
+
+/// The peak RSS of `runs`, bytes.
+fn rss(runs: &[Finished]) -> Vec<u64> {
+    runs.iter()
+        .filter_map(|r| Some(r.result.as_ref()?.maxrss_kib * 1024))
+        .collect()
+}
+
+/// The workload's time in `runs`, milliseconds.
+fn wall(runs: &[Finished]) -> Vec<u64> {
+    runs.iter()
+        .filter_map(|r| Some((r.result.as_ref()?.seconds * 1000.0) as u64))
+        .collect()
+}
+
+/// Before against after, when both sides have figures.
+fn change(before: Vec<u64>, after: Vec<u64>) -> Option<Change> {
+    (!before.is_empty() && !after.is_empty()).then(|| Change::new(&before, &after))
 }
 
 /// One metered run per transform in `chunk` (two at once, one per copy).
