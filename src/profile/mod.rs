@@ -232,48 +232,116 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .prefix("pyslim-runs-")
         .tempdir()
         .context("cannot create a scratch folder")?;
-    let modules = Arc::new(crate::python::runner::project_modules(files, &root));
-    let runner = runner(
+    let target = target(request);
+    let ctx = Subject {
         request,
-        &python,
-        &root,
-        copy.root.clone(),
-        scratch.path(),
+        python: &python,
+        root: &root,
+        files,
+        target: &target,
+    };
+    let copies = Copies([copy.root.clone(), second.root.clone()]);
+    let runs = measure(&ctx, &copies, scratch.path(), &proposed_fixes)?;
+    let profile = assemble(&ctx, &copies, facts, proposed_fixes, runs)?;
+    drop(copy);
+    drop(second);
+    Ok(Profile {
+        profile_seconds: started.elapsed().as_secs_f64(),
+        ..profile
+    })
+}
+
+/// What a profile is of: the request, the Python that runs it, the project.
+struct Subject<'a> {
+    request: &'a ProfileRequest,
+    python: &'a PythonInfo,
+    root: &'a Path,
+    files: &'a [ProjectFile],
+    target: &'a Target,
+}
+
+/// The plain, peak and census runs, on the two working copies.
+fn measure(
+    ctx: &Subject,
+    copies: &Copies,
+    scratch: &Path,
+    fixes: &[(usize, ReportedFix)],
+) -> Result<Measured> {
+    let modules = Arc::new(crate::python::runner::project_modules(ctx.files, ctx.root));
+    let [first_root, second_root] = &copies.0;
+    let runner = runner(
+        ctx.request,
+        ctx.python,
+        ctx.root,
+        first_root.clone(),
+        scratch,
         modules,
     )?;
-    let second_scratch = scratch.path().join("second");
+    let second_scratch = scratch.join("second");
     std::fs::create_dir_all(&second_scratch)?;
     let second_runner = Runner {
-        workdir: second.root.clone(),
+        workdir: second_root.clone(),
         scratch: second_scratch,
         progress: false,
         ..runner.clone()
     };
-    let target = target(request);
     let lanes = Lanes {
         first: &runner,
         second: &second_runner,
-        second_root: &second.root,
-        root: &root,
-        files,
-        fixes: &proposed_fixes,
-        target: &target,
-        timeout: request.timeout,
-        scratch: scratch.path(),
+        second_root,
+        root: ctx.root,
+        files: ctx.files,
+        fixes,
+        target: ctx.target,
+        timeout: ctx.request.timeout,
+        scratch,
     };
+    if ctx.python.mode == crate::python::Mode::Embedded {
+        lanes.paced()
+    } else {
+        lanes.sequential()
+    }
+}
+
+/// The two working copies' roots, to name what ran there by the project's paths.
+struct Copies([PathBuf; 2]);
+
+impl Copies {
+    /// `file` (as a run reports it) relative to the copy it is in, with `/`.
+    fn relative(&self, file: &str) -> Option<String> {
+        let path = Path::new(file);
+        self.0
+            .iter()
+            .find_map(|r| path.strip_prefix(r).ok())
+            .map(|p| p.to_string_lossy().replace('\\', "/"))
+    }
+}
+
+/// The profile from the runs: the census and the probes' records give each candidate
+/// its quantity and estimate. `profile_seconds` is left for the caller.
+fn assemble(
+    ctx: &Subject,
+    copies: &Copies,
+    facts: &Facts,
+    mut proposed_fixes: Vec<(usize, ReportedFix)>,
+    runs: Measured,
+) -> Result<Profile> {
+    let Subject {
+        request,
+        python,
+        root,
+        files,
+        target,
+    } = *ctx;
     let Measured {
         plain,
         peak,
         census: census_run,
         probes: raw_probes,
         probed,
-    } = if python.mode == crate::python::Mode::Embedded {
-        lanes.paced()?
-    } else {
-        lanes.sequential()?
-    };
+    } = runs;
     let plain_result = plain.result.clone().unwrap_or_default();
-    let what = match &target {
+    let what = match target {
         Target::Workload { .. } => "the workload",
         Target::Pytest { .. } => "the tests",
     };
@@ -297,29 +365,8 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .and_then(|v| serde_json::from_value(v).ok());
     signals::check()?;
 
-    let copy_root = copy.root.clone();
-    let second_root = second.root.clone();
-    let relative = |file: &str| -> Option<String> {
-        let path = Path::new(file);
-        [&copy_root, &second_root]
-            .iter()
-            .find_map(|r| path.strip_prefix(r).ok())
-            .map(|p| p.to_string_lossy().replace('\\', "/"))
-    };
-    let attributes: BTreeMap<(String, String), RawAttributes> = raw_probes
-        .attributes
-        .iter()
-        .filter_map(|a| {
-            let path = relative(a.file.as_deref()?)?;
-            let mut a = a.clone();
-            a.mro = a
-                .mro
-                .iter()
-                .map(|(file, q)| (file.as_deref().and_then(relative), q.clone()))
-                .collect();
-            Some(((path, a.qualname.clone()), a))
-        })
-        .collect();
+    let relative = |file: &str| copies.relative(file);
+    let attributes = attributes_written(&raw_probes, copies);
     let native = traced.meter == "native";
     // The census's level counts from its own run's start.
     let census_start = census_result
@@ -338,9 +385,8 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
     });
     let version = parse_version(&census_result.python).unwrap_or(PythonVersion::PY311);
     // Lists the analysis could not type but the census saw: new array candidates.
-    let mut proposed_fixes = proposed_fixes;
     if let Some(census) = &census {
-        let seen = Arc::new(observed(census, files, &root));
+        let seen = Arc::new(observed(census, files, root));
         let more = observed_candidates(files, facts, &seen, &proposed_fixes);
         proposed_fixes.extend(more);
     }
@@ -348,7 +394,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .iter()
         .filter_map(|(index, fix)| {
             Some(Proposed {
-                path: relative_path(&files[*index].path, &root)?,
+                path: relative_path(&files[*index].path, root)?,
                 fix,
             })
         })
@@ -380,7 +426,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         .collect();
     let files_hashes = files
         .iter()
-        .filter_map(|f| Some((relative_path(&f.path, &root)?, sha256(&f.original_bytes()))))
+        .filter_map(|f| Some((relative_path(&f.path, root)?, sha256(&f.original_bytes()))))
         .collect();
     let runs = [&plain, &peak, &census_run]
         .iter()
@@ -389,8 +435,6 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
             seconds: r.wall.as_secs_f64(),
         })
         .collect();
-    drop(copy);
-    drop(second);
     Ok(Profile {
         version: schema::VERSION,
         pyslim: env!("CARGO_PKG_VERSION").to_string(),
@@ -402,7 +446,7 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         },
         meter: traced.meter.clone(),
         plain_seconds: plain_result.seconds,
-        profile_seconds: started.elapsed().as_secs_f64(),
+        profile_seconds: 0.0,
         traced_peak: peak_bytes,
         rss_peak: plain_result.maxrss_kib * 1024,
         children_rss_peak: plain_result.children_maxrss_kib * 1024,
@@ -413,6 +457,28 @@ pub fn run(request: &ProfileRequest, files: &[ProjectFile], facts: &Facts) -> Re
         files: files_hashes,
         runs,
     })
+}
+
+/// The attributes the probes saw written on instances of project classes, by (path,
+/// qualname), with the classes of each one's MRO named by their project paths.
+fn attributes_written(
+    raw_probes: &RawProbes,
+    copies: &Copies,
+) -> BTreeMap<(String, String), RawAttributes> {
+    raw_probes
+        .attributes
+        .iter()
+        .filter_map(|a| {
+            let path = copies.relative(a.file.as_deref()?)?;
+            let mut a = a.clone();
+            a.mro = a
+                .mro
+                .iter()
+                .map(|(file, q)| (file.as_deref().and_then(|f| copies.relative(f)), q.clone()))
+                .collect();
+            Some(((path, a.qualname.clone()), a))
+        })
+        .collect()
 }
 
 /// The census is taken when traced memory first reaches this share of the peak.
