@@ -437,7 +437,7 @@ fn a_process_the_workload_starts_runs_the_probed_copy() {
 }
 
 /// Under `--verify`, the before/after figures are the workload's own process's too,
-/// and it says so.
+/// and the report says so (text, and the pull request's description).
 #[test]
 fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
     let dir = project();
@@ -451,6 +451,8 @@ fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
             "--min-saving",
             "0",
             "--dry-run",
+            "--report",
+            "pr.md",
             "--venv",
         ])
         .arg(venv())
@@ -459,11 +461,16 @@ fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
-        stderr.contains(
-            "warning: the workload `python child.py` started other processes (the largest \
-             reached "
-        ) && stderr.contains("the figures before and after are its own process's only"),
+        stderr.contains("Workload `python child.py`:")
+            && stderr.contains("  it started other processes (the largest reached ")
+            && stderr.contains("of RSS): none of these figures covers them\n"),
         "{stderr}"
+    );
+    let pr = std::fs::read_to_string(dir.path().join("pr.md")).unwrap();
+    assert!(
+        pr.contains("The workload started other processes (the largest reached ")
+            && pr.contains("of RSS): none of these figures covers them."),
+        "{pr}"
     );
 }
 
@@ -593,6 +600,7 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
     let workload = &verify["workload"];
     assert_eq!(workload["output"], "identical");
     assert_eq!(workload["runs_per_side"], 3);
+    assert_eq!(workload["children_rss_peak"], 0);
     let traced = &workload["traced"];
     assert_eq!(traced["real"], true, "{workload:#}");
     // By construction about 2.8 MB leave the peak (docs: the fixture's module doc).

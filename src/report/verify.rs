@@ -203,6 +203,14 @@ fn print_workload(w: &WorkloadReport, out: &mut dyn Write) -> Result<()> {
         figure(&w.rss),
         w.runs_per_side
     )?;
+    if w.children_rss_peak > 0 {
+        writeln!(
+            out,
+            "  it started other processes (the largest reached {} of RSS): none of these \
+             figures covers them",
+            bytes(w.children_rss_peak as i64, false)
+        )?;
+    }
     writeln!(
         out,
         "  output: {}",

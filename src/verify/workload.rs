@@ -85,6 +85,9 @@ pub struct WorkloadReport {
     pub rss: Option<Change>,
     /// Workload seconds before/after (plain runs), milliseconds.
     pub wall_ms: Option<Change>,
+    /// Peak RSS of the largest process the workload started (plain runs before the
+    /// rewrites), bytes; 0 when it started none. No other figure covers them.
+    pub children_rss_peak: u64,
     /// How the output compared.
     pub output: OutputCheck,
     /// The largest sites at the peak, before.
@@ -193,6 +196,12 @@ pub fn run(v: &mut Verifier) -> Result<()> {
         traced,
         rss: change(rss(&plain.before), rss(&plain.after)),
         wall_ms: change(wall(&plain.before), wall(&plain.after)),
+        children_rss_peak: plain
+            .before
+            .iter()
+            .filter_map(|r| Some(r.result.as_ref()?.children_maxrss_kib * 1024))
+            .max()
+            .unwrap_or(0),
         output: plain.output,
         sites_before,
         sites_after,
@@ -234,8 +243,15 @@ fn plain_runs(v: &mut Verifier, argv: &[String], repeat: usize) -> Result<Option
                 cause(&before)
             );
         }
-        if reference.is_none() {
-            warn_about_first_run(&before, argv)?;
+        if reference.is_none()
+            && let Some(warning) = before
+                .result
+                .as_ref()
+                .map(|r| r.modules.check("the workload"))
+                .transpose()?
+                .flatten()
+        {
+            crate::report::findings::warn(&warning)?;
         }
         let stdout = before.stdout.clone().unwrap_or_default();
         match &reference {
@@ -277,26 +293,6 @@ fn plain_runs(v: &mut Verifier, argv: &[String], repeat: usize) -> Result<Option
         after: plain_after,
         output,
     }))
-}
-
-/// What the first run without rewrites says about every figure: the project imported
-/// from another folder, processes of its own that nothing measures.
-fn warn_about_first_run(before: &Finished, argv: &[String]) -> Result<()> {
-    let Some(result) = before.result.as_ref() else {
-        return Ok(());
-    };
-    if let Some(warning) = result.modules.check("the workload")? {
-        crate::report::findings::warn(&warning)?;
-    }
-    if result.children_maxrss_kib > 0 {
-        crate::report::findings::warn(&format!(
-            "the workload `python {}` started other processes (the largest reached {} of \
-             RSS): the figures before and after are its own process's only",
-            argv.join(" "),
-            crate::report::bytes((result.children_maxrss_kib * 1024) as i64, false)
-        ))?;
-    }
-    Ok(())
 }
 
 /// `repeat` metered runs per side, `after` applied on the second; a run that did not
