@@ -96,6 +96,9 @@ pub enum Reason {
     BaseNotSlotted(String),
     /// Slots here would make two solid bases meet in this subclass (its name).
     LayoutConflict(String),
+    /// On this version slots save nothing per instance: the bases' slots hold every
+    /// attribute and it keeps `__weakref__` (and no subclass needs its slots).
+    SavesNothing(&'static str),
 }
 
 /// What outside code does that needs an instance's dict.
@@ -200,6 +203,11 @@ impl fmt::Display for Reason {
             }
             Reason::SubclassNeedsDict(name) => write!(f, "subclass `{name}` needs __dict__"),
             Reason::BaseNotSlotted(name) => write!(f, "base `{name}` is not slotted"),
+            Reason::SavesNothing(on) => write!(
+                f,
+                "slots save nothing per instance on {on}: its bases' slots hold every \
+                 attribute, and it keeps __weakref__"
+            ),
             Reason::LayoutConflict(name) => {
                 write!(
                     f,

@@ -622,6 +622,41 @@ impl<'p, 'a> Decider<'p, 'a> {
             let class = self.project.class(id);
             plan.classes.insert(key(&file.module, &class.qualname), p);
         }
+        // A rewrite that saves nothing on its target is no memory rewrite, unless a
+        // subclass's saving needs it; dropping one may leave its bases unneeded in turn.
+        loop {
+            let needed: HashSet<String> = plan
+                .classes
+                .values()
+                .filter_map(|p| match p {
+                    Plan::Slots(s) => Some(s.needs.iter().map(|(m, q)| key(m, q))),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            let idle: Vec<(String, &'static str)> = plan
+                .classes
+                .iter()
+                .filter(|(k, _)| !needed.contains(*k))
+                .filter_map(|(k, p)| match p {
+                    Plan::Slots(s) => {
+                        let figure = crate::figures::slots_per_instance(
+                            s.target,
+                            u32::try_from(s.from_dict).unwrap_or(u32::MAX),
+                            s.weakref,
+                        );
+                        (figure.0 == 0).then(|| (k.clone(), figure.1))
+                    }
+                    _ => None,
+                })
+                .collect();
+            if idle.is_empty() {
+                break;
+            }
+            for (k, on) in idle {
+                plan.classes.insert(k, Plan::Skip(Reason::SavesNothing(on)));
+            }
+        }
         // A candidate base whose plan is no rewrite after all (a weakly referenced
         // dataclass below 3.11, a base in a file only indexed) keeps the dict its
         // subclasses would otherwise lose: they are left alone too, to a fixpoint.

@@ -310,3 +310,35 @@ fn the_figure_counts_what_leaves_the_dict() {
     assert_eq!(from_dict("Plain"), 2);
     assert_eq!(from_dict("Sub"), 2);
 }
+
+/// On 3.13, a class whose bases' slots hold every attribute and that keeps
+/// `__weakref__` saves nothing with slots: left alone with that reason, unless a
+/// subclass needs its slots to lose its own dict.
+#[test]
+fn a_rewrite_that_saves_nothing_is_left_alone_unless_a_subclass_needs_it() {
+    let base = "import weakref\n\
+                class Slotted:\n    __slots__ = ('a',)\n    def __init__(self):\n        self.a = 1\n\
+                class Leaf(Slotted):\n    pass\n\
+                def f():\n    return weakref.ref(Leaf())\n";
+    let decide_on = |source: &str, target| {
+        let mut summary = summarise("m", false, source);
+        summary.target = Some(target);
+        decide::decide(&[summary])
+    };
+    let p = decide_on(base, crate::PythonVersion::PY313);
+    assert_eq!(
+        skip(plan(&p, "m", "Leaf")),
+        "slots save nothing per instance on 3.13: its bases' slots hold every attribute, \
+         and it keeps __weakref__"
+    );
+    // On 3.12 the dict's room still goes (16 B).
+    let p = decide_on(base, crate::PythonVersion::PY312);
+    assert_eq!(slots(plan(&p, "m", "Leaf")), ["__weakref__"]);
+    // A subclass with attributes of its own keeps a dict unless `Leaf` has slots.
+    let with_sub = format!(
+        "{base}class Sub(Leaf):\n    def __init__(self):\n        super().__init__()\n        self.b = 2\n"
+    );
+    let p = decide_on(&with_sub, crate::PythonVersion::PY313);
+    assert_eq!(slots(plan(&p, "m", "Leaf")), ["__weakref__"]);
+    assert_eq!(slots(plan(&p, "m", "Sub")), ["b"]);
+}
