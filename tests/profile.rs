@@ -43,6 +43,18 @@ fn run_profile(dir: &Path, workload: &str) -> std::process::Output {
         .unwrap()
 }
 
+/// Runs `pyslim rewrite --verify --workload WORKLOAD ARGS...` in `dir` with the test
+/// venv.
+fn verify_workload(dir: &Path, workload: &str, args: &[&str]) -> std::process::Output {
+    pyslim(dir)
+        .args(["rewrite", "--verify", "--workload", workload])
+        .args(args)
+        .arg("--venv")
+        .arg(venv())
+        .output()
+        .unwrap()
+}
+
 /// Runs `pyslim profile --workload WORKLOAD` and returns the profile it wrote.
 fn profile_of(dir: &Path, workload: &str) -> Value {
     let out = run_profile(dir, workload);
@@ -442,22 +454,11 @@ fn a_process_the_workload_starts_runs_the_probed_copy() {
 fn rewrite_verify_with_a_workload_that_starts_a_process_says_so() {
     let dir = project();
     write_child_workload(dir.path());
-    let out = pyslim(dir.path())
-        .args([
-            "rewrite",
-            "--verify",
-            "--workload",
-            "child.py",
-            "--min-saving",
-            "0",
-            "--dry-run",
-            "--report",
-            "pr.md",
-            "--venv",
-        ])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = verify_workload(
+        dir.path(),
+        "child.py",
+        &["--min-saving", "0", "--dry-run", "--report", "pr.md"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
@@ -497,23 +498,18 @@ fn a_rewrite_that_changes_the_workload_output_is_dropped() {
          points = make_points(20000)\nprint(any_big([1, 5, 7]), len(points))\n",
     )
     .unwrap();
-    let out = pyslim(dir.path())
-        .args([
-            "rewrite",
-            "--verify",
+    let out = verify_workload(
+        dir.path(),
+        "audit.py",
+        &[
             "--unsafe",
-            "--workload",
-            "audit.py",
             "--min-saving",
             "0",
             "--dry-run",
             "--format",
             "json",
-            "--venv",
-        ])
-        .arg(venv())
-        .output()
-        .unwrap();
+        ],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -554,22 +550,11 @@ fn a_missing_workload_script_is_named() {
 fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
     let dir = project();
     let before = std::fs::read_to_string(dir.path().join("shapes/geometry.py")).unwrap();
-    let out = pyslim(dir.path())
-        .args([
-            "rewrite",
-            "--verify",
-            "--workload",
-            "bench.py --n 20000",
-            "--repeat",
-            "3",
-            "--dry-run",
-            "--format",
-            "json",
-            "--venv",
-        ])
-        .arg(venv())
-        .output()
-        .unwrap();
+    let out = verify_workload(
+        dir.path(),
+        "bench.py --n 20000",
+        &["--repeat", "3", "--dry-run", "--format", "json"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -667,23 +652,12 @@ fn rewrite_verify_with_a_workload_measures_it_before_and_after() {
 #[test]
 fn a_ranking_that_keeps_nothing_runs_no_tests_and_says_what_it_left_out() {
     let dir = project();
-    let out = pyslim(dir.path())
-        .args([
-            "rewrite",
-            "--verify",
-            "--workload",
-            "bench.py --n 2000",
-            "--min-saving",
-            "1GiB",
-            // The queue's rewrite is for time, not memory: the ranking keeps it.
-            "--ignore",
-            "deque",
-            "--dry-run",
-            "--venv",
-        ])
-        .arg(venv())
-        .output()
-        .unwrap();
+    // The queue's rewrite is for time, not memory: the ranking would keep it.
+    let out = verify_workload(
+        dir.path(),
+        "bench.py --n 2000",
+        &["--min-saving", "1GiB", "--ignore", "deque", "--dry-run"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(
