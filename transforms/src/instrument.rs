@@ -165,9 +165,9 @@ impl Hook {
 /// only undecorated `def`s (which call nothing) come before it; a leading `try` is
 /// entered, as its body runs first. Where another compound statement comes first (a
 /// class body, an `if`, a decorated function), no place on an existing line runs
-/// before it, and the binding goes on a line of its own at the module's end: it moves
-/// none of the user's lines, and only a call made while the module is still being
-/// imported can miss it.
+/// before it, and the binding goes on a line of its own at the module's end (as in a
+/// module of definitions only): it moves none of the user's lines, and only a call
+/// made while the module is still being imported can miss it.
 pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
     if hooks.is_empty() {
         return None;
@@ -188,17 +188,23 @@ pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
     if let Some(end) = after {
         return Some(Edit::insertion(format!("; {bindings}"), end));
     }
+    if body.is_empty() {
+        return None;
+    }
     let mut first = body
         .iter()
-        .find(|s| !matches!(s, Stmt::FunctionDef(f) if f.decorator_list.is_empty()))?;
+        .find(|s| !matches!(s, Stmt::FunctionDef(f) if f.decorator_list.is_empty()));
     // A `try` body runs first, in the module's namespace (`try: import x` heads many
     // modules).
-    while let Stmt::Try(t) = first {
-        first = t.body.first()?;
+    while let Some(Stmt::Try(t)) = first {
+        first = t.body.first();
     }
-    if !ruff_python_ast::helpers::is_compound_statement(first) {
+    if let Some(first) = first
+        && !ruff_python_ast::helpers::is_compound_statement(first)
+    {
         return Some(Edit::insertion(format!("{bindings}; "), first.start()));
     }
+    // Definitions only, or a compound statement first: at the end.
     let source = module.source();
     let newline = if source.ends_with('\n') || source.ends_with('\r') {
         ""
@@ -413,6 +419,11 @@ x = 1
         assert_eq!(
             hooked("def f():\n    return 1\nX = f()\n"),
             "def f():\n    return 1\nB; X = f()\n"
+        );
+        // Nothing but definitions, which run nothing: at the end.
+        assert_eq!(
+            hooked("def f():\n    return 1\n"),
+            "def f():\n    return 1\nB\n"
         );
         // Nothing simple runs first: a line of its own at the end, with or without a
         // final newline (LF or CRLF).
