@@ -415,6 +415,44 @@ fn write_child_workload(dir: &Path) {
     .unwrap();
 }
 
+/// A probe inside another's construct (`q.insert(0, sum([...]))`: a queue and a
+/// consumed-once list) measures both; this run used to panic.
+#[test]
+fn probes_nest_inside_each_other() {
+    let dir = project();
+    std::fs::write(
+        dir.path().join("shapes/nest.py"),
+        "def work(rows):\n    q = []\n    for r in rows:\n        q.insert(0, sum([x * 2 for x in r]))\n    out = 0\n    while q:\n        out += q.pop(0)\n    return out\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("nest.py"),
+        "from shapes.nest import work\n\nprint(work([[1, 2], [3, 4]] * 1000))\n",
+    )
+    .unwrap();
+    let p = profile_of(dir.path(), "nest.py");
+    let at = |transform: &str, line: u64| {
+        p["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["transform"] == transform && c["path"] == "shapes/nest.py" && c["line"] == line
+            })
+            .unwrap_or_else(|| panic!("no {transform} candidate at line {line}: {p:#}"))
+            .clone()
+    };
+    // 2,000 inserts at lengths 0 to 1,999 and 2,000 pops at lengths 2,000 to 1.
+    assert_eq!(
+        at("deque", 2)["estimate"],
+        "time, not memory: 4,000 front operations shifted 4,000,000 elements in all (O(1) \
+         each on a deque)"
+    );
+    let generator = at("generator", 4);
+    assert_eq!(generator["measured"]["runs"], 2000, "{generator:#}");
+    assert_eq!(generator["measured"]["largest"], 2, "{generator:#}");
+}
+
 /// The workload runs part of its work in a child process, which imports the probed
 /// working copy without the worker's hooks: the copy's stand-ins let it run as the
 /// original would. The report says that process is in none of its figures.

@@ -459,6 +459,15 @@ pub fn apply_edits<'e>(source: &str, edits: impl Iterator<Item = &'e Edit>) -> S
     out
 }
 
+/// Whether two of `edits` cover the same text (an insertion inside another's range
+/// included), which [`apply_edits`] cannot apply.
+pub fn edits_overlap(edits: &[Edit]) -> bool {
+    let mut ranges: Vec<(TextSize, TextSize)> =
+        edits.iter().map(|e| (e.start(), e.end())).collect();
+    ranges.sort();
+    ranges.windows(2).any(|w| w[1].0 < w[0].1)
+}
+
 /// `observed`'s lines of `path` in the current pass's text (`module`), moved through the
 /// earlier passes' edits.
 fn move_observed(

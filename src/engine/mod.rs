@@ -8,7 +8,7 @@ mod fix_loop;
 pub mod index;
 pub mod pages;
 
-pub use fix_loop::{apply_edits, rewrite, rewrite_from};
+pub use fix_loop::{apply_edits, edits_overlap, rewrite, rewrite_from};
 pub use index::{Facts, index};
 
 use std::any::Any;

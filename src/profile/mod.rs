@@ -806,6 +806,11 @@ fn instrument(
         {
             edits.insert(0, hooks);
         }
+        if engine::edits_overlap(&edits) {
+            // Probes only insert around what they hold: this would be a defect, and the
+            // file goes unprobed rather than break the run.
+            continue;
+        }
         let instrumented = engine::apply_edits(text, edits.iter());
         if pyslim_transforms::parse(&instrumented).is_err() {
             // Never run a copy that does not parse: this file goes unprobed.

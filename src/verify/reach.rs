@@ -15,7 +15,7 @@ use std::path::Path;
 use pyslim_transforms::instrument::{Hook, Scope, hit_edit, hooks_edit, scope_of};
 use ruff_text_size::TextSize;
 
-use crate::engine::apply_edits;
+use crate::engine::{apply_edits, edits_overlap};
 use crate::load::ProjectFile;
 use crate::python::{Candidate, RunResult, TestRecords};
 
@@ -100,16 +100,18 @@ pub fn instrument(
         if let Some(hooks) = hooks_edit(&module, &[Hook::Hit]) {
             edits.insert(0, hooks);
         }
-        let instrumented = apply_edits(text, edits.iter());
-        if pyslim_transforms::parse(&instrumented).is_err() {
-            // Never run a copy that does not parse: this file's fixes reach every test.
+        let instrumented = (!edits_overlap(&edits)).then(|| apply_edits(text, edits.iter()));
+        let Some(instrumented) = instrumented.filter(|i| pyslim_transforms::parse(i).is_ok())
+        else {
+            // Never run a copy that does not parse (nor one whose edits collide): this
+            // file's fixes reach every test.
             for &i in &members {
                 if let FixScope::Units(_) = scopes[i] {
                     scopes[i] = FixScope::Unknown;
                 }
             }
             continue;
-        }
+        };
         texts.insert(index, instrumented);
     }
     Instrumented { texts, scopes }

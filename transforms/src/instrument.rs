@@ -19,6 +19,7 @@
 //! `builtins`, and each instrumented module binds them from there ([`hooks_edit`]),
 //! falling back to stand-ins in a process the worker did not start.
 
+use ruff_python_ast::token::TokenKind;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
@@ -37,13 +38,24 @@ pub enum ProbeAt {
 
 /// The edits for `probes` (with their ids); a probe whose construct is not found at
 /// its range is returned in the second list (the code changed).
+///
+/// No edit covers the text of another construct: a probe only inserts around its
+/// construct and replaces its own punctuation (`.pop(0)`, `del`, `[0]`), so probes
+/// nest (`q.insert(0, sum([...]))` is probed twice). At one place, the outer probe's
+/// text comes first.
 pub fn probe_edits(module: &SourceModule, probes: &[(u32, ProbeAt)]) -> (Vec<Edit>, Vec<u32>) {
-    let source = module.source();
     let mut finder = Finder::default();
     finder.visit_body(&module.ast().body);
     let mut edits = Vec::new();
     let mut missing = Vec::new();
-    for (id, probe) in probes {
+    let mut probes = probes.to_vec();
+    probes.sort_by_key(|(_, p)| {
+        let range = match p {
+            ProbeAt::Transient(r) | ProbeAt::Queue(r) => *r,
+        };
+        (range.start(), std::cmp::Reverse(range.end()))
+    });
+    for (id, probe) in &probes {
         match probe {
             ProbeAt::Transient(range) => {
                 if finder.exprs.contains(range) {
@@ -56,11 +68,8 @@ pub fn probe_edits(module: &SourceModule, probes: &[(u32, ProbeAt)]) -> (Vec<Edi
                     missing.push(*id);
                 }
             }
-            ProbeAt::Queue(range) => match finder.front(*range, source) {
-                Some(text) => edits.push(Edit::range_replacement(
-                    text.replace("{id}", &id.to_string()),
-                    *range,
-                )),
+            ProbeAt::Queue(range) => match finder.front(*range, module, *id) {
+                Some(front) => edits.extend(front),
                 None => missing.push(*id),
             },
         }
@@ -77,20 +86,43 @@ struct Finder<'a> {
 }
 
 impl<'a> Finder<'a> {
-    /// The replacement text for the front operation at `range` (with `{id}` to fill).
-    fn front(&self, range: TextRange, source: &str) -> Option<String> {
+    /// The edits that make the front operation at `range` a call of the probe:
+    /// `q.pop(0)` → `__pyslim_probe__.pop0(ID, q)`, `q.insert(0, v)` →
+    /// `__pyslim_probe__.ins0(ID, q, v)`, `del q[0]` → `__pyslim_probe__.del0(ID, q)`;
+    /// `q` and `v` keep their text (and any probe inside them).
+    fn front(&self, range: TextRange, module: &SourceModule, id: u32) -> Option<Vec<Edit>> {
+        let tokens = module.tokens();
+        let first = |from: TextSize, to: TextSize, kind: TokenKind| {
+            tokens
+                .in_range(TextRange::new(from, to))
+                .iter()
+                .find(|t| t.kind() == kind)
+                .map(Ranged::range)
+        };
         if let Some(call) = self.calls.iter().find(|c| c.range() == range) {
             let Expr::Attribute(attr) = call.func.as_ref() else {
                 return None;
             };
-            let receiver = &source[attr.value.range()];
+            let dot = first(attr.value.end(), attr.attr.start(), TokenKind::Dot)?;
             let args = &call.arguments.args;
-            return match (attr.attr.as_str(), args.len()) {
-                ("pop", 1) => Some(format!("__pyslim_probe__.pop0({{id}}, {receiver})")),
-                ("insert", 2) => Some(format!(
-                    "__pyslim_probe__.ins0({{id}}, {receiver}, {})",
-                    &source[args[1].range()]
-                )),
+            return match (attr.attr.as_str(), &args[..]) {
+                ("pop", [_]) => Some(vec![
+                    Edit::insertion(format!("__pyslim_probe__.pop0({id}, "), range.start()),
+                    Edit::range_replacement(
+                        ")".to_string(),
+                        TextRange::new(dot.start(), range.end()),
+                    ),
+                ]),
+                ("insert", [zero, value]) => {
+                    let comma = first(zero.end(), value.start(), TokenKind::Comma)?;
+                    Some(vec![
+                        Edit::insertion(format!("__pyslim_probe__.ins0({id}, "), range.start()),
+                        Edit::range_replacement(
+                            ",".to_string(),
+                            TextRange::new(dot.start(), comma.end()),
+                        ),
+                    ])
+                }
                 _ => None,
             };
         }
@@ -98,10 +130,16 @@ impl<'a> Finder<'a> {
         let [Expr::Subscript(sub)] = stmt.targets.as_slice() else {
             return None;
         };
-        Some(format!(
-            "__pyslim_probe__.del0({{id}}, {})",
-            &source[sub.value.range()]
-        ))
+        Some(vec![
+            Edit::range_replacement(
+                format!("__pyslim_probe__.del0({id}, "),
+                TextRange::new(range.start(), sub.value.start()),
+            ),
+            Edit::range_replacement(
+                ")".to_string(),
+                TextRange::new(sub.value.end(), range.end()),
+            ),
+        ])
     }
 }
 
@@ -199,8 +237,12 @@ pub fn hooks_edit(module: &SourceModule, hooks: &[Hook]) -> Option<Edit> {
     while let Some(Stmt::Try(t)) = first {
         first = t.body.first();
     }
+    // A leading `match` name cannot follow `; ` for ruff's parser, and wrapping it
+    // could meet a probe's edit of the same statement: that module gets its binding
+    // at the end.
     if let Some(first) = first
         && !ruff_python_ast::helpers::is_compound_statement(first)
+        && !leads_with_match(module, first)
     {
         return Some(Edit::insertion(format!("{bindings}; "), first.start()));
     }
@@ -297,8 +339,19 @@ fn entry_edit(module: &SourceModule, body: &[Stmt], id: u32) -> Option<Edit> {
     let first = rest.first()?;
     let wrap = |expr: &Expr| {
         // `__pyslim_hit__(ID) or (expr)`: the hit returns None, so the value is `expr`.
-        let text = &module.source()[expr.range()];
-        Edit::range_replacement(format!("{call} or ({text})"), expr.range())
+        let source = module.source();
+        let text = &source[expr.range()];
+        // `match():` or `if():`: the keyword must not run into the call.
+        let space = if source[..expr.start().to_usize()]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c == '_' || c.is_alphanumeric())
+        {
+            " "
+        } else {
+            ""
+        };
+        Edit::range_replacement(format!("{space}{call} or ({text})"), expr.range())
     };
     match first {
         Stmt::If(s) => Some(wrap(&s.test)),
@@ -309,9 +362,29 @@ fn entry_edit(module: &SourceModule, body: &[Stmt], id: u32) -> Option<Edit> {
         Stmt::Try(s) => entry_edit(module, &s.body, id),
         Stmt::FunctionDef(d) => d.decorator_list.first().map(|dec| wrap(&dec.expression)),
         Stmt::ClassDef(c) => c.decorator_list.first().map(|dec| wrap(&dec.expression)),
+        // ruff's parser (whose check every instrumented copy must pass) reads
+        // `call; match = x` as a misplaced match statement, though CPython accepts it:
+        // `(match)` is the same name.
+        _ if leads_with_match(module, first) => Some(Edit::range_replacement(
+            format!("{call}; (match)"),
+            TextRange::at(first.start(), TextSize::from(5)),
+        )),
         // Every simple statement can follow `call; ` on its own line.
         _ => Some(Edit::insertion(format!("{call}; "), first.start())),
     }
+}
+
+/// Whether the simple statement `stmt` starts with the name `match` (`match = x`,
+/// `match.group()`), which no statement may follow `; ` for ruff's parser.
+fn leads_with_match(module: &SourceModule, stmt: &Stmt) -> bool {
+    module.source()[stmt.start().to_usize()..]
+        .strip_prefix("match")
+        .is_some_and(|rest| {
+            !rest
+                .chars()
+                .next()
+                .is_some_and(|c| c == '_' || c.is_alphanumeric())
+        })
 }
 
 #[cfg(test)]
@@ -319,16 +392,20 @@ mod tests {
     use super::*;
     use crate::parse;
 
+    /// As the working copies are made (`engine::apply_edits`): in order of position,
+    /// edits at one place in the order given.
     fn apply(source: &str, edits: Vec<Edit>) -> String {
         let mut edits = edits;
-        edits.sort_by_key(|e| std::cmp::Reverse(e.start()));
-        let mut out = source.to_string();
+        edits.sort_by_key(|e| (e.start(), e.end()));
+        let mut out = String::new();
+        let mut at = 0;
         for e in edits {
-            out.replace_range(
-                e.start().to_usize()..e.end().to_usize(),
-                e.content().unwrap_or(""),
-            );
+            assert!(e.start().to_usize() >= at, "overlapping edits");
+            out.push_str(&source[at..e.start().to_usize()]);
+            out.push_str(e.content().unwrap_or(""));
+            at = e.end().to_usize();
         }
+        out.push_str(&source[at..]);
         out
     }
 
@@ -355,6 +432,37 @@ mod tests {
         assert_eq!(
             hit("class C:\n    def m(self): return 1\n", "def m"),
             "class C:\n    def m(self): __pyslim_hit__(7); return 1\n"
+        );
+    }
+
+    #[test]
+    fn a_leading_match_name_is_parenthesized() {
+        assert_eq!(
+            hit("def f(d):\n    match = g(d)\n    return match\n", "def f"),
+            "def f(d):\n    __pyslim_hit__(7); (match) = g(d)\n    return match\n"
+        );
+        assert_eq!(
+            hit("def f(m):\n    match.group(1)\n", "def f"),
+            "def f(m):\n    __pyslim_hit__(7); (match).group(1)\n"
+        );
+        assert_eq!(
+            hit("def f(m):\n    matched = m\n", "def f"),
+            "def f(m):\n    __pyslim_hit__(7); matched = m\n"
+        );
+        assert_eq!(
+            hit(
+                "def f():\n    match():\n        case ():\n            pass\n",
+                "def f"
+            ),
+            "def f():\n    match __pyslim_hit__(7) or (()):\n        case ():\n            pass\n"
+        );
+        // A match statement is entered through its subject.
+        assert_eq!(
+            hit(
+                "def f(m):\n    match m:\n        case 1:\n            pass\n",
+                "def f"
+            ),
+            "def f(m):\n    match __pyslim_hit__(7) or (m):\n        case 1:\n            pass\n"
         );
     }
 
@@ -420,6 +528,9 @@ x = 1
             hooked("def f():\n    return 1\nX = f()\n"),
             "def f():\n    return 1\nB; X = f()\n"
         );
+        // `match` as a name cannot follow `; ` for ruff's parser: at the end.
+        assert_eq!(hooked("match = 1\n"), "match = 1\nB\n");
+        assert_eq!(hooked("matches = 1\n"), "B; matches = 1\n");
         // Nothing but definitions, which run nothing: at the end.
         assert_eq!(
             hooked("def f():\n    return 1\n"),
@@ -472,6 +583,47 @@ x = 1
         assert_eq!(scope_of(&module, at("[2]")), Scope::Function(at("def m")));
         assert_eq!(scope_of(&module, at("[3]")), Scope::Function(at("def g")));
         assert_eq!(scope_of(&module, at("[4]")), Scope::Function(at("def f")));
+    }
+
+    /// Probes nest, and keep the text of what they hold: parentheses, comments.
+    #[test]
+    fn probes_nest() {
+        let source = "def f(q, rows, p):\n    q.insert(0, sum([x for x in rows]))\n    (q).pop(0)\n    del (q)[0]\n    q.insert(0,[a for a in p]).pop(0)\n    [b for b in p].pop(0)\n";
+        let module = parse(source).unwrap();
+        let range = |text: &str| {
+            let at = source.find(text).unwrap() as u32;
+            TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
+        };
+        let probes = [
+            (
+                1,
+                ProbeAt::Queue(range("q.insert(0, sum([x for x in rows]))")),
+            ),
+            (2, ProbeAt::Transient(range("[x for x in rows]"))),
+            (3, ProbeAt::Queue(range("(q).pop(0)"))),
+            (4, ProbeAt::Queue(range("del (q)[0]"))),
+            (5, ProbeAt::Transient(range("[a for a in p]"))),
+            (6, ProbeAt::Queue(range("q.insert(0,[a for a in p])"))),
+            (
+                7,
+                ProbeAt::Queue(range("q.insert(0,[a for a in p]).pop(0)")),
+            ),
+            (8, ProbeAt::Transient(range("[b for b in p]"))),
+            (9, ProbeAt::Queue(range("[b for b in p].pop(0)"))),
+        ];
+        let (edits, missing) = probe_edits(&module, &probes);
+        assert!(missing.is_empty(), "{missing:?}");
+        let out = apply(source, edits);
+        assert!(parse(&out).is_ok(), "{out}");
+        assert_eq!(
+            out,
+            "def f(q, rows, p):\n    \
+             __pyslim_probe__.ins0(1, q, sum(__pyslim_probe__.t(2, [x for x in rows])))\n    \
+             __pyslim_probe__.pop0(3, (q))\n    \
+             __pyslim_probe__.del0(4, q)\n    \
+             __pyslim_probe__.pop0(7, __pyslim_probe__.ins0(6, q,__pyslim_probe__.t(5, [a for a in p])))\n    \
+             __pyslim_probe__.pop0(9, __pyslim_probe__.t(8, [b for b in p]))\n"
+        );
     }
 
     #[test]
