@@ -113,6 +113,11 @@ struct Known<'a> {
     /// Attribute names written anywhere on something other than `self`: what such an
     /// attribute holds is not known from the class's own assignments.
     written: HashSet<&'a str>,
+    /// `__call__` is written on something that may be a project class
+    /// (`Cls.__call__ = f`): any class's instances may be callable. A write on a
+    /// library class (`dataclasses.InitVar.__call__ = f`) gives `__call__` only to its
+    /// subclasses, which have a base outside the project and count as callable anyway.
+    call_written: bool,
     /// Private names of modules that some file reads through an import (`from cli
     /// import _process`, `cli._process`): such a function may be called from there.
     read_private: HashSet<&'a str>,
@@ -148,10 +153,18 @@ type MethodKey = (usize, Option<usize>, Name);
 impl<'p, 'a> Resolver<'p, 'a> {
     pub(super) fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>) -> Self {
         let mut written = HashSet::default();
+        let mut call_written = false;
         let mut registered = HashSet::default();
         let mut patched = HashSet::default();
         for file in project.files {
             for fact in &file.facts {
+                if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact
+                    && attr.as_str() == "__call__"
+                    && !matches!(recv, Receiver::Global(d)
+                        if matches!(project.resolve(d, 0), Resolved::External))
+                {
+                    call_written = true;
+                }
                 match fact {
                     Fact::AttrWrite(Receiver::Global(d), attr) => {
                         patched.insert(format!("{d}.{attr}"));
@@ -194,6 +207,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             hierarchy,
             known: Arc::new(Known {
                 written,
+                call_written,
                 read_private,
                 spelled_private: project
                     .files
@@ -592,7 +606,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// `__call__`, or has a base outside the project that may.
     fn callable(&self, id: usize) -> bool {
         // `Cls.__call__ = f` somewhere.
-        self.known.written.contains("__call__")
+        self.known.call_written
             || self.hierarchy.with_ancestors(id).any(|a| {
                 self.project
                     .class(a)

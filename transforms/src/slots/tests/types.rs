@@ -451,6 +451,28 @@ fn a_callable_is_a_function_or_an_instance_of_a_class_with_call() {
     );
 }
 
+/// `Cls.__call__ = f` may make any project class callable; the same write on a library
+/// class makes only its subclasses callable, and none of these classes is one.
+#[test]
+fn a_call_written_on_a_library_class_makes_no_project_class_callable() {
+    let code = "import dataclasses\ndef f(fn: Callable[..., int]):\n    fn.a = 1\n";
+    let call = |on: &str| {
+        let patch = format!("def _call(*a):\n    pass\n{on}.__call__ = _call\n");
+        decide(&[(
+            "m",
+            false,
+            &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}{patch}"),
+        )])
+    };
+    let p = call("dataclasses.InitVar");
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    let p = call("A");
+    assert_eq!(
+        skip(plan(&p, "m", "B")),
+        "attribute `a` is set from outside the class"
+    );
+}
+
 #[test]
 fn the_else_of_an_isinstance_check_excludes_its_classes() {
     let code = "def f(fn: Callable[..., int]):\n    if isinstance(fn, K):\n        pass\n    else:\n        fn.z = 1\n";
