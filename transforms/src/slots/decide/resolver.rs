@@ -113,11 +113,14 @@ struct Known<'a> {
     /// Attribute names written anywhere on something other than `self`: what such an
     /// attribute holds is not known from the class's own assignments.
     written: HashSet<&'a str>,
-    /// `__call__` is written on something that may be a project class
-    /// (`Cls.__call__ = f`): any class's instances may be callable. A write on a
-    /// library class (`dataclasses.InitVar.__call__ = f`) gives `__call__` only to its
-    /// subclasses, which have a base outside the project and count as callable anyway.
+    /// `__call__` is written on something that may be any project class: any class's
+    /// instances may be callable.
     call_written: bool,
+    /// Project classes `__call__` is written on (`Cls.__call__ = f`): they and their
+    /// subclasses may be callable. A write on a library class
+    /// (`dataclasses.InitVar.__call__ = f`) gives `__call__` only to its subclasses,
+    /// which have a base outside the project and count as callable anyway.
+    call_written_on: HashSet<usize>,
     /// Private names of modules that some file reads through an import (`from cli
     /// import _process`, `cli._process`): such a function may be called from there.
     read_private: HashSet<&'a str>,
@@ -154,16 +157,24 @@ impl<'p, 'a> Resolver<'p, 'a> {
     pub(super) fn new(project: &'p Project<'a>, hierarchy: &'p Hierarchy<'a>) -> Self {
         let mut written = HashSet::default();
         let mut call_written = false;
+        let mut call_written_on = HashSet::default();
         let mut registered = HashSet::default();
         let mut patched = HashSet::default();
         for file in project.files {
             for fact in &file.facts {
                 if let Fact::AttrWrite(recv, attr) | Fact::GuardedWrite(recv, attr) = fact
                     && attr.as_str() == "__call__"
-                    && !matches!(recv, Receiver::Global(d)
-                        if matches!(project.resolve(d, 0), Resolved::External))
                 {
-                    call_written = true;
+                    match recv {
+                        Receiver::Global(d) => match project.resolve(d, 0) {
+                            Resolved::External => {}
+                            Resolved::Class(id) => {
+                                call_written_on.insert(id);
+                            }
+                            _ => call_written = true,
+                        },
+                        _ => call_written = true,
+                    }
                 }
                 match fact {
                     Fact::AttrWrite(Receiver::Global(d), attr) => {
@@ -208,6 +219,7 @@ impl<'p, 'a> Resolver<'p, 'a> {
             known: Arc::new(Known {
                 written,
                 call_written,
+                call_written_on,
                 read_private,
                 spelled_private: project
                     .files
@@ -605,14 +617,16 @@ impl<'p, 'a> Resolver<'p, 'a> {
     /// Whether instances of `id` may be callable: its class or a base defines
     /// `__call__`, or has a base outside the project that may.
     fn callable(&self, id: usize) -> bool {
-        // `Cls.__call__ = f` somewhere.
+        // `__call__` written on what may be any class, or on this class or a base.
         self.known.call_written
             || self.hierarchy.with_ancestors(id).any(|a| {
-                self.project
-                    .class(a)
-                    .class_names
-                    .iter()
-                    .any(|n| n == "__call__")
+                self.known.call_written_on.contains(&a)
+                    || self
+                        .project
+                        .class(a)
+                        .class_names
+                        .iter()
+                        .any(|n| n == "__call__")
                     || self.hierarchy.has_outside_base(a)
             })
     }

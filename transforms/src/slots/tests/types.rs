@@ -451,26 +451,30 @@ fn a_callable_is_a_function_or_an_instance_of_a_class_with_call() {
     );
 }
 
-/// `Cls.__call__ = f` may make any project class callable; the same write on a library
-/// class makes only its subclasses callable, and none of these classes is one.
+/// `__call__` written on a class makes it and its subclasses callable: a library
+/// class's subclasses count as callable anyway, a project class's are named; only a
+/// write on what may be any class makes every class callable.
 #[test]
-fn a_call_written_on_a_library_class_makes_no_project_class_callable() {
-    let code = "import dataclasses\ndef f(fn: Callable[..., int]):\n    fn.a = 1\n";
-    let call = |on: &str| {
-        let patch = format!("def _call(*a):\n    pass\n{on}.__call__ = _call\n");
+fn a_call_written_on_a_class_makes_only_its_subclasses_callable() {
+    let code = "import dataclasses\ndef f(fn: Callable[..., int]):\n    fn.z = 1\n";
+    let call = |patch: &str| {
+        let patch = format!("def _call(*a):\n    pass\n{patch}\n");
         decide(&[(
             "m",
             false,
             &format!("{TWO_CLASSES}{CALLABLE_CLASS}{code}{patch}"),
         )])
     };
-    let p = call("dataclasses.InitVar");
+    let outside = "attribute `z` is set from outside the class";
+    let p = call("dataclasses.InitVar.__call__ = _call");
+    assert!(unproven(plan(&p, "m", "A")).is_empty());
     assert!(unproven(plan(&p, "m", "B")).is_empty());
-    let p = call("A");
-    assert_eq!(
-        skip(plan(&p, "m", "B")),
-        "attribute `a` is set from outside the class"
-    );
+    let p = call("A.__call__ = _call");
+    assert_eq!(skip(plan(&p, "m", "A")), outside);
+    assert!(unproven(plan(&p, "m", "B")).is_empty());
+    let p = call("def g(cls):\n    cls.__call__ = _call");
+    assert_eq!(skip(plan(&p, "m", "A")), outside);
+    assert_eq!(skip(plan(&p, "m", "B")), outside);
 }
 
 #[test]
