@@ -406,7 +406,7 @@ fn assemble(
         transient: probe_ids(&raw_probes.transient),
         queues: probe_ids(&raw_probes.queues),
         probed,
-        children: plain_result.children_maxrss_kib > 0,
+        children: plain_result.started_processes,
     };
     let candidates = estimate::estimate(&proposed, &evidence);
     let sites_source: Vec<(String, u32, u64, u64)> = if native {
@@ -449,7 +449,7 @@ fn assemble(
         profile_seconds: 0.0,
         traced_peak: peak_bytes,
         rss_peak: plain_result.maxrss_kib * 1024,
-        children_rss_peak: plain_result.children_maxrss_kib * 1024,
+        started_processes: plain_result.started_processes,
         census: evidence.census,
         sites,
         sites_estimated: native,

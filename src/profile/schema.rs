@@ -17,7 +17,7 @@
 //!   "profile_seconds": 1.52,        // wall time of `pyslim profile`, analysis included
 //!   "traced_peak": 68000000,        // highest traced bytes above the start
 //!   "rss_peak": 140000000,          // peak RSS of the plain run (its own process)
-//!   "children_rss_peak": 0,         // the largest process it started (0: none)
+//!   "started_processes": false,     // it started processes, which nothing measures
 //!   "census": {"level": 66400000, "of_peak": 0.976,
 //!              "classes": [{"path": "app/model.py", "qualname": "Point",
 //!                           "instances": 200000, "object_bytes": 11200000,
@@ -250,10 +250,11 @@ pub struct Profile {
     pub traced_peak: u64,
     /// Peak RSS of the plain run, bytes.
     pub rss_peak: u64,
-    /// Peak RSS of the largest process the plain run started and waited for, bytes;
-    /// 0 when it started none. Nothing else in the profile covers those processes.
+    /// The plain run started processes and waited for at least one: nothing in the
+    /// profile covers them (their peak RSS, starting from what a forked child shares
+    /// with its parent, would not measure them either).
     #[serde(default)]
-    pub children_rss_peak: u64,
+    pub started_processes: bool,
     /// The heap near the peak.
     pub census: Option<Census>,
     /// Top allocation sites at the peak.

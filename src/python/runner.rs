@@ -206,10 +206,10 @@ pub struct RunResult {
     /// Peak resident set of the worker process, KiB.
     #[serde(default)]
     pub maxrss_kib: u64,
-    /// Peak resident set of the largest process the target started and waited for,
-    /// KiB; 0 when it started none.
+    /// The target started processes and waited for at least one (nothing measures
+    /// them).
     #[serde(default)]
-    pub children_maxrss_kib: u64,
+    pub started_processes: bool,
     /// The run's traced memory (metered runs).
     #[serde(default)]
     pub traced: Option<Traced>,

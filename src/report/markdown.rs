@@ -295,12 +295,11 @@ fn write_workload(md: &mut String, w: &WorkloadReport) -> std::fmt::Result {
             t.before.median, t.after.median, t.change
         )?;
     }
-    if w.children_rss_peak > 0 {
+    if w.started_processes {
         writeln!(
             md,
-            "\nThe workload started other processes (the largest reached {} of RSS): none \
-             of these figures covers them.",
-            bytes(w.children_rss_peak as i64, false)
+            "\nThe workload started other processes: nothing measures them, and none of \
+             these figures covers them."
         )?;
     }
     writeln!(

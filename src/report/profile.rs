@@ -38,12 +38,11 @@ pub fn print(profile: &Profile, out: &mut dyn Write) -> std::io::Result<()> {
         bytes(profile.traced_peak as i64, false),
         bytes(profile.rss_peak as i64, false)
     )?;
-    if profile.children_rss_peak > 0 {
+    if profile.started_processes {
         writeln!(
             out,
-            "  it started other processes (the largest reached {} of RSS): their memory \
-             is in none of these figures, which are the workload's own process's",
-            bytes(profile.children_rss_peak as i64, false)
+            "  it started other processes: nothing measures them, and their memory is in \
+             none of these figures, which are the workload's own process's"
         )?;
     }
     if profile.plain_seconds > 0.0 {

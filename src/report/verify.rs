@@ -203,12 +203,11 @@ fn print_workload(w: &WorkloadReport, out: &mut dyn Write) -> Result<()> {
         figure(&w.rss),
         w.runs_per_side
     )?;
-    if w.children_rss_peak > 0 {
+    if w.started_processes {
         writeln!(
             out,
-            "  it started other processes (the largest reached {} of RSS): none of these \
-             figures covers them",
-            bytes(w.children_rss_peak as i64, false)
+            "  it started other processes: nothing measures them, and none of these \
+             figures covers them"
         )?;
     }
     writeln!(

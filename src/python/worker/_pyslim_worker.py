@@ -202,8 +202,10 @@ def main(spec_path):
     import resource
 
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    # The processes the target started and waited for (`subprocess`,
-    # `multiprocessing`): the largest one's peak; 0 when it started none.
+    # Whether the target started processes and waited for one (`subprocess`,
+    # `multiprocessing`). Their peak RSS says nothing of their own memory: a forked
+    # child's high-water mark starts at what it shares with this process, and
+    # survives its exec.
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     result.update(
         {
@@ -212,7 +214,7 @@ def main(spec_path):
             "python": sys.version.split()[0],
             "executable": sys.executable,
             "maxrss_kib": usage.ru_maxrss,
-            "children_maxrss_kib": children.ru_maxrss,
+            "started_processes": children.ru_maxrss > 0,
         }
     )
     tmp = spec["result"] + ".tmp"
