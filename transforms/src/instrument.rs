@@ -24,6 +24,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::syntax::is_identifier_char;
 use crate::{Edit, SourceModule};
 
 /// What to probe at a place of the original text.
@@ -345,7 +346,7 @@ fn entry_edit(module: &SourceModule, body: &[Stmt], id: u32) -> Option<Edit> {
         let space = if source[..expr.start().to_usize()]
             .chars()
             .next_back()
-            .is_some_and(|c| c == '_' || c.is_alphanumeric())
+            .is_some_and(is_identifier_char)
         {
             " "
         } else {
@@ -379,12 +380,7 @@ fn entry_edit(module: &SourceModule, body: &[Stmt], id: u32) -> Option<Edit> {
 fn leads_with_match(module: &SourceModule, stmt: &Stmt) -> bool {
     module.source()[stmt.start().to_usize()..]
         .strip_prefix("match")
-        .is_some_and(|rest| {
-            !rest
-                .chars()
-                .next()
-                .is_some_and(|c| c == '_' || c.is_alphanumeric())
-        })
+        .is_some_and(|rest| !rest.chars().next().is_some_and(is_identifier_char))
 }
 
 #[cfg(test)]

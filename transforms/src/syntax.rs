@@ -16,6 +16,12 @@ pub(crate) fn is_mangled(name: &str) -> bool {
     name.starts_with("__") && !name.ends_with("__")
 }
 
+/// Whether `c` may continue a Python identifier (letters, digits, `_`; any non-ASCII
+/// letter or digit counts).
+pub(crate) fn is_identifier_char(c: char) -> bool {
+    c == '_' || c.is_alphanumeric()
+}
+
 /// Names an assignment or loop target binds (`x`, `(a, b)`, `[a, *rest]`), in order.
 /// Attribute and subscript targets bind no name.
 pub(crate) fn target_names<'a>(target: &'a Expr, out: &mut Vec<&'a str>) {

@@ -274,12 +274,7 @@ impl Finisher<'_> {
 
     fn slot(&mut self, class: &ClassSite, plan: &SlotPlan) {
         let attributes = plan.slots.iter().filter(|s| *s != "__weakref__").count();
-        let from_dict = u32::try_from(plan.from_dict).unwrap_or(u32::MAX);
-        let (saving, on) = crate::figures::slots_per_instance(
-            self.settings.figures_version.unwrap_or(plan.target),
-            from_dict,
-            plan.weakref,
-        );
+        let (saving, on) = plan.saving_on(self.settings.figures_version.unwrap_or(plan.target));
         let (edit, what) = if let Some(position) = plan.dataclass {
             // The index resolved the decorator through the imports (`import dataclasses
             // as dc`, `from dataclasses import dataclass as dc`); its position is stable.
@@ -348,7 +343,7 @@ impl Finisher<'_> {
                         .collect(),
                 },
                 per_unit: PerUnit::Slots {
-                    attributes: from_dict,
+                    attributes: plan.dict_attributes(),
                     weakref: plan.weakref,
                 },
             },

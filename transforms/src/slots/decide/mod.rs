@@ -72,6 +72,19 @@ pub struct SlotPlan {
     pub needs: Vec<(String, String)>,
 }
 
+impl SlotPlan {
+    /// [`Self::from_dict`] as the saving figures count it.
+    pub fn dict_attributes(&self) -> u32 {
+        u32::try_from(self.from_dict).unwrap_or(u32::MAX)
+    }
+
+    /// Traced bytes the rewrite saves per instance on `version`, and the version the
+    /// figure was measured on ([`crate::figures::slots_per_instance`]).
+    pub fn saving_on(&self, version: PythonVersion) -> (u32, &'static str) {
+        crate::figures::slots_per_instance(version, self.dict_attributes(), self.weakref)
+    }
+}
+
 /// The project-wide decision, keyed by [`key`].
 #[derive(Debug, Default)]
 pub struct ProjectPlan {

@@ -640,12 +640,8 @@ impl<'p, 'a> Decider<'p, 'a> {
                 .filter(|(k, _)| !needed.contains(*k))
                 .filter_map(|(k, p)| match p {
                     Plan::Slots(s) => {
-                        let figure = crate::figures::slots_per_instance(
-                            s.target,
-                            u32::try_from(s.from_dict).unwrap_or(u32::MAX),
-                            s.weakref,
-                        );
-                        (figure.0 == 0).then(|| (k.clone(), figure.1))
+                        let (saving, on) = s.saving_on(s.target);
+                        (saving == 0).then(|| (k.clone(), on))
                     }
                     _ => None,
                 })
@@ -744,7 +740,7 @@ impl<'p, 'a> Decider<'p, 'a> {
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c == '_' || c.is_alphabetic())
-        && chars.all(|c| c == '_' || c.is_alphanumeric())
+        && chars.all(crate::syntax::is_identifier_char)
 }
 
 /// Each rewrite of `plan` with a needed base whose plan `pred` holds for: the

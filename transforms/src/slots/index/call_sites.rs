@@ -308,7 +308,7 @@ impl Indexer<'_, '_> {
 fn is_identifier(word: &str) -> bool {
     !word.is_empty()
         && !word.starts_with(|c: char| c.is_ascii_digit())
-        && word.chars().all(|c| c == '_' || c.is_alphanumeric())
+        && word.chars().all(crate::syntax::is_identifier_char)
 }
 
 /// Counts in `counts` how many times each of its names occurs in `source` as a whole
