@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use pyslim::engine::{apply_edits, edits_overlap};
 use pyslim_transforms::instrument::{Hook, ProbeAt, hit_edit, hooks_edit, probe_edits};
 use pyslim_transforms::{Edit, SourceModule};
 use ruff_python_ast::visitor::{self, Visitor};
@@ -92,30 +93,13 @@ fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// `source` with `edits`, as a working copy gets them; `None` when two overlap.
-fn apply(source: &str, mut edits: Vec<Edit>) -> Option<String> {
-    edits.sort_by_key(|e| (e.start(), e.end()));
-    let mut out = String::with_capacity(source.len() + 256);
-    let mut at = 0;
-    for edit in &edits {
-        let start = edit.start().to_usize();
-        if start < at {
-            return None;
-        }
-        out.push_str(&source[at..start]);
-        out.push_str(edit.content().unwrap_or(""));
-        at = edit.end().to_usize();
-    }
-    out.push_str(&source[at..]);
-    Some(out)
-}
-
 /// Why `edits` make a copy of `module` that no run may use, if they do.
 fn fault(module: &SourceModule, edits: Vec<Edit>) -> Option<&'static str> {
     let source = module.source();
-    let Some(copy) = apply(source, edits) else {
+    if edits_overlap(&edits) {
         return Some("overlapping edits");
-    };
+    }
+    let copy = apply_edits(source, edits.iter());
     if pyslim_transforms::parse(&copy).is_err() {
         return Some("does not parse");
     }

@@ -388,6 +388,12 @@ mod tests {
     use super::*;
     use crate::parse;
 
+    /// The range of the first `text` in `source`.
+    fn range_of(source: &str, text: &str) -> TextRange {
+        let at = source.find(text).unwrap() as u32;
+        TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
+    }
+
     /// As the working copies are made (`engine::apply_edits`): in order of position,
     /// edits at one place in the order given.
     fn apply(source: &str, edits: Vec<Edit>) -> String {
@@ -501,16 +507,7 @@ mod tests {
 
     #[test]
     fn hooks_come_after_what_must_be_first_and_before_what_runs() {
-        assert_eq!(
-            hooked(
-                "import os
-x = 1
-"
-            ),
-            "B; import os
-x = 1
-"
-        );
+        assert_eq!(hooked("import os\nx = 1\n"), "B; import os\nx = 1\n");
         assert_eq!(
             hooked("\"\"\"Doc.\"\"\"\nimport os\n"),
             "\"\"\"Doc.\"\"\"; B\nimport os\n"
@@ -586,10 +583,7 @@ x = 1
     fn probes_nest() {
         let source = "def f(q, rows, p):\n    q.insert(0, sum([x for x in rows]))\n    (q).pop(0)\n    del (q)[0]\n    q.insert(0,[a for a in p]).pop(0)\n    [b for b in p].pop(0)\n";
         let module = parse(source).unwrap();
-        let range = |text: &str| {
-            let at = source.find(text).unwrap() as u32;
-            TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
-        };
+        let range = |text: &str| range_of(source, text);
         let probes = [
             (
                 1,
@@ -626,10 +620,7 @@ x = 1
     fn probes_wrap_and_replace() {
         let source = "import x\ndef f(q, xs):\n    s = sum([a for a in xs])\n    q.pop(0)\n    q.insert(0, s)\n    del q[0]\n";
         let module = parse(source).unwrap();
-        let range = |text: &str| {
-            let at = source.find(text).unwrap() as u32;
-            TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
-        };
+        let range = |text: &str| range_of(source, text);
         let probes = [
             (1, ProbeAt::Transient(range("[a for a in xs]"))),
             (2, ProbeAt::Queue(range("q.pop(0)"))),
