@@ -11,7 +11,10 @@
 # allocator and analyses nothing, so what the analyses cost is `pyslim-all` minus
 # `parse-floor`; `parse-and-bind` adds one walk per file that binds and looks up every
 # name in hash sets, the least any name analysis costs (what one semantic pass per file
-# could at best come down to).
+# could at best come down to). `ruff-floor` is ruff's own floor, measured the same way:
+# `--select W291` (trailing whitespace) is a rule on physical lines that reads no AST,
+# so its run is ruff's discovery, read, parse and what ruff builds for every file,
+# with next to no rule work: what C419 costs is `ruff-C419` minus `ruff-floor`.
 #
 #   bash tests/bench/stdlib_vs_ruff.sh [RUNS]     (default 5; needs python3 and PyPI)
 #
@@ -73,6 +76,7 @@ for _ in $(seq "$runs"); do
     measure pyslim-generator "$pyslim" check --select generator "$stdlib"
     [ -n "$before" ] && measure before-generator "$before" check --select generator "$stdlib"
     measure ruff-C419 "$venv/bin/ruff" check --no-cache --isolated --select C419 "$stdlib"
+    measure ruff-floor "$venv/bin/ruff" check --no-cache --isolated --select W291 "$stdlib"
     if [ "${PER_TRANSFORM:-0}" != 0 ]; then
         for t in $transforms; do
             [ "$t" = generator ] && continue
@@ -107,7 +111,8 @@ for line in open(sys.argv[1]):
 def median(label, i):
     return statistics.median(r[i] for r in rows[label])
 if "ruff-C419" in rows:
-    for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor", "parse-and-bind"):
+    for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor", "parse-and-bind",
+                  "ruff-floor"):
         if label in rows:
             print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
                   f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x, "
