@@ -21,7 +21,8 @@
 # Environment:
 #   PYSLIM_BEFORE=path   also measure this pyslim binary (e.g. one built at an older
 #                        commit), interleaved with the current one
-#   PER_TRANSFORM=1      also measure `--select X` for every transform
+#   PER_TRANSFORM=1      also measure `--select X` for every transform, and all of
+#                        them but slots together (`pyslim-all-but-slots`)
 #   SCALING=0            skip the four-copies tree
 #
 # ruff is installed, pinned, into a throwaway venv under target/. The pyslim measured is
@@ -68,6 +69,7 @@ measure() { # label, command...: appends "label seconds peak_kib cpu_seconds"
 }
 
 transforms=$($pyslim transforms | awk 'NF {print $1}' | grep -E '^[a-z]+$' || true)
+all_but_slots=$(echo "$transforms" | grep -vx slots | paste -sd, -)
 for _ in $(seq "$runs"); do
     measure pyslim-all "$pyslim" check "$stdlib"
     measure parse-floor "$floor" "$stdlib"
@@ -78,6 +80,9 @@ for _ in $(seq "$runs"); do
     measure ruff-C419 "$venv/bin/ruff" check --no-cache --isolated --select C419 "$stdlib"
     measure ruff-floor "$venv/bin/ruff" check --no-cache --isolated --select W291 "$stdlib"
     if [ "${PER_TRANSFORM:-0}" != 0 ]; then
+        # Every transform but slots together, beside the slots proof alone: what the
+        # whole-project proof of which classes may take `__slots__` costs on its own.
+        measure pyslim-all-but-slots "$pyslim" check --select "$all_but_slots" "$stdlib"
         for t in $transforms; do
             [ "$t" = generator ] && continue
             measure "pyslim-$t" "$pyslim" check --select "$t" "$stdlib"
@@ -112,7 +117,7 @@ def median(label, i):
     return statistics.median(r[i] for r in rows[label])
 if "ruff-C419" in rows:
     for label in ("pyslim-all", "before-all", "pyslim-generator", "parse-floor", "parse-and-bind",
-                  "ruff-floor"):
+                  "ruff-floor", "pyslim-all-but-slots", "pyslim-slots"):
         if label in rows:
             print(f"{label} / ruff-C419: wall {median(label, 0) / median('ruff-C419', 0):.2f}x, "
                   f"peak memory {median(label, 1) / median('ruff-C419', 1):.2f}x, "
