@@ -182,7 +182,11 @@ fn unknown_config_key_names_key_and_file() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("pyslim.toml"))
-        .stderr(predicate::str::contains("unknown field `selct`"));
+        .stderr(predicate::str::contains("unknown field `selct`"))
+        // Nothing was read under it: the summary must not read as a clean run.
+        .stderr(predicate::str::ends_with(
+            "No rewrites found; 1 error above.\n",
+        ));
     let bad_value = project(&[
         ("pyslim.toml", "target-version = \"eleven\"\n"),
         ("a.py", WASTEFUL),

@@ -318,7 +318,7 @@ fn a_malformed_pytest_configuration_names_the_file_and_line() {
         stderr(&out),
         format!(
             "error: {}:2: unexpected value continuation\nApplied 1 rewrite in 1 file \
-             (generator 1); 1 test file read, not rewritten.\n",
+             (generator 1); 1 test file read, not rewritten; 1 error above.\n",
             ini.display()
         )
     );

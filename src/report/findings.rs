@@ -189,31 +189,37 @@ impl RunReport {
         Ok(())
     }
 
-    /// Prints the closing summary on stderr: counts per transform, the test files only
-    /// read, and what was withheld.
+    /// Prints the errors, then the closing summary on stderr: counts per transform, the
+    /// test files only read, how many errors are above it, and what was withheld.
     pub fn print_summary(&self, verb: &str) -> std::io::Result<()> {
         let mut err = anstream::stderr().lock();
         for e in &self.errors {
             let red = AnsiColor::Red.on_default().bold();
             writeln!(err, "{red}error{red:#}: {e}")?;
         }
-        let tests = match self.test_files {
+        let mut suffix = match self.test_files {
             0 => String::new(),
             n => format!(
                 "; {n} test {} read, not rewritten",
                 plural(n, "file", "files")
             ),
         };
+        // The summary is the last line read: it must not look like a clean run when
+        // files or settings were left unread.
+        if !self.errors.is_empty() {
+            let n = self.errors.len();
+            suffix.push_str(&format!("; {n} {} above", plural(n, "error", "errors")));
+        }
         let ranked = self.profile.as_ref().map_or(0, |r| r.fixes.len());
         if self.fixes == 0 && ranked > 0 {
             // Found, then left out by the ranking (or the tests): not "none found".
             writeln!(
                 err,
-                "None of the {ranked} {} found is applied{tests}.",
+                "None of the {ranked} {} found is applied{suffix}.",
                 plural(ranked, "rewrite", "rewrites")
             )?;
         } else if self.fixes == 0 {
-            writeln!(err, "No rewrites found{tests}.")?;
+            writeln!(err, "No rewrites found{suffix}.")?;
         } else {
             let per: Vec<String> = self
                 .by_transform
@@ -226,7 +232,7 @@ impl RunReport {
                 .collect();
             writeln!(
                 err,
-                "{verb} {} {} in {} {} ({}){tests}.",
+                "{verb} {} {} in {} {} ({}){suffix}.",
                 self.fixes,
                 plural(self.fixes, "rewrite", "rewrites"),
                 self.files_changed,
