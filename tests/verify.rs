@@ -301,6 +301,23 @@ fn a_subclass_whose_base_is_dropped_is_dropped_too() {
 }
 
 #[test]
+fn the_tests_of_a_subclass_verify_its_abstract_base() {
+    let dir = fixture("abstract-base");
+    let slots = pyslim_transforms::registry::get("slots").unwrap();
+    let mut files = load_with(dir.path(), &[slots]);
+    let facts = pyslim::engine::index(&mut files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let fates: Vec<_> = report
+        .fixes
+        .iter()
+        .map(|f| (f.fix.line, f.kept, f.dropped_because.clone(), f.tests))
+        .collect();
+    // `Step` is reached by the one test through `Upper`'s methods: before, it was
+    // dropped as not exercised, and `Upper` with it as saving nothing.
+    assert_eq!(fates, [(5, true, None, Some(1)), (10, true, None, Some(1))]);
+}
+
+#[test]
 fn savings_are_attributed_per_transform() {
     let dir = fixture("memory");
     let mut files = load_with(dir.path(), &[&STAND_IN_SUM_ANY, &STAND_IN_MAX]);

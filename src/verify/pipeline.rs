@@ -360,17 +360,21 @@ impl<'a> Verifier<'a> {
     /// Phase 2: which tests reach each fix; unsafe fixes no test reaches go; what the
     /// all-candidates run broke.
     pub fn candidates(&mut self) -> Result<()> {
-        for i in 0..self.candidates.len() {
-            let scope = self
-                .instrumented
-                .scopes
-                .get(i)
-                .cloned()
-                .unwrap_or(FixScope::Unknown);
-            let reached = match scope {
-                FixScope::Unknown => None,
-                scope => Some(self.coverage.tests_for(&scope)),
-            };
+        let mut reach: Vec<Option<BTreeSet<String>>> = (0..self.candidates.len())
+            .map(|i| {
+                match self
+                    .instrumented
+                    .scopes
+                    .get(i)
+                    .unwrap_or(&FixScope::Unknown)
+                {
+                    FixScope::Unknown => None,
+                    scope => Some(self.coverage.tests_for(scope)),
+                }
+            })
+            .collect();
+        self.share_with_bases(&mut reach);
+        for (i, reached) in reach.into_iter().enumerate() {
             self.fixes[i].tests = reached.as_ref().map(BTreeSet::len);
             if reached.as_ref().is_some_and(BTreeSet::is_empty)
                 && self.fixes[i].fix.applicability != pyslim_transforms::Applicability::Safe
@@ -390,6 +394,34 @@ impl<'a> Verifier<'a> {
         self.note_hints(&run);
         self.initial_blame = self.judge().blame(&run, None);
         Ok(())
+    }
+
+    /// Adds to each slotted base's tests those of the subclasses rewritten with it
+    /// (`None`: every test). A base's slots are part of every instance of such a
+    /// subclass, so a test that runs the subclass's methods exercises the base's
+    /// rewrite even when no method of the base runs: an abstract base whose only
+    /// method every subclass overrides (markdown's `Treeprocessor`) was otherwise
+    /// never reached, dropped as not exercised, and took every subclass with it.
+    fn share_with_bases(&self, reach: &mut [Option<BTreeSet<String>>]) {
+        let by_class: BTreeMap<String, usize> = (0..self.candidates.len())
+            .filter_map(|i| Some((self.class_of(i)?, i)))
+            .collect();
+        for i in 0..self.candidates.len() {
+            let ReportedSubject::Class { needs, .. } = &self.fixes[i].fix.saving.subject else {
+                continue;
+            };
+            for base in needs.iter().filter_map(|n| by_class.get(n)) {
+                if *base == i {
+                    continue;
+                }
+                let shared = reach[i].clone();
+                match (&mut reach[*base], shared) {
+                    (Some(tests), Some(more)) => tests.extend(more),
+                    (slot, None) => *slot = None,
+                    (None, Some(_)) => {}
+                }
+            }
+        }
     }
 
     pub(super) fn judge(&self) -> &Judge {
