@@ -361,6 +361,22 @@ fn a_test_failing_at_baseline_is_not_blamed() {
         report.baseline_failures,
         vec!["test_calc.py::test_known_bug"]
     );
+    assert_eq!(report.baseline_collection_errors, vec!["test_broken.py"]);
+    let mut text = Vec::new();
+    pyslim::report::verify::print_summary(&report, &mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "1 collection error(s) before any rewrite (the tests there ran neither before nor \
+             after; not blamed): test_broken.py"
+        ),
+        "{text}"
+    );
+    let description = pyslim::report::markdown::render(&report, Written::Nothing);
+    assert!(
+        description.contains("pytest could not collect `test_broken.py`"),
+        "{description}"
+    );
     assert_eq!(report.kept_count(), 1);
     assert_eq!(report.dropped_count(), 0);
     assert_eq!(report.bisection_runs, 0);

@@ -102,15 +102,23 @@ fn write_report(md: &mut String, report: &VerifyReport, written: Written) -> std
         report.baseline_tests,
         report.python.venv_version
     )?;
-    if report.baseline_failures.is_empty() {
+    if report.baseline_failures.is_empty() && report.baseline_collection_errors.is_empty() {
         writeln!(md, "- Baseline (before any rewrite): all tests passed.")?;
-    } else {
+    } else if !report.baseline_failures.is_empty() {
         writeln!(
             md,
             "- Baseline (before any rewrite): {} test(s) already failed and are not blamed on \
              the rewrites: {}.",
             report.baseline_failures.len(),
             code_list(&report.baseline_failures)
+        )?;
+    }
+    if !report.baseline_collection_errors.is_empty() {
+        writeln!(
+            md,
+            "- Baseline (before any rewrite): pytest could not collect {}; the tests there \
+             ran neither before nor after the rewrites.",
+            code_list(&report.baseline_collection_errors)
         )?;
     }
     if !report.flaky_tests.is_empty() {

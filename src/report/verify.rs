@@ -93,6 +93,15 @@ pub fn print_summary(report: &VerifyReport, out: &mut dyn Write) -> Result<()> {
             report.baseline_failures.join(", ")
         )?;
     }
+    if !report.baseline_collection_errors.is_empty() {
+        writeln!(
+            out,
+            "  {} collection error(s) before any rewrite (the tests there ran neither before \
+             nor after; not blamed): {}",
+            report.baseline_collection_errors.len(),
+            report.baseline_collection_errors.join(", ")
+        )?;
+    }
     if !report.flaky_tests.is_empty() {
         writeln!(
             out,

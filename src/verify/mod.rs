@@ -41,6 +41,7 @@
 //!              "venv_version": "3.11.7", "linked_version": "3.11.7"},
 //!   "pytest_args": ["tests"],
 //!   "baseline_failures": ["tests/test_x.py::test_known_bug"],
+//!   "baseline_collection_errors": ["tests/test_y.py"],
 //!   "baseline_tests": 120,
 //!   "flaky_tests": ["tests/test_t.py::test_timing"],
 //!   "noisy_tests": ["tests/test_t.py::test_threads"],
@@ -293,6 +294,9 @@ pub struct VerifyReport {
     pub pytest_args: Vec<String>,
     /// Tests that already failed at baseline (not blamed on pyslim).
     pub baseline_failures: Vec<String>,
+    /// What pytest could not collect at baseline (test modules or classes, by node
+    /// id): the tests they hold ran neither before nor after, so they verified nothing.
+    pub baseline_collection_errors: Vec<String>,
     /// Tests in the baseline run.
     pub baseline_tests: usize,
     /// Tests that failed and then passed on a re-run of the same code: not blamed.

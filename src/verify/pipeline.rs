@@ -54,6 +54,7 @@ pub struct Verifier<'a> {
     pub(super) reach: Vec<Option<BTreeSet<String>>>,
     pub(super) baseline: TestRecords,
     pub(super) baseline_failures: Vec<String>,
+    pub(super) baseline_collection_errors: Vec<String>,
     /// What the all-candidates run said, when it ran beside the baseline.
     pub(super) all_run: Option<Finished>,
     pub(super) initial_blame: Option<Blame>,
@@ -178,6 +179,7 @@ impl<'a> Verifier<'a> {
             reach: vec![None; count],
             baseline: TestRecords::new(),
             baseline_failures: Vec::new(),
+            baseline_collection_errors: Vec::new(),
             all_run: None,
             initial_blame: None,
             hints: BTreeMap::new(),
@@ -342,6 +344,7 @@ impl<'a> Verifier<'a> {
             .map(|e| e.nodeid.clone())
             .collect();
         self.judge = Some(Judge::new(&tests, &broken));
+        self.baseline_collection_errors = broken;
         self.baseline_failures = crate::python::RunOutcome::Verdict(tests.clone()).failures();
         // The first runs ran the whole suite, unknown until now.
         self.tests_run += tests.len() * (1 + usize::from(all_run.is_some()));
@@ -502,6 +505,7 @@ impl<'a> Verifier<'a> {
             python: self.python,
             pytest_args: self.request.args.clone(),
             baseline_failures: self.baseline_failures,
+            baseline_collection_errors: self.baseline_collection_errors,
             baseline_tests: self.baseline.len(),
             flaky_tests,
             noisy_tests: self.noisy,
