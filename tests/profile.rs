@@ -17,6 +17,9 @@ use serde_json::Value;
 #[path = "common/projects.rs"]
 mod projects;
 use projects::{fixture, venv};
+#[path = "common/venvs.rs"]
+mod venvs;
+use venvs::{bare_venv, site_packages};
 
 /// A fresh copy of the workload project.
 fn project() -> tempfile::TempDir {
@@ -570,6 +573,52 @@ fn a_rewrite_that_changes_the_workload_output_is_dropped() {
         "{report:#}"
     );
     assert_eq!(report["verify"]["workload"]["output"], "identical");
+}
+
+#[test]
+fn an_install_from_another_folder_stops_after_the_first_run() {
+    // The src layout of `editable/`, whose venv imports `audit` from another copy.
+    let dir = fixture("editable");
+    let other = fixture("editable");
+    let inner = dir.path().join(".venv");
+    bare_venv(&inner);
+    std::fs::write(
+        site_packages(&inner).join("elsewhere.pth"),
+        format!(
+            "{}\n{}\n",
+            site_packages(&venv()).display(),
+            other.path().join("src").display()
+        ),
+    )
+    .unwrap();
+    // Each run of the workload leaves a line outside the working copies.
+    let runs = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        dir.path().join("run.py"),
+        format!(
+            "import audit\nprint(audit.check_all([1, 2], []))\n\
+             with open({:?}, 'a') as f:\n    f.write('ran\\n')\n",
+            runs.path()
+        ),
+    )
+    .unwrap();
+    let out = pyslim(dir.path())
+        .args(["profile", "--workload", "run.py", "--venv"])
+        .arg(&inner)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "the workload imported the project's module `audit` from {}: another copy of the \
+         project",
+        other.path().join("src/audit/__init__.py").display()
+    );
+    assert!(stderr.contains(&expected), "{stderr}");
+    assert!(!dir.path().join(".pyslim").exists());
+    // The peak run showed it, beside the census run: the plain run never started.
+    let ran = std::fs::read_to_string(runs.path()).unwrap();
+    assert_eq!(ran.lines().count(), 2, "{stderr}");
 }
 
 #[test]

@@ -35,6 +35,9 @@ use ruff_text_size::{Ranged, TextSize};
 #[path = "common/projects.rs"]
 mod projects;
 use projects::{fixture, venv};
+#[path = "common/venvs.rs"]
+mod venvs;
+use venvs::{bare_venv, site_packages};
 
 /// Rewrites comprehensions passed to `consumers`; two instances with different names
 /// stand for two transforms (per-transform attribution).
@@ -909,27 +912,6 @@ fn process_ends(pid: i32) -> bool {
             || std::fs::read_to_string(format!("/proc/{pid}/stat"))
                 .is_ok_and(|s| s.contains(") Z "))
     })
-}
-
-/// Creates a virtualenv without pip at `path`, from the test venv's Python.
-fn bare_venv(path: &Path) {
-    let status = Command::new(venv().join("bin/python"))
-        .args(["-m", "venv", "--without-pip"])
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-/// The `site-packages` folder of a virtualenv (`lib/pythonX.Y/site-packages`).
-fn site_packages(venv: &Path) -> PathBuf {
-    std::fs::read_dir(venv.join("lib"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path()
-        .join("site-packages")
 }
 
 /// Verifies every candidate the fix loop finds with unsafe fixes allowed (what

@@ -194,6 +194,27 @@ fn target(request: &ProfileRequest) -> Target {
     }
 }
 
+/// Stops once a run shows that the target imported the project only from another copy
+/// ([`ModulesSeen::check`](crate::python::runner::ModulesSeen::check)), before the
+/// runs still to come: every figure they give would be about that copy.
+fn require_project_code(run: &Finished) -> Result<()> {
+    if let Some(result) = &run.result {
+        result
+            .modules
+            .check(target_noun(&run.spec.target))
+            .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
+    }
+    Ok(())
+}
+
+/// How reports name what runs: `the workload` or `the tests`.
+fn target_noun(target: &Target) -> &'static str {
+    match target {
+        Target::Workload { .. } => "the workload",
+        Target::Pytest { .. } => "the tests",
+    }
+}
+
 /// Whether a run of the workload completed; the error says how it failed, with its
 /// output's tail.
 pub fn require_completed(run: &Finished) -> Result<()> {
@@ -341,13 +362,9 @@ fn assemble(
         probed,
     } = runs;
     let plain_result = plain.result.clone().unwrap_or_default();
-    let what = match target {
-        Target::Workload { .. } => "the workload",
-        Target::Pytest { .. } => "the tests",
-    };
     if let Some(warning) = plain_result
         .modules
-        .check(what)
+        .check(target_noun(target))
         .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?
     {
         crate::report::findings::warn(&warning)?;
@@ -556,6 +573,7 @@ impl Lanes<'_> {
                 pace::abandon_unless_final(&pace_path)?;
                 let peak = peak?;
                 require_completed(&peak)?;
+                require_project_code(&peak)?;
                 let plain = self
                     .first
                     .launch(RunSpec::new("plain", self.target.clone()), 2)?;
@@ -579,6 +597,7 @@ impl Lanes<'_> {
         )?;
         require_completed(&plain)?;
         require_completed(&peak)?;
+        require_project_code(&plain)?;
         let probed = instrument(self.second_root, self.root, self.files, self.fixes)?;
         let mut spec = self.census_spec(
             "census and probes",
