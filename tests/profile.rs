@@ -19,7 +19,7 @@ mod projects;
 use projects::{fixture, venv};
 #[path = "common/venvs.rs"]
 mod venvs;
-use venvs::{bare_venv, site_packages};
+use venvs::venv_importing_src_of;
 
 /// A fresh copy of the workload project.
 fn project() -> tempfile::TempDir {
@@ -580,17 +580,7 @@ fn an_install_from_another_folder_stops_after_the_first_run() {
     // The src layout of `editable/`, whose venv imports `audit` from another copy.
     let dir = fixture("editable");
     let other = fixture("editable");
-    let inner = dir.path().join(".venv");
-    bare_venv(&inner);
-    std::fs::write(
-        site_packages(&inner).join("elsewhere.pth"),
-        format!(
-            "{}\n{}\n",
-            site_packages(&venv()).display(),
-            other.path().join("src").display()
-        ),
-    )
-    .unwrap();
+    let inner = venv_importing_src_of(dir.path(), other.path());
     // Each run of the workload leaves a line outside the working copies.
     let runs = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(

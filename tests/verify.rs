@@ -37,7 +37,7 @@ mod projects;
 use projects::{fixture, venv};
 #[path = "common/venvs.rs"]
 mod venvs;
-use venvs::{bare_venv, site_packages};
+use venvs::{bare_venv, site_packages, venv_importing_src_of};
 
 /// Rewrites comprehensions passed to `consumers`; two instances with different names
 /// stand for two transforms (per-transform attribution).
@@ -262,15 +262,20 @@ fn the_fix_that_breaks_a_test_is_dropped_and_the_others_kept() {
     assert_eq!(report.attribution.len(), 1);
 }
 
+/// Verifies the fixture project `name`'s `__slots__` candidates (unsafe ones too).
+fn verify_slots(name: &str) -> pyslim::verify::VerifyReport {
+    let dir = fixture(name);
+    let slots = pyslim_transforms::registry::get("slots").unwrap();
+    let mut files = load_with(dir.path(), &[slots]);
+    let facts = pyslim::engine::index(&mut files);
+    run_verify(&request(dir.path()), &files, &facts).unwrap()
+}
+
 /// `base-dropped`: the tests drop `Animal`'s `__slots__`; `Dog`'s own slots break no
 /// test but would save nothing beside an `Animal` that keeps its dict, so they go too.
 #[test]
 fn a_subclass_whose_base_is_dropped_is_dropped_too() {
-    let dir = fixture("base-dropped");
-    let slots = pyslim_transforms::registry::get("slots").unwrap();
-    let mut files = load_with(dir.path(), &[slots]);
-    let facts = pyslim::engine::index(&mut files);
-    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let report = verify_slots("base-dropped");
     let fates: Vec<_> = report
         .fixes
         .iter()
@@ -305,11 +310,7 @@ fn a_subclass_whose_base_is_dropped_is_dropped_too() {
 
 #[test]
 fn the_tests_of_a_subclass_verify_its_abstract_base() {
-    let dir = fixture("abstract-base");
-    let slots = pyslim_transforms::registry::get("slots").unwrap();
-    let mut files = load_with(dir.path(), &[slots]);
-    let facts = pyslim::engine::index(&mut files);
-    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let report = verify_slots("abstract-base");
     let fates: Vec<_> = report
         .fixes
         .iter()
@@ -710,17 +711,7 @@ fn an_error_exit_leaves_no_temporary_folder() {
 #[test]
 fn an_editable_install_runs_the_working_copy() {
     let dir = fixture("editable");
-    let inner = dir.path().join(".venv");
-    bare_venv(&inner);
-    std::fs::write(
-        site_packages(&inner).join("editable.pth"),
-        format!(
-            "{}\n{}\n",
-            site_packages(&venv()).display(),
-            dir.path().join("src").display()
-        ),
-    )
-    .unwrap();
+    let inner = venv_importing_src_of(dir.path(), dir.path());
     let mut files = load(dir.path());
     let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());
@@ -739,17 +730,7 @@ fn an_editable_install_runs_the_working_copy() {
 fn an_install_from_another_folder_stops_the_verification() {
     let dir = fixture("editable");
     let other = fixture("editable");
-    let inner = dir.path().join(".venv");
-    bare_venv(&inner);
-    std::fs::write(
-        site_packages(&inner).join("elsewhere.pth"),
-        format!(
-            "{}\n{}\n",
-            site_packages(&venv()).display(),
-            other.path().join("src").display()
-        ),
-    )
-    .unwrap();
+    let inner = venv_importing_src_of(dir.path(), other.path());
     let mut files = load(dir.path());
     let facts = pyslim::engine::index(&mut files);
     let mut req = request(dir.path());

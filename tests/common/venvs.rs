@@ -27,3 +27,21 @@ pub fn site_packages(venv: &Path) -> PathBuf {
         .path()
         .join("site-packages")
 }
+
+/// A bare virtualenv at `project/.venv` that imports what the test virtualenv has and
+/// the `src/` packages of `owner`: the project itself (an editable install) or
+/// another copy of it (the project installed from another folder).
+pub fn venv_importing_src_of(project: &Path, owner: &Path) -> PathBuf {
+    let inner = project.join(".venv");
+    bare_venv(&inner);
+    std::fs::write(
+        site_packages(&inner).join("src.pth"),
+        format!(
+            "{}\n{}\n",
+            site_packages(&venv()).display(),
+            owner.join("src").display()
+        ),
+    )
+    .unwrap();
+    inner
+}
