@@ -321,6 +321,36 @@ fn the_tests_of_a_subclass_verify_its_abstract_base() {
     assert_eq!(fates, [(5, true, None, Some(1)), (10, true, None, Some(1))]);
 }
 
+/// `custom-items`: a conftest collects `samples/broken.py` as a test, as pygments does
+/// its example sources; the file is data and does not import. The culprit search runs
+/// that test alone: given on the command line, the file would be imported as a test
+/// module, fail with every set of rewrites, and take the innocent rewrite too.
+#[test]
+fn a_search_among_items_a_conftest_collects_from_py_files_finds_only_the_culprit() {
+    let dir = fixture("custom-items");
+    let mut files = load(dir.path());
+    let facts = pyslim::engine::index(&mut files);
+    let report = run_verify(&request(dir.path()), &files, &facts).unwrap();
+    let fates: Vec<_> = report
+        .fixes
+        .iter()
+        .map(|f| (f.path.as_str(), f.kept, f.dropped_because.clone()))
+        .collect();
+    assert_eq!(
+        fates,
+        [
+            ("pkg/alpha.py", true, None),
+            (
+                "pkg/checks.py",
+                false,
+                Some(Blame::Tests {
+                    tests: vec!["samples/broken.py::".into()]
+                })
+            ),
+        ]
+    );
+}
+
 #[test]
 fn savings_are_attributed_per_transform() {
     let dir = fixture("memory");

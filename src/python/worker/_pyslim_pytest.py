@@ -201,35 +201,27 @@ def module_references(items, is_project_file):
     return out
 
 
-class Hits:
-    """The instrumented units a test reached (`__pyslim_hit__(ID)` calls)."""
-
-    def __init__(self, native):
-        self.native = native
-        self._seen = set()
-        if native is not None:
-            self.hit = native.hit
-        else:
-            self.hit = self._seen.add
-
-    def take(self):
-        if self.native is not None:
-            return self.native.take_hits()
-        out = sorted(self._seen)
-        self._seen.clear()
-        return out
-
-
 def narrowed(args, only):
     """The user's arguments with their test paths replaced by the modules of `only`:
     pytest then collects just those modules. A path right after an option is kept (it
     may be the option's value, as in `-c tox.ini`)."""
     import os
 
-    modules = sorted({test.split("::", 1)[0] for test in only})
-    if not all(os.path.exists(m) for m in modules):
+    files = {test.split("::", 1)[0] for test in only}
+    if not all(os.path.exists(m) for m in files):
         # Node ids relative to a rootdir elsewhere: collect as the user would.
         return list(args)
+    # A `.py` file given on the command line is imported as a test module whatever
+    # `python_files` says: one only a conftest hook collects (pygments collects its
+    # example sources as lexer tests) would fail to import. Such a file's folder is
+    # given instead, where pytest collects as it did at baseline.
+    paths = {m if _collected_as_given(m) else os.path.dirname(m) or "." for m in files}
+    folders = [p for p in paths if os.path.isdir(p)]
+    modules = sorted(
+        p
+        for p in paths
+        if not any(p != f and os.path.commonpath([p, f]) == f for f in folders)
+    )
     kept = []
     previous = None
     for arg in args:
@@ -241,6 +233,16 @@ def narrowed(args, only):
         kept.append(arg)
         previous = arg
     return kept + modules
+
+
+def _collected_as_given(path):
+    """Whether pytest, given `path` on the command line, collects it as the whole
+    suite's run did: anything but a `.py` file pytest would not take for a test module
+    by its default names (`test_*.py`, `*_test.py`)."""
+    import os
+
+    name = os.path.basename(path)
+    return not name.endswith(".py") or name.startswith("test_") or name.endswith("_test.py")
 
 
 def run_pytest(spec, meter, hits, is_project_file):
