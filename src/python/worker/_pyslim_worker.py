@@ -101,6 +101,25 @@ def _run_workload(argv):
         return 1, text[-4000:]
 
 
+class Hits:
+    """The instrumented units a test reached (`__pyslim_hit__(ID)` calls)."""
+
+    def __init__(self, native):
+        self.native = native
+        self._seen = set()
+        if native is not None:
+            self.hit = native.hit
+        else:
+            self.hit = self._seen.add
+
+    def take(self):
+        if self.native is not None:
+            return self.native.take_hits()
+        out = sorted(self._seen)
+        self._seen.clear()
+        return out
+
+
 def main(spec_path):
     with open(spec_path) as f:
         spec = json.load(f)
@@ -114,6 +133,18 @@ def main(spec_path):
     os.chdir(workdir)
     _remap_paths(spec["original_root"], workdir, spec["venv"])
     is_project_file = _project_files(workdir, spec["venv"], code_dir)
+
+    # Before anything imports the project: an instrumented module binds the hook when
+    # it is imported (see `hooks_edit`), and one imported earlier keeps a stand-in for
+    # good. `import pytest` alone imports pytest's own dependencies, such as pygments:
+    # with the hook installed after it, none of pygments' instrumented code was ever
+    # seen reached, and its tests' failures looked unrelated to every rewrite.
+    hits = None
+    if spec.get("hits"):
+        import builtins
+
+        hits = Hits(_pyslim_meter._native)
+        builtins.__pyslim_hit__ = hits.hit
 
     # pyslim's own modules are imported before the meter starts, so the start level
     # holds them: runs with and without a census or probes then count the workload
@@ -138,15 +169,6 @@ def main(spec_path):
     if spec.get("probes"):
         probes = _pyslim_probes.Probes(is_project_file)
         probes.install()
-    hits = None
-    if spec.get("hits"):
-        import builtins
-
-        import _pyslim_pytest
-
-        hits = _pyslim_pytest.Hits(_pyslim_meter._native)
-        builtins.__pyslim_hit__ = hits.hit
-
     target = spec["target"]
     if meter is not None and "pytest" not in target:
         meter.reset_peak()
