@@ -216,12 +216,13 @@ def narrowed(args, only):
     # example sources as lexer tests) would fail to import. Such a file's folder is
     # given instead, where pytest collects as it did at baseline.
     paths = {m if _collected_as_given(m) else os.path.dirname(m) or "." for m in files}
-    folders = [p for p in paths if os.path.isdir(p)]
-    modules = sorted(
-        p
-        for p in paths
-        if not any(p != f and os.path.commonpath([p, f]) == f for f in folders)
-    )
+    folders = [os.path.abspath(p) for p in paths if os.path.isdir(p)]
+
+    def inside_a_folder(path):
+        path = os.path.abspath(path)
+        return any(path != f and os.path.commonpath([path, f]) == f for f in folders)
+
+    modules = sorted(p for p in paths if not inside_a_folder(p))
     kept = []
     previous = None
     for arg in args:
