@@ -8,8 +8,9 @@ mod fix_loop;
 pub mod index;
 pub mod pages;
 
-pub use fix_loop::{apply_edits, edits_overlap, rewrite, rewrite_from};
+pub use fix_loop::{rewrite, rewrite_from};
 pub use index::{Facts, index};
+pub use pyslim_transforms::fix::{apply_edits, edits_overlap};
 
 use std::any::Any;
 use std::collections::HashMap;

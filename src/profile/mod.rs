@@ -40,7 +40,7 @@ use anyhow::{Context, Result, bail};
 use std::sync::Arc;
 
 use pyslim_transforms::PythonVersion;
-use pyslim_transforms::instrument::{Hook, ProbeAt, hooks_edit, probe_edits};
+use pyslim_transforms::instrument::{Hook, ProbeAt, instrumented_copy, probe_edits};
 use pyslim_transforms::observed::{Observed, ObservedElements, ObservedList};
 use ruff_text_size::{TextRange, TextSize};
 
@@ -818,23 +818,13 @@ fn instrument(
         let Ok(module) = pyslim_transforms::parse(text) else {
             continue;
         };
-        let (mut edits, missing) = probe_edits(&module, &probes);
-        // First, so that it comes before an edit at the same place.
-        if !edits.is_empty()
-            && let Some(hooks) = hooks_edit(&module, &[Hook::Probe])
-        {
-            edits.insert(0, hooks);
-        }
-        if engine::edits_overlap(&edits) {
-            // Probes only insert around what they hold: this would be a defect, and the
-            // file goes unprobed rather than break the run.
+        let (edits, missing) = probe_edits(&module, &probes);
+        // Never run a copy that does not parse, nor one whose edits collide (probes only
+        // insert around what they hold, so that would be a defect): the file goes
+        // unprobed rather than break the run.
+        let Some(instrumented) = instrumented_copy(&module, edits, Hook::Probe) else {
             continue;
-        }
-        let instrumented = engine::apply_edits(text, edits.iter());
-        if pyslim_transforms::parse(&instrumented).is_err() {
-            // Never run a copy that does not parse: this file goes unprobed.
-            continue;
-        }
+        };
         let bytes = file
             .source
             .encode(&instrumented)

@@ -12,10 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use pyslim_transforms::instrument::{Hook, Scope, hit_edit, hooks_edit, scope_of};
+use pyslim_transforms::instrument::{Hook, Scope, hit_edit, instrumented_copy, scope_of};
 use ruff_text_size::TextSize;
 
-use crate::engine::{apply_edits, edits_overlap};
 use crate::load::ProjectFile;
 use crate::python::{Candidate, RunResult, TestRecords};
 
@@ -96,13 +95,7 @@ pub fn instrument(
         if edits.is_empty() {
             continue;
         }
-        // First, so that it comes before an edit at the same place.
-        if let Some(hooks) = hooks_edit(&module, &[Hook::Hit]) {
-            edits.insert(0, hooks);
-        }
-        let instrumented = (!edits_overlap(&edits)).then(|| apply_edits(text, edits.iter()));
-        let Some(instrumented) = instrumented.filter(|i| pyslim_transforms::parse(i).is_ok())
-        else {
+        let Some(instrumented) = instrumented_copy(&module, edits, Hook::Hit) else {
             // Never run a copy that does not parse (nor one whose edits collide): this
             // file's fixes reach every test.
             for &i in &members {

@@ -2,7 +2,7 @@
 //! candidate was left alone.
 
 pub use ruff_diagnostics::{Applicability, Edit, Fix};
-use ruff_text_size::TextRange;
+use ruff_text_size::{Ranged, TextRange, TextSize};
 
 use crate::saving::Saving;
 
@@ -59,4 +59,29 @@ pub struct Output {
     pub findings: Vec<Finding>,
     /// Candidates left alone, with reasons.
     pub notes: Vec<Note>,
+}
+
+/// Applies non-overlapping edits to `source`.
+pub fn apply_edits<'e>(source: &str, edits: impl Iterator<Item = &'e Edit>) -> String {
+    let mut edits: Vec<&Edit> = edits.collect();
+    edits.sort_by_key(|e| (e.start(), e.end()));
+    let mut out = String::with_capacity(source.len() + 64);
+    let mut at = 0usize;
+    for edit in edits {
+        let (start, end) = (edit.start().to_usize(), edit.end().to_usize());
+        out.push_str(&source[at..start]);
+        out.push_str(edit.content().unwrap_or(""));
+        at = end;
+    }
+    out.push_str(&source[at..]);
+    out
+}
+
+/// Whether two of `edits` cover the same text (an insertion inside another's range
+/// included), which [`apply_edits`] cannot apply.
+pub fn edits_overlap(edits: &[Edit]) -> bool {
+    let mut ranges: Vec<(TextSize, TextSize)> =
+        edits.iter().map(|e| (e.start(), e.end())).collect();
+    ranges.sort();
+    ranges.windows(2).any(|w| w[1].0 < w[0].1)
 }

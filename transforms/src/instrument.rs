@@ -24,6 +24,7 @@ use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{self as ast, Expr, Stmt};
 use ruff_text_size::{Ranged, TextRange, TextSize};
 
+use crate::fix::{apply_edits, edits_overlap};
 use crate::syntax::is_identifier_char;
 use crate::{Edit, SourceModule};
 
@@ -192,6 +193,27 @@ impl Hook {
             }
         }
     }
+}
+
+/// The text of an instrumented copy of `module`: `edits`, with the binding of `hook`
+/// in front when there are any. `None` when the edits collide or the copy would not
+/// parse: no run may use it, and the file stays as it is.
+pub fn instrumented_copy(
+    module: &SourceModule,
+    mut edits: Vec<Edit>,
+    hook: Hook,
+) -> Option<String> {
+    // First, so that it comes before an edit at the same place.
+    if !edits.is_empty()
+        && let Some(hooks) = hooks_edit(module, &[hook])
+    {
+        edits.insert(0, hooks);
+    }
+    if edits_overlap(&edits) {
+        return None;
+    }
+    let copy = apply_edits(module.source(), edits.iter());
+    crate::parse(&copy).is_ok().then_some(copy)
 }
 
 /// The edit that binds `hooks` in the module's namespace before any of its code runs,
@@ -394,21 +416,11 @@ mod tests {
         TextRange::at(TextSize::new(at), TextSize::new(text.len() as u32))
     }
 
-    /// As the working copies are made (`engine::apply_edits`): in order of position,
-    /// edits at one place in the order given.
+    /// As the working copies are made: in order of position, edits at one place in
+    /// the order given.
     fn apply(source: &str, edits: Vec<Edit>) -> String {
-        let mut edits = edits;
-        edits.sort_by_key(|e| (e.start(), e.end()));
-        let mut out = String::new();
-        let mut at = 0;
-        for e in edits {
-            assert!(e.start().to_usize() >= at, "overlapping edits");
-            out.push_str(&source[at..e.start().to_usize()]);
-            out.push_str(e.content().unwrap_or(""));
-            at = e.end().to_usize();
-        }
-        out.push_str(&source[at..]);
-        out
+        assert!(!edits_overlap(&edits), "overlapping edits");
+        apply_edits(source, edits.iter())
     }
 
     fn hit(source: &str, def: &str) -> String {

@@ -64,15 +64,7 @@ pub(crate) fn run(transform: &dyn Transform, source: &str) -> Output {
 pub(crate) fn applied(source: &str, output: &Output) -> (String, Vec<Applicability>) {
     let mut findings: Vec<_> = output.findings.iter().collect();
     findings.sort_by_key(|f| f.range.start());
-    let mut edits: Vec<&Edit> = findings.iter().flat_map(|f| f.fix.edits()).collect();
-    edits.sort_by_key(|e| (e.start(), e.end()));
-    let mut text = source.to_string();
-    for edit in edits.iter().rev() {
-        text.replace_range(
-            edit.start().to_usize()..edit.end().to_usize(),
-            edit.content().unwrap_or(""),
-        );
-    }
+    let text = crate::fix::apply_edits(source, findings.iter().flat_map(|f| f.fix.edits()));
     let applicability = findings.iter().map(|f| f.fix.applicability()).collect();
     (text, applicability)
 }
