@@ -194,17 +194,18 @@ fn target(request: &ProfileRequest) -> Target {
     }
 }
 
-/// Stops once a run shows that the target imported the project only from another copy
-/// ([`ModulesSeen::check`](crate::python::runner::ModulesSeen::check)), before the
-/// runs still to come: every figure they give would be about that copy.
-fn require_project_code(run: &Finished) -> Result<()> {
-    if let Some(result) = &run.result {
-        result
-            .modules
-            .check(target_noun(&run.spec.target))
-            .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?;
-    }
-    Ok(())
+/// An error once a run shows that the target imported the project only from another
+/// copy ([`ModulesSeen::check`](crate::python::runner::ModulesSeen::check)): called on
+/// the first run that ends, it stops before the runs still to come, every figure of
+/// which would be about that copy. The warning when only some modules came from there.
+fn require_project_code(run: &Finished) -> Result<Option<String>> {
+    let Some(result) = &run.result else {
+        return Ok(None);
+    };
+    result
+        .modules
+        .check(target_noun(&run.spec.target))
+        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))
 }
 
 /// How reports name what runs: `the workload` or `the tests`.
@@ -352,7 +353,7 @@ fn assemble(
         python,
         root,
         files,
-        target,
+        target: _,
     } = *ctx;
     let Measured {
         plain,
@@ -362,11 +363,7 @@ fn assemble(
         probed,
     } = runs;
     let plain_result = plain.result.clone().unwrap_or_default();
-    if let Some(warning) = plain_result
-        .modules
-        .check(target_noun(target))
-        .map_err(|e| anyhow::anyhow!("{e}; nothing was written"))?
-    {
+    if let Some(warning) = require_project_code(&plain)? {
         crate::report::findings::warn(&warning)?;
     }
     let peak_result = peak.result.clone().unwrap_or_default();
@@ -573,6 +570,7 @@ impl Lanes<'_> {
                 pace::abandon_unless_final(&pace_path)?;
                 let peak = peak?;
                 require_completed(&peak)?;
+                // Its warning, if any, is the plain run's to give (`assemble`).
                 require_project_code(&peak)?;
                 let plain = self
                     .first
@@ -597,6 +595,7 @@ impl Lanes<'_> {
         )?;
         require_completed(&plain)?;
         require_completed(&peak)?;
+        // Its warning, if any, is given once the profile is assembled.
         require_project_code(&plain)?;
         let probed = instrument(self.second_root, self.root, self.files, self.fixes)?;
         let mut spec = self.census_spec(
