@@ -202,9 +202,9 @@ def module_references(items, is_project_file):
 
 
 def narrowed(args, only):
-    """The user's arguments with their test paths replaced by the modules of `only`:
-    pytest then collects just those modules. A path right after an option is kept (it
-    may be the option's value, as in `-c tox.ini`)."""
+    """The user's arguments with their test paths replaced by the files of `only` (or
+    the folders of some, below): pytest then collects just those. A path right after an
+    option is kept (it may be the option's value, as in `-c tox.ini`)."""
     import os
 
     files = {test.split("::", 1)[0] for test in only}
