@@ -2,9 +2,7 @@
 //! modules the way the engine does (index every file, then run each), and apply the
 //! fixes of one run to see the text they make.
 
-use ruff_text_size::Ranged;
-
-use crate::{Applicability, Edit, FileContext, ModuleInfo, Output, Settings, Transform, parse};
+use crate::{Applicability, FileContext, ModuleInfo, Output, Settings, Transform, parse};
 
 /// Runs `transform` over `modules` (dotted name, whether it is a package's
 /// `__init__.py`, source) with `settings`: indexes every module first when the
